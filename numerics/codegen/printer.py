@@ -1,0 +1,167 @@
+"""Printers from SymPy expressions to Numba-compilable Python source.
+
+Two printers: ``lane_code`` for scalar lane expressions (math module, stable rewrites) and
+``matrix_code`` for matrix expressions (NumPy ``@`` products, which Numba sends to BLAS).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
+from sympy.printing.pycode import PythonCodePrinter
+
+PRINTER_VERSION = "1"
+
+
+class _LanePrinter(PythonCodePrinter):
+    def __init__(self, names: dict):
+        super().__init__({"fully_qualified_modules": True, "standard": "python3"})
+        self._names = names
+
+    def _print_Symbol(self, expr):
+        return self._names.get(expr, super()._print_Symbol(expr))
+
+    def _print_Dummy(self, expr):
+        return self._names.get(expr, super()._print_Dummy(expr))
+
+
+def lane_code(expr, names: dict) -> str:
+    """Python source for a scalar expression, symbols renamed by ``names``."""
+    expr = optimize(sp.sympify(expr), [log1p_opt, expm1_opt])
+    return _LanePrinter(names).doprint(expr)
+
+
+def stable_forms(expr, x: sp.Symbol):
+    """Equal rewrites of ``expr`` for x > 0 and x <= 0 that never exponentiate a large x.
+
+    For x > 0 every e^{k x} becomes u^{-k} with u = e^{-x} in (0, 1); logs of the resulting
+    rational functions are split so that log u turns back into -x.  Symmetric for x <= 0.
+    Returns (positive_form, negative_form, aux) where aux is the Dummy standing for e^{-|x|};
+    both forms are checked equal to ``expr`` at random points by the tests.
+    """
+    expr = sp.sympify(expr)
+    if not any(x in e.free_symbols for e in expr.atoms(sp.exp)):
+        return expr, expr, None
+    aux = sp.Dummy("u", positive=True)
+    # Terms free of e^x (like the x in x + eta g(x)) are kept apart so they stay exact.
+    plain = sp.Add(*[q for q in sp.Add.make_args(expr) if not _has_exp_of(q, x)])
+    expr = expr - plain
+
+    def rewrite(sign):
+        # sign = +1: u = e^{-x}; sign = -1: u = e^{x}
+        def to_aux(e):
+            k = sp.cancel(e.args[0] / x)
+            if k.free_symbols:
+                return e
+            return aux ** (-sign * k)
+
+        body = expr.replace(lambda e: isinstance(e, sp.exp) and x in e.free_symbols, to_aux)
+
+        def split_log(e):
+            numer, denom = sp.fraction(sp.together(e.args[0]))
+            parts = [sp.log(f) for f in sp.Mul.make_args(numer)] + [-sp.log(f) for f in sp.Mul.make_args(denom)]
+            return sp.Add(*[sp.expand_log(q, force=True) for q in parts])
+
+        body = body.replace(lambda e: isinstance(e, sp.log), split_log)
+        body = body.subs(sp.log(aux), -sign * x)
+        body = sp.expand(body)
+        # gather the rational-in-u part so that no 1/u survives
+        terms = sp.Add.make_args(body)
+        rational = sp.Add(*[q for q in terms if not q.has(sp.log)])
+        logs = sp.Add(*[q for q in terms if q.has(sp.log)])
+        return plain + sp.cancel(sp.together(rational)) + logs
+
+    return rewrite(+1), rewrite(-1), aux
+
+
+def _has_exp_of(expr, x):
+    return any(x in e.free_symbols for e in expr.atoms(sp.exp))
+
+
+def stable_lane_code(expr, x: sp.Symbol, names: dict, indent: str, target: str) -> str:
+    """Source lines that assign ``target`` = expr, branching on the sign of x when needed."""
+    positive, negative, aux = stable_forms(expr, x)
+    if aux is None:
+        return f"{indent}{target} = {lane_code(expr, names)}\n"
+    local = dict(names)
+    local[aux] = "_u"
+    xs = names[x]
+    return (
+        f"{indent}if {xs} > 0.0:\n"
+        f"{indent}    _u = math.exp(-{xs})\n"
+        f"{indent}    {target} = {lane_code(positive, local)}\n"
+        f"{indent}else:\n"
+        f"{indent}    _u = math.exp({xs})\n"
+        f"{indent}    {target} = {lane_code(negative, local)}\n"
+    )
+
+
+class _MatrixPrinter:
+    """MatrixExpr -> NumPy source.  Column vectors of weights act as diagonal matrices."""
+
+    def __init__(self, names: dict):
+        self.names = names
+
+    def __call__(self, expr) -> str:
+        method = getattr(self, "_" + type(expr).__name__, None)
+        if method is None:
+            raise NotImplementedError(f"matrix printer cannot print {type(expr).__name__}: {expr}")
+        return method(expr)
+
+    def _MatrixSymbol(self, e):
+        return self.names[e]
+
+    def _Transpose(self, e):
+        return f"{self(e.arg)}.T"
+
+    def _MatAdd(self, e):
+        return "(" + " + ".join(self(a) for a in e.args) + ")"
+
+    def _MatMul(self, e):
+        coefficient, factors = e.as_coeff_matrices()
+        out = []
+        i = 0
+        while i < len(factors):
+            f = factors[i]
+            if isinstance(f, sp.DiagMatrix) and i + 1 < len(factors):
+                # diag(p) X == p * X for a column p: no N x N matrix is formed
+                out.append(f"({self(f.args[0])} * {self._product(factors[i + 1:])})")
+                break
+            if isinstance(f, sp.OneMatrix) and f.shape[1] == 1 and out:
+                out[-1] = f"{out[-1]}.sum(axis=1).reshape(-1, 1)"
+                i += 1
+                continue
+            out.append(self(f))
+            i += 1
+        body = out[0] if len(out) == 1 else "(" + " @ ".join(out) + ")"
+        if coefficient == 1:
+            return body
+        if coefficient == -1:
+            return f"(-{body})"
+        return f"({sp.pycode(coefficient)} * {body})"
+
+    def _product(self, factors):
+        if len(factors) == 1:
+            return self(factors[0])
+        return self(sp.MatMul(*factors))
+
+    def _HadamardProduct(self, e):
+        return "(" + " * ".join(self(a) for a in e.args) + ")"
+
+    def _RowSoftmax(self, e):
+        return f"_row_softmax({self(e.args[0])})"
+
+    def _RowSoftmaxJVP(self, e):
+        return f"_row_softmax_jvp({self(e.args[0])}, {self(e.args[1])})"
+
+    def _RowLogSumExp(self, e):
+        return f"_row_logsumexp({self(e.args[0])})"
+
+    def _DiagMatrix(self, e):
+        return f"np.diag({self(e.args[0])}[:, 0])"
+
+
+def matrix_code(expr, names: dict) -> str:
+    """NumPy source for a matrix expression, MatrixSymbols renamed by ``names``."""
+    return _MatrixPrinter(names)(expr)
+

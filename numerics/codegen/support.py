@@ -1,0 +1,106 @@
+"""Hand-written Numba helpers that generated modules import (stable row-wise functions)."""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True)
+def _row_softmax(S):
+    out = np.empty_like(S)
+    for i in range(S.shape[0]):
+        top = S[i, 0]
+        for j in range(1, S.shape[1]):
+            if S[i, j] > top:
+                top = S[i, j]
+        total = 0.0
+        for j in range(S.shape[1]):
+            out[i, j] = math.exp(S[i, j] - top)
+            total += out[i, j]
+        for j in range(S.shape[1]):
+            out[i, j] /= total
+    return out
+
+
+@numba.njit(cache=True)
+def _row_logsumexp(S):
+    out = np.empty((S.shape[0], 1))
+    for i in range(S.shape[0]):
+        top = S[i, 0]
+        for j in range(1, S.shape[1]):
+            if S[i, j] > top:
+                top = S[i, j]
+        total = 0.0
+        for j in range(S.shape[1]):
+            total += math.exp(S[i, j] - top)
+        out[i, 0] = top + math.log(total)
+    return out
+
+
+@numba.njit(cache=True)
+def _row_softmax_jvp(S, dS):
+    pi = _row_softmax(S)
+    out = np.empty_like(S)
+    for i in range(S.shape[0]):
+        mean = 0.0
+        for j in range(S.shape[1]):
+            mean += pi[i, j] * dS[i, j]
+        for j in range(S.shape[1]):
+            out[i, j] = pi[i, j] * (dS[i, j] - mean)
+    return out
+
+
+@numba.njit(cache=True)
+def _margins(S, labels):
+    """m(x) = S[x, f*(x)] - max_{y != f*(x)} S[x, y]."""
+    out = np.empty(S.shape[0])
+    for i in range(S.shape[0]):
+        c = labels[i]
+        best = -np.inf
+        for j in range(S.shape[1]):
+            if j != c and S[i, j] > best:
+                best = S[i, j]
+        out[i] = S[i, c] - best
+    return out
+
+
+@numba.njit(cache=True)
+def _zero_one(S, labels, weights):
+    """sum_x p(x) 1{argmax S[x] != f*(x)}, ties to the first maximal index."""
+    err = 0.0
+    for i in range(S.shape[0]):
+        arg = 0
+        for j in range(1, S.shape[1]):
+            if S[i, j] > S[i, arg]:
+                arg = j
+        if arg != labels[i]:
+            err += weights[i, 0]
+    return err
+
+
+@numba.njit(cache=True)
+def _all_finite(A):
+    for v in A.ravel():
+        if not math.isfinite(v):
+            return False
+    return True
+
+
+@numba.njit(cache=True)
+def _sample_batch_weights(cumulative, batch):
+    """Empirical weights count_x / B of B inputs drawn i.i.d. from p (inverse CDF)."""
+    counts = np.zeros((cumulative.shape[0], 1))
+    for _ in range(batch):
+        k = np.searchsorted(cumulative, np.random.random(), side="right")
+        if k >= cumulative.shape[0]:
+            k = cumulative.shape[0] - 1
+        counts[k, 0] += 1.0
+    return counts / batch
+
+
+@numba.njit(cache=True)
+def _seed(seed):
+    np.random.seed(seed)

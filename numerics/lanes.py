@@ -1,0 +1,110 @@
+"""Drivers for lane systems: many independent copies of a small Flow or Map, one kernel call.
+
+The kernel (what one step does) is generated from the symbolic system; this module is the
+driver (how many steps, which lanes, where to record, what to do on divergence).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from theory.errors import require
+from theory.flow import Flow, Map
+
+from .codegen.lane_module import lane_module
+from .errors import DivergenceError, IntegrationError
+from .integrators import FLOW_METHODS
+
+
+@dataclass
+class LaneTrajectory:
+    """states[r, lane, i] at times[r]; observables[name][r, lane]."""
+
+    times: np.ndarray
+    states: np.ndarray
+    observables: dict = field(default_factory=dict)
+    method: str = ""
+    work: np.ndarray | None = None  # steps taken per lane (adaptive methods)
+
+
+class LaneSimulator:
+    """Compiled simulator for a lane Flow or Map with optional per-lane observables."""
+
+    def __init__(self, system: Flow | Map, observables: dict | None = None):
+        self.system = system
+        self.observable_exprs = dict(observables or {})
+        self.module, self.path, self.cache_hit = lane_module(system, self.observable_exprs)
+
+    @property
+    def source(self) -> str:
+        return self.path.read_text()
+
+    def _lanes(self, initial, params):
+        k, P = self.system.dimension, len(self.system.params)
+        x0 = np.ascontiguousarray(np.atleast_2d(np.asarray(initial, dtype=float)))
+        if x0.shape[1] != k and x0.shape[0] == k and k == 1:
+            x0 = x0.T.copy()
+        q = np.ascontiguousarray(np.atleast_2d(np.asarray(params, dtype=float)))
+        require(x0.ndim == 2 and x0.shape[1] == k, "initial", f"an array of shape (lanes, {k})", x0.shape)
+        require(q.ndim == 2 and q.shape[1] == P, "params",
+                f"an array of shape (lanes, {P}) in the order {[str(s) for s in self.system.params]}", q.shape)
+        require(q.shape[0] == x0.shape[0], "params", "one row per lane (same count as initial)", q.shape)
+        require(bool(np.all(np.isfinite(q))) and bool(np.all(np.isfinite(x0))), "params", "finite numbers")
+        return x0, q
+
+    def _observe(self, states, q):
+        return {name: getattr(self.module, f"observable_{name}")(states, q) for name in self.observable_exprs}
+
+    def iterate(self, initial, params, n_steps: int, record=None) -> LaneTrajectory:
+        """Exact map iteration (GD steps); record: step indices (default every step)."""
+        require(isinstance(self.system, Map), "method", "'map' only for a Map system")
+        require(int(n_steps) == n_steps and n_steps >= 0, "n_steps", "a non-negative integer", n_steps)
+        x0, q = self._lanes(initial, params)
+        steps = np.arange(n_steps + 1) if record is None else np.unique(np.asarray(record, dtype=np.int64))
+        require(steps.size > 0 and steps[0] >= 0 and steps[-1] <= n_steps, "record", f"steps within [0, {n_steps}]")
+        out = np.full((steps.size, x0.shape[0], x0.shape[1]), np.nan)
+        status = -np.ones((x0.shape[0], 2), dtype=np.int64)
+        self.module.iterate_map(x0, q, int(n_steps), steps.astype(np.int64), out, status)
+        failed = np.flatnonzero(status[:, 0] >= 0)
+        if failed.size:
+            lane = failed[0]
+            raise DivergenceError(int(status[lane, 0]), str(self.system.states[status[lane, 1]]),
+                                  f"lane {lane}, parameters {dict(zip(map(str, self.system.params), q[lane]))}")
+        return LaneTrajectory(steps.astype(float), out, self._observe(out, q), "map")
+
+    def integrate(self, initial, params, times, method: str = "dopri5", step: float = 1e-2, rtol: float = 1e-10,
+                  atol: float = 1e-12, t_switch: float = 1.0, max_steps: int = 10_000_000) -> LaneTrajectory:
+        """Integrate a Flow to each of ``times`` with rk4 (fixed ``step``), dopri5 or logtime."""
+        require(isinstance(self.system, Flow), "method", "an integrator only for a Flow system")
+        require(method in FLOW_METHODS, "method", f"one of {FLOW_METHODS}", method)
+        x0, q = self._lanes(initial, params)
+        times = np.asarray(times, dtype=float)
+        require(times.ndim == 1 and times.size > 0 and bool(np.all(np.diff(times) >= 0)) and times[0] >= 0,
+                "times", "a non-empty, sorted array of non-negative times")
+        require(step > 0, "step", "> 0", step)
+        require(rtol > 0 and atol > 0, "rtol/atol", "> 0")
+        out = np.full((times.size, x0.shape[0], x0.shape[1]), np.nan)
+        work = None
+        if method == "rk4":
+            status = -np.ones((x0.shape[0], 2), dtype=np.int64)
+            self.module.integrate_rk4(x0, q, times, float(step), out, status)
+            failed = np.flatnonzero(status[:, 0] >= 0)
+            if failed.size:
+                lane = failed[0]
+                raise DivergenceError(int(status[lane, 0]), str(self.system.states[status[lane, 1]]), f"lane {lane}")
+        else:
+            status = np.zeros((x0.shape[0], 2), dtype=np.int64)
+            self.module.integrate_dopri5(x0, q, times, method == "logtime", float(t_switch), float(rtol), float(atol),
+                                         int(max_steps), out, status)
+            work = status[:, 0].copy()
+            codes = status[:, 1]
+            if np.any(codes >= 0):
+                lane = int(np.flatnonzero(codes >= 0)[0])
+                raise DivergenceError(int(status[lane, 0]), str(self.system.states[codes[lane]]), f"lane {lane}")
+            if np.any(codes < -1):
+                lane = int(np.flatnonzero(codes < -1)[0])
+                reason = "too many steps" if codes[lane] == -2 else "step size underflow"
+                raise IntegrationError(f"{method} stopped in lane {lane} after {status[lane, 0]} steps: {reason}")
+        return LaneTrajectory(times, out, self._observe(out, q), method, work)

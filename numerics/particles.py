@@ -1,0 +1,101 @@
+"""Driver for one large matrix-valued system (W-space GD, logit particles): GD, SGD, RK4 flow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from theory.errors import require
+from theory.model import Model, MatrixFlow
+
+from .codegen.matrix_module import MatrixSystem, matrix_module
+from .errors import DivergenceError
+
+
+@dataclass
+class ParticleTrajectory:
+    t: np.ndarray
+    loss: np.ndarray
+    l01: np.ndarray
+    margins: np.ndarray  # (records, N)
+    final_state: np.ndarray
+    method: str
+
+
+def weight_space_system(model: Model) -> MatrixSystem:
+    """GD on the model's single matrix parameter, gradient from the matrix chain rule."""
+    require(len(model.parameters) == 1, "model", "a model with one matrix parameter for weight-space kernels")
+    (param,) = model.parameters
+    return MatrixSystem(
+        f"{model.name}: weight space", param, tuple(model.data), model.prediction,
+        -model.gradient(param, placeholder=True), model.loss_gradient_symbol,
+        model.head.gradient(model.prediction_symbol), model.prediction_symbol, model.head,
+    )
+
+
+def reduced_system(model: Model, flow: MatrixFlow, data: tuple) -> MatrixSystem:
+    """A reduced MatrixFlow (e.g. logit particles) whose state is the prediction itself."""
+    (state,) = flow.states
+    (placeholder, (meaning, argument)), = flow.knowns.items()
+    require(argument == state, "flow", "a reduction whose state is the prediction")
+    return MatrixSystem(f"{model.name}: {flow.name}", state, tuple(data), state, flow.rhs[0], placeholder,
+                        meaning.xreplace({model.prediction_symbol: state}), model.prediction_symbol, model.head)
+
+
+class ParticleSimulator:
+    def __init__(self, system: MatrixSystem):
+        self.system = system
+        self.module, self.path, self.cache_hit = matrix_module(system)
+
+    @property
+    def source(self) -> str:
+        return self.path.read_text()
+
+    def _arrays(self, state, data, labels):
+        X = np.ascontiguousarray(state, dtype=float)
+        require(X.ndim == 2, "initial state", "a matrix")
+        arrays = []
+        for symbol in self.system.data:
+            if symbol.name not in data:
+                raise KeyError(f"data is missing {symbol.name!r}")
+            a = np.ascontiguousarray(data[symbol.name], dtype=float)
+            require(a.ndim == 2, symbol.name, "a 2-D array", a.shape)
+            require(bool(np.all(np.isfinite(a))), symbol.name, "finite numbers")
+            arrays.append(a)
+        labels = np.ascontiguousarray(labels, dtype=np.int64)
+        return X, arrays, labels
+
+    def _allocate(self, R, N):
+        return np.full(R, np.nan), np.full(R, np.nan), np.full((R, N), np.nan), -np.ones(1, dtype=np.int64)
+
+    def _check(self, status, what):
+        if status[0] >= 0:
+            raise DivergenceError(int(status[0]), str(self.system.state), what)
+
+    def gd(self, state, data: dict, labels, eta: float, n_steps: int, record=None, batch: int = 0,
+           seed: int = 0) -> ParticleTrajectory:
+        """Full-batch GD (batch=0) or SGD with ``batch`` i.i.d. inputs per step."""
+        require(eta > 0 and np.isfinite(eta), "eta", "a finite number > 0", eta)
+        require(int(n_steps) == n_steps and n_steps >= 0, "n_steps", "a non-negative integer", n_steps)
+        require(int(batch) == batch and batch >= 0, "batch", "a non-negative integer", batch)
+        X, arrays, labels = self._arrays(state, data, labels)
+        steps = np.arange(n_steps + 1) if record is None else np.unique(np.asarray(record, dtype=np.int64))
+        loss, l01, margins, status = self._allocate(steps.size, labels.size)
+        final = self.module.run_gd(X, *arrays, labels, float(eta), int(n_steps), steps, int(batch), int(seed),
+                                   loss, l01, margins, status)
+        self._check(status, f"{'SGD' if batch else 'GD'} with eta = {eta}")
+        return ParticleTrajectory(steps.astype(float), loss, l01, margins, final, "sgd" if batch else "gd")
+
+    def flow(self, state, data: dict, labels, times, step: float = 1e-2) -> ParticleTrajectory:
+        """Gradient flow by fixed-step RK4, observables at ``times``."""
+        require(step > 0, "step", "> 0", step)
+        X, arrays, labels = self._arrays(state, data, labels)
+        times = np.asarray(times, dtype=float)
+        require(times.ndim == 1 and bool(np.all(np.diff(times) >= 0)) and times[0] >= 0, "times",
+                "a sorted array of non-negative times")
+        loss, l01, margins, status = self._allocate(times.size, labels.size)
+        final = self.module.run_rk4(X, *arrays, labels, float(step), times, loss, l01, margins, status)
+        self._check(status, f"RK4 with step {step}")
+        return ParticleTrajectory(times, loss, l01, margins, final, "flow")
+

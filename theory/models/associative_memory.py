@@ -1,0 +1,138 @@
+"""Associative memory W in R^{d x d} trained by cross-entropy (spec sections 1 and 2).
+
+Every formula below is produced by the derivation machinery from the model definition:
+logits S = E W^T U^T, loss sum_x p_x [logsumexp(S_x) - S_{x, f*(x)}].
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sympy as sp
+
+from ..cross_entropy import M, logit_gradient, symmetric_logit_flow
+from ..derivation import Derivation
+from ..flow import Flow, Map
+from ..laws import Law, exponential_expansion_law, logarithmic_growth_law, rate_limit
+from ..model import Model, SoftmaxCrossEntropy
+from ..solve import solve_autonomous
+
+N, d = sp.symbols("N d", integer=True, positive=True)
+W = sp.MatrixSymbol("W", d, d)
+E = sp.MatrixSymbol("E", N, d)
+U = sp.MatrixSymbol("U", M, d)
+p_vec = sp.MatrixSymbol("p", N, 1)
+Y = sp.MatrixSymbol("Y", N, M)
+S = sp.MatrixSymbol("S", N, M)
+K = sp.MatrixSymbol("K", N, N)
+Gram_out = sp.MatrixSymbol("Gamma", M, M)  # U U^T (the spec's G; G is taken by dL/dS)
+Omega = sp.MatrixSymbol("Omega", d, M)  # output particles w_y as columns
+Q = sp.MatrixSymbol("Q", N, M)
+W0 = sp.MatrixSymbol("W_0", d, d)
+
+# one input (a lane): its weight, margin, correct and (common) wrong logit
+p = sp.Symbol("p", positive=True)
+eta = sp.Symbol("eta", positive=True)
+m = sp.Symbol("m", real=True)
+correct, wrong = sp.symbols("a b", real=True)
+t = sp.Symbol("t", positive=True)
+
+
+def model() -> Model:
+    return Model(
+        "associative memory",
+        parameters=(W,),
+        data=(E, U, p_vec, Y),
+        sizes=(N, M, d),
+        prediction=E * W.T * U.T,
+        head=SoftmaxCrossEntropy(p_vec, Y),
+        description="logits S = E W^T U^T, population cross-entropy weighted by p",
+    )
+
+
+def lane_loss() -> sp.Expr:
+    """Loss of one input in terms of its margin, on the symmetric subspace (derived)."""
+    ell = sp.log(sp.exp(correct) + (M - 1) * sp.exp(wrong)) - correct
+    return sp.simplify(sp.expand_log(ell.subs(correct, m + wrong), force=True))
+
+
+@lru_cache(maxsize=None)
+def derive() -> Derivation:
+    doc = Derivation("Associative memory trained by gradient descent")
+    mdl = model()
+    G = mdl.loss_gradient_symbol
+
+    grad = mdl.gradient(W)
+    doc.add("Model", rf"S = {sp.latex(mdl.prediction)},\quad L = {sp.latex(mdl.loss())}",
+            "Sizes stay symbolic: " + mdl.sizes_latex() + ".")
+    doc.add("Gradient (matrix chain rule)", rf"\nabla_W L = {sp.latex(grad)}", checked_by="matrix calculus")
+
+    derivative, softmax = logit_gradient()
+    doc.add("Logit gradient of one input", rf"\frac{{\partial \ell}}{{\partial s_j}} = {sp.latex(derivative)}",
+            checked_by="difference to softmax simplifies to 0" if sp.simplify(derivative - softmax) == 0 else "")
+
+    flow_W = mdl.gradient_flow()
+    logit_flow = flow_W.reduce(S, mdl.prediction, {E * E.T: K, U * U.T: Gram_out}, "logit particles")
+    doc.add("Reduction 1: logit particles", logit_flow.latex(),
+            "K = E E^T and Gamma = U U^T; W is needed only for S_0.", checked_by="closure in S")
+    output_flow = flow_W.reduce(Omega, W.T * U.T, {U * U.T: sp.Identity(M)}, "output particles")
+    doc.add("Reduction 2: output particles (U U^T = I)", output_flow.latex(),
+            r"Columns of $\Omega$ are $w_y = W^T u_y$; $\sum_y w_y$ is conserved.", checked_by="closure in Omega")
+    stored_ok = flow_W.verify_ansatz({W: W0 + U.T * Q.T * E}, {Q: -G})
+    doc.add("Reduction 3: stored outer products",
+            rf"W_t = W_0 + U^T Q_t^T E,\quad \dot Q = -{sp.latex(G)}",
+            checked_by="ansatz reproduces the W flow" if stored_ok else "")
+
+    # Orthogonal embeddings: K = I, Gamma = I, so each input follows its own logit flow.
+    lanes = symmetric_logit_flow(p, correct, wrong)
+    doc.add("Orthogonal embeddings: one input, wrong logits equal", lanes.latex(),
+            "From W_0 = 0 the wrong logits start equal and stay equal.", checked_by="invariant subspace")
+    conserved = lanes.time_derivative(correct + (M - 1) * wrong)
+    doc.add("Conservation", rf"\frac{{d}}{{dt}}\sum_y s_y(x) = {sp.latex(conserved)}", checked_by="derivative along the flow")
+
+    margin_flow: Flow = lanes.reduce({m: correct - wrong}, {correct: m + wrong}, "margin flow")
+    margin_map: Map = lanes.gradient_descent_map(eta).reduce({m: correct - wrong}, {correct: m + wrong}, "margin map")
+    doc.add("Margin flow", margin_flow.latex(), checked_by="closure in m")
+    doc.add("Margin map (GD)", margin_map.latex(), checked_by="closure in m")
+
+    solution = solve_autonomous(margin_flow, 0)
+    c = 1 + M * p * t
+    implicit = sp.Eq(sp.expand(solution.implicit.lhs * M * p) + 1, c)
+    doc.add("Implicit solution", sp.latex(implicit), checked_by="implicit differentiation gives the ODE")
+    doc.add("Closed form (Lambert W)", rf"m(t) = {sp.latex(solution.explicit)}", checked_by="satisfies the implicit relation")
+
+    flow_law = logarithmic_growth_law(margin_flow, "flow margin growth", ("W_0 = 0", "orthonormal E, U"))
+    gd_law = logarithmic_growth_law(margin_map, "GD margin growth", ("W_0 = 0", "orthonormal E, U", "any eta > 0"))
+    gd_expansion = exponential_expansion_law(margin_map, "GD second-order expansion", ("W_0 = 0", "orthonormal E, U"))
+    first_step = sp.simplify(margin_map.update[0].subs(m, 0))
+    uniform = Law("uniform approximation", m, sp.log(sp.exp(first_step) + gd_expansion.constants["rate"] * (t - 1)),
+                  t, "asymptotic", None, {"m_1": first_step}, ("W_0 = 0",))
+    for law in (flow_law, gd_law, gd_expansion, uniform):
+        doc.add(law.name.capitalize(), law.latex(), checked_by="series of e^m at infinity")
+
+    loss = lane_loss()
+    per_input = rate_limit(loss, m, gd_law, eta * p)
+    if per_input.free_symbols & {p}:
+        raise AssertionError("per-input loss rate should not depend on p")
+    loss_law = Law("GD loss rate", eta * t * sp.Symbol("L"), N * per_input, t, "limit", None,
+                   {"per_input": per_input}, ("W_0 = 0", "orthonormal E, U"))
+    doc.add("Loss law", loss_law.latex(), r"$\ell_x = " + sp.latex(loss) + r"$; the limit per input does not depend on $p$.",
+            checked_by="limit of eta t p ell(log(eta M p t))")
+
+    bounds = (
+        Law("flow lower bound", m, sp.log(1 + p * t), t, "lower bound", assumptions=("flow",)),
+        Law("flow upper bound", m, sp.log(1 + M * p * t), t, "upper bound", assumptions=("flow",)),
+        Law("GD lower bound", m, sp.log(1 + eta * p * t), t, "lower bound", assumptions=("GD, any eta > 0",)),
+        Law("GD loss bound", sp.Symbol("L"), sp.Symbol("sum_x") * p * (M - 1) / (1 + eta * p * t), t, "upper bound",
+            assumptions=("GD",)),
+    )
+    doc.add("Bounds", r" \\ ".join(b.latex() for b in bounds[:3]),
+            "Checked numerically along simulated trajectories (tests and `gradflow check`).")
+
+    doc.results.update(
+        model=mdl, gradient=grad, logit_flow=logit_flow, output_flow=output_flow, stored_products_verified=stored_ok,
+        symmetric_flow=lanes, conserved_rate=conserved, margin_flow=margin_flow, margin_map=margin_map,
+        solution=solution, implicit=implicit, flow_law=flow_law, gd_law=gd_law, gd_expansion=gd_expansion,
+        uniform=uniform, lane_loss=loss, loss_law=loss_law, bounds=bounds, first_step=first_step,
+    )
+    return doc
