@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import sympy as sp
 
 from theory.errors import require
 from theory.model import Model, MatrixFlow
@@ -27,10 +28,12 @@ def weight_space_system(model: Model) -> MatrixSystem:
     """GD on the model's single matrix parameter, gradient from the matrix chain rule."""
     require(len(model.parameters) == 1, "model", "a model with one matrix parameter for weight-space kernels")
     (param,) = model.parameters
+    direction = sp.MatrixSymbol("V", *param.shape)
+    hvp = model.hessian_vector_product(param, direction).xreplace({model.prediction: model.prediction_symbol})
     return MatrixSystem(
         f"{model.name}: weight space", param, tuple(model.data), model.prediction,
         -model.gradient(param, placeholder=True), model.loss_gradient_symbol,
-        model.head.gradient(model.prediction_symbol), model.prediction_symbol, model.head,
+        model.head.gradient(model.prediction_symbol), model.prediction_symbol, model.head, hvp, direction,
     )
 
 
@@ -65,6 +68,15 @@ class ParticleSimulator:
             arrays.append(a)
         labels = np.ascontiguousarray(labels, dtype=np.int64)
         return X, arrays, labels
+
+    def hessian_vector_product(self, state, direction, data: dict):
+        require(self.system.hvp is not None, "system", "a weight-space system (it has no Hessian kernel)")
+        X, arrays, _ = self._arrays(state, data, np.zeros(0))
+        return self.module.hessian_vector_product(X, np.ascontiguousarray(direction, dtype=float), *arrays)
+
+    def loss(self, state, data: dict) -> float:
+        X, arrays, _ = self._arrays(state, data, np.zeros(0))
+        return float(self.module.loss_of_prediction(self.module.prediction(X, *arrays), *arrays))
 
     def _allocate(self, R, N):
         return np.full(R, np.nan), np.full(R, np.nan), np.full((R, N), np.nan), -np.ones(1, dtype=np.int64)

@@ -93,6 +93,15 @@ def run_rk4(X0, {data}, labels, h, times, loss_out, l01_out, margins_out, status
     return X
 '''
 
+_HVP_TEMPLATE = '''
+
+@numba.njit(cache=True)
+def hessian_vector_product(X, V, {data}):
+    """Hessian of the loss in X applied to the direction V (same shape as X)."""
+    S = {prediction}
+    return {hvp}
+'''
+
 
 @dataclass(frozen=True)
 class MatrixSystem:
@@ -107,10 +116,12 @@ class MatrixSystem:
     meaning: sp.MatrixExpr
     prediction_symbol: sp.MatrixSymbol
     head: Head
+    hvp: sp.MatrixExpr | None = None  # Hessian-vector product in X and a direction V
+    direction: sp.MatrixSymbol | None = None
 
     def key(self) -> str:
         return sp.srepr((self.name, self.state, self.data, self.prediction, self.rhs, self.placeholder, self.meaning,
-                         self.prediction_symbol, self.head.loss(self.prediction_symbol)))
+                         self.prediction_symbol, self.head.loss(self.prediction_symbol), self.hvp, self.direction))
 
 
 def render(system: MatrixSystem) -> str:
@@ -133,7 +144,7 @@ def render(system: MatrixSystem) -> str:
         "from numerics.codegen.support import (_all_finite, _margins, _row_logsumexp, _row_softmax,\n"
         "    _row_softmax_jvp, _sample_batch_weights, _seed, _zero_one)\n"
     )
-    return header + _TEMPLATE.format(
+    source = header + _TEMPLATE.format(
         data=data,
         prediction=matrix_code(system.prediction, of_state),
         meaning=matrix_code(system.meaning, of_prediction),
@@ -142,6 +153,11 @@ def render(system: MatrixSystem) -> str:
         loss=matrix_code(system.head.loss(system.prediction_symbol), of_prediction),
         weights=str(system.head.weights),
     )
+    if system.hvp is not None:
+        of_state_v = {**of_state, system.direction: "V"}
+        source += _HVP_TEMPLATE.format(data=data, hvp=matrix_code(system.hvp, {**of_state_v, system.prediction_symbol: "S"}),
+                                       prediction="prediction(X, " + data + ")")
+    return source
 
 
 def matrix_module(system: MatrixSystem):

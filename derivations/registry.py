@@ -1,0 +1,32 @@
+"""Models and experiments the CLI knows, by name."""
+
+from __future__ import annotations
+
+from theory.errors import ParameterError
+
+
+def models() -> dict:
+    from .associative_memory import ENTRIES as memory
+    from .deep_linear import ENTRIES as deep_linear
+
+    return {entry.name: entry for entry in (*memory, *deep_linear)}
+
+
+def experiments() -> dict:
+    from .am_margins import AM_MARGINS
+
+    return {exp.name: exp for exp in (AM_MARGINS,)}
+
+
+def get_model(name: str):
+    table = models()
+    if name not in table:
+        raise ParameterError("MODEL", f"one of {', '.join(table)}", name)
+    return table[name]
+
+
+def get_experiment(name: str):
+    table = experiments()
+    if name not in table:
+        raise ParameterError("EXPERIMENT", f"one of {', '.join(table)}", name)
+    return table[name]

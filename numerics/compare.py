@@ -1,0 +1,49 @@
+"""Compare a simulated quantity with a theoretical one and return a verdict."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Verdict:
+    name: str
+    passed: bool
+    error: float
+    tolerance: float
+    regime: str  # where the comparison was made, e.g. "t in [1e4, 2e4]" or "all steps"
+    measure: str  # "max abs", "max rel", "violation"
+
+    def __str__(self) -> str:
+        mark = "PASS" if self.passed else "FAIL"
+        return f"[{mark}] {self.name}: {self.measure} error {self.error:.3g} (tolerance {self.tolerance:.3g}) over {self.regime}"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def compare(name, measured, predicted, tolerance, regime="all points", relative=False) -> Verdict:
+    """max |measured - predicted| (divided by |predicted| if relative) against tolerance."""
+    measured, predicted = np.broadcast_arrays(np.asarray(measured, float), np.asarray(predicted, float))
+    if not (np.all(np.isfinite(measured)) and np.all(np.isfinite(predicted))):
+        return Verdict(name, False, float("inf"), tolerance, regime, "non-finite values")
+    diff = np.abs(measured - predicted)
+    if relative:
+        diff = diff / np.maximum(np.abs(predicted), np.finfo(float).tiny)
+    error = float(diff.max()) if diff.size else 0.0
+    return Verdict(name, error <= tolerance, error, tolerance, regime, "max rel" if relative else "max abs")
+
+
+def compare_bound(name, measured, bound, kind, tolerance=1e-12, regime="all points") -> Verdict:
+    """Largest violation of measured >= bound ('lower') or measured <= bound ('upper')."""
+    measured, bound = np.broadcast_arrays(np.asarray(measured, float), np.asarray(bound, float))
+    if kind not in ("lower", "upper"):
+        raise ValueError(f"kind must be 'lower' or 'upper', got {kind!r}")
+    gap = bound - measured if kind == "lower" else measured - bound
+    scale = np.maximum(1.0, np.abs(bound))
+    error = float(np.max(np.maximum(gap, 0.0) / scale)) if gap.size else 0.0
+    if not np.all(np.isfinite(gap)):
+        error = float("inf")
+    return Verdict(name, error <= tolerance, error, tolerance, regime, "violation")

@@ -1,0 +1,279 @@
+"""Two-layer linear network y = W2 W1 x (Saxe, McClelland and Ganguli 2014).
+
+Whitened inputs (E[x x^T] = I) and input-output correlation C = E[y x^T] = U diag(sigma) V^T
+reduce the population loss to L = 1/2 ||C - W2 W1||_F^2 + const.  Every formula below is
+produced by the derivation machinery from that model: the matrix gradients, the per-mode
+lane L = 1/2 (sigma - a b)^2, its flow, conserved quantity, balanced reduction to the mode
+strength s = a b, the logistic solution and the time-to-learn law.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from ..derivation import Derivation
+from ..flow import Flow, Map
+from ..laws import Law
+from ..model import Model, SquaredError
+from ..solve import Solution, solve_autonomous
+
+# Sizes stay symbols; k is the number of modes (the rank of C).
+n_in, hidden, n_out, k = sp.symbols("n_in h n_out k", integer=True, positive=True)
+W1 = sp.MatrixSymbol("W_1", hidden, n_in)
+W2 = sp.MatrixSymbol("W_2", n_out, hidden)
+C = sp.MatrixSymbol("C", n_out, n_in)
+
+# Mode form: C = U Sigma V^T, W1 = R A V^T, W2 = U B R^T with diagonal A, B, Sigma and
+# orthonormal columns in U, V, R.
+U = sp.MatrixSymbol("U", n_out, k)
+V = sp.MatrixSymbol("V", n_in, k)
+R = sp.MatrixSymbol("R", hidden, k)
+A = sp.MatrixSymbol("A", k, k)
+B = sp.MatrixSymbol("B", k, k)
+Sigma = sp.MatrixSymbol("Sigma", k, k)
+
+# One mode (a lane): its input-side weight a, output-side weight b, target strength sigma.
+a, b = sp.symbols("a b", real=True)
+sigma = sp.Symbol("sigma", positive=True)
+s, s0 = sp.symbols("s s_0", positive=True)
+eta = sp.Symbol("eta", positive=True)
+rho = sp.Symbol("rho", positive=True)  # sigma / s0, the inverse initial scale
+t_half = sp.Symbol("t_{1/2}", positive=True)
+
+
+def model() -> Model:
+    return Model(
+        "two-layer linear network",
+        parameters=(W1, W2),
+        data=(C,),
+        sizes=(n_in, hidden, n_out),
+        prediction=W2 * W1,
+        head=SquaredError(C),
+        description="y = W2 W1 x, whitened inputs, population squared error against C = E[y x^T]",
+    )
+
+
+def mode_matrix(S) -> sp.MatrixExpr:
+    """U^T S V: its diagonal holds the mode strengths u_alpha^T S v_alpha."""
+    return U.T * S * V
+
+
+def lane_loss() -> sp.Expr:
+    """The loss restricted to one mode of the mode form."""
+    return (sigma - a * b) ** 2 / 2
+
+
+def lane_flow() -> Flow:
+    """(da/dt, db/dt) = -grad of the lane loss, differentiated by SymPy."""
+    loss = lane_loss()
+    return Flow((a, b), (-sp.diff(loss, a), -sp.diff(loss, b)), (sigma,), name="mode lane")
+
+
+def strength_flow(lanes: Flow) -> Flow:
+    """Balanced reduction s = a b (a = b = sqrt s); closure proved by Flow.reduce."""
+    return lanes.reduce({s: a * b}, {a: sp.sqrt(s), b: sp.sqrt(s)}, "mode strength")
+
+
+# --- mode form of the matrix flow ----------------------------------------------------------
+
+_ORTHONORMAL_AND_DIAGONAL = {U.T * U: sp.Identity(k), V.T * V: sp.Identity(k), R.T * R: sp.Identity(k),
+                             A.T: A, B.T: B, Sigma.T: Sigma}
+_MODE_ANSATZ = {W1: R * A * V.T, W2: U * B * R.T, C: U * Sigma * V.T}
+# Which constant frame each parameter's velocity must keep, and which diagonal carries its mode.
+_FRAMES = {W1: (R, V.T, A), W2: (U, R.T, B)}
+
+
+def _diagonal_to_scalar(expr) -> sp.Expr:
+    """A polynomial in the diagonal matrices A, B, Sigma as the scalar polynomial of one mode.
+
+    Diagonal k x k matrices form a commutative algebra acting entrywise, so the alpha-th
+    diagonal entry of the matrix polynomial is the scalar polynomial with A -> a, B -> b,
+    Sigma -> sigma.  Any other matrix symbol is an error.
+    """
+    scalar = {A: a, B: b, Sigma: sigma}
+    if isinstance(expr, sp.MatrixSymbol):
+        if expr not in scalar:
+            raise ValueError(f"{expr} is not one of the diagonal mode matrices")
+        return scalar[expr]
+    if isinstance(expr, sp.MatAdd):
+        return sp.Add(*[_diagonal_to_scalar(term) for term in expr.args])
+    if isinstance(expr, sp.MatMul):
+        coefficient, factors = expr.as_coeff_matrices()
+        return coefficient * sp.Mul(*[_diagonal_to_scalar(f) for f in factors])
+    if isinstance(expr, sp.MatPow):
+        return _diagonal_to_scalar(expr.base) ** expr.exp
+    raise ValueError(f"cannot read {expr} as a polynomial in diagonal matrices")
+
+
+def _core_between(expr, left, right) -> sp.MatrixExpr:
+    """Write expr = left * core * right term by term; None if some term leaves the frame."""
+    cores = []
+    for term in sp.MatAdd.make_args(expr):
+        coefficient, factors = term.as_coeff_matrices() if isinstance(term, sp.MatMul) else (1, [term])
+        if len(factors) < 3 or factors[0] != left or factors[-1] != right:
+            return None
+        cores.append(coefficient * sp.MatMul(*factors[1:-1]))
+    return sp.MatAdd(*cores).doit()
+
+
+def mode_form_velocities(mdl: Model) -> dict:
+    """Scalar velocity of each parameter's mode under the matrix flow with the mode ansatz.
+
+    Substitutes W1 = R A V^T, W2 = U B R^T, C = U Sigma V^T into -grad L, applies
+    U^T U = V^T V = R^T R = I and the symmetry of diagonal matrices, and checks every term
+    is R (.) V^T for W1 and U (.) R^T for W2: then the flow stays in the mode form and the
+    core, read entrywise, is the mode's velocity.  Returns {parameter: scalar rhs}.
+    """
+    velocities = {}
+    for parameter, (left, right, _) in _FRAMES.items():
+        rate = (-mdl.gradient(parameter)).xreplace(_MODE_ANSATZ).doit()
+        rate = sp.expand(sp.expand(rate).doit().subs(_ORTHONORMAL_AND_DIAGONAL)).doit()
+        core = _core_between(rate, left, right)
+        if core is None:
+            raise ValueError(f"d{parameter}/dt leaves the mode form: {rate}")
+        velocities[parameter] = sp.expand(_diagonal_to_scalar(core))
+    return velocities
+
+
+def mode_form_numeric_error(mdl: Model, seed: int = 0, sizes=(5, 4, 3), modes: int = 2) -> float:
+    """Second, numeric check of the mode form at random orthonormal frames.
+
+    Evaluates the symbolic matrix gradient at W1 = R A V^T, W2 = U B R^T, C = U Sigma V^T
+    with random orthonormal U, V, R and random diagonals; returns the largest deviation of
+    the velocities from R diag(da) V^T and U diag(db) R^T, with (da, db) the lane flow.
+    """
+    rng = np.random.default_rng(seed)
+    size_in, size_hidden, size_out = sizes
+
+    def frame(rows):
+        return np.linalg.qr(rng.standard_normal((rows, rows)))[0][:, :modes]
+
+    Un, Vn, Rn = frame(size_out), frame(size_in), frame(size_hidden)
+    an, bn, sn = (rng.uniform(0.1, 2.0, modes) for _ in range(3))
+    W1n, W2n = Rn @ np.diag(an) @ Vn.T, Un @ np.diag(bn) @ Rn.T
+    Cn = Un @ np.diag(sn) @ Vn.T
+    lanes = lane_flow()
+    worst = 0.0
+    in_frame = {W1: lambda d: Rn @ np.diag(d) @ Vn.T, W2: lambda d: Un @ np.diag(d) @ Rn.T}
+    for parameter, rate_lane in zip((W1, W2), lanes.rhs):
+        velocity = sp.lambdify((W1, W2, C), -mdl.gradient(parameter), modules="numpy")(W1n, W2n, Cn)
+        expected = in_frame[parameter](sp.lambdify((a, b, sigma), rate_lane, modules="numpy")(an, bn, sn))
+        worst = max(worst, float(np.max(np.abs(velocity - expected))))
+    return worst
+
+
+# --- closed form and time-to-learn law ---------------------------------------------------------
+
+def half_time(solution: Solution) -> sp.Expr:
+    """Exact time for s to reach sigma/2 from s0: solve the implicit relation for t.
+
+    The implicit relation carries log(s - sigma) and log(s0 - sigma), both logs of negatives
+    for s, s0 < sigma; combining them first keeps the time real.
+    """
+    relation = sp.logcombine(solution.implicit.lhs, force=True)
+    roots = sp.solve(sp.Eq(relation.subs(s, sigma / 2), solution.flow.time), solution.flow.time)
+    if len(roots) != 1:
+        raise ValueError(f"expected one half time, got {roots}")
+    return sp.simplify(sp.expand_log(roots[0], force=True))
+
+
+def time_to_learn_law(exact: sp.Expr) -> tuple[Law, sp.Expr]:
+    """t_half = log(sigma/s0)/(2 sigma) + O(s0/sigma), as rho = sigma/s0 -> oo.
+
+    The leading term is the exact half time with the -1 of sigma/s0 - 1 dropped; the limit of
+    the difference as s0 -> 0+ (returned) must be 0, and the error order is read off the
+    series of the difference in rho at infinity.
+    """
+    leading_in_s0 = sp.log(sigma / s0) / (2 * sigma)
+    vanishing = sp.limit(exact - leading_in_s0, s0, 0, "+")
+    remainder = sp.series(sp.simplify((exact - leading_in_s0).subs(s0, sigma / rho)), rho, sp.oo, n=2)
+    correction = remainder.removeO()
+    error = sp.Order(correction, (rho, sp.oo)).expr
+    law = Law("time to learn", t_half, sp.log(rho) / (2 * sigma), rho, "asymptotic", error,
+              {"exact": exact, "correction": correction, "rho": sigma / s0},
+              ("balanced initialisation a = b = sqrt(s0)", "whitened inputs", "rho = sigma / s0 -> oo"))
+    return law, vanishing
+
+
+def map_latex(step_map: Map) -> str:
+    """x_{t+1} = update(x_t) with every state subscripted (all at once, so b_t appears in a's line)."""
+    at_t = {x: sp.Symbol(sp.latex(x) + "_t") for x in step_map.states}
+    lines = [rf"{sp.latex(x)}_{{t+1}} &= {sp.latex(u.xreplace(at_t))}" for x, u in zip(step_map.states, step_map.update)]
+    return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
+
+
+@lru_cache(maxsize=None)
+def derive() -> Derivation:
+    doc = Derivation("Two-layer linear network: learning the modes of C")
+    mdl = model()
+
+    gradients = {w: mdl.gradient(w) for w in mdl.parameters}
+    doc.add("Model", rf"S = {sp.latex(mdl.prediction)},\quad L = {sp.latex(mdl.loss())}",
+            "Whitened inputs, C = E[y x^T]; sizes stay symbolic: " + mdl.sizes_latex() + ".")
+    doc.add("Gradients (matrix chain rule)",
+            r",\quad ".join(rf"\nabla_{{{sp.latex(w)}}} L = {sp.latex(g)}" for w, g in gradients.items()),
+            checked_by="matrix calculus")
+    flow_W = mdl.gradient_flow()
+    doc.add("Gradient flow", flow_W.latex())
+
+    velocities = mode_form_velocities(mdl)
+    lanes = lane_flow()
+    mode_form_ok = all(sp.expand(velocities[w] - rate) == 0 for w, rate in zip((W1, W2), lanes.rhs))
+    numeric_error = mode_form_numeric_error(mdl)
+    doc.add("Mode form is invariant",
+            r"W_1 = R A V^T,\; W_2 = U B R^T,\; C = U \Sigma V^T \;\Rightarrow\; "
+            rf"\dot a_\alpha = {sp.latex(velocities[W1])},\; \dot b_\alpha = {sp.latex(velocities[W2])}",
+            r"With $U^T U = V^T V = R^T R = I$ and $A, B, \Sigma$ diagonal, every term of $\dot W_1$ is "
+            r"$R(\cdot)V^T$ and of $\dot W_2$ is $U(\cdot)R^T$, so the frames stay fixed and each mode "
+            r"moves on its own.  Diagonal matrices commute, so the cores are read entrywise.  Also checked "
+            rf"numerically at random orthonormal frames (largest deviation {numeric_error:.1e}).  The same "
+            r"algebra holds for a GD step, so W-space GD follows the lane GD map mode by mode.",
+            checked_by="substitution with orthonormality; cores equal the lane flow" if mode_form_ok else "")
+
+    loss = lane_loss()
+    doc.add("One mode (lane)", rf"\ell(a, b) = {sp.latex(loss)}\qquad " + lanes.latex(), checked_by="sp.diff")
+    conserved = a ** 2 - b ** 2
+    conserved_rate = lanes.time_derivative(conserved)
+    doc.add("Conservation", rf"\frac{{d}}{{dt}}\left({sp.latex(conserved)}\right) = {sp.latex(conserved_rate)}",
+            "Balance a = b at initialisation is therefore kept for all time.",
+            checked_by="derivative along the flow")
+
+    strength = strength_flow(lanes)
+    doc.add("Balanced reduction to the strength s = ab", strength.latex(), checked_by="closure in s")
+    lane_map: Map = lanes.gradient_descent_map(eta, "mode lane (GD)")
+    strength_map: Map = lane_map.reduce({s: a * b}, {a: sp.sqrt(s), b: sp.sqrt(s)}, "mode strength (GD)")
+    stepped = dict(zip(lane_map.states, lane_map.update))
+    gd_imbalance = sp.factor(sp.expand(conserved.subs(stepped, simultaneous=True)))
+    doc.add("GD map of one mode",
+            map_latex(lane_map) + r"\qquad s_{t+1} = " + sp.latex(sp.factor(strength_map.update[0]))
+            + r",\quad a_{t+1}^2 - b_{t+1}^2 = " + sp.latex(gd_imbalance),
+            "GD is not exactly conservative, but the imbalance is multiplied by a factor, so a = b is kept.",
+            checked_by="closure in s")
+
+    solution = solve_autonomous(strength, s0)
+    implicit_residual = solution.implicit_residual_of_ode()
+    explicit_residual = solution.explicit_residual()
+    logistic = solution.explicit
+    doc.add("Logistic solution", solution.latex(),
+            checked_by="implicit differentiation gives the ODE; the closed form satisfies the relation"
+            if implicit_residual == 0 and explicit_residual == 0 else "")
+
+    exact_half = half_time(solution)
+    law, vanishing = time_to_learn_law(exact_half)
+    doc.add("Time to learn", rf"t_{{1/2}} = {sp.latex(exact_half)},\qquad " + law.latex(),
+            rf"$\rho = \sigma / s_0$.  $\lim_{{s_0 \to 0^+}} \left(t_{{1/2}} - \frac{{\log(\sigma/s_0)}}{{2\sigma}}\right)"
+            rf" = {sp.latex(vanishing)}$; the correction is ${sp.latex(law.constants['correction'])}$.",
+            checked_by="solve at s = sigma/2, limit s0 -> 0+, series in rho")
+
+    doc.results.update(
+        model=mdl, gradients=gradients, gradient_flow=flow_W, mode_velocities=velocities,
+        mode_form_verified=mode_form_ok, mode_form_numeric_error=numeric_error, mode_matrix=mode_matrix(
+            mdl.prediction_symbol), lane_loss=loss, lane_flow=lanes, conserved=conserved,
+        conserved_rate=conserved_rate, strength_flow=strength, lane_map=lane_map, strength_map=strength_map, gd_imbalance=gd_imbalance,
+        solution=solution, implicit_residual=implicit_residual, explicit_residual=explicit_residual,
+        logistic=logistic, half_time=exact_half, time_to_learn=law, half_time_limit=vanishing,
+    )
+    return doc
