@@ -22,7 +22,7 @@ def checked_probabilities(p, N: int) -> np.ndarray:
     if p.shape != (N,):
         raise ParameterError("p", f"a list of N = {N} probabilities", len(p))
     require(bool(np.all(p > 0)), "p", "positive in every entry", tuple(p))
-    require(abs(p.sum() - 1.0) <= 1e-9, "p", "summing to 1 (within 1e-9)", float(p.sum()))
+    require(abs(p.sum() - 1.0) <= 1e-9, "p", "a probability vector summing to 1 (within 1e-9)", float(p.sum()))
     return p
 
 

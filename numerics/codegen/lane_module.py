@@ -11,9 +11,19 @@ from .cache import cached_module_path, load_module
 from .printer import lane_code, stable_lane_code
 
 
+_RESERVED = {"x", "q", "out", "math", "np", "numba", "buf", "states", "result", "lane", "r", "R", "L"}
+
+
 def _names(system):
-    names = {x: f"x{i}" for i, x in enumerate(system.states)}
-    names.update({q: f"q{i}" for i, q in enumerate(system.params)})
+    """Local names in generated code: the symbols' own names where they are plain identifiers."""
+    names, used = {}, set(_RESERVED)
+    for prefix, symbols in (("x", system.states), ("q", system.params)):
+        for i, symbol in enumerate(symbols):
+            name = str(symbol)
+            if not name.isidentifier() or name in used or name.startswith("_"):
+                name = f"{prefix}{i}_"
+            names[symbol] = name
+            used.add(name)
     return names
 
 
@@ -30,9 +40,9 @@ def _body(exprs, system, names, target):
     return lines
 
 
-def _unpack(system):
-    lines = "".join(f"    x{i} = x[{i}]\n" for i in range(len(system.states)))
-    lines += "".join(f"    q{i} = q[{i}]\n" for i in range(len(system.params)))
+def _unpack(system, names):
+    lines = "".join(f"    {names[s]} = x[{i}]\n" for i, s in enumerate(system.states))
+    lines += "".join(f"    {names[s]} = q[{i}]\n" for i, s in enumerate(system.params))
     return lines
 
 
@@ -46,18 +56,18 @@ def render(system: Flow | Map, observables: dict) -> str:
            "import math\n\nimport numba\nimport numpy as np\n"]
     if isinstance(system, Flow):
         doc = f'    """d/dt ({", ".join(map(str, system.states))}) = {", ".join(map(str, system.rhs))}"""\n'
-        src.append("\n@numba.njit(cache=True)\ndef lane_rhs(x, q, out):\n" + doc + _unpack(system)
+        src.append("\n@numba.njit(cache=True)\ndef lane_rhs(x, q, out):\n" + doc + _unpack(system, names)
                    + _body(system.rhs, system, names, "out"))
         src += [SOURCES["rk4"], SOURCES["dopri5"]]
     else:
         doc = f'    """({", ".join(map(str, system.states))}) <- {", ".join(map(str, system.update))}"""\n'
-        src.append("\n@numba.njit(cache=True)\ndef lane_update(x, q, out):\n" + doc + _unpack(system)
+        src.append("\n@numba.njit(cache=True)\ndef lane_update(x, q, out):\n" + doc + _unpack(system, names)
                    + _body(system.update, system, names, "out"))
         src.append(SOURCES["map"])
     for label, expr in observables.items():
         src.append(
             f"\n@numba.njit(cache=True)\ndef _observable_{label}(x, q, out):\n"
-            f'    """{label} = {expr}"""\n' + _unpack(system) + _body((expr,), system, names, "out")
+            f'    """{label} = {expr}"""\n' + _unpack(system, names) + _body((expr,), system, names, "out")
         )
         src.append(
             f"\n@numba.njit(parallel=True, cache=True)\ndef observable_{label}(states, q):\n"

@@ -10,7 +10,7 @@ import sympy as sp
 from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 from sympy.printing.pycode import PythonCodePrinter
 
-PRINTER_VERSION = "1"
+PRINTER_VERSION = "2"
 
 
 class _LanePrinter(PythonCodePrinter):
