@@ -65,7 +65,7 @@ def main() -> None:
         b = logit_particles_numpy(inst.initial_logits, inst.data["K"], inst.data["Gamma"], inst.p, inst.labels, 0.5, T,
                                   record)
         numpy_loop.append(time.perf_counter() - t0)
-    agree = float(np.max(np.abs(a.final_state - b[3])) / np.max(np.abs(b[3])))
+    agree = float(np.max(np.abs(a.final_state - b[4])) / np.max(np.abs(b[4])))
     result = {"size": n, "steps": T, "kernel_median_s": float(np.median(kernel)),
               "numpy_median_s": float(np.median(numpy_loop)),
               "ratio_numpy_over_kernel": float(np.median(numpy_loop) / np.median(kernel)),

@@ -170,7 +170,7 @@ class RandomMemory(ModelEntry):
             require(backend == "cpu", "backend", "cpu for the logit flow (RK4 kernel)", backend)
             times = np.linspace(0, t_end, 101)
             traj = logit_particle_simulator().flow(inst.initial_logits, inst.data, inst.labels, times, step=1e-2)
-            return _jsonable(params, t=times, loss=traj.loss, l01=traj.l01, margins=traj.margins)
+            return _jsonable(params, t=times, loss=traj.loss, l01=traj.l01, margins=traj.margins, norm=traj.norm)
         steps = 200 if steps is None else steps
         require(steps >= 0, "steps", ">= 0", steps)
         record = _record(steps)
@@ -178,11 +178,11 @@ class RandomMemory(ModelEntry):
             return _simulate_sgd(inst, settings, steps, record, backend, params)
         if backend == "cpu":
             traj = logit_particle_simulator().gd(inst.initial_logits, inst.data, inst.labels, settings["eta"], steps, record)
-            loss, l01, margins = traj.loss, traj.l01, traj.margins
+            loss, l01, margins, norm = traj.loss, traj.l01, traj.margins, traj.norm
         else:
-            loss, l01, margins, _ = logit_particles_numpy(inst.initial_logits, inst.data["K"], inst.data["Gamma"], inst.p,
-                                                          inst.labels, settings["eta"], steps, record)
-        return _jsonable(params, t=record, loss=loss, l01=l01, margins=margins)
+            loss, l01, margins, norm, _ = logit_particles_numpy(inst.initial_logits, inst.data["K"], inst.data["Gamma"],
+                                                                inst.p, inst.labels, settings["eta"], steps, record)
+        return _jsonable(params, t=record, loss=loss, l01=l01, margins=margins, norm=norm)
 
     def checks(self, quick=True):
         return random_checks(quick)
@@ -192,11 +192,12 @@ def _simulate_sgd(inst, settings, steps, record, backend, params):
     eta, batch, seed = settings["eta"], settings["batch"], settings["seed"]
     if backend == "cpu":
         traj = logit_particle_simulator().gd(inst.initial_logits, inst.data, inst.labels, eta, steps, record, batch, seed)
-        loss, l01, margins = traj.loss, traj.l01, traj.margins
+        loss, l01, margins, norm = traj.loss, traj.l01, traj.margins, traj.norm
     else:
-        loss, l01, margins, _ = logit_particles_numpy(inst.initial_logits, inst.data["K"], inst.data["Gamma"], inst.p,
-                                                      inst.labels, eta, steps, record, batch, np.random.default_rng(seed))
-    return _jsonable(params, t=record, loss=loss, l01=l01, margins=margins)
+        loss, l01, margins, norm, _ = logit_particles_numpy(inst.initial_logits, inst.data["K"], inst.data["Gamma"],
+                                                            inst.p, inst.labels, eta, steps, record, batch,
+                                                            np.random.default_rng(seed))
+    return _jsonable(params, t=record, loss=loss, l01=l01, margins=margins, norm=norm)
 
 
 # --- checks: theory against simulation ----------------------------------------------------

@@ -20,6 +20,7 @@ class ParticleTrajectory:
     loss: np.ndarray
     l01: np.ndarray
     margins: np.ndarray  # (records, N)
+    norm: np.ndarray  # Frobenius norm of the state
     final_state: np.ndarray
     method: str
 
@@ -79,7 +80,8 @@ class ParticleSimulator:
         return float(self.module.loss_of_prediction(self.module.prediction(X, *arrays), *arrays))
 
     def _allocate(self, R, N):
-        return np.full(R, np.nan), np.full(R, np.nan), np.full((R, N), np.nan), -np.ones(1, dtype=np.int64)
+        return (np.full(R, np.nan), np.full(R, np.nan), np.full((R, N), np.nan), np.full(R, np.nan),
+                -np.ones(1, dtype=np.int64))
 
     def _check(self, status, what):
         if status[0] >= 0:
@@ -93,11 +95,11 @@ class ParticleSimulator:
         require(int(batch) == batch and batch >= 0, "batch", "a non-negative integer", batch)
         X, arrays, labels = self._arrays(state, data, labels)
         steps = np.arange(n_steps + 1) if record is None else np.unique(np.asarray(record, dtype=np.int64))
-        loss, l01, margins, status = self._allocate(steps.size, labels.size)
+        loss, l01, margins, norm, status = self._allocate(steps.size, labels.size)
         final = self.module.run_gd(X, *arrays, labels, float(eta), int(n_steps), steps, int(batch), int(seed),
-                                   loss, l01, margins, status)
+                                   loss, l01, margins, norm, status)
         self._check(status, f"{'SGD' if batch else 'GD'} with eta = {eta}")
-        return ParticleTrajectory(steps.astype(float), loss, l01, margins, final, "sgd" if batch else "gd")
+        return ParticleTrajectory(steps.astype(float), loss, l01, margins, norm, final, "sgd" if batch else "gd")
 
     def flow(self, state, data: dict, labels, times, step: float = 1e-2) -> ParticleTrajectory:
         """Gradient flow by fixed-step RK4, observables at ``times``."""
@@ -106,8 +108,8 @@ class ParticleSimulator:
         times = np.asarray(times, dtype=float)
         require(times.ndim == 1 and bool(np.all(np.diff(times) >= 0)) and times[0] >= 0, "times",
                 "a sorted array of non-negative times")
-        loss, l01, margins, status = self._allocate(times.size, labels.size)
-        final = self.module.run_rk4(X, *arrays, labels, float(step), times, loss, l01, margins, status)
+        loss, l01, margins, norm, status = self._allocate(times.size, labels.size)
+        final = self.module.run_rk4(X, *arrays, labels, float(step), times, loss, l01, margins, norm, status)
         self._check(status, f"RK4 with step {step}")
-        return ParticleTrajectory(times, loss, l01, margins, final, "flow")
+        return ParticleTrajectory(times, loss, l01, margins, norm, final, "flow")
 

@@ -50,12 +50,14 @@ def margins(S, labels):
 
 
 def logit_particles_numpy(S0, K, Gamma, p, labels, eta, n_steps, record, batch=0, rng=None):
-    """S <- S + eta K P (Y - Pi(S)) Gamma (GD) or with P the batch weights (SGD)."""
+    """S <- S + eta K P (Y - Pi(S)) Gamma (GD) or with P the batch weights (SGD).
+
+    Returns loss, 0-1 error, margins, Frobenius norm of S (one row per record) and the final S."""
     S = np.array(S0, dtype=float)
     p = np.asarray(p, dtype=float).ravel()
     Y = np.eye(S.shape[1])[labels]
     R = len(record)
-    loss, l01, marg = np.empty(R), np.empty(R), np.empty((R, len(labels)))
+    loss, l01, marg, norm = np.empty(R), np.empty(R), np.empty((R, len(labels))), np.empty(R)
     r = 0
     for step in range(n_steps + 1):
         if step > 0:
@@ -65,8 +67,9 @@ def logit_particles_numpy(S0, K, Gamma, p, labels, eta, n_steps, record, batch=0
                 raise DivergenceError(step, "S")
         while r < R and record[r] == step:
             loss[r], l01[r], marg[r] = cross_entropy(S, p, labels), zero_one(S, p, labels), margins(S, labels)
+            norm[r] = np.linalg.norm(S)
             r += 1
-    return loss, l01, marg, S
+    return loss, l01, marg, norm, S
 
 
 def weight_space_gd_numpy(W0, E, U, p, labels, eta, n_steps):

@@ -181,5 +181,9 @@ class Model:
         chain = self.gradient(parameter, placeholder=True)
         return chain.subs(self.loss_gradient_symbol, self.head.gradient_jvp(self.prediction, dS))
 
+    def latex(self) -> str:
+        return (rf"S = {sp.latex(self.prediction)},\quad L = {sp.latex(self.loss())},\quad "
+                + self.sizes_latex())
+
     def sizes_latex(self) -> str:
         return ", ".join(f"{sp.latex(p)} \\in \\mathbb{{R}}^{{{sp.latex(p.shape[0])} \\times {sp.latex(p.shape[1])}}}" for p in (*self.parameters, *self.data))

@@ -36,14 +36,15 @@ def loss_of_prediction(S, {data}):
 
 
 @numba.njit(cache=True)
-def _record(r, S, {data}, labels, loss_out, l01_out, margins_out):
+def _record(r, X, S, {data}, labels, loss_out, l01_out, margins_out, norm_out):
+    norm_out[r] = np.sqrt(np.sum(X * X))
     loss_out[r] = loss_of_prediction(S, {data})
     l01_out[r] = _zero_one(S, labels, {weights})
     margins_out[r, :] = _margins(S, labels)
 
 
 @numba.njit(cache=True)
-def run_gd(X0, {data}, labels, eta, n_steps, record, batch, seed, loss_out, l01_out, margins_out, status):
+def run_gd(X0, {data}, labels, eta, n_steps, record, batch, seed, loss_out, l01_out, margins_out, norm_out, status):
     """GD (batch == 0) or SGD with a batch of i.i.d. inputs (batch > 0) for n_steps steps.
     Observables after record[r] steps go to row r.  status = (step, 0) on a non-finite state."""
     X = X0.copy()
@@ -54,7 +55,7 @@ def run_gd(X0, {data}, labels, eta, n_steps, record, batch, seed, loss_out, l01_
     if batch > 0:
         _seed(seed)
     while r < R and record[r] == 0:
-        _record(r, prediction(X, {data}), {data}, labels, loss_out, l01_out, margins_out)
+        _record(r, X, prediction(X, {data}), {data}, labels, loss_out, l01_out, margins_out, norm_out)
         r += 1
     for step in range(1, n_steps + 1):
         if batch > 0:
@@ -65,13 +66,13 @@ def run_gd(X0, {data}, labels, eta, n_steps, record, batch, seed, loss_out, l01_
             status[0] = step
             return X
         while r < R and record[r] == step:
-            _record(r, prediction(X, {data}), {data}, labels, loss_out, l01_out, margins_out)
+            _record(r, X, prediction(X, {data}), {data}, labels, loss_out, l01_out, margins_out, norm_out)
             r += 1
     return X
 
 
 @numba.njit(cache=True)
-def run_rk4(X0, {data}, labels, h, times, loss_out, l01_out, margins_out, status):
+def run_rk4(X0, {data}, labels, h, times, loss_out, l01_out, margins_out, norm_out, status):
     """Fixed-step RK4 on the flow; steps shortened to land on each times[r]."""
     X = X0.copy()
     t = 0.0
@@ -89,7 +90,7 @@ def run_rk4(X0, {data}, labels, h, times, loss_out, l01_out, margins_out, status
                 status[0] = step
                 return X
             t = times[r] if dt < h else t + h
-        _record(r, prediction(X, {data}), {data}, labels, loss_out, l01_out, margins_out)
+        _record(r, X, prediction(X, {data}), {data}, labels, loss_out, l01_out, margins_out, norm_out)
     return X
 '''
 

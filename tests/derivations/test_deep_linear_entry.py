@@ -66,9 +66,9 @@ def test_simulate_flow_backends_agree_with_the_logistic():
 
 
 def test_measured_half_time_moves_with_s0():
-    # a wrong crossing finder (e.g. returning the grid end) would not give the log law's spacing
-    times = measured_half_times(1.0, [1e-2, 1e-4])
-    assert times[1] - times[0] == pytest.approx(0.5 * np.log(1e-2 / 1e-4), rel=1e-3)
+    # the exact half time (1/2) log((1 - s0)/s0) at sigma = 1, typed in as the oracle
+    s0 = np.array([1e-2, 1e-4])
+    np.testing.assert_allclose(measured_half_times(1.0, s0), 0.5 * np.log((1 - s0) / s0), rtol=1e-9)
 
 
 def test_quick_checks_pass():

@@ -65,11 +65,13 @@ def test_logit_kernel_matches_numpy_loop(sims, sizes, eta):
     inst = random_instance(N, M, d, seed)
     record = np.array([0, 1, 7, 100])
     run = sims["logit"].gd(inst.initial_logits, inst.data, inst.labels, eta, 100, record)
-    loss, l01, margins, S = logit_particles_numpy(inst.initial_logits, inst.data["K"], inst.data["Gamma"], inst.p,
+    loss, l01, margins, norm, S = logit_particles_numpy(inst.initial_logits, inst.data["K"], inst.data["Gamma"], inst.p,
                                                   inst.labels, eta, 100, record)
     np.testing.assert_allclose(run.loss, loss, rtol=1e-9, atol=1e-14)
     np.testing.assert_allclose(run.l01, l01, atol=1e-15)
     np.testing.assert_allclose(run.margins, margins, rtol=1e-10, atol=1e-11)
+    np.testing.assert_allclose(run.norm, norm, rtol=1e-12)
+    np.testing.assert_allclose(run.final_state, S, rtol=1e-10, atol=1e-11)
 
 
 @pytest.mark.parametrize("eta", [0.5, 5.0, 50.0])

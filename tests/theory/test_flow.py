@@ -51,3 +51,17 @@ def test_map_increments_and_latex():
     assert isinstance(gd, Map)
     assert sp.simplify(gd.increments[0] + eta * a * x) == 0
     assert "x" in gd.latex() and r"\eta" in gd.latex()
+
+
+def test_public_strategies_respect_their_bounds():
+    from hypothesis import given, settings
+
+    from theory.strategies import orthogonal_memory_settings, probability_vectors
+
+    @settings(max_examples=30)
+    @given(p=probability_vectors(2, 5, p_min=1e-2), s=orthogonal_memory_settings(m_max=9, eta_low=0.1, eta_high=10))
+    def check(p, s):
+        assert 2 <= p.size <= 5 and abs(p.sum() - 1) < 1e-12 and np.all(p > 0)
+        assert 2 <= s["M"] <= 9 and 0.1 * (1 - 1e-12) <= s["eta"] <= 10 * (1 + 1e-12) and s["N"] == s["p"].size
+
+    check()

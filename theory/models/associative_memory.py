@@ -63,8 +63,7 @@ def derive() -> Derivation:
     G = mdl.loss_gradient_symbol
 
     grad = mdl.gradient(W)
-    doc.add("Model", rf"S = {sp.latex(mdl.prediction)},\quad L = {sp.latex(mdl.loss())}",
-            "Sizes stay symbolic: " + mdl.sizes_latex() + ".")
+    doc.add("Model", mdl.latex(), "Sizes stay symbolic.")
     doc.add("Gradient (matrix chain rule)", rf"\nabla_W L = {sp.latex(grad)}", checked_by="matrix calculus")
 
     derivative, softmax = logit_gradient()

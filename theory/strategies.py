@@ -1,0 +1,36 @@
+"""Public Hypothesis strategies for model instances, so users can property-test conjectures.
+
+Each strategy draws plain numbers (sizes, probabilities, step sizes) within explicit bounds;
+the bounds are parameters, never hidden.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+
+@st.composite
+def probability_vectors(draw, n_min: int = 1, n_max: int = 8, p_min: float = 1e-3):
+    """A probability vector with every entry >= p_min / n (positive, sums to 1)."""
+    n = draw(st.integers(n_min, n_max))
+    raw = np.array(draw(st.lists(st.floats(p_min, 1.0), min_size=n, max_size=n)))
+    return raw / raw.sum()
+
+
+@st.composite
+def memory_sizes(draw, n_max: int = 8, m_max: int = 8, d_max: int = 8):
+    """(N, M, d) with N >= 1, M >= 2, d >= 1."""
+    return draw(st.integers(1, n_max)), draw(st.integers(2, m_max)), draw(st.integers(1, d_max))
+
+
+def step_sizes(low: float = 1e-3, high: float = 1e2):
+    """eta drawn log-uniformly in [low, high]."""
+    return st.floats(np.log(low), np.log(high)).map(lambda v: float(np.exp(v)))
+
+
+@st.composite
+def orthogonal_memory_settings(draw, n_max: int = 8, m_max: int = 50, eta_low: float = 1e-3, eta_high: float = 1e2):
+    """Settings of the orthogonal associative memory: N, M, p, eta."""
+    p = draw(probability_vectors(1, n_max))
+    return {"N": p.size, "M": draw(st.integers(2, m_max)), "p": p, "eta": draw(step_sizes(eta_low, eta_high))}
