@@ -33,7 +33,7 @@ class Flow:
     states: tuple
     rhs: tuple
     params: tuple
-    time: sp.Symbol = field(default_factory=lambda: sp.Symbol("t", nonnegative=True))
+    time: sp.Symbol = field(default_factory=lambda: sp.Symbol("t", positive=True))  # the same t as in Laws
     name: str = "flow"
 
     def __post_init__(self):

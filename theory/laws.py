@@ -38,8 +38,7 @@ class Law:
         if self.kind == "asymptotic":
             rel = f"{q} = {lead}"
             if self.error is not None:
-                rel += " + " + sp.latex(sp.Order(self.error, (self.variable, sp.oo)))
-                rel = rel.replace(r"; \  \to \infty", "")
+                rel += rf" + O\left({sp.latex(self.error)}\right)"
         elif self.kind == "limit":
             rel = rf"\lim_{{{sp.latex(self.variable)} \to \infty}} {q} = {lead}"
         elif self.kind == "lower bound":

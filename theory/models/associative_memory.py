@@ -98,7 +98,14 @@ def derive() -> Derivation:
     c = 1 + M * p * t
     implicit = sp.Eq(sp.expand(solution.implicit.lhs * M * p) + 1, c)
     doc.add("Implicit solution", sp.latex(implicit), checked_by="implicit differentiation gives the ODE")
-    doc.add("Closed form (Lambert W)", rf"m(t) = {sp.latex(solution.explicit)}", checked_by="satisfies the implicit relation")
+    c_symbol = sp.Symbol("c", positive=True)
+    compact = c_symbol / (M - 1) - sp.LambertW(sp.exp(c_symbol / (M - 1)) / (M - 1))
+    if sp.simplify(sp.expand(compact.subs(c_symbol, c) - solution.explicit)) != 0:
+        raise AssertionError("compact Lambert form differs from the solver's")
+    doc.add("Closed form (Lambert W)",
+            rf"m(t) = {sp.latex(compact)},\quad c = {sp.latex(c)}",
+            "Principal branch; for M = 2 this is m = c - W(e^c).",
+            checked_by="satisfies the implicit relation (W e^W = z) and equals the solver's form")
 
     flow_law = logarithmic_growth_law(margin_flow, "flow margin growth", ("W_0 = 0", "orthonormal E, U"))
     gd_law = logarithmic_growth_law(margin_map, "GD margin growth", ("W_0 = 0", "orthonormal E, U", "any eta > 0"))
@@ -107,7 +114,8 @@ def derive() -> Derivation:
     uniform = Law("uniform approximation", m, sp.log(sp.exp(first_step) + gd_expansion.constants["rate"] * (t - 1)),
                   t, "asymptotic", None, {"m_1": first_step}, ("W_0 = 0",))
     for law in (flow_law, gd_law, gd_expansion, uniform):
-        doc.add(law.name.capitalize(), law.latex(), checked_by="series of e^m at infinity")
+        doc.add(law.name[0].upper() + law.name[1:], law.latex(),
+                "; ".join(law.assumptions), checked_by="series of e^m at infinity" if law is not uniform else "first step m_1 and the rate of the expansion")
 
     loss = lane_loss()
     per_input = rate_limit(loss, m, gd_law, eta * p)
@@ -125,7 +133,7 @@ def derive() -> Derivation:
         Law("GD loss bound", sp.Symbol("L"), sp.Symbol("sum_x") * p * (M - 1) / (1 + eta * p * t), t, "upper bound",
             assumptions=("GD",)),
     )
-    doc.add("Bounds", r" \\ ".join(b.latex() for b in bounds[:3]),
+    doc.add("Bounds", r"\begin{gathered}" + r" \\ ".join(b.latex() for b in bounds[:3]) + r"\end{gathered}",
             "Checked numerically along simulated trajectories (tests and `gradflow check`).")
 
     doc.results.update(
