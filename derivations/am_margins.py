@@ -17,7 +17,7 @@ from numerics.grids import log_steps, log_times
 from theory.models import associative_memory as am
 
 from .am_instances import memory_instance, zipf_probabilities
-from .associative_memory import logit_particle_simulator, margin_flow_simulator, margin_map_simulator
+from .associative_memory import derivation, logit_particle_simulator, margin_flow_simulator, margin_map_simulator
 from .report import Reproduction
 
 
@@ -70,7 +70,7 @@ class AmMargins:
         scalar_flow = flow_lanes.integrate(np.zeros((N, 1)), np.c_[p, np.full(N, M)], long_times, "logtime",
                                            rtol=1e-12, atol=1e-14)
         timings["flow_runs"] = time.perf_counter() - start
-        closed = numeric_function(am.derive().results["solution"].explicit, (am.t, am.p, am.M))
+        closed = numeric_function(derivation().results["solution"].explicit, (am.t, am.p, am.M))
         arrays.update(flow_t=flow_times, flow_margins=full_flow.margins, flow_loss=full_flow.loss,
                       long_t=long_times, long_margins=scalar_flow.states[:, :, 0],
                       lambert_long=closed(long_times[:, None], p[None, :], float(M)),
@@ -78,7 +78,7 @@ class AmMargins:
 
         figures = self._figures(plt, arrays, T)
         report = self._report(arrays, T)
-        doc = am.derive()
+        doc = derivation()
         return Reproduction(
             self.name,
             {"N": N, "M": M, "zipf": self.zipf, "etas": list(self.etas), "T": T, "seed": self.seed, "quick": quick,

@@ -21,31 +21,39 @@ from theory.models import associative_memory as am
 
 from .am_instances import memory_instance, zipf_probabilities
 from .base import Key, ModelEntry
+from .derivation_cache import cached
+
+
+@lru_cache(maxsize=None)
+def derivation():
+    """am.derive() through the disk cache."""
+    return cached("associative_memory", am.derive)
+
 
 # --- compiled simulators, built once per process (and cached on disk across processes) ---
 
 
 @lru_cache(maxsize=None)
 def margin_map_simulator() -> LaneSimulator:
-    results = am.derive().results
+    results = derivation().results
     return LaneSimulator(results["margin_map"], {"loss": results["lane_loss"]})
 
 
 @lru_cache(maxsize=None)
 def margin_flow_simulator() -> LaneSimulator:
-    results = am.derive().results
+    results = derivation().results
     return LaneSimulator(results["margin_flow"], {"loss": results["lane_loss"]})
 
 
 @lru_cache(maxsize=None)
 def logit_particle_simulator() -> ParticleSimulator:
-    results = am.derive().results
+    results = derivation().results
     return ParticleSimulator(reduced_system(results["model"], results["logit_flow"], (am.K, am.Gram_out, am.p_vec, am.Y)))
 
 
 @lru_cache(maxsize=None)
 def weight_space_simulator() -> ParticleSimulator:
-    return ParticleSimulator(weight_space_system(am.derive().results["model"]))
+    return ParticleSimulator(weight_space_system(derivation().results["model"]))
 
 
 # --- settings ---------------------------------------------------------------------------
@@ -95,7 +103,7 @@ class OrthogonalMemory(ModelEntry):
         )
 
     def derivation(self):
-        return am.derive()
+        return derivation()
 
     def instance(self, settings):
         N, M = settings["N"], settings["M"]
@@ -154,7 +162,7 @@ class RandomMemory(ModelEntry):
         )
 
     def derivation(self):
-        return am.derive()
+        return derivation()
 
     def instance(self, settings):
         return memory_instance(settings["N"], settings["M"], settings["d"], _probabilities(settings), settings["seed"],
@@ -208,7 +216,7 @@ def _symbolic(name: str, holds: bool, how: str, measure: str = "symbolic") -> Ve
 
 
 def orthogonal_checks(quick: bool = True) -> list[Verdict]:
-    r = am.derive().results
+    r = derivation().results
     out = [
         _symbolic("margin flow derived and closed", r["margin_flow"].rhs[0].free_symbols == {am.m, am.p, am.M},
                   "SymPy reduction of the symmetric logit flow"),
