@@ -134,14 +134,14 @@ class OrthogonalMemory(ModelEntry):
         if method == "gd":
             if backend == "cpu":
                 traj = margin_map_simulator().iterate(np.zeros((N, 1)), np.c_[p, np.full(N, M), np.full(N, eta)],
-                                                      steps, record)
+                                                      steps, record, progress)
                 margins = traj.states[:, :, 0]
                 loss = traj.observables["loss"] @ p
             else:
                 margins = margin_map_numpy(p, M, eta, steps, record)
                 loss = margin_loss_numpy(margins, M) @ p
             return _jsonable(params, t=record, loss=loss, l01=_orthogonal_zero_one(margins, p, labels), margins=margins)
-        return _simulate_sgd(inst, settings, steps, record, backend, params)
+        return _simulate_sgd(inst, settings, steps, record, backend, params, progress)
 
     def checks(self, quick=True):
         return orthogonal_checks(quick)
@@ -183,9 +183,10 @@ class RandomMemory(ModelEntry):
         require(steps >= 0, "steps", ">= 0", steps)
         record = _record(steps)
         if method == "sgd":
-            return _simulate_sgd(inst, settings, steps, record, backend, params)
+            return _simulate_sgd(inst, settings, steps, record, backend, params, progress)
         if backend == "cpu":
-            traj = logit_particle_simulator().gd(inst.initial_logits, inst.data, inst.labels, settings["eta"], steps, record)
+            traj = logit_particle_simulator().gd(inst.initial_logits, inst.data, inst.labels, settings["eta"], steps, record,
+                                                 progress=progress)
             loss, l01, margins, norm = traj.loss, traj.l01, traj.margins, traj.norm
         else:
             loss, l01, margins, norm, _ = logit_particles_numpy(inst.initial_logits, inst.data["K"], inst.data["Gamma"],
@@ -196,10 +197,11 @@ class RandomMemory(ModelEntry):
         return random_checks(quick)
 
 
-def _simulate_sgd(inst, settings, steps, record, backend, params):
+def _simulate_sgd(inst, settings, steps, record, backend, params, progress=False):
     eta, batch, seed = settings["eta"], settings["batch"], settings["seed"]
     if backend == "cpu":
-        traj = logit_particle_simulator().gd(inst.initial_logits, inst.data, inst.labels, eta, steps, record, batch, seed)
+        traj = logit_particle_simulator().gd(inst.initial_logits, inst.data, inst.labels, eta, steps, record, batch, seed,
+                                             progress)
         loss, l01, margins, norm = traj.loss, traj.l01, traj.margins, traj.norm
     else:
         loss, l01, margins, norm, _ = logit_particles_numpy(inst.initial_logits, inst.data["K"], inst.data["Gamma"],

@@ -119,7 +119,8 @@ def lane_flow(sigma, a0, b0, times, backend: str = "cpu", rtol: float = 1e-11, a
 @dataclass
 class DeepLinearEntry(ModelEntry):
     name: str = "deep-linear"
-    summary: str = "two-layer linear network y = W2 W1 x: per-mode logistic learning, time to learn ~ log(sigma/s0)/(2 sigma)"
+    summary: str = ("two-layer linear network y = W2 W1 x: per-mode logistic learning, "
+                    "time to learn ~ log(sigma/s0)/(2 sigma)")
     keys: tuple = KEYS
     methods: tuple = ("gd", "flow")
 
@@ -178,9 +179,8 @@ def check_gd_matches_lane_map(settings: dict, steps: int) -> Verdict:
     settings = {**settings, "eta": 0.05}  # a large step, where GD and the flow differ visibly
     problem, run = weight_space_gd(settings, steps, record=np.arange(steps + 1))
     a0 = np.sqrt(settings["s0"])
-    lanes = _lane_map_simulator().iterate(np.full((problem.sigma.size, 2), a0),
-                                          np.column_stack([problem.sigma, np.full(problem.sigma.size, settings["eta"])]),
-                                          steps)
+    params = np.column_stack([problem.sigma, np.full(problem.sigma.size, settings["eta"])])  # (sigma, eta)
+    lanes = _lane_map_simulator().iterate(np.full((problem.sigma.size, 2), a0), params, steps)
     return compare("W-space GD modes = lane GD map", run.observable, lanes.observables["s"], 1e-10,
                    f"{steps} steps, eta = {settings['eta']}, sigma = {_fmt(problem.sigma)}")
 

@@ -16,6 +16,7 @@ from theory.flow import Flow, Map
 from .codegen.lane_module import lane_module
 from .errors import DivergenceError, IntegrationError
 from .integrators import FLOW_METHODS
+from .progress import step_chunks
 
 
 @dataclass
@@ -57,21 +58,31 @@ class LaneSimulator:
     def _observe(self, states, q):
         return {name: getattr(self.module, f"observable_{name}")(states, q) for name in self.observable_exprs}
 
-    def iterate(self, initial, params, n_steps: int, record=None) -> LaneTrajectory:
-        """Exact map iteration (GD steps); record: step indices (default every step)."""
+    def iterate(self, initial, params, n_steps: int, record=None, progress: bool = False) -> LaneTrajectory:
+        """Exact map iteration (GD steps); record: step indices (default every step).
+
+        With ``progress`` a long run is cut into chunks under a progress bar; the states are
+        the same as in one call."""
         require(isinstance(self.system, Map), "method", "'map' only for a Map system")
         require(int(n_steps) == n_steps and n_steps >= 0, "n_steps", "a non-negative integer", n_steps)
         x0, q = self._lanes(initial, params)
         steps = np.arange(n_steps + 1) if record is None else np.unique(np.asarray(record, dtype=np.int64))
         require(steps.size > 0 and steps[0] >= 0 and steps[-1] <= n_steps, "record", f"steps within [0, {n_steps}]")
         out = np.full((steps.size, x0.shape[0], x0.shape[1]), np.nan)
-        status = -np.ones((x0.shape[0], 2), dtype=np.int64)
-        self.module.iterate_map(x0, q, int(n_steps), steps.astype(np.int64), out, status)
-        failed = np.flatnonzero(status[:, 0] >= 0)
-        if failed.size:
-            lane = failed[0]
-            raise DivergenceError(int(status[lane, 0]), str(self.system.states[status[lane, 1]]),
-                                  f"lane {lane}, parameters {dict(zip(map(str, self.system.params), q[lane]))}")
+        out[steps == 0] = x0
+        state = x0
+        for first, last, rows in step_chunks(int(n_steps), steps, x0.shape[0], progress, self.system.name):
+            local = np.concatenate((steps[rows] - first, [last - first])).astype(np.int64)
+            chunk = np.empty((local.size, x0.shape[0], x0.shape[1]))
+            status = -np.ones((x0.shape[0], 2), dtype=np.int64)
+            self.module.iterate_map(state, q, last - first, local, chunk, status)
+            failed = np.flatnonzero(status[:, 0] >= 0)
+            if failed.size:
+                lane = failed[0]
+                raise DivergenceError(first + int(status[lane, 0]), str(self.system.states[status[lane, 1]]),
+                                      f"lane {lane}, parameters {dict(zip(map(str, self.system.params), q[lane]))}")
+            out[rows] = chunk[:-1]
+            state = np.ascontiguousarray(chunk[-1])
         return LaneTrajectory(steps.astype(float), out, self._observe(out, q), "map")
 
     def integrate(self, initial, params, times, method: str = "dopri5", step: float = 1e-2, rtol: float = 1e-10,

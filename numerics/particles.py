@@ -12,6 +12,7 @@ from theory.model import Model, MatrixFlow
 
 from .codegen.matrix_module import MatrixSystem, matrix_module
 from .errors import DivergenceError
+from .progress import step_chunks
 
 
 @dataclass
@@ -83,23 +84,37 @@ class ParticleSimulator:
         return (np.full(R, np.nan), np.full(R, np.nan), np.full((R, N), np.nan), np.full(R, np.nan),
                 -np.ones(1, dtype=np.int64))
 
-    def _check(self, status, what):
+    def _check(self, status, what, offset=0):
         if status[0] >= 0:
-            raise DivergenceError(int(status[0]), str(self.system.state), what)
+            raise DivergenceError(offset + int(status[0]), str(self.system.state), what)
 
     def gd(self, state, data: dict, labels, eta: float, n_steps: int, record=None, batch: int = 0,
-           seed: int = 0) -> ParticleTrajectory:
-        """Full-batch GD (batch=0) or SGD with ``batch`` i.i.d. inputs per step."""
+           seed: int = 0, progress: bool = False) -> ParticleTrajectory:
+        """Full-batch GD (batch=0) or SGD with ``batch`` i.i.d. inputs per step.
+
+        With ``progress`` a long run is cut into chunks under a progress bar; SGD seeds its
+        generator once, so the trajectory is the same as in one call."""
         require(eta > 0 and np.isfinite(eta), "eta", "a finite number > 0", eta)
         require(int(n_steps) == n_steps and n_steps >= 0, "n_steps", "a non-negative integer", n_steps)
         require(int(batch) == batch and batch >= 0, "batch", "a non-negative integer", batch)
+        require(int(seed) == seed and seed >= 0, "seed", "an integer >= 0", seed)
         X, arrays, labels = self._arrays(state, data, labels)
         steps = np.arange(n_steps + 1) if record is None else np.unique(np.asarray(record, dtype=np.int64))
-        loss, l01, margins, norm, status = self._allocate(steps.size, labels.size)
-        final = self.module.run_gd(X, *arrays, labels, float(eta), int(n_steps), steps, int(batch), int(seed),
-                                   loss, l01, margins, norm, status)
-        self._check(status, f"{'SGD' if batch else 'GD'} with eta = {eta}")
-        return ParticleTrajectory(steps.astype(float), loss, l01, margins, norm, final, "sgd" if batch else "gd")
+        require(steps.size > 0 and steps[0] >= 0 and steps[-1] <= n_steps, "record", f"steps within [0, {n_steps}]")
+        loss, l01, margins, norm, _ = self._allocate(steps.size, labels.size)
+        if steps[0] == 0:
+            zero = self._allocate(1, labels.size)
+            self.module.run_gd(X, *arrays, labels, float(eta), 0, np.zeros(1, dtype=np.int64), 0, 0, *zero)
+            loss[0], l01[0], margins[0], norm[0] = zero[0][0], zero[1][0], zero[2][0], zero[3][0]
+        work = X.size * max(1, labels.size)
+        for first, last, rows in step_chunks(int(n_steps), steps, work, progress, self.system.name):
+            local = (steps[rows] - first).astype(np.int64)
+            chunk_seed = int(seed) if first == 0 else -1  # -1: keep the generator's state
+            out = self._allocate(local.size, labels.size)
+            X = self.module.run_gd(X, *arrays, labels, float(eta), last - first, local, int(batch), chunk_seed, *out)
+            self._check(out[4], f"{'SGD' if batch else 'GD'} with eta = {eta}", first)
+            loss[rows], l01[rows], margins[rows], norm[rows] = out[0], out[1], out[2], out[3]
+        return ParticleTrajectory(steps.astype(float), loss, l01, margins, norm, X, "sgd" if batch else "gd")
 
     def flow(self, state, data: dict, labels, times, step: float = 1e-2) -> ParticleTrajectory:
         """Gradient flow by fixed-step RK4, observables at ``times``."""

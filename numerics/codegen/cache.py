@@ -1,6 +1,7 @@
 """Content-addressed cache of generated modules, stored as real, readable Python files.
 
-The key hashes the symbolic input, the printer version and the Numba version.  The first line
+The key hashes the symbolic input, the generator's own sources (printer, templates,
+integrators) and the Numba version.  The first line
 of each file records the SHA-256 of the rest, so an entry that was truncated or edited is
 detected and regenerated.  Writes go to a temporary file in the same folder and are moved
 into place with ``os.replace``, so concurrent writers never expose a partial file.
@@ -13,6 +14,7 @@ import importlib.util
 import os
 import sys
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 import numba
@@ -37,8 +39,18 @@ def cache_dir() -> Path:
     return base
 
 
+@lru_cache(maxsize=None)
+def generator_fingerprint() -> str:
+    """Hash of the code generator's own sources: editing a template invalidates its modules."""
+    digest = hashlib.sha256(PRINTER_VERSION.encode())
+    root = Path(__file__).resolve().parent.parent
+    for path in sorted([*root.joinpath("codegen").glob("*.py"), *root.joinpath("integrators").glob("*.py")]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def cache_key(symbolic_input: str) -> str:
-    text = "\n".join((symbolic_input, PRINTER_VERSION, numba.__version__, sys.version.split()[0]))
+    text = "\n".join((symbolic_input, generator_fingerprint(), numba.__version__, sys.version.split()[0]))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

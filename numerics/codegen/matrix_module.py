@@ -52,7 +52,7 @@ def run_gd(X0, {data}, labels, eta, n_steps, record, batch, seed, loss_out, l01_
     R = record.shape[0]
     full_weights = {weights}
     cumulative = np.cumsum(full_weights[:, 0])
-    if batch > 0:
+    if batch > 0 and seed >= 0:
         _seed(seed)
     while r < R and record[r] == 0:
         _record(r, X, prediction(X, {data}), {data}, labels, loss_out, l01_out, margins_out, norm_out)

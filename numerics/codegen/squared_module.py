@@ -9,6 +9,7 @@ diag(U^T S V)) and the divergence checks live inside the compiled functions.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import sympy as sp
@@ -193,14 +194,24 @@ def scalar_loss_code(loss, names: dict) -> str:
     return f"{float(coefficient)!r} * {body}"
 
 
+# Names the templates use for their own variables and modules; no matrix symbol may take them.
+_RESERVED = frozenset({"S", "G", "R", "r", "i", "t", "h", "dt", "eta", "step", "bad", "times", "record", "first_step",
+                       "last_step", "loss_out", "observable_out", "status", "math", "np", "numba", "_all_finite"})
+
+
 def _sum(terms) -> str:
     return ", ".join(terms)
+
+
+def _tuple(terms) -> str:
+    terms = list(terms)
+    return "(" + ", ".join(terms) + ("," if len(terms) == 1 else "") + ")"
 
 
 def render(system: SquaredSystem) -> str:
     state_names = [str(x) for x in system.states]
     for name in (*state_names, *(str(d) for d in system.data)):
-        if not name.isidentifier() or name in ("S", "G", "eta", "h", "t", "r", "step", "dt"):
+        if not name.isidentifier() or name in _RESERVED:
             raise ValueError(f"matrix symbol name {name!r} cannot be used as a variable of the generated code")
     data_names = {d: str(d) for d in system.data}
     of_states = {**data_names, **{x: str(x) for x in system.states}, system.placeholder: "G"}
@@ -212,8 +223,9 @@ def render(system: SquaredSystem) -> str:
         _VELOCITY.format(state=x, states=states, data=data, rhs=str(f), rhs_code=matrix_code(f, of_states))
         for x, f in zip(state_names, system.rhs)
     )
-    rates = [f"d_{x}" for x in state_names]
-    next_states = [f"next_{x}" for x in state_names]
+
+    def targets(prefix):  # left side of a tuple unpacking: "k1_W_1, k1_W_2" (trailing comma for one)
+        return _sum(f"{prefix}_{x}" for x in state_names) + ("," if n == 1 else "")
 
     def stage(name, scale):
         return _sum(f"{x} + {scale} * {name}_{x}" for x in state_names)
@@ -225,15 +237,12 @@ def render(system: SquaredSystem) -> str:
         loss_code=scalar_loss_code(system.loss, of_prediction), loss=str(system.loss),
         observable_code=matrix_code(system.observable, of_prediction), observable=str(system.observable),
         velocity_functions=velocity_functions,
-        velocity_calls="(" + _sum(f"velocity_{x}({states}, G, {data})" for x in state_names) + ("," if n == 1 else "") + ")",
+        velocity_calls=_tuple(f"velocity_{x}({states}, G, {data})" for x in state_names),
         finite_checks="".join(f"    if not _all_finite({x}):\n        return {i}\n" for i, x in enumerate(state_names)),
-        rates=_sum(rates) + ("," if n == 1 else ""), next_states=_sum(next_states),
+        rates=targets("d"), next_states=_sum(f"next_{x}" for x in state_names),
         gd_updates="".join(f"        next_{x} = {x} + eta * d_{x}\n" for x in state_names),
         gd_accept="".join(f"        {x} = next_{x}\n" for x in state_names),
-        k1=_sum(f"k1_{x}" for x in state_names) + ("," if n == 1 else ""),
-        k2=_sum(f"k2_{x}" for x in state_names) + ("," if n == 1 else ""),
-        k3=_sum(f"k3_{x}" for x in state_names) + ("," if n == 1 else ""),
-        k4=_sum(f"k4_{x}" for x in state_names) + ("," if n == 1 else ""),
+        **{k: targets(k) for k in ("k1", "k2", "k3", "k4")},
         stage2=stage("k1", "0.5 * dt"), stage3=stage("k2", "0.5 * dt"), stage4=stage("k3", "dt"),
         rk4_updates="".join(
             f"            {x} = {x} + dt / 6.0 * (k1_{x} + 2.0 * k2_{x} + 2.0 * k3_{x} + k4_{x})\n" for x in state_names
@@ -244,7 +253,11 @@ def render(system: SquaredSystem) -> str:
     return header + _FUNCTIONS.format(**fields)
 
 
+# The templates are part of the key: editing them must not reuse modules rendered from older ones.
+_TEMPLATE_DIGEST = hashlib.sha256((_HEADER + _FUNCTIONS + _VELOCITY).encode()).hexdigest()
+
+
 def squared_module(system: SquaredSystem):
     """Load (generating on a cache miss) the module for ``system``; returns (module, path, hit)."""
-    path, hit = cached_module_path(system.key(), lambda: render(system))
+    path, hit = cached_module_path(system.key() + "\n" + _TEMPLATE_DIGEST, lambda: render(system))
     return load_module(path), path, hit

@@ -59,7 +59,7 @@ def test_logit_flow_equals_weight_space_flow(sims, sizes):
 
 
 @settings(max_examples=10)
-@given(sizes=sizes, eta=st.floats(0.05, 50.0))
+@given(sizes=sizes, eta=st.floats(0.05, 2.0))  # larger steps can be chaotic (loss spikes): rounding then grows
 def test_logit_kernel_matches_numpy_loop(sims, sizes, eta):
     N, M, d, seed = sizes
     inst = random_instance(N, M, d, seed)
@@ -179,3 +179,20 @@ def test_sgd_is_seeded_and_unbiased(sims):
     big = sims["logit"].gd(inst.initial_logits, inst.data, inst.labels, 0.5, 20, None, batch=200_000, seed=1)
     gd = sims["logit"].gd(inst.initial_logits, inst.data, inst.labels, 0.5, 20, None)
     np.testing.assert_allclose(big.loss, gd.loss, rtol=2e-2)
+
+
+def test_chunked_runs_with_progress_equal_one_call(sims, monkeypatch):
+    import numerics.progress
+
+    monkeypatch.setattr(numerics.progress, "CHUNK_THRESHOLD", 10)
+    inst = random_instance(4, 3, 4, 5)
+    record = np.array([0, 3, 50, 77, 120])
+    for batch in (0, 2):
+        one = sims["logit"].gd(inst.initial_logits, inst.data, inst.labels, 0.8, 120, record, batch, 4)
+        chunked = sims["logit"].gd(inst.initial_logits, inst.data, inst.labels, 0.8, 120, record, batch, 4, progress=True)
+        np.testing.assert_array_equal(one.margins, chunked.margins)
+        np.testing.assert_array_equal(one.final_state, chunked.final_state)
+    q = np.array([[0.3, 4.0, 2.0], [0.7, 3.0, 0.1]])
+    a = sims["map"].iterate(np.zeros((2, 1)), q, 500, record)
+    b = sims["map"].iterate(np.zeros((2, 1)), q, 500, record, progress=True)
+    np.testing.assert_array_equal(a.states, b.states)
