@@ -26,19 +26,21 @@ class Solution:
     def state(self) -> sp.Symbol:
         return self.flow.states[0]
 
-    def implicit_residual_of_ode(self) -> sp.Expr:
+    def implicit_residual_of_ode(self, simplify: bool = True) -> sp.Expr:
         """dx/dt from implicit differentiation of F(x, t) = 0, minus f(x): 0 if F solves the ODE."""
         relation = self.implicit.lhs - self.implicit.rhs
         x, t = self.state, self.flow.time
         slope = -sp.diff(relation, t) / sp.diff(relation, x)
-        return sp.simplify(slope - self.flow.rhs[0])
+        residual = slope - self.flow.rhs[0]
+        return sp.simplify(residual) if simplify else residual
 
-    def explicit_residual(self) -> sp.Expr:
+    def explicit_residual(self, simplify: bool = True) -> sp.Expr:
         """F(explicit(t), t), simplified with W(z) e^{W(z)} = z: 0 if the closed form is right."""
         if self.explicit is None:
             raise ValueError("this solution has no explicit form")
         relation = self.implicit.lhs - self.implicit.rhs
-        return simplify_lambert(relation.subs(self.state, self.explicit))
+        residual = relation.subs(self.state, self.explicit)
+        return simplify_lambert(residual) if simplify else residual
 
     def latex(self) -> str:
         text = sp.latex(self.implicit)

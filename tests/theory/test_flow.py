@@ -65,3 +65,15 @@ def test_public_strategies_respect_their_bounds():
         assert 2 <= s["M"] <= 9 and 0.1 * (1 - 1e-12) <= s["eta"] <= 10 * (1 + 1e-12) and s["N"] == s["p"].size
 
     check()
+
+
+def test_vanishes_checks_both_ways():
+    from theory.verify import vanishes
+
+    M = sp.Symbol("M", integer=True, positive=True)
+    p = sp.Symbol("p", positive=True)
+    assert vanishes(sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1).holds
+    claim = vanishes(sp.log(p * M) - sp.log(p) - sp.log(M) + x - x)
+    assert claim.holds and claim.points == 12
+    wrong = vanishes(sp.exp(x) - 1 - x)
+    assert not wrong.simplifies_to_zero and wrong.max_abs_at_random_points > 1e-3 and not wrong.holds

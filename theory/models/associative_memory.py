@@ -15,7 +15,8 @@ from ..derivation import Derivation
 from ..flow import Flow, Map
 from ..laws import Law, exponential_expansion_law, logarithmic_growth_law, rate_limit
 from ..model import Model, SoftmaxCrossEntropy
-from ..solve import solve_autonomous
+from ..solve import simplify_lambert, solve_autonomous
+from ..verify import vanishes
 
 N, d = sp.symbols("N d", integer=True, positive=True)
 W = sp.MatrixSymbol("W", d, d)
@@ -95,9 +96,19 @@ def derive() -> Derivation:
     doc.add("Margin map (GD)", margin_map.latex(), checked_by="closure in m")
 
     solution = solve_autonomous(margin_flow, 0)
+    claims = {
+        "implicit solution solves the margin ODE": vanishes(solution.implicit_residual_of_ode(False), "implicit"),
+        "Lambert form satisfies the implicit solution": vanishes(solution.explicit_residual(False), "Lambert",
+                                                                  simplifier=simplify_lambert),
+        "sum of logits is conserved": vanishes(lanes.rhs[0] + (M - 1) * lanes.rhs[1], "conservation"),
+        "m_1 = eta p": vanishes(margin_map.update[0].subs(m, 0) - eta * p, "first step"),
+        "margin ODE from the symmetric logit flow": vanishes(
+            margin_flow.rhs[0] - (lanes.rhs[0] - lanes.rhs[1]).subs(correct, m + wrong), "margin ODE"),
+    }
     c = 1 + M * p * t
     implicit = sp.Eq(sp.expand(solution.implicit.lhs * M * p) + 1, c)
-    doc.add("Implicit solution", sp.latex(implicit), checked_by="implicit differentiation gives the ODE")
+    doc.add("Implicit solution", sp.latex(implicit),
+            checked_by="implicit differentiation gives the ODE; simplifies to 0 and vanishes at random points")
     c_symbol = sp.Symbol("c", positive=True)
     compact = c_symbol / (M - 1) - sp.LambertW(sp.exp(c_symbol / (M - 1)) / (M - 1))
     if sp.simplify(sp.expand(compact.subs(c_symbol, c) - solution.explicit)) != 0:
@@ -140,6 +151,6 @@ def derive() -> Derivation:
         model=mdl, gradient=grad, logit_flow=logit_flow, output_flow=output_flow, stored_products_verified=stored_ok,
         symmetric_flow=lanes, conserved_rate=conserved, margin_flow=margin_flow, margin_map=margin_map,
         solution=solution, implicit=implicit, flow_law=flow_law, gd_law=gd_law, gd_expansion=gd_expansion,
-        uniform=uniform, lane_loss=loss, loss_law=loss_law, bounds=bounds, first_step=first_step,
+        uniform=uniform, lane_loss=loss, loss_law=loss_law, bounds=bounds, first_step=first_step, claims=claims,
     )
     return doc
