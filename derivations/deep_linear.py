@@ -22,6 +22,7 @@ from theory.errors import require
 from theory.models import deep_linear
 
 from .base import Key, ModelEntry
+from .derivation_cache import cached
 
 KEYS = (
     Key("n_in", "int", 5, "an integer >= 1", lambda v: v >= 1),
@@ -41,8 +42,14 @@ RECORDS = 500  # at most this many records per run (plus the first)
 # --- theory as NumPy functions (built once per process) ----------------------------------------
 
 @lru_cache(maxsize=None)
+def derivation():
+    """deep_linear.derive() through the disk cache."""
+    return cached("deep_linear", deep_linear.derive)
+
+
+@lru_cache(maxsize=None)
 def _theory():
-    results = deep_linear.derive().results
+    results = derivation().results
     t = results["strength_flow"].time
     return {
         "logistic": numeric_function(results["logistic"], (t, deep_linear.sigma, deep_linear.s0)),
@@ -58,12 +65,12 @@ def _theory():
 @lru_cache(maxsize=None)
 def _lane_flow_simulator() -> LaneSimulator:
     a, b = deep_linear.a, deep_linear.b
-    return LaneSimulator(deep_linear.derive().results["lane_flow"], {"s": a * b, "imbalance": a ** 2 - b ** 2})
+    return LaneSimulator(derivation().results["lane_flow"], {"s": a * b, "imbalance": a ** 2 - b ** 2})
 
 
 @lru_cache(maxsize=None)
 def _lane_map_simulator() -> LaneSimulator:
-    return LaneSimulator(deep_linear.derive().results["lane_map"], {"s": deep_linear.a * deep_linear.b})
+    return LaneSimulator(derivation().results["lane_map"], {"s": deep_linear.a * deep_linear.b})
 
 
 @lru_cache(maxsize=None)
@@ -125,7 +132,7 @@ class DeepLinearEntry(ModelEntry):
     methods: tuple = ("gd", "flow")
 
     def derivation(self):
-        return deep_linear.derive()
+        return derivation()
 
     def simulate(self, settings: dict, method: str, steps: int | None = None, t_end: float | None = None,
                  backend: str = "cpu", progress: bool = False) -> dict:
@@ -220,7 +227,7 @@ def check_small_eta_tracks_logistic(settings: dict, quick: bool) -> Verdict:
     ratio = errors[0] / errors[1]
     verdict = compare("W-space GD tracks the logistic law, O(eta)", errors[0], 0.0, tolerance,
                       f"eta = {eta}, sigma = {_fmt(sigma)}, s0 = {s0}; err(eta)/err(eta/2) = {ratio:.3f}")
-    linear = 1.6 < ratio < 2.4  # an O(eta) error halves with eta
+    linear = bool(1.6 < ratio < 2.4)  # an O(eta) error halves with eta
     return Verdict(verdict.name, verdict.passed and linear, verdict.error, verdict.tolerance, verdict.regime,
                    verdict.measure)
 
@@ -260,8 +267,8 @@ def check_time_to_learn(quick: bool) -> list:
     allowed = 2.0 * np.abs(_theory()["law_correction"](sigma / s0_values, sigma)) / law
     shrinking = bool(np.all(np.diff(relative) < 0))
     worst = float(np.max(relative / allowed))
-    law_verdict = Verdict("time-to-learn law: relative error shrinks as s0 -> 0", shrinking and worst <= 1.0, worst,
-                          1.0, regime + "; relative errors " + ", ".join(f"{r:.2e}" for r in relative),
+    law_verdict = Verdict("time-to-learn law: relative error shrinks as s0 -> 0", bool(shrinking and worst <= 1.0),
+                          worst, 1.0, regime + "; relative errors " + ", ".join(f"{r:.2e}" for r in relative),
                           "max rel / (2 x derived error term)")
     return [exact_verdict, law_verdict]
 

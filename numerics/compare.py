@@ -16,6 +16,12 @@ class Verdict:
     regime: str  # where the comparison was made, e.g. "t in [1e4, 2e4]" or "all steps"
     measure: str  # "max abs", "max rel", "violation"
 
+    def __post_init__(self):
+        # plain Python types, so verdicts serialise to JSON whatever NumPy returned
+        object.__setattr__(self, "passed", bool(self.passed))
+        object.__setattr__(self, "error", float(self.error))
+        object.__setattr__(self, "tolerance", float(self.tolerance))
+
     def __str__(self) -> str:
         mark = "PASS" if self.passed else "FAIL"
         return f"[{mark}] {self.name}: {self.measure} error {self.error:.3g} (tolerance {self.tolerance:.3g}) over {self.regime}"

@@ -21,6 +21,7 @@ from theory.models import deep_linear
 
 from .codegen.squared_module import SquaredSystem, squared_module
 from .errors import DivergenceError
+from .progress import step_chunks
 
 
 # --- the numeric instance ------------------------------------------------------------------
@@ -153,28 +154,27 @@ class SquaredLossSimulator:
     def _quantity(self, index: int) -> str:
         return "loss" if index == len(self.system.states) else str(self.system.states[index])
 
-    def gd(self, initial, data: dict, eta: float, n_steps: int, record=None, progress: bool = False,
-           chunk: int = 10_000) -> SquaredTrajectory:
-        """``n_steps`` GD steps; records after the steps in ``record`` (default: every step)."""
+    def gd(self, initial, data: dict, eta: float, n_steps: int, record=None,
+           progress: bool = False) -> SquaredTrajectory:
+        """``n_steps`` GD steps; records after the steps in ``record`` (default: every step).
+
+        With ``progress`` a long run is cut into chunks under a progress bar; the kernel takes
+        global step numbers and a row pointer, so the records equal those of one call."""
         require(np.isfinite(eta) and eta > 0, "eta", "a finite number > 0", eta)
         require(int(n_steps) == n_steps and n_steps >= 0, "n_steps", "a non-negative integer", n_steps)
-        require(int(chunk) == chunk and chunk >= 1, "chunk", "a positive integer", chunk)
         states, data_arrays, sizes = self._arrays(initial, data)
         steps = np.arange(n_steps + 1) if record is None else np.unique(np.asarray(record, dtype=np.int64))
         require(steps.size > 0 and steps[0] >= 0 and steps[-1] <= n_steps, "record", f"steps within [0, {n_steps}]")
         loss = np.full(steps.size, np.nan)
         observable = np.full((steps.size, self._observable_size(sizes)), np.nan)
         status = -np.ones(2, dtype=np.int64)
-        bounds = list(range(0, int(n_steps), int(chunk))) + [int(n_steps)]
-        pieces = zip(bounds[:-1], bounds[1:]) if n_steps > 0 else [(0, 0)]
-        if progress:
-            from tqdm.auto import tqdm
-
-            pieces = tqdm(list(pieces), desc="GD", unit="chunk")
+        steps = steps.astype(np.int64)
+        work = sum(x.size for x in states) * max(a.shape[0] for a in data_arrays)
+        pieces = [(0, 0, None), *step_chunks(int(n_steps), steps, work, progress, self.system.name)]  # (0, 0): step 0
         row = 0
-        for first, last in pieces:
-            *states, row = self.module.run_gd(*states, *data_arrays, float(eta), first, last, steps.astype(np.int64),
-                                              row, loss, observable, status)
+        for first, last, _ in pieces:
+            *states, row = self.module.run_gd(*states, *data_arrays, float(eta), first, last, steps, row, loss,
+                                              observable, status)
             if status[0] >= 0:
                 raise DivergenceError(int(status[0]), self._quantity(int(status[1])), f"GD with eta = {eta}")
         return SquaredTrajectory(steps.astype(float), loss, observable, tuple(states), "gd")

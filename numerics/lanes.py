@@ -64,7 +64,8 @@ class LaneSimulator:
         With ``progress`` a long run is cut into chunks under a progress bar; the states are
         the same as in one call."""
         require(isinstance(self.system, Map), "method", "'map' only for a Map system")
-        require(int(n_steps) == n_steps and n_steps >= 0, "n_steps", "a non-negative integer", n_steps)
+        require(not isinstance(n_steps, bool) and int(n_steps) == n_steps and n_steps >= 0, "n_steps",
+                "a non-negative integer", n_steps)
         x0, q = self._lanes(initial, params)
         steps = np.arange(n_steps + 1) if record is None else np.unique(np.asarray(record, dtype=np.int64))
         require(steps.size > 0 and steps[0] >= 0 and steps[-1] <= n_steps, "record", f"steps within [0, {n_steps}]")
@@ -80,7 +81,7 @@ class LaneSimulator:
             if failed.size:
                 lane = failed[0]
                 raise DivergenceError(first + int(status[lane, 0]), str(self.system.states[status[lane, 1]]),
-                                      f"lane {lane}, parameters {dict(zip(map(str, self.system.params), q[lane]))}")
+                                      f"lane {lane}, parameters {dict(zip(map(str, self.system.params), q[lane].tolist()))}")
             out[rows] = chunk[:-1]
             state = np.ascontiguousarray(chunk[-1])
         return LaneTrajectory(steps.astype(float), out, self._observe(out, q), "map")
@@ -92,8 +93,11 @@ class LaneSimulator:
         require(method in FLOW_METHODS, "method", f"one of {FLOW_METHODS}", method)
         x0, q = self._lanes(initial, params)
         times = np.asarray(times, dtype=float)
-        require(times.ndim == 1 and times.size > 0 and bool(np.all(np.diff(times) >= 0)) and times[0] >= 0,
-                "times", "a non-empty, sorted array of non-negative times")
+        require(times.ndim == 1 and times.size > 0 and bool(np.all(np.isfinite(times))), "times",
+                "a non-empty 1-D array of finite times", times)
+        require(bool(np.all(np.diff(times) >= 0)) and times[0] >= 0, "times", "sorted and non-negative")
+        require(np.isfinite(t_switch) and t_switch > 0, "t_switch", "a finite number > 0", t_switch)
+        require(int(max_steps) == max_steps and max_steps >= 1, "max_steps", "an integer >= 1", max_steps)
         require(step > 0, "step", "> 0", step)
         require(rtol > 0 and atol > 0, "rtol/atol", "> 0")
         out = np.full((times.size, x0.shape[0], x0.shape[1]), np.nan)

@@ -129,7 +129,8 @@ class Map:
         return Map(new_states, tuple(new_update), kept, self.step_size, name or self.name)
 
     def latex(self) -> str:
-        lines = [rf"{sp.latex(x)}_{{t+1}} &= {sp.latex(u.subs(x, sp.Symbol(sp.latex(x) + '_t')))}" for x, u in zip(self.states, self.update)]
+        at_t = {x: sp.Symbol(sp.latex(x) + "_t") for x in self.states}
+        lines = [rf"{sp.latex(x)}_{{t+1}} &= {sp.latex(u.xreplace(at_t))}" for x, u in zip(self.states, self.update)]
         return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
 
 

@@ -54,24 +54,25 @@ def cache_key(symbolic_input: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _digest(body: str) -> str:
-    return hashlib.sha256(body.encode()).hexdigest()
+def _digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
 
 
 def _valid(path: Path) -> bool:
+    # bytes, not text: newline translation must not hide an edit
     try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError):
+        first, _, body = path.read_bytes().partition(b"\n")
+    except OSError:
         return False
-    first, _, body = text.partition("\n")
-    return first.startswith(HEADER) and first[len(HEADER):].strip() == _digest(body)
+    return first.startswith(HEADER.encode()) and first[len(HEADER):].strip() == _digest(body).encode()
 
 
 def _write_atomic(path: Path, body: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem + ".", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(HEADER + _digest(body) + "\n" + body)
+        data = body.encode()
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(HEADER.encode() + _digest(data).encode() + b"\n" + data)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
+import keyword
+
 import sympy as sp
 
 from theory.flow import Flow, Map
@@ -11,6 +14,7 @@ from .cache import cached_module_path, load_module
 from .printer import lane_code, stable_lane_code
 
 
+_BUILTINS = set(dir(builtins))
 _RESERVED = {"x", "q", "out", "math", "np", "numba", "buf", "states", "result", "lane", "r", "R", "L"}
 
 
@@ -20,7 +24,8 @@ def _names(system):
     for prefix, symbols in (("x", system.states), ("q", system.params)):
         for i, symbol in enumerate(symbols):
             name = str(symbol)
-            if not name.isidentifier() or name in used or name.startswith("_"):
+            if (not name.isidentifier() or keyword.iskeyword(name) or name in _BUILTINS or name in used
+                    or name.startswith("_")):
                 name = f"{prefix}{i}_"
             names[symbol] = name
             used.add(name)

@@ -7,6 +7,7 @@ Two printers: ``lane_code`` for scalar lane expressions (math module, stable rew
 from __future__ import annotations
 
 import sympy as sp
+from sympy.codegen.cfunctions import log1p
 from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 from sympy.printing.pycode import PythonCodePrinter
 
@@ -25,9 +26,19 @@ class _LanePrinter(PythonCodePrinter):
         return self._names.get(expr, super()._print_Dummy(expr))
 
 
+def _log1p_of_sums(expr):
+    """log(1 + a + b) -> log1p(a + b): SymPy's log1p_opt only matches a single term beside 1."""
+
+    def rewrite(e):
+        arg = e.args[0]
+        return log1p(arg - 1) if isinstance(arg, sp.Add) and sp.S.One in arg.args else e
+
+    return expr.replace(lambda e: isinstance(e, sp.log), rewrite)
+
+
 def lane_code(expr, names: dict) -> str:
     """Python source for a scalar expression, symbols renamed by ``names``."""
-    expr = optimize(sp.sympify(expr), [log1p_opt, expm1_opt])
+    expr = _log1p_of_sums(optimize(sp.sympify(expr), [log1p_opt, expm1_opt]))
     return _LanePrinter(names).doprint(expr)
 
 
@@ -50,10 +61,13 @@ def stable_forms(expr, x: sp.Symbol):
     def rewrite(sign):
         # sign = +1: u = e^{-x}; sign = -1: u = e^{x}
         def to_aux(e):
-            k = sp.cancel(e.args[0] / x)
-            if k.free_symbols:
+            # e^{k x + r} = e^r u^{-k} for a numeric k (the sign of a symbolic k is unknown)
+            arg = sp.expand(e.args[0])
+            k = arg.coeff(x)
+            rest = arg - k * x
+            if not k.is_number or x in rest.free_symbols:
                 return e
-            return aux ** (-sign * k)
+            return sp.exp(rest) * aux ** (-sign * k)
 
         body = expr.replace(lambda e: isinstance(e, sp.exp) and x in e.free_symbols, to_aux)
 
@@ -125,7 +139,7 @@ class _MatrixPrinter:
             f = factors[i]
             if isinstance(f, sp.DiagMatrix) and i + 1 < len(factors):
                 # diag(p) X == p * X for a column p: no N x N matrix is formed
-                out.append(f"({self(f.args[0])} * {self._product(factors[i + 1:])})")
+                out.append(f"({self._as_column(f.args[0])} * {self._product(factors[i + 1:])})")
                 break
             if isinstance(f, sp.OneMatrix) and f.shape[1] == 1 and out:
                 out[-1] = f"{out[-1]}.sum(axis=1).reshape(-1, 1)"
@@ -157,8 +171,11 @@ class _MatrixPrinter:
     def _RowLogSumExp(self, e):
         return f"_row_logsumexp({self(e.args[0])})"
 
+    def _as_column(self, vector) -> str:
+        return self(vector) if vector.shape[1] == 1 else f"{self(vector)}.T"
+
     def _DiagMatrix(self, e):
-        return f"np.diag({self(e.args[0])}[:, 0])"
+        return f"np.diag(np.ravel({self(e.args[0])}))"
 
 
 def matrix_code(expr, names: dict) -> str:

@@ -9,7 +9,6 @@ diag(U^T S V)) and the divergence checks live inside the compiled functions.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import sympy as sp
@@ -129,13 +128,13 @@ def run_rk4({states}, {data}, h, times, loss_out, observable_out, status):
             if bad >= 0:
                 status[0] = step
                 status[1] = bad
-                return {states}
+                return {state_tuple}
             t = times[i] if dt < h else t + h
         if not _record(i, {states}, {data}, loss_out, observable_out):
             status[0] = step
             status[1] = {n_states}
-            return {states}
-    return {states}
+            return {state_tuple}
+    return {state_tuple}
 '''
 
 _VELOCITY = '''
@@ -231,7 +230,7 @@ def render(system: SquaredSystem) -> str:
         return _sum(f"{x} + {scale} * {name}_{x}" for x in state_names)
 
     fields = dict(
-        states=states, data=data, n_states=n,
+        states=states, data=data, n_states=n, state_tuple=_tuple(state_names),
         prediction=matrix_code(system.prediction, of_states),
         meaning_code=matrix_code(system.meaning, of_prediction), meaning=str(system.meaning),
         loss_code=scalar_loss_code(system.loss, of_prediction), loss=str(system.loss),
@@ -253,11 +252,8 @@ def render(system: SquaredSystem) -> str:
     return header + _FUNCTIONS.format(**fields)
 
 
-# The templates are part of the key: editing them must not reuse modules rendered from older ones.
-_TEMPLATE_DIGEST = hashlib.sha256((_HEADER + _FUNCTIONS + _VELOCITY).encode()).hexdigest()
-
-
 def squared_module(system: SquaredSystem):
     """Load (generating on a cache miss) the module for ``system``; returns (module, path, hit)."""
-    path, hit = cached_module_path(system.key() + "\n" + _TEMPLATE_DIGEST, lambda: render(system))
+    # cache_key adds the generator's own sources (these templates included) to the key
+    path, hit = cached_module_path(system.key(), lambda: render(system))
     return load_module(path), path, hit

@@ -55,16 +55,24 @@ def _dopri5_segment(log_time, x, q, s0, s1, h, rtol, atol, max_steps, K, tmp, y)
             y[i] = x[i] + hh * (_B1 * K[0, i] + _B3 * K[2, i] + _B4 * K[3, i] + _B5 * K[4, i] + _B6 * K[5, i])
         _timed_rhs(log_time, s + hh, y, q, K[6])
         err = 0.0
+        finite = True
         for i in range(n):
             e = hh * (_E1 * K[0, i] + _E3 * K[2, i] + _E4 * K[3, i] + _E5 * K[4, i] + _E6 * K[5, i] + _E7 * K[6, i])
-            scale = atol + rtol * max(abs(x[i]), abs(y[i]))
-            err = max(err, abs(e) / scale)
+            ratio = abs(e) / (atol + rtol * max(abs(x[i]), abs(y[i])))
+            if not math.isfinite(ratio):  # max() would silently drop a NaN
+                finite = False
+            elif ratio > err:
+                err = ratio
         steps += 1
-        if not math.isfinite(err):
-            for i in range(n):
-                if not math.isfinite(y[i]):
-                    return h, steps, i
-            err = 1e10
+        if not finite:
+            # a stage overflowed: reject the step and shrink it; a true blow-up ends below
+            h = 0.2 * hh
+            if h < 1e-14 * max(1.0, abs(s)):
+                for i in range(n):
+                    if not math.isfinite(y[i]):
+                        return h, steps, i
+                return h, steps, -3
+            continue
         if err <= 1.0:
             s = s1 if hh >= s1 - s else s + hh
             x[:] = y

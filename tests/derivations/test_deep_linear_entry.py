@@ -76,3 +76,4 @@ def test_quick_checks_pass():
     assert len(verdicts) == 7
     failed = [str(v) for v in verdicts if not v.passed]
     assert not failed, failed
+    json.dumps([v.to_dict() for v in verdicts])  # plain Python types for `gradflow check --json`

@@ -71,12 +71,17 @@ def test_gd_kernel_matches_numpy_oracle(seed, n_in, h, n_out, eta, steps):
         assert np.max(np.abs(ours - theirs)) <= 1e-12 * scale
 
 
-def test_gd_in_chunks_equals_one_call():
+def test_gd_in_chunks_equals_one_call(monkeypatch):
+    import numerics.progress
+
     problem = mode_problem(4, 3, 3, (2.0, 1.0), 1e-2, 1)
     record = np.arange(0, 101, 5)
     whole = SIM.gd(problem.initial, problem.data, 0.02, 100, record)
-    pieces = SIM.gd(problem.initial, problem.data, 0.02, 100, record, chunk=7)
+    monkeypatch.setattr(numerics.progress, "CHUNK_THRESHOLD", 0)  # 50 chunks under a progress bar
+    pieces = SIM.gd(problem.initial, problem.data, 0.02, 100, record, progress=True)
     assert np.array_equal(whole.loss, pieces.loss) and np.array_equal(whole.observable, pieces.observable)
+    for ours, theirs in zip(whole.final, pieces.final):
+        assert np.array_equal(ours, theirs)
 
 
 def test_balanced_start_records_the_mode_strengths():
@@ -90,7 +95,8 @@ def test_rk4_flow_follows_the_logistic_closed_form():
     problem = mode_problem(5, 4, 3, (3.0, 2.0, 1.0), 1e-3, 0)
     times = np.linspace(0.0, 8.0, 33)
     run = SIM.flow(problem.initial, problem.data, times, step=1e-2)
-    logistic = numeric_function(dl.derive().results["logistic"], (dl.derive().results["strength_flow"].time, dl.sigma, dl.s0))
+    results = dl.derive().results
+    logistic = numeric_function(results["logistic"], (results["strength_flow"].time, dl.sigma, dl.s0))
     expected = logistic(times[:, None], problem.sigma[None, :], 1e-3)
     assert np.max(np.abs(run.observable - expected)) < 1e-6  # RK4 with h = 0.01: O(h^4)
 
@@ -138,3 +144,25 @@ def test_bad_run_arguments_name_the_parameter():
         SIM.gd(problem.initial, problem.data, 0.1, 10, record=[0, 11])
     with pytest.raises(ParameterError, match="step"):
         SIM.flow(problem.initial, problem.data, [0.0, 1.0], step=0.0)
+
+
+def test_one_state_system_renders_and_runs():
+    # a one-layer model W x: the generated tuple unpacking must also work for a single state
+    import sympy as sp
+
+    from numerics.deep_linear import weight_space_system
+    from theory.model import Model, SquaredError
+
+    W = sp.MatrixSymbol("W", dl.n_out, dl.n_in)
+    model = Model("one-layer linear", (W,), (dl.C,), (dl.n_in, dl.n_out), W, SquaredError(dl.C))
+    system = weight_space_system(model, dl.mode_matrix(model.prediction_symbol), (dl.U, dl.V))
+    _, data = _random_instance(3, 4, 2, 3)
+    W0 = np.random.default_rng(4).standard_normal((3, 4))
+    simulator = SquaredLossSimulator(system)
+    run = simulator.gd((W0,), data, 0.1, 20, [20])
+    # W <- W + eta (C - W) contracts to C by (1 - eta)^steps; the flow by e^{-t}
+    expected = data["C"] + (1 - 0.1) ** 20 * (W0 - data["C"])
+    assert len(run.final) == 1 and np.allclose(run.final[0], expected, rtol=1e-12, atol=1e-12)
+    flow = simulator.flow((W0,), data, [0.0, 1.0], step=1e-2)
+    assert len(flow.final) == 1
+    assert np.allclose(flow.final[0], data["C"] + np.exp(-1.0) * (W0 - data["C"]), atol=1e-9)

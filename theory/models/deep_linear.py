@@ -82,8 +82,8 @@ def strength_flow(lanes: Flow) -> Flow:
 _ORTHONORMAL_AND_DIAGONAL = {U.T * U: sp.Identity(k), V.T * V: sp.Identity(k), R.T * R: sp.Identity(k),
                              A.T: A, B.T: B, Sigma.T: Sigma}
 _MODE_ANSATZ = {W1: R * A * V.T, W2: U * B * R.T, C: U * Sigma * V.T}
-# Which constant frame each parameter's velocity must keep, and which diagonal carries its mode.
-_FRAMES = {W1: (R, V.T, A), W2: (U, R.T, B)}
+# The constant frame (left, right) each parameter's velocity must keep: W1 = R (.) V^T, W2 = U (.) R^T.
+_FRAMES = {W1: (R, V.T), W2: (U, R.T)}
 
 
 def _diagonal_to_scalar(expr) -> sp.Expr:
@@ -128,7 +128,7 @@ def mode_form_velocities(mdl: Model) -> dict:
     core, read entrywise, is the mode's velocity.  Returns {parameter: scalar rhs}.
     """
     velocities = {}
-    for parameter, (left, right, _) in _FRAMES.items():
+    for parameter, (left, right) in _FRAMES.items():
         rate = (-mdl.gradient(parameter)).xreplace(_MODE_ANSATZ).doit()
         rate = sp.expand(sp.expand(rate).doit().subs(_ORTHONORMAL_AND_DIAGONAL)).doit()
         core = _core_between(rate, left, right)
@@ -201,7 +201,8 @@ def time_to_learn_law(exact: sp.Expr) -> tuple[Law, sp.Expr]:
 def map_latex(step_map: Map) -> str:
     """x_{t+1} = update(x_t) with every state subscripted (all at once, so b_t appears in a's line)."""
     at_t = {x: sp.Symbol(sp.latex(x) + "_t") for x in step_map.states}
-    lines = [rf"{sp.latex(x)}_{{t+1}} &= {sp.latex(u.xreplace(at_t))}" for x, u in zip(step_map.states, step_map.update)]
+    lines = [rf"{sp.latex(x)}_{{t+1}} &= {sp.latex(u.xreplace(at_t))}"
+             for x, u in zip(step_map.states, step_map.update)]
     return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
 
 
@@ -264,15 +265,16 @@ def derive() -> Derivation:
     exact_half = half_time(solution)
     law, vanishing = time_to_learn_law(exact_half)
     doc.add("Time to learn", rf"t_{{1/2}} = {sp.latex(exact_half)},\qquad " + law.latex(),
-            rf"$\rho = \sigma / s_0$.  $\lim_{{s_0 \to 0^+}} \left(t_{{1/2}} - \frac{{\log(\sigma/s_0)}}{{2\sigma}}\right)"
+            rf"$\rho = \sigma / s_0$.  "
+            rf"$\lim_{{s_0 \to 0^+}} \left(t_{{1/2}} - \frac{{\log(\sigma/s_0)}}{{2\sigma}}\right)"
             rf" = {sp.latex(vanishing)}$; the correction is ${sp.latex(law.constants['correction'])}$.",
             checked_by="solve at s = sigma/2, limit s0 -> 0+, series in rho")
 
     doc.results.update(
-        model=mdl, gradients=gradients, gradient_flow=flow_W, mode_velocities=velocities,
-        mode_form_verified=mode_form_ok, mode_form_numeric_error=numeric_error, mode_matrix=mode_matrix(
-            mdl.prediction_symbol), lane_loss=loss, lane_flow=lanes, conserved=conserved,
-        conserved_rate=conserved_rate, strength_flow=strength, lane_map=lane_map, strength_map=strength_map, gd_imbalance=gd_imbalance,
+        model=mdl, gradients=gradients, gradient_flow=flow_W, mode_matrix=mode_matrix(mdl.prediction_symbol),
+        mode_velocities=velocities, mode_form_verified=mode_form_ok, mode_form_numeric_error=numeric_error,
+        lane_loss=loss, lane_flow=lanes, conserved=conserved, conserved_rate=conserved_rate,
+        strength_flow=strength, lane_map=lane_map, strength_map=strength_map, gd_imbalance=gd_imbalance,
         solution=solution, implicit_residual=implicit_residual, explicit_residual=explicit_residual,
         logistic=logistic, half_time=exact_half, time_to_learn=law, half_time_limit=vanishing,
     )
