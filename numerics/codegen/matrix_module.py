@@ -60,9 +60,9 @@ def run_gd(X0, {data}, labels, eta, n_steps, record, batch, seed, loss_out, l01_
     for step in range(1, n_steps + 1):
         if batch > 0:
             {weights} = _sample_batch_weights(cumulative, batch)
-        X = X + eta * velocity(X, {data})
+        ok = _step_in_place(X, eta, velocity(X, {data}))
         {weights} = full_weights
-        if not _all_finite(X):
+        if not ok:
             status[0] = step
             return X
         while r < R and record[r] == step:
@@ -143,7 +143,7 @@ def render(system: MatrixSystem) -> str:
         f'"""\n'
         "import math\n\nimport numba\nimport numpy as np\n\n"
         "from numerics.codegen.support import (_all_finite, _margins, _row_logsumexp, _row_softmax,\n"
-        "    _row_softmax_jvp, _sample_batch_weights, _seed, _zero_one)\n"
+        "    _row_softmax_jvp, _sample_batch_weights, _seed, _step_in_place, _weighted_softmax_minus, _zero_one)\n"
     )
     source = header + _TEMPLATE.format(
         data=data,

@@ -11,6 +11,8 @@ from sympy.codegen.cfunctions import log1p
 from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 from sympy.printing.pycode import PythonCodePrinter
 
+from theory.matrix_functions import RowSoftmax
+
 PRINTER_VERSION = "2"
 
 
@@ -137,6 +139,10 @@ class _MatrixPrinter:
         i = 0
         while i < len(factors):
             f = factors[i]
+            fused = self._fused_cross_entropy_gradient(f, factors[i + 1:])
+            if fused is not None:
+                out.append(fused)
+                break
             if isinstance(f, sp.DiagMatrix) and i + 1 < len(factors):
                 # diag(p) X == p * X for a column p: no N x N matrix is formed
                 out.append(f"({self._as_column(f.args[0])} * {self._product(factors[i + 1:])})")
@@ -153,6 +159,21 @@ class _MatrixPrinter:
         if coefficient == -1:
             return f"(-{body})"
         return f"({sp.pycode(coefficient)} * {body})"
+
+    def _fused_cross_entropy_gradient(self, first, rest):
+        """diag(w) (RowSoftmax(A) - B) -> one fused pass (no temporaries), for a column w."""
+        if not (isinstance(first, sp.DiagMatrix) and len(rest) == 1 and isinstance(rest[0], sp.MatAdd)
+                and first.args[0].shape[1] == 1 and len(rest[0].args) == 2):
+            return None
+        softmax = [a for a in rest[0].args if isinstance(a, RowSoftmax)]
+        other = [a for a in rest[0].args if not isinstance(a, RowSoftmax)]
+        if len(softmax) != 1 or len(other) != 1:
+            return None
+        coefficient, matrices = other[0].as_coeff_matrices() if isinstance(other[0], sp.MatMul) else (1, [other[0]])
+        if coefficient != -1 or len(matrices) != 1:
+            return None
+        return (f"_weighted_softmax_minus({self(softmax[0].args[0])}, {self(matrices[0])}, "
+                f"{self(first.args[0])})")
 
     def _product(self, factors):
         if len(factors) == 1:

@@ -26,6 +26,27 @@ def _row_softmax(S):
 
 
 @numba.njit(cache=True)
+def _weighted_softmax_minus(S, B, w):
+    """diag(w) (softmax_row(S) - B) in one pass: the cross-entropy gradient P (Pi - Y), fused
+    so that no temporary matrices are formed (the printer emits it for that pattern)."""
+    out = np.empty_like(S)
+    for i in range(S.shape[0]):
+        top = S[i, 0]
+        for j in range(1, S.shape[1]):
+            if S[i, j] > top:
+                top = S[i, j]
+        total = 0.0
+        for j in range(S.shape[1]):
+            e = math.exp(S[i, j] - top)
+            out[i, j] = e
+            total += e
+        scale = w[i, 0] / total
+        for j in range(S.shape[1]):
+            out[i, j] = out[i, j] * scale - w[i, 0] * B[i, j]
+    return out
+
+
+@numba.njit(cache=True)
 def _row_logsumexp(S):
     out = np.empty((S.shape[0], 1))
     for i in range(S.shape[0]):
@@ -79,6 +100,21 @@ def _zero_one(S, labels, weights):
         if arg != labels[i]:
             err += weights[i, 0]
     return err
+
+
+@numba.njit(cache=True)
+def _step_in_place(X, eta, V):
+    """X += eta V, fused with the finiteness check (one pass, no temporaries); False on NaN/Inf.
+
+    Not parallel on purpose: a cached caller of a parallel=True function segfaults when its
+    cache is loaded in a new process (Numba), and these helpers are called from cached code."""
+    flat_x, flat_v = X.reshape(-1), V.reshape(-1)
+    finite = True
+    for i in range(flat_x.size):
+        flat_x[i] += eta * flat_v[i]
+        if not math.isfinite(flat_x[i]):
+            finite = False
+    return finite
 
 
 @numba.njit(cache=True)

@@ -196,3 +196,30 @@ def test_chunked_runs_with_progress_equal_one_call(sims, monkeypatch):
     a = sims["map"].iterate(np.zeros((2, 1)), q, 500, record)
     b = sims["map"].iterate(np.zeros((2, 1)), q, 500, record, progress=True)
     np.testing.assert_array_equal(a.states, b.states)
+
+
+def test_cached_kernels_load_in_a_new_process(tmp_path):
+    """A warm start reads Numba's cache of the generated modules (a parallel helper called from
+    cached code once made this segfault)."""
+    import os
+    import subprocess
+    import sys
+
+    snippet = (
+        "import numpy as np\n"
+        "from derivations.am_instances import memory_instance, zipf_probabilities\n"
+        "from derivations.associative_memory import logit_particle_simulator, margin_map_simulator\n"
+        "sim = logit_particle_simulator()\n"
+        "inst = memory_instance(4, 3, 4, zipf_probabilities(4, 1.0), 0, orthogonal=False)\n"
+        "run = sim.gd(inst.initial_logits, inst.data, inst.labels, 0.5, 5, None, 2, 1)\n"
+        "lanes = margin_map_simulator().iterate(np.zeros((2, 1)), [[0.5, 3, 1], [0.2, 3, 2]], 10)\n"
+        "print(sim.cache_hit, repr(run.loss[-1]), repr(lanes.states[-1, 1, 0]))\n"
+    )
+    env = dict(os.environ, GRADFLOW_CACHE_DIR=str(tmp_path))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    outputs = [subprocess.run([sys.executable, "-c", snippet], env=env, capture_output=True, text=True, cwd=root)
+               for _ in range(2)]
+    assert [o.returncode for o in outputs] == [0, 0], outputs[-1].stderr[-2000:]
+    cold, warm = (o.stdout.split() for o in outputs)
+    assert cold[0] == "False" and warm[0] == "True" and cold[1:] == warm[1:]

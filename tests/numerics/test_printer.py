@@ -281,7 +281,8 @@ def _explicit(expr, values):
 
 def _numpy_eval(code, values):
     namespace = {"np": np, "_row_softmax": support._row_softmax, "_row_logsumexp": support._row_logsumexp,
-                 "_row_softmax_jvp": support._row_softmax_jvp, **values}
+                 "_row_softmax_jvp": support._row_softmax_jvp,
+                 "_weighted_softmax_minus": support._weighted_softmax_minus, **values}
     return eval(code, namespace)  # noqa: S307 - evaluating our own printer's output
 
 
