@@ -12,10 +12,7 @@ import numpy as np
 def _row_softmax(S):
     out = np.empty_like(S)
     for i in range(S.shape[0]):
-        top = S[i, 0]
-        for j in range(1, S.shape[1]):
-            if S[i, j] > top:
-                top = S[i, j]
+        top = _row_max(S, i)
         total = 0.0
         for j in range(S.shape[1]):
             out[i, j] = math.exp(S[i, j] - top)
@@ -27,33 +24,29 @@ def _row_softmax(S):
 
 @numba.njit(cache=True)
 def _weighted_softmax_minus(S, B, w):
-    """diag(w) (softmax_row(S) - B) in one pass: the cross-entropy gradient P (Pi - Y), fused
-    so that no temporary matrices are formed (the printer emits it for that pattern)."""
-    out = np.empty_like(S)
+    """diag(w) (softmax_row(S) - B) with no temporary matrices: the cross-entropy gradient
+    P (Pi - Y), which the printer emits for that pattern."""
+    out = _row_softmax(S)
     for i in range(S.shape[0]):
-        top = S[i, 0]
-        for j in range(1, S.shape[1]):
-            if S[i, j] > top:
-                top = S[i, j]
-        total = 0.0
         for j in range(S.shape[1]):
-            e = math.exp(S[i, j] - top)
-            out[i, j] = e
-            total += e
-        scale = w[i, 0] / total
-        for j in range(S.shape[1]):
-            out[i, j] = out[i, j] * scale - w[i, 0] * B[i, j]
+            out[i, j] = w[i, 0] * (out[i, j] - B[i, j])
     return out
+
+
+@numba.njit(cache=True)
+def _row_max(S, i):
+    top = S[i, 0]
+    for j in range(1, S.shape[1]):
+        if S[i, j] > top:
+            top = S[i, j]
+    return top
 
 
 @numba.njit(cache=True)
 def _row_logsumexp(S):
     out = np.empty((S.shape[0], 1))
     for i in range(S.shape[0]):
-        top = S[i, 0]
-        for j in range(1, S.shape[1]):
-            if S[i, j] > top:
-                top = S[i, j]
+        top = _row_max(S, i)
         total = 0.0
         for j in range(S.shape[1]):
             total += math.exp(S[i, j] - top)
