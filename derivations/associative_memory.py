@@ -16,6 +16,7 @@ from numerics.reference import (
     logit_particles_numpy, margin_loss_numpy, margin_map_numpy, weight_space_gd_numpy, weight_space_gradient_numpy,
     weight_space_loss_numpy,
 )
+from numerics.sharpness import sharpness
 from theory.errors import require
 from theory.models import associative_memory as am
 
@@ -335,6 +336,14 @@ def random_checks(quick: bool = True) -> list[Verdict]:
     fd_h = (weight_space_gradient_numpy(W + h * V, inst.E, inst.U, p, inst.labels)
             - weight_space_gradient_numpy(W - h * V, inst.E, inst.U, p, inst.labels)) / (2 * h)
     out.append(compare("Hessian-vector product vs finite differences", hvp, fd_h, 1e-7, "W_0"))
+    # sharpness: the dense Hessian from the generated HVP, Lanczos without forming it, and the
+    # orthogonal value max_x p(x) / M at W = 0 (spec section 2)
+    dense = sharpness(ws, inst.W0, inst.data, "dense")
+    out.append(compare("sharpness: Lanczos vs dense Hessian", sharpness(ws, inst.W0, inst.data, "lanczos"), dense, 1e-8,
+                       "W_0", relative=True))
+    ortho = memory_instance(4, 5, 6, np.array([0.4, 0.3, 0.2, 0.1]), 0, orthogonal=True)
+    out.append(compare("orthogonal sharpness at W = 0 is max p / M", sharpness(ws, ortho.W0, ortho.data), 0.4 / 5, 1e-12,
+                       "W = 0, N = 4, M = 5", relative=True))
     # SGD is deterministic given the seed and matches its own re-run
     a = logit_particle_simulator().gd(inst.initial_logits, inst.data, inst.labels, 0.5, 300, None, 4, 11)
     b = logit_particle_simulator().gd(inst.initial_logits, inst.data, inst.labels, 0.5, 300, None, 4, 11)
