@@ -1,4 +1,4 @@
-"""The ``gradflow`` command: list | derive | simulate | check | reproduce.
+"""The ``gradflow`` command: list | derive | simulate | check | reproduce | bench.
 
 Every command takes --json.  Bad input exits with code 2 and one line naming the parameter
 and the constraint; a diverging run exits with code 1 and names the step and quantity.
@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="theory against simulation; exit 1 on any failure")
     p.add_argument("model", help="a model name or 'all'")
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("bench", help="side-by-side performance against peers (specs/performance.md)")
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--cell")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("reproduce", help="write an experiment's report, figures, data and code")
@@ -140,7 +145,29 @@ def _reproduce(args):
     print(f"wrote {folder}/ (report.md, derivation.tex, figures/, data.npz, metadata.json, code/)")
 
 
-COMMANDS = {"list": _list, "derive": _derive, "simulate": _simulate, "check": _check, "reproduce": _reproduce}
+def _bench(args):
+    from benchmarks import run_bench
+
+    report = run_bench(quick=args.quick, cell=args.cell, progress=not args.json)
+    if args.json:
+        return report
+    machine = report["machine"]
+    print(f"machine: BLAS {machine['blas_gflops']:.1f} GFLOP/s (n = {machine['blas_size']}), "
+          f"exp {machine['exp_gelems_per_s']:.2f} Gelem/s")
+    for cell in report["cells"]:
+        times = ", ".join(f"{k} {v * 1e3:.2f} ms" for k, v in cell["times"].items())
+        ratios = ", ".join(f"{k} {v:.2f}x" for k, v in cell["ratios"].items())
+        extra = f"; {cell['fraction_of_ceiling']:.0%} of BLAS ceiling" if cell["fraction_of_ceiling"] else ""
+        print(f"{cell['name']}: agree={cell['agree']} (max rel diff {cell['max_rel_diff']:.1e}); {times}")
+        if ratios:
+            print(f"    peer/gradflow: {ratios}{extra}")
+        for impl, why in cell["skipped_implementations"].items():
+            print(f"    skipped {impl}: {why}")
+    return 0 if all(c["agree"] for c in report["cells"]) else 1
+
+
+COMMANDS = {"list": _list, "derive": _derive, "simulate": _simulate, "check": _check, "reproduce": _reproduce,
+            "bench": _bench}
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,25 @@
+"""Side-by-side performance runs against peers (specs/performance.md); `gradflow bench` runs them."""
+
+from __future__ import annotations
+
+from theory.errors import ParameterError
+
+from .cells import CELLS
+from .harness import machine_ceilings
+
+
+def run_bench(quick: bool = False, cell: str | None = None, progress: bool = False) -> dict:
+    """{"machine": ceilings, "cells": [...]} for every cell (or the one named)."""
+    from tqdm import tqdm
+
+    if cell is not None and cell not in CELLS:
+        raise ParameterError("--cell", f"one of {', '.join(CELLS)}", cell)
+    ceilings = machine_ceilings(quick)
+    names = [cell] if cell else list(CELLS)
+    results = []
+    for name in tqdm(names, desc="bench", disable=not progress):
+        results += [c.to_dict() for c in CELLS[name](quick, ceilings)]
+    return {"machine": ceilings, "cells": results}
+
+
+__all__ = ["CELLS", "run_bench"]
