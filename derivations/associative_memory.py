@@ -195,7 +195,9 @@ class RandomMemory(ModelEntry):
         return _jsonable(params, t=record, loss=loss, l01=l01, margins=margins, norm=norm)
 
     def checks(self, quick=True):
-        return random_checks(quick)
+        from .binary_memory import BINARY_CHECKS  # binary_memory imports this module
+
+        return random_checks(quick) + BINARY_CHECKS(quick)
 
 
 def _simulate_sgd(inst, settings, steps, record, backend, params, progress=False):

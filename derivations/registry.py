@@ -14,8 +14,9 @@ def models() -> dict:
 
 def experiments() -> dict:
     from .am_margins import AM_MARGINS
+    from .binary_memory import EXPERIMENTS as binary
 
-    return {exp.name: exp for exp in (AM_MARGINS,)}
+    return {exp.name: exp for exp in (AM_MARGINS, *binary)}
 
 
 def get_model(name: str):

@@ -1,0 +1,138 @@
+"""Binary memory theory (associative_memory spec section 3): derived objects against typed-in oracles,
+random points and NumPy."""
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.special import expit
+
+from theory.errors import ParameterError
+from theory.flow import ClosureError
+from theory.models import binary_memory as bm
+
+DOC = bm.derive()
+R = DOC.results
+
+
+def test_every_claim_and_reduction_holds():
+    failed = [name for name, claim in R["claims"].items() if not claim.holds]
+    assert not failed
+    assert len(R["reductions"]) == 1 + 4 + 8 and all(R["reductions"].values())
+
+
+def test_loss_and_sigma_match_the_spec():
+    assert sp.simplify(R["loss"] - sp.log(1 + sp.exp(-bm.m))) == 0
+    assert sp.simplify(R["sigma_minus"] - 1 / (1 + sp.exp(bm.m))) == 0
+    # label 0: +kappa sigma(-m), label 1: -kappa sigma(-m)
+    assert sp.simplify(R["residuals"][0] - bm.kappa * R["sigma_minus"]) == 0
+    assert sp.simplify(R["residuals"][1] + bm.kappa * R["sigma_minus"]) == 0
+
+
+@settings(max_examples=20, deadline=None)
+@given(m=st.floats(-30, 30), kappa=st.floats(0.01, 4.0))
+def test_row_lemma_at_random_points(m, kappa):
+    loss = float(R["loss"].subs(bm.m, sp.Float(m, 40)).evalf(30))  # 30 digits: the form may cancel
+    assert loss == pytest.approx(np.logaddexp(0.0, -m), rel=1e-12, abs=1e-300)
+    assert float(R["residuals"][1].subs({bm.m: m, bm.kappa: kappa})) == pytest.approx(-kappa * expit(-m), rel=1e-12)
+
+
+def test_wrong_margin_convention_is_not_closed_or_not_equal():
+    # the reduction machinery must be able to fail: the label-(0, 0) increments do not give the map of labels (0, 1)
+    sigma = R["sigma_minus"]
+    assert bm._matches_canonical(2, (0, 1), bm.reduce_logit_gd(2, (0, 1), False), sigma)
+    assert not bm._matches_canonical(2, (0, 1), bm.reduce_logit_gd(2, (0, 0), False), sigma)
+    # and a change of variables that leaves the gauge logit behind raises ClosureError
+    with pytest.raises(ClosureError):
+        bm._closed(sp.exp(bm.s1) / (1 + sp.exp(bm.s0)), bm.s1)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_lane_map_equals_the_spec_formula(n):
+    mp = bm.binary_margin_map(n)
+    ms = [sp.Symbol(f"m_{a}", real=True) for a in range(n)]
+    kt = bm._kt_symbols(n)
+    ps = [sp.Symbol(f"p_{a}", positive=True) for a in range(n)]
+    for a in range(n):
+        spec = ms[a] + bm.eta * bm.kappa * sum(kt[(a, b)] * ps[b] / (1 + sp.exp(ms[b])) for b in range(n))
+        assert sp.simplify(mp.update[a] - spec) == 0
+    assert len(mp.params) == n * (n + 1) // 2 + n + 2
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), eta=st.floats(1e-3, 100.0), kappa=st.floats(0.05, 4.0))
+def test_lane_map_at_random_points_vs_numpy(seed, eta, kappa):
+    rng = np.random.default_rng(seed)
+    n = 3
+    A = rng.standard_normal((n, n))
+    Kt = A @ A.T
+    p = rng.random(n) + 0.1
+    p /= p.sum()
+    m = rng.uniform(-20, 20, n)
+    mp = bm.binary_margin_map(n)
+    values = dict(zip(mp.params, bm.lane_parameters(Kt, p, kappa, eta)))
+    values.update(dict(zip(mp.states, m)))
+    got = np.array([float(u.subs(values)) for u in mp.update])
+    np.testing.assert_allclose(got, m + eta * kappa * Kt @ (p * expit(-m)), rtol=1e-12, atol=1e-12)
+
+
+def test_separable_laws_and_constants():
+    assert sp.simplify(R["c_limit"] - sp.expand_log(sp.log(bm.kappa * bm.p[bm.x] / bm.lam[bm.x]), force=True)) == 0
+    assert sp.simplify(R["per_input_rate"] - bm.lam[bm.j] / bm.kappa) == 0
+    assert R["loss_law"].leading == 1 / (bm.kappa * bm.gamma_star ** 2)
+    assert R["loss_law"].kind == "limit" and R["margin_law"].kind == "limit"
+    assert sp.simplify(R["margin_law"].leading - sp.log(bm.kappa * bm.p[bm.x] / bm.lam[bm.x])) == 0
+    assert sp.simplify(R["stability_law"].leading - 2 / (bm.kappa * bm.h_max)) == 0
+    # stationarity is 1 = kappa sum_j Kt p_j e^{-c_j}
+    assert R["stationarity"].lhs == 1
+    assert any("ASSUMED" in a for a in R["margin_law"].assumptions)
+
+
+def test_two_particle_values_of_section_4():
+    a = sp.Symbol("alpha", real=True)
+    assert sp.simplify(R["two_particle"]["rate"] - 1 / (1 - a)) == 0
+    assert sp.simplify(sp.exp(R["two_particle"]["c"]) - 2 * (1 - a) * sp.Symbol("p_1", positive=True)) == 0
+
+
+@settings(max_examples=20, deadline=None)
+@given(alpha=st.floats(-0.9, 0.9), p1=st.floats(0.5, 0.95), kappa=st.floats(0.1, 4.0))
+def test_separable_constants_two_particles(alpha, p1, kappa):
+    Kt = np.array([[1.0, -alpha], [-alpha, 1.0]])
+    p = np.array([p1, 1 - p1])
+    const = bm.separable_constants(Kt, p, kappa, R)
+    np.testing.assert_allclose(const["lambda"], 1 / (1 - alpha), rtol=1e-12)
+    assert const["eta_t_loss"] == pytest.approx(2 / (kappa * (1 - alpha)), rel=1e-12)
+    np.testing.assert_allclose(const["c"], np.log(kappa * (1 - alpha) * p), rtol=1e-12, atol=1e-12)
+    assert const["gamma_star"] == pytest.approx(np.sqrt((1 - alpha) / 2), rel=1e-12)
+
+
+@pytest.mark.parametrize("call, parameter", [
+    (lambda: bm.separable_constants(np.array([[4.0, 1.5], [1.5, 1.0]]), np.array([0.5, 0.5]), 2.0, R), "lambda"),
+    (lambda: bm.separable_constants(np.eye(2), np.array([0.5, 0.5]), 0.0, R), "kappa"),
+    (lambda: bm.separable_constants(np.eye(2), np.array([0.5, 0.6]), 2.0, R), "p"),
+    (lambda: bm.separable_constants(np.eye(2), np.array([1.0]), 2.0, R), "p"),
+    (lambda: bm.separable_constants(np.ones((2, 3)), np.array([0.5, 0.5]), 2.0, R), "Kt"),
+    (lambda: bm.separable_constants(np.ones((2, 2)), np.array([0.5, 0.5]), 2.0, R), "Kt"),
+    (lambda: bm.lane_parameters(np.eye(2), np.array([0.5, 0.5]), 2.0, 0.0), "eta"),
+    (lambda: bm.lane_parameters(np.eye(2), np.array([0.5, 0.5]), 2.0, -1.0), "eta"),
+    (lambda: bm.lane_parameters(np.eye(2), np.array([0.5, 0.5]), -2.0, 1.0), "kappa"),
+    (lambda: bm.lane_parameters(np.eye(3), np.array([0.5, 0.5]), 2.0, 1.0), "p"),
+    (lambda: bm.lane_parameters(np.array([[1.0, 0.2], [0.3, 1.0]]), np.array([0.5, 0.5]), 2.0, 1.0), "Kt"),
+    (lambda: bm.binary_margin_map(0), "n"),
+    (lambda: bm.binary_margin_map(bm.MAX_LANE_N + 1), "n"),
+    (lambda: bm.per_example_loss(2), "label"),
+])
+def test_bad_input_names_the_parameter(call, parameter):
+    with pytest.raises(ParameterError) as info:
+        call()
+    assert info.value.parameter == parameter
+
+
+def test_derivation_document_states_derived_and_assumed():
+    latex = DOC.to_latex()
+    markdown = DOC.to_markdown()
+    for needle in (r"\kappa", r"\tilde K", r"\gamma_{*}", "Assumed", "support vector"):
+        assert needle in latex or needle in markdown
+    assert all(step.latex for step in DOC.steps)
+    assert sum(1 for step in DOC.steps if step.checked_by) >= 8
