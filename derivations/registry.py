@@ -8,15 +8,17 @@ from theory.errors import ParameterError
 def models() -> dict:
     from .associative_memory import ENTRIES as memory
     from .deep_linear import ENTRIES as deep_linear
+    from .two_particle import ENTRIES as two_particle
 
-    return {entry.name: entry for entry in (*memory, *deep_linear)}
+    return {entry.name: entry for entry in (*memory, *two_particle, *deep_linear)}
 
 
 def experiments() -> dict:
     from .am_margins import AM_MARGINS
     from .binary_memory import EXPERIMENTS as binary
+    from .two_particle import EXPERIMENTS as two_particle
 
-    return {exp.name: exp for exp in (AM_MARGINS, *binary)}
+    return {exp.name: exp for exp in (AM_MARGINS, *two_particle, *binary)}
 
 
 def get_model(name: str):

@@ -129,8 +129,9 @@ class Map:
         return Map(new_states, tuple(new_update), kept, self.step_size, name or self.name)
 
     def latex(self) -> str:
-        at_t = {x: sp.Symbol(sp.latex(x) + "_t") for x in self.states}
-        lines = [rf"{sp.latex(x)}_{{t+1}} &= {sp.latex(u.xreplace(at_t))}" for x, u in zip(self.states, self.update)]
+        # braces keep subscripted names (m_1) valid LaTeX: {m_{1}}_{t+1}
+        at_t = {x: sp.Symbol("{" + sp.latex(x) + "}_t") for x in self.states}
+        lines = [rf"{{{sp.latex(x)}}}_{{t+1}} &= {sp.latex(u.xreplace(at_t))}" for x, u in zip(self.states, self.update)]
         return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
-from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
+from sympy.codegen.rewriting import expm1_opt, optimize
 from sympy.printing.pycode import PythonCodePrinter
 
 from theory.matrix_functions import RowSoftmax
@@ -40,7 +40,8 @@ def _log1p_of_sums(expr):
 
 def lane_code(expr, names: dict) -> str:
     """Python source for a scalar expression, symbols renamed by ``names``."""
-    expr = _log1p_of_sums(optimize(sp.sympify(expr), [log1p_opt, expm1_opt]))
+    # log1p_opt is not used: it turns log(1 + e^{-x}) into -x + log1p(e^x), which overflows
+    expr = optimize(_log1p_of_sums(sp.sympify(expr)), [expm1_opt])
     return _LanePrinter(names).doprint(expr)
 
 
