@@ -15,10 +15,11 @@ def models() -> dict:
 
 def experiments() -> dict:
     from .am_margins import AM_MARGINS
+    from .am_transformer import EXPERIMENTS as transformer
     from .binary_memory import EXPERIMENTS as binary
     from .two_particle import EXPERIMENTS as two_particle
 
-    return {exp.name: exp for exp in (AM_MARGINS, *two_particle, *binary)}
+    return {exp.name: exp for exp in (AM_MARGINS, *two_particle, *binary, *transformer)}
 
 
 def get_model(name: str):
