@@ -18,7 +18,7 @@ from theory.models import associative_memory as am
 
 from .am_instances import memory_instance, zipf_probabilities
 from .associative_memory import derivation, logit_particle_simulator, margin_flow_simulator, margin_map_simulator
-from .report import Reproduction
+from .report import Reproduction, pyplot
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,7 @@ class AmMargins:
     def run(self, quick: bool = False, progress: bool = False) -> Reproduction:
         from tqdm import tqdm
 
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = pyplot()
 
         timings = {}
         T = 2_000 if quick else 20_000

@@ -32,7 +32,7 @@ import numpy as np
 
 from theory.errors import ParameterError
 
-from .report import Reproduction
+from .report import Reproduction, pyplot
 
 TORCH_MESSAGE = "run with PyTorch installed: pip install 'gradflow[torch]'"
 
@@ -299,10 +299,7 @@ class AmTransformer:
         torch = _import_torch()
         from tqdm import tqdm
 
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = pyplot()
 
         torch.set_default_dtype(torch.float32)
         threads = torch.get_num_threads()

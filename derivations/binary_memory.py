@@ -28,7 +28,7 @@ from theory.models import binary_memory as bm
 from .am_instances import checked_probabilities, memory_instance, unit_rows, zipf_probabilities
 from .associative_memory import logit_particle_simulator, weight_space_simulator
 from .derivation_cache import cached
-from .report import Reproduction
+from .report import Reproduction, pyplot
 
 # --- derivation and compiled simulators ------------------------------------------------------------
 
@@ -284,13 +284,6 @@ BINARY_CHECKS = checks
 # --- experiment am-underparam -------------------------------------------------------------------------
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _at_level(curve, level, tol=1e-12):
@@ -352,7 +345,7 @@ class AmUnderparam:
     def run(self, quick: bool = False, progress: bool = False) -> Reproduction:
         from tqdm import tqdm
 
-        plt = _plt()
+        plt = pyplot()
         timings = {}
         T = 2_000 if quick else 20_000
 
@@ -516,7 +509,7 @@ class AmLargeMemory:
     def run(self, quick: bool = False, progress: bool = False) -> Reproduction:
         from tqdm import tqdm
 
-        plt = _plt()
+        plt = pyplot()
         T = 300 if quick else 3_000
         p = zipf_probabilities(self.N, self.zipf)
         sim = logit_particle_simulator()

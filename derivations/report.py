@@ -12,6 +12,16 @@ from pathlib import Path
 import numpy as np
 
 
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend (reproductions never open windows)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def versions() -> dict:
     import matplotlib
     import numba

@@ -33,7 +33,7 @@ from theory.models import two_particle as tp
 from .associative_memory import weight_space_simulator
 from .base import Key, ModelEntry
 from .derivation_cache import cached
-from .report import Reproduction
+from .report import Reproduction, pyplot
 
 LABELS = tuple(tp.LABELS)
 DENSE_SHARPNESS_RECORDS = 5000  # above this many records the derived sharpness(margins) observable is used
@@ -467,13 +467,6 @@ def _lowest_jacobian_eigenvalue(p1, alpha, eta, h=1e-6) -> float:
 # --- experiments (spec section 6) -----------------------------------------------------------------
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def landscape(p1: float, alpha: float, theta: np.ndarray, labels: str = "opposite"):
@@ -520,7 +513,7 @@ class AmLandscape:
     def run(self, quick: bool = False, progress: bool = False) -> Reproduction:
         from tqdm import tqdm
 
-        plt = _pyplot()
+        plt = pyplot()
         start = time.perf_counter()
         n = 41 if quick else 151
         arrays = {"alpha": np.array(self.alphas), "lim": np.array(self.lims)}
@@ -577,7 +570,7 @@ class AmSpike:
     steps: int = 35
 
     def run(self, quick: bool = False, progress: bool = False) -> Reproduction:
-        plt = _pyplot()
+        plt = pyplot()
         inst = Instance(self.p1, self.alpha, "opposite")
         start = time.perf_counter()
         rows = {"loss": [], "l01": [], "margins": [], "sharpness": []}
@@ -701,7 +694,7 @@ class AmPhase:
                     "1000 GD steps, one ensemble kernel launch")
 
     def run(self, quick: bool = False, progress: bool = False) -> Reproduction:
-        plt = _pyplot()
+        plt = pyplot()
         p1s, alphas, etas = phase_axes()
         start = time.perf_counter()
         lane_map_simulator().iterate(np.zeros((1, 2)), [[0.7, 0.5, 1.0]], 1)  # compile or load, outside the timing
