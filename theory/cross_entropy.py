@@ -26,7 +26,7 @@ def generic_member(expr, index):
     return expr.replace(lambda e: isinstance(e, sp.Piecewise), pick)
 
 
-def per_example_loss(label=0, correct=None):
+def per_example_loss(label=0):
     """ell = log(sum_k e^{s_k}) - s_label over k = 0..M-1."""
     return sp.log(sp.Sum(sp.exp(logits[k]), (k, 0, M - 1))) - logits[label]
 
