@@ -69,6 +69,26 @@ class SquaredError(Head):
 
 
 @dataclass(frozen=True)
+class MeanSquaredError(Head):
+    """L(S) = ||S - target||_F^2 / (rows x columns): the mean over all entries."""
+
+    target: sp.MatrixSymbol
+
+    def _scale(self, S):
+        return sp.Integer(2) / (S.shape[0] * S.shape[1])
+
+    def loss(self, S):
+        residual = S - self.target
+        return sp.Trace(residual.T * residual) / (S.shape[0] * S.shape[1])
+
+    def gradient(self, S):
+        return self._scale(S) * (S - self.target)
+
+    def gradient_jvp(self, S, dS):
+        return self._scale(S) * dS
+
+
+@dataclass(frozen=True)
 class MatrixFlow:
     """d state/dt = rhs for matrix-valued states; ``knowns`` maps placeholders to meaning."""
 
