@@ -41,6 +41,14 @@ def margin_map_simulator() -> LaneSimulator:
 
 
 @lru_cache(maxsize=None)
+def margin_map_cuda_simulator():
+    from numerics.cuda import CudaLaneSimulator
+
+    results = derivation().results
+    return CudaLaneSimulator(results["margin_map"], {"loss": results["lane_loss"]})
+
+
+@lru_cache(maxsize=None)
 def margin_flow_simulator() -> LaneSimulator:
     results = derivation().results
     return LaneSimulator(results["margin_flow"], {"loss": results["lane_loss"]})
@@ -95,6 +103,8 @@ def _orthogonal_zero_one(margins, p, labels):
 
 
 class OrthogonalMemory(ModelEntry):
+    backends = ("cpu", "numpy", "cuda")
+
     def __init__(self):
         super().__init__(
             "am-orthogonal",
@@ -112,6 +122,8 @@ class OrthogonalMemory(ModelEntry):
 
     def simulate(self, settings, method="gd", steps=None, t_end=None, backend="cpu", progress=False):
         require(method in self.methods, "method", f"one of {', '.join(self.methods)}", method)
+        require(backend != "cuda" or method == "gd", "backend", "cpu or numpy with --method flow or sgd (cuda runs gd)",
+                backend)
         inst = self.instance(settings)
         N, M, eta, p, labels = settings["N"], settings["M"], settings["eta"], inst.p, inst.labels
         params = dict(settings, p=p.tolist(), labels=inst.labels.tolist(), method=method, backend=backend)
@@ -133,9 +145,9 @@ class OrthogonalMemory(ModelEntry):
         require(steps >= 0, "steps", ">= 0", steps)
         record = _record(steps)
         if method == "gd":
-            if backend == "cpu":
-                traj = margin_map_simulator().iterate(np.zeros((N, 1)), np.c_[p, np.full(N, M), np.full(N, eta)],
-                                                      steps, record, progress)
+            if backend in ("cpu", "cuda"):
+                sim = margin_map_simulator() if backend == "cpu" else margin_map_cuda_simulator()
+                traj = sim.iterate(np.zeros((N, 1)), np.c_[p, np.full(N, M), np.full(N, eta)], steps, record, progress)
                 margins = traj.states[:, :, 0]
                 loss = traj.observables["loss"] @ p
             else:

@@ -7,6 +7,7 @@ and the constraint; a diverging run exits with code 1 and names the step and qua
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 import time
@@ -46,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     length = p.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int)
     length.add_argument("--t-end", type=float, dest="t_end")
-    p.add_argument("--backend", choices=("cpu", "numpy"), default="cpu")
+    p.add_argument("--backend", choices=("cpu", "numpy", "cuda"), default="cpu")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("check", help="theory against simulation; exit 1 on any failure")
@@ -63,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("experiment")
     p.add_argument("--out", default="results")
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--backend", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--json", action="store_true")
     return parser
 
@@ -98,6 +100,8 @@ def _simulate(args):
         raise ParameterError("--steps", "not used with --method flow (give --t-end)")
     if args.method != "flow" and args.t_end is not None:
         raise ParameterError("--t-end", "used only with --method flow (give --steps)")
+    if args.backend == "cuda":
+        _require_cuda_backend("cuda" in getattr(entry, "backends", ("cpu", "numpy")), entry.name, "cpu or numpy")
     start = time.perf_counter()
     result = entry.simulate(settings, args.method, args.steps, args.t_end, args.backend, progress=not args.json)
     result["wall_time_s"] = time.perf_counter() - start
@@ -136,13 +140,27 @@ def _check(args):
 
 def _reproduce(args):
     experiment = get_experiment(args.experiment)
+    options = {}
+    if args.backend != "cpu":
+        _require_cuda_backend("backend" in inspect.signature(experiment.run).parameters, experiment.name, "cpu")
+        options["backend"] = args.backend
     start = time.perf_counter()
-    result = experiment.run(quick=args.quick, progress=not args.json)
+    result = experiment.run(quick=args.quick, progress=not args.json, **options)
     result.timings["total"] = time.perf_counter() - start
     folder = result.write(Path(args.out))
     if args.json:
         return dict(result.to_json(), folder=str(folder))
     print(f"wrote {folder}/ (report.md, derivation.tex, figures/, data.npz, metadata.json, code/)")
+
+
+def _require_cuda_backend(supported: bool, name: str, alternatives: str) -> None:
+    """--backend cuda: the model or experiment must have a CUDA path, and a GPU (or the simulator) must exist."""
+    if not supported:
+        raise ParameterError("--backend", f"{alternatives} for {name} (cuda runs am-two-particle and am-orthogonal "
+                             "--method gd, and am-phase)", "cuda")
+    from numerics.cuda import require_cuda
+
+    require_cuda()
 
 
 def _bench(args):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import sympy as sp
 from scipy.integrate import solve_ivp
 from scipy.special import expit
 
@@ -38,6 +39,7 @@ from .report import Reproduction, pyplot
 LABELS = tuple(tp.LABELS)
 DENSE_SHARPNESS_RECORDS = 5000  # above this many records the derived sharpness(margins) observable is used
 INCREASE_RTOL = 1e-12  # a loss increase must exceed rounding: L_{t+1} > L_t (1 + 1e-12)
+L01_ZERO = sp.And(tp.m1 >= 0, tp.m2 > 0)  # opposite labels, ties to class 0 (spec section 1), p1 in (0, 1)
 
 
 # --- theory, kernels -----------------------------------------------------------------------
@@ -70,6 +72,16 @@ def theory() -> dict:
 def lane_map_simulator() -> LaneSimulator:
     r = derivation().results
     return LaneSimulator(r["lane_map"], {"loss": r["lane_loss"], "sharpness": r["lane_sharpness"]})
+
+
+@lru_cache(maxsize=None)
+def lane_map_cuda_simulator():
+    """The lane map on the CUDA backend (one thread per lane); first_hits['l01_zero'] = first step with L01 = 0."""
+    from numerics.cuda import CudaLaneSimulator
+
+    r = derivation().results
+    return CudaLaneSimulator(r["lane_map"], {"loss": r["lane_loss"], "sharpness": r["lane_sharpness"]},
+                             {"l01_zero": L01_ZERO})
 
 
 @lru_cache(maxsize=None)
@@ -209,6 +221,8 @@ def _record(n_steps: int) -> np.ndarray:
 
 
 class TwoParticleEntry(ModelEntry):
+    backends = ("cpu", "numpy", "cuda")
+
     def __init__(self):
         super().__init__(
             "am-two-particle",
@@ -225,7 +239,8 @@ class TwoParticleEntry(ModelEntry):
         for key in self.keys:
             key.validate(settings[key.name])
         require(method in self.methods, "method", f"one of {', '.join(self.methods)}", method)
-        require(backend in ("cpu", "numpy"), "backend", "cpu or numpy", backend)
+        require(backend in self.backends, "backend", "cpu, numpy or cuda", backend)
+        require(backend != "cuda" or method == "gd", "backend", "cpu or numpy with --method flow (cuda runs gd)", backend)
         inst = Instance(settings["p1"], settings["alpha"], settings["labels"])
         eta, p1, labels = settings["eta"], inst.p1, inst.labels
         tp.validate(eta_value=eta)
@@ -249,8 +264,9 @@ class TwoParticleEntry(ModelEntry):
             steps = DEFAULT_STEPS if steps is None else steps
             require(not isinstance(steps, bool) and int(steps) == steps and steps >= 0, "steps", "an integer >= 0", steps)
             record = _record(int(steps))
-            if backend == "cpu":
-                traj = lane_map_simulator().iterate(np.zeros((1, 2)), [[p1, a_kernel, eta]], int(steps), record, progress)
+            if backend in ("cpu", "cuda"):
+                sim = lane_map_simulator() if backend == "cpu" else lane_map_cuda_simulator()
+                traj = sim.iterate(np.zeros((1, 2)), [[p1, a_kernel, eta]], int(steps), record, progress)
                 margins = traj.states[:, 0, :]
             else:
                 margins = two_margin_map_numpy(p1, inst.alpha, eta, int(steps), record, labels)
@@ -671,20 +687,35 @@ def phase_axes():
     return p1, np.linspace(0.5, 1.0, 10), np.logspace(-1, 1, 10)
 
 
-def first_hits(p1s, alphas, etas, n_iterates: int = PHASE_STEPS, progress: bool = False):
+def first_hits(p1s, alphas, etas, n_iterates: int = PHASE_STEPS, progress: bool = False, backend: str = "cpu"):
     """One ensemble launch over the (p1, alpha, eta) grid; first t < n_iterates with L01 = 0, else n_iterates - 1.
 
+    On the cuda backend L01 = 0 is checked on the device at every step and only the final state is copied back.
     Returns (first_hit[p1][alpha][eta], kernel seconds)."""
-    sim = lane_map_simulator()
+    require(backend in ("cpu", "cuda"), "backend", "cpu or cuda", backend)
+    sim = lane_map_simulator() if backend == "cpu" else lane_map_cuda_simulator()
     grid = parameter_grid(sim.system, {"p1": np.asarray(p1s, float), "alpha": np.asarray(alphas, float),
                                        "eta": np.asarray(etas, float)})
     tp.validate(grid.lanes[:, 0], grid.lanes[:, 1], grid.lanes[:, 2])
+    x0 = np.zeros((grid.lanes.shape[0], 2))
     start = time.perf_counter()
-    traj = sim.iterate(np.zeros((grid.lanes.shape[0], 2)), grid.lanes, n_iterates - 1, None, progress)
+    if backend == "cpu":
+        traj = sim.iterate(x0, grid.lanes, n_iterates - 1, None, progress)
+        hit = zero_one_opposite(traj.states, grid.lanes[:, 0]) == 0  # (records, lanes)
+        first = np.where(hit.any(axis=0), hit.argmax(axis=0), n_iterates - 1)
+    else:
+        first = sim.iterate(x0, grid.lanes, n_iterates - 1, [n_iterates - 1], progress).first_hits["l01_zero"]
+        first = np.where(first < 0, n_iterates - 1, first)
     seconds = time.perf_counter() - start
-    hit = zero_one_opposite(traj.states, grid.lanes[:, 0]) == 0  # (records, lanes)
-    first = np.where(hit.any(axis=0), hit.argmax(axis=0), n_iterates - 1)
     return grid.reshape(first)[..., 0], seconds
+
+
+def _device(backend: str) -> str:
+    if backend == "cpu":
+        return "cpu"
+    from numerics.cuda import device_name
+
+    return device_name()
 
 
 @dataclass(frozen=True)
@@ -693,13 +724,15 @@ class AmPhase:
     summary: str = ("first step with L01 = 0 over p1 (10), alpha in [0.5, 1] (10), eta in [0.1, 10] (10), "
                     "1000 GD steps, one ensemble kernel launch")
 
-    def run(self, quick: bool = False, progress: bool = False) -> Reproduction:
+    def run(self, quick: bool = False, progress: bool = False, backend: str = "cpu") -> Reproduction:
+        require(backend in ("cpu", "cuda"), "backend", "cpu or cuda", backend)
         plt = pyplot()
         p1s, alphas, etas = phase_axes()
         start = time.perf_counter()
-        lane_map_simulator().iterate(np.zeros((1, 2)), [[0.7, 0.5, 1.0]], 1)  # compile or load, outside the timing
+        sim = lane_map_simulator() if backend == "cpu" else lane_map_cuda_simulator()
+        sim.iterate(np.zeros((1, 2)), [[0.7, 0.5, 1.0]], 1)  # compile or load, outside the timing
         timings = {"compile_or_load": time.perf_counter() - start}
-        first, seconds = first_hits(p1s, alphas, etas, PHASE_STEPS, progress)
+        first, seconds = first_hits(p1s, alphas, etas, PHASE_STEPS, progress, backend)
         timings["ensemble_kernel"] = seconds
         arrays = {"p1": p1s, "alpha": alphas, "eta": etas, "first_hit": first.astype(np.int64)}
         figures = self._figures(plt, arrays)
@@ -707,9 +740,9 @@ class AmPhase:
                                         "never": PHASE_STEPS - 1, "quick": quick,
                                         "p1": "1/(1+exp(-l)), l in logspace(-0.5, 0.5, 10)",
                                         "alpha": "linspace(0.5, 1, 10)", "eta": "logspace(-1, 1, 10)",
-                                        "lanes": int(first.size)},
+                                        "lanes": int(first.size), "backend": backend, "device": _device(backend)},
                             arrays, figures, self._report(arrays, timings), derivation().to_latex(),
-                            [lane_map_simulator().path], timings, [])
+                            [sim.path], timings, [])
 
     def _figures(self, plt, a):
         from matplotlib.colors import LogNorm
