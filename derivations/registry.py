@@ -8,18 +8,20 @@ from theory.errors import ParameterError
 def models() -> dict:
     from .associative_memory import ENTRIES as memory
     from .deep_linear import ENTRIES as deep_linear
+    from .shallow_relu import ENTRIES as relu
     from .two_particle import ENTRIES as two_particle
 
-    return {entry.name: entry for entry in (*memory, *two_particle, *deep_linear)}
+    return {entry.name: entry for entry in (*memory, *two_particle, *deep_linear, *relu)}
 
 
 def experiments() -> dict:
     from .am_margins import AM_MARGINS
     from .am_transformer import EXPERIMENTS as transformer
     from .binary_memory import EXPERIMENTS as binary
+    from .shallow_relu import EXPERIMENTS as relu
     from .two_particle import EXPERIMENTS as two_particle
 
-    return {exp.name: exp for exp in (AM_MARGINS, *two_particle, *binary, *transformer)}
+    return {exp.name: exp for exp in (AM_MARGINS, *two_particle, *binary, *transformer, *relu)}
 
 
 def get_model(name: str):

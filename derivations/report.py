@@ -46,6 +46,7 @@ class Reproduction:
     generated_code: list  # paths of generated modules used
     timings: dict = field(default_factory=dict)
     seeds: list = field(default_factory=list)
+    results: dict = field(default_factory=dict)  # JSON-ready summary, written to results.json
 
     def metadata(self) -> dict:
         return {"experiment": self.name, "parameters": self.parameters, "seeds": self.seeds, "timings_s": self.timings,
@@ -59,6 +60,8 @@ class Reproduction:
         (folder / "derivation.tex").write_text(self.derivation_latex)
         np.savez(folder / "data.npz", **{k: np.asarray(v) for k, v in self.arrays.items()})
         (folder / "metadata.json").write_text(json.dumps(self.metadata(), indent=2, default=float))
+        if self.results:
+            (folder / "results.json").write_text(json.dumps(self.results, indent=1, default=float))
         for stem, fig in self.figures.items():
             fig.savefig(folder / "figures" / f"{stem}.png", dpi=150, bbox_inches="tight")
             fig.savefig(folder / "figures" / f"{stem}.pdf", bbox_inches="tight")
@@ -67,5 +70,7 @@ class Reproduction:
         return folder
 
     def to_json(self) -> dict:
+        if self.results:  # a summary was made for JSON: the bulky arrays stay in data.npz
+            return {"experiment": self.name, "parameters": self.parameters, **self.results}
         return {"experiment": self.name, "parameters": self.parameters,
                 **{k: np.asarray(v).tolist() for k, v in self.arrays.items()}}

@@ -18,9 +18,12 @@ from theory.models.shallow_network import ShallowNetwork
 from .codegen.network_module import network_module, slopes
 from .errors import DivergenceError
 
-# Below this many multiply-adds per product the explicit loops beat BLAS calls (measured by
-# ``gradflow bench --cell relu-gd`` and benchmarks/relu_layouts.py on a 2-core machine).
+# Below this many multiply-adds per product the explicit loops beat BLAS calls.
 BLAS_THRESHOLD = 20_000
+# Runs at least this long get a kernel generated for their exact sizes (a few seconds of
+# compilation once per shape; 3x faster steps for small networks, where loops over d = 2 or
+# d_out = 1 are otherwise not unrolled).
+SPECIALISE_STEPS = 50_000
 STATUS = {0: "finished", 1: "reached stop_loss", 2: "diverged"}
 
 
@@ -130,6 +133,11 @@ class ShallowNetworkSimulator:
         require(int(snapshots) >= 1, "snapshots", "at least 1", snapshots)
         require(np.isfinite(stop_loss) and stop_loss >= 0, "stop_loss", "non-negative and finite", stop_loss)
         n_steps, loss_every = int(n_steps), int(loss_every)
+        suffix = self._layout(X, Y, W0s.shape[1], layout)
+        module = self.module
+        if suffix == "loops" and n_steps >= SPECIALISE_STEPS:
+            sizes = (("n", X.shape[0]), ("d", X.shape[1]), ("m", W0s.shape[1]), ("d_out", Y.shape[1]))
+            module = network_module(self.network, sizes)[0]
         snap_every = max(1, -(-n_steps // int(snapshots)))
         n_loss, n_snap = n_steps // loss_every + 2, n_steps // snap_every + 1
         width = W0s.shape[1]
@@ -138,15 +146,14 @@ class ShallowNetworkSimulator:
         snap_H = np.full((members, n_snap, *H0s.shape[1:]), np.nan, dtype=dtype)
         status = np.zeros((members, 2), dtype=np.int64)
         W, H = W0s.copy(), H0s.copy()
-        suffix = self._layout(X, Y, width, layout)
         args = (X, Y, consts, lrs.astype(dtype), n_steps, loss_every, snap_every, dtype(stop_loss), loss_out, snap_W,
                 snap_H, status)
         if members == 1:
-            getattr(self.module, f"run_gd_{suffix}")(W[0], H[0], X, Y, consts, dtype(lrs[0]), n_steps, loss_every,
+            getattr(module, f"run_gd_{suffix}")(W[0], H[0], X, Y, consts, dtype(lrs[0]), n_steps, loss_every,
                                                      snap_every, dtype(stop_loss), loss_out[0], snap_W[0], snap_H[0],
                                                      status[0])
         else:
-            getattr(self.module, f"run_gd_ensemble_{suffix}")(W, H, *args)
+            getattr(module, f"run_gd_ensemble_{suffix}")(W, H, *args)
         return [self._run(e, loss_out, snap_W, snap_H, status, W, H, lrs[e], loss_every, snap_every) for e in range(members)]
 
     @staticmethod

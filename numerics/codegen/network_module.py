@@ -93,12 +93,23 @@ def _indent(lines, depth: int) -> str:
     return "".join(f"{pad}{line}\n" for line in lines)
 
 
-def _kernels(network: sn.ShallowNetwork, suffix: str, blas: bool) -> str:
+_SHAPES = (("n", "X.shape[0]"), ("d", "X.shape[1]"), ("m", "W.shape[0]"), ("d_out", "H.shape[1]"))
+
+
+def _size_lines(fixed: dict | None) -> list:
+    """Sizes read from the arrays, or (``fixed``) literals that let LLVM unroll the short loops
+    and vectorise the long ones; a fixed-size kernel refuses arrays of other shapes."""
+    if not fixed:
+        return [f"{name} = {code}" for name, code in _SHAPES]
+    lines = [f"{name} = {int(fixed[name])}" for name, _ in _SHAPES]
+    condition = " or ".join(f"{code} != {name}" for name, code in _SHAPES)
+    return lines + [f"if {condition}:", "    raise ValueError('array shapes differ from the sizes this kernel was generated for')"]
+
+
+def _kernels(network: sn.ShallowNetwork, suffix: str, blas: bool, fixed: dict | None = None) -> str:
     program, forward, zero = _program(network, blas)
     allocations = program.allocations("W.dtype")
-    sizes = [f"{name} = {code}" for name, code in (("n", "X.shape[0]"), ("d", "X.shape[1]"),
-                                                     ("m", "W.shape[0]"), ("d_out", "H.shape[1]"))]
-    head = sizes + [f"zero = {zero}"] + allocations
+    head = _size_lines(fixed) + [f"zero = {zero}"] + allocations
     forward_lines, backward_lines = program.statements[:forward], program.statements[forward:]
     update = ["for i in range(m):", "    for j in range(d):", "        W[i, j] -= lr * gW[i, j]",
               "    for j in range(d_out):", "        H[i, j] -= lr * gH[i, j]"]
@@ -117,16 +128,21 @@ def run_gd_{suffix}(W, H, X, Y, consts, lr, n_steps, loss_every, snap_every, sto
     """Full-batch GD in place on (W, H).  Records the loss before step s when s % loss_every == 0
     and (W, H) when s % snap_every == 0.  status = [code, last step]: code 0 finished, 1 stopped at
     loss <= stop_loss, 2 non-finite loss."""
-{_indent(head, 1)}    for step in range(n_steps + 1):
+{_indent(head, 1)}    next_loss = 0
+    next_snap = 0
+    for step in range(n_steps + 1):
 {_indent(forward_lines, 2)}        if not math.isfinite(loss):
             status[0] = 2
             status[1] = step
             return
-        if step % loss_every == 0:
+        # counters instead of step % k: no integer division in the hot loop
+        if step == next_loss:
             loss_out[step // loss_every] = loss
-        if step % snap_every == 0:
+            next_loss += loss_every
+        if step == next_snap:
             snap_W[step // snap_every, :, :] = W
             snap_H[step // snap_every, :, :] = H
+            next_snap += snap_every
         if loss <= stop_loss or step == n_steps:
             status[0] = 1 if loss <= stop_loss else 0
             status[1] = step
@@ -145,7 +161,7 @@ def run_gd_ensemble_{suffix}(W, H, X, Y, consts, lr, n_steps, loss_every, snap_e
 '''
 
 
-def render(network: sn.ShallowNetwork) -> str:
+def render(network: sn.ShallowNetwork, fixed: dict | None = None) -> str:
     network = kernel_network(network)
     program, _, _ = _program(network, blas=False)
     constants = ", ".join(_python_constant(c) for c in program.constants)
@@ -159,6 +175,7 @@ def render(network: sn.ShallowNetwork) -> str:
         f"dL/dW = {grads[sn.W]}\n"
         f"dL/dH = {grads[sn.H]}\n"
         f"Layouts: *_loops (explicit loops, small sizes) and *_blas (np.dot products).\n"
+        f"Sizes: {'fixed at ' + str(fixed) if fixed else 'read from the arrays'}.\n"
         f'"""\n'
         "import math\n\nimport numba\nimport numpy as np\n\n"
         "# Reassociation lets reductions vectorise; no nnan/ninf, so divergence checks stay exact.\n"
@@ -166,7 +183,7 @@ def render(network: sn.ShallowNetwork) -> str:
         f"def constants(n, m, d, d_out, a_plus=0.0, a_minus=0.0):\n    \"\"\"The scalar constants of the kernels, in order.\"\"\"\n"
         f"    return [{constants}]\n"
     )
-    return header + _kernels(network, "loops", blas=False) + _kernels(network, "blas", blas=True)
+    return header + _kernels(network, "loops", blas=False, fixed=fixed) + _kernels(network, "blas", blas=True, fixed=fixed)
 
 
 def _python_constant(value) -> str:
@@ -177,14 +194,15 @@ def _python_constant(value) -> str:
     return f"float({sp.pycode(value)})" if free else repr(float(value))
 
 
-def network_key(network: sn.ShallowNetwork) -> str:
+def network_key(network: sn.ShallowNetwork, fixed: tuple = ()) -> str:
     network = kernel_network(network)
     return sp.srepr((network.model.prediction, network.activation.expr(sp.Symbol("z")),
-                     network.activation.derivative(sp.Symbol("z")), network.loss))
+                     network.activation.derivative(sp.Symbol("z")), network.loss)) + repr(fixed)
 
 
 @lru_cache(maxsize=None)
-def network_module(network: sn.ShallowNetwork):
-    """(module, path, hit) for the network's kernels; memoised per process."""
-    path, hit = cached_module_path(network_key(network), lambda: render(network))
+def network_module(network: sn.ShallowNetwork, fixed: tuple = ()):
+    """(module, path, hit) for the network's kernels; memoised per process.  ``fixed`` =
+    (("n", 5), ("d", 2), ...) generates a kernel specialised to those sizes."""
+    path, hit = cached_module_path(network_key(network, fixed), lambda: render(network, dict(fixed) or None))
     return load_module(path), path, hit

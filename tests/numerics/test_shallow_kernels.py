@@ -135,3 +135,21 @@ def test_generated_source_is_readable():
     source = simulator().source
     assert "def run_gd_loops" in source and "def run_gd_blas" in source and "np.dot" in source
     assert "dL/dW" in source
+
+
+def test_size_specialised_kernel_equals_generic(monkeypatch):
+    import numerics.shallow as shallow
+    from numerics.codegen.network_module import network_module
+
+    X, Y = _exp_a()
+    W0, H0 = initial_parameters(9, 2, 1, 0.2, seed=4)
+    generic = simulator().gd(X, Y, W0, H0, 0.05, 400)
+    monkeypatch.setattr(shallow, "SPECIALISE_STEPS", 100)
+    special = simulator().gd(X, Y, W0, H0, 0.05, 400)
+    assert np.allclose(special.loss, generic.loss, rtol=1e-12, atol=0)
+    module, path, _ = network_module(simulator().network, (("n", 5), ("d", 2), ("m", 9), ("d_out", 1)))
+    assert "n = 5" in path.read_text()
+    with pytest.raises(ValueError, match="sizes this kernel was generated for"):
+        grads = np.empty((9, 3)), np.empty((9, 1))
+        module.loss_and_gradients_loops(np.zeros((9, 3)), np.zeros((9, 1)), np.zeros((5, 3)), np.zeros((5, 1)),
+                                        np.zeros(5), *grads)

@@ -1,0 +1,78 @@
+"""The relu model entry and the saddle-to-saddle reproductions, through the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+
+from derivations.cli import main
+from derivations.shallow_relu import DATASETS, ENTRIES, ReluExperiment, analyse_plateau, train, _plateaus
+
+PLATEAU_KEYS = {"start", "end", "loss", "loss_exact", "stationary", "escape_neurons", "classification"}
+
+
+def test_exp_a_plateaus_exact_and_classified():
+    dataset = DATASETS["relu-exp-a"]
+    run = train(dataset, iterations=200_000)
+    plateaus = _plateaus(run)
+    assert len(plateaus) >= 2
+    first, second = (analyse_plateau(p, run, dataset) for p in plateaus[:2])
+    # theta = 0: L = mean(y^2) exactly
+    assert first["loss_exact"] == "953/25000" and first["zero_neurons"] == 50 and not first["groups"]
+    assert second["loss_exact"] == "50749/1681250" and len(second["groups"]) == 1
+    for p in (first, second):
+        assert abs(p["loss"] - p["loss_exact_float"]) < 1e-4 * p["loss"]
+        assert p["stationary"] and p["classification"] == "saddle" and p["escape_neurons"]
+
+
+def test_reproduce_relu_exp_a_quick_writes_folder_and_json(tmp_path, capsys):
+    code = main(["reproduce", "relu-exp-a", "--quick", "--out", str(tmp_path), "--json"])
+    assert code in (0, None)
+    result = json.loads(capsys.readouterr().out)
+    for key in ("loss", "iterations", "plateaus", "final_loss", "escape_time_measured", "escape_time_predicted",
+                "perturbation_min_delta"):
+        assert key in result
+    assert len(result["loss"]) == len(result["iterations"])
+    assert all(PLATEAU_KEYS <= set(p) for p in result["plateaus"])
+    assert [p["loss_exact"] for p in result["plateaus"][:3]] == ["953/25000", "50749/1681250", "16139/578750"]
+    # the first escape: T_1 = ln(1/sigma)/(2 lambda*) up to an O(1) shift
+    assert 0.5 < result["escape_time_measured"] / result["escape_time_predicted"] < 1.2
+    folder = tmp_path / "relu-exp-a"
+    for name in ("report.md", "derivation.tex", "figures/training.png", "data.npz", "metadata.json", "results.json"):
+        assert (folder / name).exists()
+    assert "| plateau |" in (folder / "report.md").read_text()
+
+
+def test_sigma_sweep_quick_slope_matches_theory(tmp_path, capsys):
+    assert main(["reproduce", "relu-sigma-sweep", "--quick", "--out", str(tmp_path), "--json"]) in (0, None)
+    result = json.loads(capsys.readouterr().out)
+    assert result["fit"]["relative_error"] < 0.05
+    measured = np.array(result["escape_time_measured"])
+    assert np.all(np.isfinite(measured)) and len(measured) == 6
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["relu-exp-b", "relu-exp-c"])
+def test_other_reproductions_write_their_folders(tmp_path, name):
+    result = ReluExperiment(name).run(quick=True)
+    assert result.results["plateaus"] and np.isfinite(result.results["final_loss"])
+    result.write(tmp_path)
+    assert (tmp_path / name / "results.json").exists()
+
+
+def test_simulate_relu_json(capsys):
+    assert main(["simulate", "relu", "--set", "data=c", "--steps", "2000", "--json"]) in (0, None)
+    out = json.loads(capsys.readouterr().out)
+    assert out["params"]["data"] == "c" and out["t"][-1] == 2000 and len(out["loss"]) == len(out["t"])
+
+
+@pytest.mark.parametrize("args,parameter", [
+    (["--set", "width=0"], "width"), (["--set", "lr=-1"], "lr"), (["--set", "a_minus=1"], "a_minus"),
+    (["--set", "data=d"], "data"), (["--method", "flow", "--t-end", "3"], "--method")])
+def test_simulate_relu_bad_input(args, parameter, capsys):
+    assert main(["simulate", "relu", *args]) == 2
+    assert capsys.readouterr().err.startswith(f"gradflow: error: {parameter}")
+
+
+def test_relu_is_listed():
+    assert ENTRIES[0].name == "relu"
