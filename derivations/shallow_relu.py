@@ -25,7 +25,7 @@ from numerics.perturbation import perturbation_certificate
 from numerics.plateaus import detect_plateaus
 from numerics.shallow import ShallowNetworkSimulator, initial_parameters
 from theory.activations import RELU
-from theory.landscape import NetworkPoint, exact_point, landscape_report
+from theory.landscape import NetworkPoint, exact_point, kink_sensitivity, landscape_report
 from theory.models.shallow_network import ShallowNetwork
 
 from .report import Reproduction, pyplot
@@ -160,6 +160,8 @@ def analyse_plateau(plateau, run, dataset: ReluDataset) -> dict:
         "escape_neurons": [int(kept[i]) for i in report.escape_neurons],
         "classification": report.classification, "reason": report.reason,
         "report_mode": "exact" if report.exact else f"float, kink tolerance {report.tol:g}",
+        # a float classification must not hinge on the tolerance: report it at several
+        "kink_sensitivity": None if report.exact else {f"{tol:g}": c for tol, c in kink_sensitivity(point).items()},
     }
 
 
@@ -273,7 +275,10 @@ def _report(name, r, timings) -> str:
         lines.append(f"| {k + 1} | {p['start']}-{p['end']} | {p['loss']:.6g} | {p['loss_exact']} | {p['stationary']} | "
                      f"{p['escape_neurons']} | {p['classification']} |")
     lines += ["", *[f"- plateau {k + 1}: {p['reason']} ({p['report_mode']}; {len(p['groups'])} group(s), "
-                    f"{p['zero_neurons']} zero and {p['dead_neurons']} dead neurons)" for k, p in enumerate(r["plateaus"])],
+                    f"{p['zero_neurons']} zero and {p['dead_neurons']} dead neurons"
+                    + (f"; classification by kink tolerance {p['kink_sensitivity']}" if p["kink_sensitivity"] else "")
+                    + (f"; exact: {p['exact_reason']}" if p["exact_reason"] else "") + ")"
+                    for k, p in enumerate(r["plateaus"])],
               "", f"First escape: measured {r['escape_time_measured']:.4g}, predicted ln(1/sigma)/(2 lambda*) = "
               f"{r['escape_time_predicted']:.4g} (lambda* = {r['lambda_star']:.6g}), time = lr x iterations.",
               f"Perturbation certificate at the final point: min Delta loss = {r['perturbation_min_delta']:.3g} over "
