@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from .harness import Implementation, run_cell
+from .harness import Implementation, run_cell, skipped_cell
 
 
 def _missing(module: str) -> str:
@@ -42,7 +42,7 @@ def am_particles(quick: bool, ceilings: dict) -> list:
         impls += _torch_particles(S0, K, G, p, labels, eta, steps, inst)
         flops = steps * (2 * n * n * n + 2 * n * n * n)  # K @ G and (.) @ Gamma per step
         cells.append(run_cell(f"am-particles[N={n}]", impls, repeats, 1e-9, flops, ceilings["blas_gflops"] * 1e9,
-                              {"steps": steps}))
+                              {"steps": steps}, ceiling="blas"))
     return cells
 
 
@@ -164,6 +164,271 @@ def am_flow(quick: bool, ceilings: dict) -> list:
     return cells
 
 
+# --- am-ensemble: two-particle GD over a (p1, alpha, eta) grid, first step with L01 = 0 ------
+
+ENSEMBLE_CHUNK_VALUES = 8_000_000  # states recorded per LaneSimulator.iterate call (64 MB of float64)
+
+
+def _ensemble_lanes(quick: bool) -> np.ndarray:
+    """(members, 3) rows (p1, alpha, eta) on the am-phase ranges: 10^3 members (quick) or 25 x 20 x 20."""
+    from derivations.two_particle import phase_axes
+
+    if quick:
+        p1s, alphas, etas = phase_axes()
+    else:
+        p1s = 1.0 / (1.0 + np.exp(-np.logspace(-0.5, 0.5, 25)))
+        alphas, etas = np.linspace(0.5, 1.0, 20), np.logspace(-1, 1, 20)
+    return np.stack(np.meshgrid(p1s, alphas, etas, indexing="ij"), -1).reshape(-1, 3)
+
+
+def _first_hit_update(first, states, offset):
+    """first[lane] = offset + first row of states (rows, lanes, 2) with L01 = 0 (m1 >= 0 and m2 > 0,
+    derivations.two_particle.L01_ZERO), for lanes that have not hit yet."""
+    hit = (states[..., 0] >= 0) & (states[..., 1] > 0)
+    new = (first < 0) & hit.any(axis=0)
+    first[new] = offset + hit[:, new].argmax(axis=0)
+
+
+def gradflow_first_hits(sim, lanes: np.ndarray, n_steps: int) -> np.ndarray:
+    """First step in 0..n_steps with L01 = 0 (-1: never) through LaneSimulator.iterate.
+
+    The CPU driver can only record states, so the run is cut into chunks of at most
+    ENSEMBLE_CHUNK_VALUES recorded values; each chunk records every step and the hits are read off
+    it, then the run continues from its last state (the same states as one call)."""
+    members = lanes.shape[0]
+    chunk = max(1, min(n_steps, ENSEMBLE_CHUNK_VALUES // (2 * members)))
+    state, first, done = np.zeros((members, 2)), np.full(members, -1, dtype=np.int64), 0
+    _first_hit_update(first, state[None], 0)
+    while done < n_steps:
+        k = min(chunk, n_steps - done)
+        states = sim.iterate(state, lanes, k).states  # rows = steps done .. done + k
+        _first_hit_update(first, states[1:], done + 1)
+        state, done = np.ascontiguousarray(states[-1]), done + k
+    return first
+
+
+def numpy_first_hits(lanes: np.ndarray, n_steps: int) -> np.ndarray:
+    """Hand-written NumPy, vectorised over members: m <- m + eta 2 Kt (p * sigma(-m)), Kt = [[1, -alpha],
+    [-alpha, 1]] (associative_memory.md section 4, opposite labels), first step with m1 >= 0, m2 > 0."""
+    from scipy.special import expit
+
+    p1, alpha, eta = (np.ascontiguousarray(c) for c in lanes.T)
+    p2 = 1.0 - p1
+    m1, m2 = np.zeros(lanes.shape[0]), np.zeros(lanes.shape[0])
+    first = np.where((m1 >= 0) & (m2 > 0), 0, -1)
+    for step in range(1, n_steps + 1):
+        u1, u2 = p1 * expit(-m1), p2 * expit(-m2)
+        m1, m2 = m1 + eta * 2.0 * (u1 - alpha * u2), m2 + eta * 2.0 * (u2 - alpha * u1)
+        first[(first < 0) & (m1 >= 0) & (m2 > 0)] = step
+    return first
+
+
+def _jax_first_hits(lanes: np.ndarray, n_steps: int, name: str = "jax", gpu: bool = False):
+    reason = _missing("jax")
+    if reason:
+        return Implementation(name, lambda: None, skipped=reason)
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+    if gpu and jax.default_backend() not in ("gpu", "cuda"):
+        return Implementation(name, lambda: None, skipped=f"jax has no GPU backend here ({jax.default_backend()})")
+
+    def member(p1, alpha, eta):
+        def step(carry, t):
+            m1, m2, first = carry
+            u1, u2 = p1 * jax.nn.sigmoid(-m1), (1.0 - p1) * jax.nn.sigmoid(-m2)
+            m1, m2 = m1 + eta * 2.0 * (u1 - alpha * u2), m2 + eta * 2.0 * (u2 - alpha * u1)
+            return (m1, m2, jnp.where((first < 0) & (m1 >= 0) & (m2 > 0), t, first)), None
+
+        zero = jnp.zeros((), dtype=jnp.float64)
+        carry, _ = jax.lax.scan(step, (zero, zero, jnp.asarray(-1, dtype=jnp.int64)), jnp.arange(1, n_steps + 1))
+        return carry[2]
+
+    run = jax.jit(jax.vmap(member))
+    columns = [jnp.asarray(np.ascontiguousarray(c)) for c in lanes.T]
+    return Implementation(name, lambda: np.asarray(run(*columns).block_until_ready()))
+
+
+def _torch_first_hits(lanes: np.ndarray, n_steps: int, name: str = "torch", device: str = "cpu"):
+    reason = _missing("torch")
+    if reason:
+        return Implementation(name, lambda: None, skipped=reason)
+    import torch
+
+    if device == "cuda" and not torch.cuda.is_available():
+        return Implementation(name, lambda: None, skipped="torch has no CUDA device here")
+    p1, alpha, eta = (torch.as_tensor(np.ascontiguousarray(c), dtype=torch.float64, device=device) for c in lanes.T)
+
+    def run():
+        with torch.no_grad():
+            m1, m2 = torch.zeros_like(p1), torch.zeros_like(p1)
+            first = torch.full(p1.shape, -1, dtype=torch.int64, device=device)
+            for step in range(1, n_steps + 1):
+                u1, u2 = p1 * torch.sigmoid(-m1), (1.0 - p1) * torch.sigmoid(-m2)
+                m1, m2 = m1 + eta * 2.0 * (u1 - alpha * u2), m2 + eta * 2.0 * (u2 - alpha * u1)
+                first = torch.where((first < 0) & (m1 >= 0) & (m2 > 0), step, first)
+            return first.cpu().numpy()
+
+    return Implementation(name, run)
+
+
+def am_ensemble(quick: bool, ceilings: dict) -> list:
+    from derivations.two_particle import derivation, lane_map_simulator
+    from numerics.lanes import LaneSimulator
+
+    lanes = _ensemble_lanes(quick)
+    steps, repeats = (200, 3) if quick else (1000, 3)
+    members = lanes.shape[0]
+    sim = LaneSimulator(derivation().results["lane_map"])  # the generated lane kernel, no observables
+    with_observables = lane_map_simulator()  # what derivations.two_particle.first_hits (am-phase) uses
+
+    def record_all():  # am-phase's path: every state recorded, loss and sharpness observed at each
+        states = with_observables.iterate(np.zeros((members, 2)), lanes, steps).states
+        first = np.full(members, -1, dtype=np.int64)
+        _first_hit_update(first, states, 0)
+        return first
+
+    impls = [
+        Implementation("gradflow", lambda: gradflow_first_hits(sim, lanes, steps), False),
+        Implementation("gradflow-record-all", record_all, False),
+        Implementation("numpy", lambda: numpy_first_hits(lanes, steps)),
+        _jax_first_hits(lanes, steps),
+        _torch_first_hits(lanes, steps),
+    ]
+    chunk = max(1, min(steps, ENSEMBLE_CHUNK_VALUES // (2 * members)))
+    notes = {
+        "members": members, "steps": steps, "grid": "p1 x alpha x eta on the am-phase ranges",
+        "compared": "first step in 0..steps with L01 = 0 per member (-1: never); agree = identical arrays",
+        "recording": (f"LaneSimulator.iterate can only record states (no first-hit condition on the CPU driver), so "
+                      f"gradflow records every step in chunks of {chunk} steps ({chunk * members * 16 / 1e6:.0f} MB) "
+                      "and reads the hits off each chunk; gradflow-record-all is the am-phase path "
+                      "(lane_map_simulator().iterate recording every step plus its loss and sharpness observables)"),
+        "fraction_of_ceiling": "2 exp per member-step (one per sigmoid) against the NumPy exp throughput",
+    }
+    cell = run_cell("am-ensemble", impls, repeats, 0.0, 2.0 * members * steps, ceilings["exp_gelems_per_s"] * 1e9,
+                    notes, ceiling="exp")
+    gradflow_first = gradflow_first_hits(sim, lanes, steps)
+    cell.notes["never"] = int(np.sum(gradflow_first < 0))
+    cell.notes["target_ge_3x_numpy"] = cell.ratios.get("numpy", 0.0) >= 3.0
+    return [cell]
+
+
+# --- relu-gd: relu-exp-a, 6e5 GD steps, float64 and float32 ----------------------------------
+
+RELU_PEER_STEPS = {True: 5_000, False: 20_000}  # steps the slow peers are timed on (quick, full)
+
+
+def _torch_relu(X, Y, W0, H0, lr, dtype, n_steps):
+    """The authors' code path: leaf tensors with requires_grad, loss.backward(), SGD update under no_grad."""
+    import torch
+
+    tdtype = torch.float64 if dtype == np.float64 else torch.float32
+    Xt, Yt = torch.as_tensor(X, dtype=tdtype), torch.as_tensor(Y, dtype=tdtype)
+
+    def run():
+        W = torch.tensor(W0, dtype=tdtype, requires_grad=True)
+        H = torch.tensor(H0, dtype=tdtype, requires_grad=True)
+        for _ in range(n_steps):
+            loss = ((torch.relu(Xt @ W.T) @ H - Yt) ** 2).mean()
+            loss.backward()
+            with torch.no_grad():
+                W -= lr * W.grad
+                H -= lr * H.grad
+                W.grad.zero_()
+                H.grad.zero_()
+        with torch.no_grad():
+            return np.array([float(((torch.relu(Xt @ W.T) @ H - Yt) ** 2).mean())])
+
+    return run
+
+
+def relu_gd(quick: bool, ceilings: dict) -> list:
+    from derivations.shallow_relu import DATASETS, SEED, WIDTH, simulator
+    from numerics.reference import shallow_gd_numpy
+    from numerics.shallow import initial_parameters
+    from theory.activations import RELU
+
+    data = DATASETS["relu-exp-a"]
+    sim = simulator()
+    steps = 20_000 if quick else data.iterations
+    peer_steps = min(steps, RELU_PEER_STEPS[quick])
+    scale = steps / peer_steps
+    a_plus, a_minus = float(RELU.a_plus), float(RELU.a_minus)
+    cells = []
+    for dtype, tolerance in ((np.float64, 1e-10), (np.float32, 1e-3)):
+        W0, H0 = initial_parameters(WIDTH, data.X.shape[1], data.Y.shape[1], data.sigma, seed=SEED, dtype=dtype)
+        X, Y = data.X.astype(dtype), data.Y.astype(dtype)
+
+        def gradflow(n, dtype=dtype, W0=W0, H0=H0):
+            run = sim.gd(data.X, data.Y, W0, H0, data.lr, n, loss_every=1, snapshots=1, dtype=dtype)
+            return np.array([run.loss[-1]])
+
+        def numpy(W0=W0, H0=H0, X=X, Y=Y):
+            return np.array([shallow_gd_numpy(W0, H0, X, Y, a_plus, a_minus, data.lr, peer_steps)[2][-1]])
+
+        reference = "gradflow" if scale == 1 else f"gradflow@{peer_steps}"
+        impls = [Implementation("gradflow", lambda n=steps, g=gradflow: g(n), False)]
+        if scale != 1:
+            impls.append(Implementation(reference, lambda g=gradflow: g(peer_steps), False, scale=scale, agree_with=None))
+        impls.append(Implementation("numpy", numpy, scale=scale, agree_with=reference))
+        reason = _missing("torch")
+        impls.append(Implementation("torch", _torch_relu(X, Y, W0, H0, data.lr, dtype, peer_steps) if not reason else None,
+                                    skipped=reason, scale=scale, agree_with=reference))
+        notes = {"steps": steps, "width": WIDTH, "points": int(data.X.shape[0]), "lr": data.lr, "seed": SEED,
+                 "dtype": np.dtype(dtype).name, "compared": "final loss (relative difference)",
+                 "recorded": "the loss at every step in every implementation",
+                 "fraction_of_ceiling": "none: 5 points x width 50 is latency-bound, no BLAS or exp ceiling applies"}
+        if scale != 1:
+            notes["scaled"] = (f"numpy and torch are timed on {peer_steps} steps and their medians multiplied by {scale:g} "
+                               f"(the cost per GD step is constant); they are compared with gradflow run for the same "
+                               f"{peer_steps} steps ({reference}); {reference} is scaled the same way: its ratio is about 1 "
+                               "when gradflow's cost per step does not depend on the run length (gradflow specialises "
+                               "the kernel to the sizes for long runs, numerics.shallow.SPECIALISE_STEPS, so it can "
+                               "be > 1)")
+        cell = run_cell(f"relu-gd[{np.dtype(dtype).name}]", impls, 2 if quick else 3, tolerance, notes=notes)
+        cell.notes["final_loss"] = float(gradflow(steps)[0]) if not quick else None
+        cell.notes["target_ge_20x_numpy"] = cell.ratios.get("numpy", 0.0) >= 20.0
+        cells.append(cell)
+    return cells
+
+
+# --- gpu-ensemble: am-ensemble at 10^4 .. 10^7 members on a GPU ------------------------------
+
+
+def gpu_ensemble(quick: bool, ceilings: dict) -> list:
+    from numerics.cuda import cuda_available, device_name, ensemble_first_hits, simulator_enabled
+
+    if not cuda_available() or simulator_enabled():
+        reason = ("numba's CUDA simulator is enabled (not a GPU)" if simulator_enabled()
+                  else "no CUDA GPU in this session (numerics.cuda.cuda_available() is False)")
+        return [skipped_cell("gpu-ensemble", reason)]
+    from derivations.two_particle import L01_ZERO, derivation
+
+    system = derivation().results["lane_map"]
+    steps = 1000
+    sizes = (10**4, 10**5) if quick else (10**4, 10**5, 10**6, 10**7)
+    device = device_name()
+    cells = []
+    for members in sizes:
+        rng = np.random.default_rng(0)
+        lanes = np.c_[rng.uniform(0.5, 0.9, members), rng.uniform(0.5, 1.0, members),
+                      10.0 ** rng.uniform(-1.0, 1.0, members)]
+        impls = [Implementation("gradflow", lambda lanes=lanes: ensemble_first_hits(system, L01_ZERO, lanes, steps)[0],
+                                False),
+                 _jax_first_hits(lanes, steps, "jax-gpu", gpu=True),
+                 _torch_first_hits(lanes, steps, "torch-gpu", device="cuda")]
+        notes = {"device": device, "members": members, "steps": steps,
+                 "compared": "first step with L01 = 0 per member (-1: never); disagreement = fraction of members "
+                             "whose first step differs (GPU exp/division roundings may move a borderline hit)"}
+        cell = run_cell(f"gpu-ensemble[members={members}]", impls, 3, 1e-4, notes=notes,
+                        compare=lambda a, b: float(np.mean(np.asarray(a) != np.asarray(b))))
+        if members == 10**6:
+            cell.notes["target_ge_10x_jax"] = cell.ratios.get("jax-gpu", 0.0) >= 10.0
+        cells.append(cell)
+    return cells
+
+
 # --- codegen: derive + generate + compile, cold and warm ----------------------------------
 
 _START = """
@@ -210,4 +475,5 @@ def _timing_cell(name, times, notes):
     return CellResult(name, False, True, 0.0, times, {}, {}, None, notes)
 
 
-CELLS = {"am-particles": am_particles, "am-flow": am_flow, "codegen": codegen}
+CELLS = {"am-particles": am_particles, "am-ensemble": am_ensemble, "am-flow": am_flow, "relu-gd": relu_gd,
+         "codegen": codegen, "gpu-ensemble": gpu_ensemble}

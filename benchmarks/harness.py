@@ -3,6 +3,18 @@
 A cell runs the same mathematical work in every implementation, checks that they agree,
 times compilation apart (the first call), takes the median of repeats, and reports each
 peer's time over gradflow's.  The machine ceilings are measured in the same run.
+
+Scaled implementations: a slow peer may declare ``scale`` = (the cell's work) / (the work its ``run``
+does), e.g. a NumPy loop timed on 2e4 of 6e5 GD steps has scale 30.  Its median is multiplied by
+``scale`` before the ratio is taken (the cost per step is assumed constant: only for work that is
+linear in the step count), the raw median is reported under ``scaled_implementations``, and its
+result is compared with ``agree_with``: a gradflow variant doing the same reduced work.  A gradflow
+variant timed on the reduced work with the same scale shows whether the linear extrapolation holds
+(its ratio should be about 1).
+
+Skipped cells (e.g. gpu-ensemble without a GPU): ``skipped_cell`` reports ``skipped: true``, no times,
+no ratios, and the reason under ``skipped_implementations["cell"]`` and ``notes["skipped_reason"]``;
+nothing ran, so ``agree`` is vacuously true and ``max_rel_diff`` is 0.
 """
 
 from __future__ import annotations
@@ -21,6 +33,8 @@ class Implementation:
     run: Callable[[], np.ndarray]  # returns the compared result
     peer: bool = True  # False for gradflow's own variants
     skipped: str = ""  # why it could not run (missing package), empty if it ran
+    scale: float = 1.0  # (cell's work) / (work of run); the reported time is median * scale
+    agree_with: str | None = "gradflow"  # whose result this one must match; None: not compared
 
 
 @dataclass
@@ -35,12 +49,15 @@ class CellResult:
     fraction_of_ceiling: float | None
     notes: dict = field(default_factory=dict)
     skipped_impls: dict = field(default_factory=dict)
+    scaled: dict = field(default_factory=dict)  # name -> {"scale", "measured_median_s"}
+    ceiling: str | None = None  # which machine ceiling fraction_of_ceiling refers to: "blas" or "exp"
 
     def to_dict(self) -> dict:
         return {"name": self.name, "skipped": self.skipped, "agree": self.agree, "max_rel_diff": self.max_rel_diff,
                 "times": self.times, "compile_s": self.compile_s, "ratios": self.ratios,
                 "fraction_of_ceiling": self.fraction_of_ceiling, "notes": self.notes,
-                "skipped_implementations": self.skipped_impls}
+                "skipped_implementations": self.skipped_impls, "scaled_implementations": self.scaled,
+                "ceiling": self.ceiling}
 
 
 def median_time(fn: Callable[[], object], repeats: int) -> float:
@@ -59,9 +76,14 @@ def relative_difference(a, b) -> float:
 
 
 def run_cell(name: str, implementations: list, repeats: int, tolerance: float, flops: float | None = None,
-             ceiling_flops: float | None = None, notes: dict | None = None) -> CellResult:
-    """Time every implementation (first call = compile/warm-up, reported apart)."""
-    results, times, compile_s, skipped = {}, {}, {}, {}
+             ceiling_flops: float | None = None, notes: dict | None = None,
+             compare: Callable[[object, object], float] = relative_difference, ceiling: str | None = None) -> CellResult:
+    """Time every implementation (first call = compile/warm-up, reported apart).
+
+    ``compare(result, reference)`` measures disagreement (default: max relative difference); the
+    cell agrees when the worst value is <= ``tolerance``.  ``flops`` is the cell's work in the unit of
+    ``ceiling_flops`` (per second), and ``ceiling`` names that ceiling ("blas" or "exp")."""
+    results, times, compile_s, skipped, scaled = {}, {}, {}, {}, {}
     for impl in implementations:
         if impl.skipped:
             skipped[impl.name] = impl.skipped
@@ -69,16 +91,27 @@ def run_cell(name: str, implementations: list, repeats: int, tolerance: float, f
         start = time.perf_counter()
         results[impl.name] = impl.run()
         compile_s[impl.name] = time.perf_counter() - start
-        times[impl.name] = median_time(impl.run, repeats)
-    reference = results["gradflow"]
-    diffs = {k: relative_difference(v, reference) for k, v in results.items() if k != "gradflow"}
+        measured = median_time(impl.run, repeats)
+        times[impl.name] = measured * impl.scale
+        if impl.scale != 1.0:
+            scaled[impl.name] = {"scale": impl.scale, "measured_median_s": measured}
+    by_name = {impl.name: impl for impl in implementations}
+    diffs = {k: compare(v, results[by_name[k].agree_with]) for k, v in results.items()
+             if k != "gradflow" and by_name[k].agree_with is not None}
     worst = max(diffs.values(), default=0.0)
     ratios = {k: times[k] / times["gradflow"] for k in times if k != "gradflow"}
     fraction = None
     if flops is not None and ceiling_flops:
         fraction = (flops / times["gradflow"]) / ceiling_flops
     return CellResult(name, False, worst <= tolerance, worst, times, compile_s, ratios, fraction,
-                      dict(notes or {}, max_rel_diff_by_impl=diffs), skipped)
+                      dict(notes or {}, max_rel_diff_by_impl=diffs), skipped, scaled,
+                      ceiling if fraction is not None else None)
+
+
+def skipped_cell(name: str, reason: str, notes: dict | None = None) -> CellResult:
+    """A cell that could not run at all (no GPU, ...): nothing timed, nothing compared."""
+    return CellResult(name, True, True, 0.0, {}, {}, {}, None, dict(notes or {}, skipped_reason=reason),
+                      {"cell": reason})
 
 
 def machine_ceilings(quick: bool) -> dict:

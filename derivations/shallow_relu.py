@@ -34,6 +34,7 @@ WIDTH = 50
 STOP_LOSS = 1e-5
 SEED = 12
 KINK_TOL = 1e-4  # relative |w.x| / (|w| |x|) below which a float point's input is on a kink
+ZERO_TOLS = (1e-2, 1e-3)  # candidate sizes (relative to the data scale) below which a neuron is a zero neuron
 
 
 def _rows(text: tuple) -> tuple:
@@ -107,28 +108,88 @@ def train(dataset: ReluDataset, dtype=np.float64, seed: int = SEED, iterations: 
 
 # --- plateaus -----------------------------------------------------------------------------------
 
-def _report_point(ideal, exact, dataset: ReluDataset):
-    """The narrower network the plateau embeds: one neuron per group, one zero neuron if any
-    neuron is still small (all zero neurons are the same point, so one decides their status),
-    and the dead neurons.  Exact for scalar outputs, float (tolerance KINK_TOL) otherwise."""
-    keep = [g.representative for g in ideal.groups] + list(ideal.zero_neurons[:1]) + list(ideal.dead_neurons)
+def _small_dead(W, ideal, dataset: ReluDataset) -> tuple:
+    """Small neurons that GD has frozen: every input strictly on the negative side (beyond the kink
+    tolerance).  They are dead, not zero: rho'(0) = a_minus = 0 keeps them still, and a dead neuron
+    preserves a local minimum where a zero neuron would make it a saddle (spec section 4)."""
+    # Strictly negative, without tolerance: that is exactly when GD (with rho'(0) = 0) leaves it still.
+    return tuple(i for i in ideal.zero_neurons if np.linalg.norm(W[i]) > 0 and np.all(dataset.X @ W[i] < 0))
+
+
+@lru_cache(maxsize=None)
+def _deepest_dead_direction(name: str) -> np.ndarray:
+    """A rational direction as deep inside the dead cone {w : w . x_k < 0 for all k} as a box allows
+    (an LP: max s with x_k . w + s <= 0, |w_j| <= 1).  Where a dead neuron sits in that cone does
+    not change the point, and a deep direction keeps kink tolerances from reading it as on a kink."""
+    from scipy.optimize import linprog
+
+    X = DATASETS[name].X
+    d = X.shape[1]
+    result = linprog(np.r_[np.zeros(d), -1.0], A_ub=np.c_[X, np.ones(len(X))], b_ub=np.zeros(len(X)),
+                     bounds=[(-1, 1)] * d + [(None, 1)], method="highs")
+    if not result.success or -result.fun <= 0:
+        return None
+    return np.array([sp.nsimplify(float(v), rational=True, tolerance=1e-6) for v in result.x[:d]], dtype=object)
+
+
+def _kept(ideal, small_dead) -> tuple:
+    """One neuron per group, one zero neuron if any small neuron is alive (all zero neurons are the
+    same point, so one decides their status), and the dead neurons, small or not."""
+    live = [i for i in ideal.zero_neurons if i not in small_dead]
+    return [g.representative for g in ideal.groups] + live[:1], list(ideal.dead_neurons) + list(small_dead)
+
+
+def _report_point(ideal, exact, dataset: ReluDataset, W_float, small_dead):
+    """The narrower network the plateau embeds; exact for scalar outputs, float (tolerance
+    KINK_TOL) otherwise."""
+    active, dead = _kept(ideal, small_dead)
+    keep = active + dead
     if exact.W_exact is not None:
         W = exact.W_exact[keep]
         H = exact.H_exact[keep]
         for row, neuron in enumerate(keep):
-            if neuron in ideal.zero_neurons or neuron in ideal.dead_neurons:
+            if neuron in ideal.zero_neurons and neuron not in small_dead:
+                W[row] = [sp.Integer(0)] * W.shape[1]
                 H[row] = [sp.Integer(0)] * H.shape[1]
-                if neuron in ideal.zero_neurons:
-                    W[row] = [sp.Integer(0)] * W.shape[1]
-                else:  # dead: keep the direction (rational), it never contributes
-                    W[row] = [sp.nsimplify(float(v), rational=True, tolerance=1e-8) for v in ideal.W[neuron]]
+            elif neuron in dead:  # it never contributes: any direction inside the dead cone will do
+                W[row] = _deepest_dead_direction(dataset.name)
+                H[row] = [sp.Integer(0)] * H.shape[1]
         return exact_point(W, H, dataset.X_exact, dataset.Y_exact, RELU), keep
-    return NetworkPoint(exact.W[keep], exact.H[keep], dataset.X, dataset.Y, RELU, tol=KINK_TOL), keep
+    return _float_with_dead(exact.W, exact.H, keep, dead, dataset), keep
 
 
-def _float_point(ideal, dataset: ReluDataset):
-    keep = [g.representative for g in ideal.groups] + list(ideal.zero_neurons[:1]) + list(ideal.dead_neurons)
-    return NetworkPoint(ideal.W[keep], ideal.H[keep], dataset.X, dataset.Y, RELU, tol=KINK_TOL), keep
+def _float_with_dead(W, H, keep, dead, dataset):
+    W, H = W[keep].copy(), H[keep].copy()
+    for row, neuron in enumerate(keep):
+        if neuron in dead:
+            W[row], H[row] = _deepest_dead_direction(dataset.name).astype(float), 0.0
+    return NetworkPoint(W, H, dataset.X, dataset.Y, RELU, tol=KINK_TOL)
+
+
+def _float_point(ideal, dataset: ReluDataset, W_float, small_dead):
+    active, dead = _kept(ideal, small_dead)
+    keep = active + dead
+    return _float_with_dead(ideal.W, ideal.H, keep, dead, dataset), keep
+
+
+def _idealised(W, H, dataset: ReluDataset, plateau_loss: float, growing: np.ndarray):
+    """Idealise the point.  Small neurons are zero neurons (coarse tolerance) unless a finer
+    tolerance accounts for them as members of the groups while the exact stationary point keeps
+    its activation patterns and reproduces the plateau loss (to 1e-3), and none of them is still
+    growing across the plateau (a growing small neuron is a zero neuron escaping)."""
+    coarse = idealise(W, H, dataset.X, dataset.Y, RELU, kink_tol=KINK_TOL, zero_tol=ZERO_TOLS[0])
+    chosen = (coarse, exact_plateau_loss(coarse, dataset.X_exact, dataset.Y_exact, RELU, pin_to_kink=True),
+              ZERO_TOLS[0])
+    for zero_tol in ZERO_TOLS[1:]:
+        fine = idealise(W, H, dataset.X, dataset.Y, RELU, kink_tol=KINK_TOL, zero_tol=zero_tol)
+        promoted = sorted(set(coarse.zero_neurons) - set(fine.zero_neurons))
+        if not promoted or np.any(growing[promoted]):
+            break
+        exact = exact_plateau_loss(fine, dataset.X_exact, dataset.Y_exact, RELU, pin_to_kink=True)
+        if not (exact.keeps_pattern and abs(exact.loss_float - plateau_loss) <= 1e-3 * plateau_loss):
+            break
+        chosen = (fine, exact, zero_tol)
+    return chosen
 
 
 def analyse_plateau(plateau, run, dataset: ReluDataset) -> dict:
@@ -136,14 +197,17 @@ def analyse_plateau(plateau, run, dataset: ReluDataset) -> dict:
     middle = (plateau.start + plateau.end) // 2
     snap = int(np.argmin(np.abs(run.snapshot_iterations - middle)))
     W, H = run.W_snapshots[snap].astype(float), run.H_snapshots[snap].astype(float)
-    ideal = idealise(W, H, dataset.X, dataset.Y, RELU, kink_tol=KINK_TOL)
-    exact = exact_plateau_loss(ideal, dataset.X_exact, dataset.Y_exact, RELU, pin_to_kink=True)
+    last = int(np.argmin(np.abs(run.snapshot_iterations - plateau.end)))
+    norms = np.linalg.norm(run.W_snapshots[[snap, last]], axis=2)  # from the analysed point on
+    growing = norms[1] > 1.5 * norms[0]
+    ideal, exact, zero_tol = _idealised(W, H, dataset, plateau.loss, growing)
+    small_dead = _small_dead(W, ideal, dataset)
     if exact.keeps_pattern:
-        point, kept = _report_point(ideal, exact, dataset)
+        point, kept = _report_point(ideal, exact, dataset, W, small_dead)
     else:
         # The narrower network has no stationary point with the plateau's activation patterns: the
         # loss is still drifting (GD zig-zags across kinks).  Classify the idealised float point.
-        point, kept = _float_point(ideal, dataset)
+        point, kept = _float_point(ideal, dataset, W, small_dead)
     report = landscape_report(point)
     groups = [{"neurons": list(map(int, g.members)), "direction": g.direction.tolist(),
                "output": g.output.tolist(), "active_inputs": list(g.positive), "kink_inputs": list(g.kink)}
@@ -155,11 +219,12 @@ def analyse_plateau(plateau, run, dataset: ReluDataset) -> dict:
         "exact_reason": exact.reason, "keeps_pattern": bool(exact.keeps_pattern),
         "pinned_to_kink": [list(map(int, p)) for p in exact.pinned],
         "snapshot_iteration": int(run.snapshot_iterations[snap]),
-        "groups": groups, "zero_neurons": len(ideal.zero_neurons), "dead_neurons": len(ideal.dead_neurons),
+        "groups": groups, "zero_neurons": len(ideal.zero_neurons) - len(small_dead),
+        "dead_neurons": len(ideal.dead_neurons) + len(small_dead),
         "stationary": bool(report.d_stationary), "clarke_stationary": bool(report.clarke_stationary),
         "escape_neurons": [int(kept[i]) for i in report.escape_neurons],
         "classification": report.classification, "reason": report.reason,
-        "report_mode": "exact" if report.exact else f"float, kink tolerance {report.tol:g}",
+        "report_mode": ("exact" if report.exact else f"float, kink tolerance {report.tol:g}") + f", zero tolerance {zero_tol:g}",
         # a float classification must not hinge on the tolerance: report it at several
         "kink_sensitivity": None if report.exact else {f"{tol:g}": c for tol, c in kink_sensitivity(point).items()},
     }

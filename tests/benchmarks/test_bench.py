@@ -1,13 +1,30 @@
 """`gradflow bench --quick` runs and every implementation agrees (no timing assertions here)."""
 
+import contextlib
+import io
 import json
+
+import numpy as np
+import pytest
 
 from derivations.cli import main
 
 
-def test_quick_bench_agrees(capsys):
-    code = main(["bench", "--quick", "--json"])
-    report = json.loads(capsys.readouterr().out)
+@pytest.fixture(scope="module")
+def quick_report():
+    """One `gradflow bench --quick --json` run shared by the tests below (it takes most of a minute)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["bench", "--quick", "--json"])
+    return code, json.loads(out.getvalue())
+
+
+def _cells(report, prefix):
+    return [c for c in report["cells"] if c["name"] == prefix or c["name"].startswith(prefix + "[")]
+
+
+def test_quick_bench_agrees(quick_report):
+    code, report = quick_report
     assert code == 0
     assert report["machine"]["blas_gflops"] > 0
     names = [c["name"] for c in report["cells"]]
@@ -15,7 +32,58 @@ def test_quick_bench_agrees(capsys):
     for cell in report["cells"]:
         assert set(cell) >= {"name", "skipped", "agree", "max_rel_diff", "times", "ratios", "fraction_of_ceiling"}
         assert cell["agree"], cell
-        assert "gradflow" in cell["times"] or cell["name"].startswith("codegen")
+        if cell["skipped"]:
+            assert cell["skipped_implementations"]["cell"] and not cell["times"] and not cell["ratios"], cell
+        else:
+            assert "gradflow" in cell["times"] or cell["name"].startswith("codegen")
+
+
+def test_am_ensemble_first_hits_identical(quick_report):
+    (cell,) = _cells(quick_report[1], "am-ensemble")
+    assert not cell["skipped"] and cell["agree"] and cell["max_rel_diff"] == 0.0
+    assert {"gradflow", "gradflow-record-all", "numpy"} <= set(cell["times"])
+    assert all(v == 0.0 for v in cell["notes"]["max_rel_diff_by_impl"].values())
+    assert cell["notes"]["members"] == 1000 and cell["notes"]["steps"] == 200
+    assert cell["ceiling"] == "exp" and cell["fraction_of_ceiling"] > 0
+    for peer in ("jax", "torch"):  # run when installed, otherwise reported as skipped (never faked)
+        assert (peer in cell["times"]) != (peer in cell["skipped_implementations"])
+
+
+def test_relu_gd_final_loss_agrees(quick_report):
+    cells = {c["name"]: c for c in _cells(quick_report[1], "relu-gd")}
+    assert set(cells) == {"relu-gd[float64]", "relu-gd[float32]"}
+    assert cells["relu-gd[float64]"]["max_rel_diff"] <= 1e-10
+    assert cells["relu-gd[float32]"]["max_rel_diff"] <= 1e-3
+    for cell in cells.values():
+        assert cell["agree"] and "numpy" in cell["times"] and cell["notes"]["steps"] == 20_000
+        assert ("torch" in cell["times"]) != ("torch" in cell["skipped_implementations"])
+        for scaled in cell["scaled_implementations"].values():  # reported time = measured median * scale
+            assert scaled["scale"] > 1 and scaled["measured_median_s"] > 0
+
+
+def test_gpu_ensemble_reports_a_clean_skip_or_agrees(quick_report):
+    from numerics.cuda import cuda_available, simulator_enabled
+
+    cells = _cells(quick_report[1], "gpu-ensemble")
+    assert cells
+    if not cuda_available() or simulator_enabled():
+        (cell,) = cells
+        assert cell["skipped"] is True and cell["times"] == {} and cell["ratios"] == {}
+        assert cell["fraction_of_ceiling"] is None and cell["notes"]["skipped_reason"]
+    else:
+        assert all(c["agree"] and not c["skipped"] for c in cells)
+
+
+def test_scaled_implementation_is_compared_with_its_reference():
+    from benchmarks.harness import Implementation, run_cell
+
+    cell = run_cell("toy", [Implementation("gradflow", lambda: np.array([2.0]), False),
+                            Implementation("gradflow@short", lambda: np.array([1.0]), False, scale=10.0, agree_with=None),
+                            Implementation("peer", lambda: np.array([1.0]), scale=10.0, agree_with="gradflow@short")],
+                    1, 0.0)
+    assert cell.agree and cell.notes["max_rel_diff_by_impl"] == {"peer": 0.0}
+    assert set(cell.scaled) == {"gradflow@short", "peer"} and cell.scaled["peer"]["scale"] == 10.0
+    assert cell.times["peer"] == pytest.approx(10.0 * cell.scaled["peer"]["measured_median_s"])
 
 
 def test_unknown_cell_is_a_clear_error(capsys):

@@ -35,6 +35,9 @@ def test_reproduce_relu_exp_a_quick_writes_folder_and_json(tmp_path, capsys):
     assert len(result["loss"]) == len(result["iterations"])
     assert all(PLATEAU_KEYS <= set(p) for p in result["plateaus"])
     assert [p["loss_exact"] for p in result["plateaus"][:3]] == ["953/25000", "50749/1681250", "16139/578750"]
+    # two saddles, then a certified local minimum: the small neurons left are dead, none is a zero neuron
+    assert [p["classification"] for p in result["plateaus"][:3]] == ["saddle", "saddle", "local minimum"]
+    assert result["plateaus"][2]["zero_neurons"] == 0 and result["plateaus"][2]["dead_neurons"] > 0
     # the first escape: T_1 = ln(1/sigma)/(2 lambda*) up to an O(1) shift
     assert 0.5 < result["escape_time_measured"] / result["escape_time_predicted"] < 1.2
     folder = tmp_path / "relu-exp-a"
