@@ -173,10 +173,17 @@ def _bench(args):
     print(f"machine: BLAS {machine['blas_gflops']:.1f} GFLOP/s (n = {machine['blas_size']}), "
           f"exp {machine['exp_gelems_per_s']:.2f} Gelem/s")
     for cell in report["cells"]:
+        if cell.get("skipped"):
+            print(f"{cell['name']}: skipped: {cell['skipped_implementations'].get('cell', '')}")
+            continue
         times = ", ".join(f"{k} {v * 1e3:.2f} ms" for k, v in cell["times"].items())
         ratios = ", ".join(f"{k} {v:.2f}x" for k, v in cell["ratios"].items())
-        extra = f"; {cell['fraction_of_ceiling']:.0%} of BLAS ceiling" if cell["fraction_of_ceiling"] else ""
+        ceiling = {"blas": "BLAS", "exp": "exp"}.get(cell.get("ceiling"), "BLAS")
+        extra = f"; {cell['fraction_of_ceiling']:.0%} of the {ceiling} ceiling" if cell["fraction_of_ceiling"] else ""
         print(f"{cell['name']}: agree={cell['agree']} (max rel diff {cell['max_rel_diff']:.1e}); {times}")
+        scaled = cell.get("scaled_implementations") or {}
+        if scaled:
+            print(f"    timed on fewer steps and scaled linearly: {', '.join(map(str, scaled))}")
         if ratios:
             print(f"    peer/gradflow: {ratios}{extra}")
         for impl, why in cell["skipped_implementations"].items():
