@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.printing.latex import LatexPrinter
 
 from ..activations import RELU, Activation, ReluLike
 from ..derivation import Derivation
@@ -52,6 +53,22 @@ def _rho_derivative_order(function) -> int:
         if derivative.expr.func == rho:
             return derivative.derivative_count
     return 0
+
+
+class _NetworkLatexPrinter(LatexPrinter):
+    """rho.(A) prints as rho(A), rho'.(A) as rho'(A): SymPy's default shows a lambda whose dummy
+    variable reads like the size d."""
+
+    def _print_ElementwiseApplyFunction(self, expr):
+        order = _rho_derivative_order(expr.function)
+        name = r"\rho" if _is_rho(expr.function) else r"\rho" + "'" * order if order else None
+        if name is None:
+            return super()._print_ElementwiseApplyFunction(expr)
+        return rf"{name}\left({self._print(expr.expr)}\right)"
+
+
+def latex(expr) -> str:
+    return _NetworkLatexPrinter().doprint(expr)
 
 
 @dataclass(frozen=True)
@@ -136,11 +153,14 @@ class ShallowNetwork:
         model = self.model
         grads = self.gradients()
         doc = Derivation(f"Shallow network, {self.activation.name} activation, {self.loss} loss")
-        doc.add("Model", model.latex(), "One hidden layer; rho acts element-wise; a bias is a constant-1 input.")
-        G = model.loss_gradient_symbol
-        doc.add("Loss gradient in the prediction", rf"G = {sp.latex(G)} = {sp.latex(self.loss_gradient())}")
+        doc.add("Model", rf"S = {latex(model.prediction)},\quad L = {latex(model.loss())},\quad " + model.sizes_latex(),
+                "One hidden layer; rho acts element-wise; a bias is a constant-1 input.")
+        doc.add("Activation", rf"\rho(z) = {sp.latex(self.activation.expr(_z))},\quad "
+                rf"\rho'(z) = {sp.latex(self.activation.derivative(_z))}",
+                "Bound only when evaluating or generating code; the derivation holds for any rho.")
+        doc.add("Loss gradient in the prediction", rf"G = \frac{{\partial L}}{{\partial S}} = {latex(self.loss_gradient())}")
         doc.add("Gradients (matrix chain rule)",
-                rf"\nabla_W L = {sp.latex(grads[W])},\quad \nabla_H L = {sp.latex(grads[H])}",
+                rf"\nabla_W L = {latex(grads[W])},\quad \nabla_H L = {latex(grads[H])}",
                 r"With $\rho'(0) := a_-$ for ReLU-like activations, so dead neurons stay frozen.",
                 "the matrix chain rule grad = d/dtheta tr(G^T S(theta)), checked entry by entry")
         euler = vanishes(self.euler_identity(), "z rho'(z) = rho(z)")
