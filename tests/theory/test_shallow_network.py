@@ -17,8 +17,7 @@ def _random_point(replacements, rng):
     return {s: float(rng.normal()) for M in replacements.values() for s in M}
 
 
-@pytest.mark.parametrize("act", [RELU, leaky_relu(sp.Rational(1, 5)), ABSOLUTE, Smooth("tanh"), Smooth("softplus")],
-                         ids=lambda a: a.name)
+@pytest.mark.parametrize("act", [leaky_relu(sp.Rational(1, 5)), Smooth("tanh")], ids=lambda a: a.name)
 def test_matrix_gradient_equals_scalar_gradient(act):
     net = ShallowNetwork(act)
     loss, reps = explicit(net.model.loss(), SIZES, net)
@@ -26,7 +25,7 @@ def test_matrix_gradient_equals_scalar_gradient(act):
     for parameter in (sn.W, sn.H):
         grad, _ = explicit(net.gradients(placeholder=False)[parameter], SIZES, net)
         entries = reps[parameter]
-        for _ in range(3):
+        for _ in range(2):
             point = _random_point(reps, rng)
             for i in range(entries.rows):
                 for j in range(entries.cols):
