@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from numerics.closed_form import numeric_function
 from numerics.compare import Verdict, compare, compare_bound
@@ -137,6 +136,8 @@ class OrthogonalMemory(ModelEntry):
                 margins = traj.states[:, :, 0]
             else:
                 rhs = lambda t, m: M * p / (np.exp(m) + M - 1)  # noqa: E731 - the formula, by hand
+                from scipy.integrate import solve_ivp  # only for the numpy backend; saves 0.4 s at start
+
                 sol = solve_ivp(rhs, (0, t_end), np.zeros(N), t_eval=times, rtol=1e-10, atol=1e-12, method="LSODA")
                 margins = sol.y.T
             loss = margin_loss_numpy(margins, M) @ p

@@ -8,7 +8,6 @@ A - W(e^A) lose all digits at large A and are rewritten first with W = log z - l
 from __future__ import annotations
 
 import numpy as np
-import scipy.special
 import sympy as sp
 
 
@@ -22,7 +21,9 @@ def lambertw_exp(y):
     y = np.asarray(y, dtype=float)
     small = y < 20.0
     w = np.empty_like(y)
-    w[small] = np.real(scipy.special.lambertw(np.exp(y[small])))
+    from scipy.special import lambertw  # imported when needed: scipy.special costs 0.2 s at start
+
+    w[small] = np.real(lambertw(np.exp(y[small])))
     large = ~small
     if np.any(large):
         z = y[large]
