@@ -8,35 +8,57 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 from theory.errors import require
 from theory.flow import Flow, Map
 
-from .codegen.lane_module import lane_module
+from .codegen.lane_module import BLOCK, lane_module
 from .errors import DivergenceError, IntegrationError
 from .integrators import FLOW_METHODS
 from .progress import step_chunks
 
 
+MIN_BLOCK = 8  # one AVX-512 vector of float64
+
+
 @dataclass
 class LaneTrajectory:
-    """states[r, lane, i] at times[r]; observables[name][r, lane]."""
+    """states[r, lane, i] at times[r]; observables[name][r, lane]; first_hits[name][lane] (Map
+    iteration with conditions): the first step in 0..n_steps at which the condition held, -1 if never."""
 
     times: np.ndarray
     states: np.ndarray
     observables: dict = field(default_factory=dict)
     method: str = ""
     work: np.ndarray | None = None  # steps taken per lane (adaptive methods)
+    first_hits: dict = field(default_factory=dict)
+
+
+def lanes_per_block(lanes: int) -> int:
+    """Lanes per block of iterate_map: BLOCK (256: a block's states stay in L1 while it steps), or fewer,
+    a multiple of MIN_BLOCK, so that every thread gets a block when the lanes are few."""
+    threads = max(1, numba.get_num_threads())
+    per_thread = -(-lanes // threads)
+    return int(min(BLOCK, max(MIN_BLOCK, -(-per_thread // MIN_BLOCK) * MIN_BLOCK)))
 
 
 class LaneSimulator:
-    """Compiled simulator for a lane Flow or Map with optional per-lane observables."""
+    """Compiled simulator for a lane Flow or Map with optional per-lane observables.
 
-    def __init__(self, system: Flow | Map, observables: dict | None = None):
+    ``conditions`` (Map systems): name -> SymPy relation(s) of states and params, e.g.
+    ``And(m1 >= 0, m2 > 0)``; ``iterate`` then also returns, per lane, the first step in 0..n_steps at
+    which it holds (``first_hits[name]``, -1 if never), checked inside the kernel at every step (step 0
+    included), so an ensemble needs to record nothing but, say, the final state.  The same convention
+    as :class:`numerics.cuda.CudaLaneSimulator`.
+    """
+
+    def __init__(self, system: Flow | Map, observables: dict | None = None, conditions: dict | None = None):
         self.system = system
         self.observable_exprs = dict(observables or {})
-        self.module, self.path, self.cache_hit = lane_module(system, self.observable_exprs)
+        self.condition_exprs = dict(conditions or {})
+        self.module, self.path, self.cache_hit = lane_module(system, self.observable_exprs, self.condition_exprs)
 
     @property
     def source(self) -> str:
@@ -61,30 +83,34 @@ class LaneSimulator:
     def iterate(self, initial, params, n_steps: int, record=None, progress: bool = False) -> LaneTrajectory:
         """Exact map iteration (GD steps); record: step indices (default every step).
 
-        With ``progress`` a long run is cut into chunks under a progress bar; the states are
-        the same as in one call."""
+        With conditions, ``first_hits[name][lane]`` is the first step in 0..n_steps at which the
+        condition held (-1 if never), whatever is recorded.  With ``progress`` a long run is cut into
+        chunks under a progress bar; the states and first hits are the same as in one call.  A lane
+        whose state turns non-finite raises DivergenceError (step and component; the lowest such lane,
+        of those diverged by the end of the call or chunk)."""
         require(isinstance(self.system, Map), "method", "'map' only for a Map system")
         require(not isinstance(n_steps, bool) and int(n_steps) == n_steps and n_steps >= 0, "n_steps",
                 "a non-negative integer", n_steps)
         x0, q = self._lanes(initial, params)
         steps = np.arange(n_steps + 1) if record is None else np.unique(np.asarray(record, dtype=np.int64))
         require(steps.size > 0 and steps[0] >= 0 and steps[-1] <= n_steps, "record", f"steps within [0, {n_steps}]")
-        out = np.full((steps.size, x0.shape[0], x0.shape[1]), np.nan)
-        out[steps == 0] = x0
-        state = x0
-        for first, last, rows in step_chunks(int(n_steps), steps, x0.shape[0], progress, self.system.name):
-            local = np.concatenate((steps[rows] - first, [last - first])).astype(np.int64)
-            chunk = np.empty((local.size, x0.shape[0], x0.shape[1]))
-            status = -np.ones((x0.shape[0], 2), dtype=np.int64)
-            self.module.iterate_map(state, q, last - first, local, chunk, status)
+        steps = np.ascontiguousarray(steps, dtype=np.int64)
+        L = x0.shape[0]
+        out = np.empty((steps.size, L, x0.shape[1]))  # every row is written (or DivergenceError is raised)
+        state = x0.copy()
+        status = -np.ones((L, 2), dtype=np.int64)
+        hits = -np.ones((max(len(self.condition_exprs), 1), L), dtype=np.int64)
+        block = lanes_per_block(L)
+        chunks = step_chunks(int(n_steps), steps, L, progress, self.system.name) if n_steps else [(0, 0, None)]
+        for first, last, _ in chunks:
+            self.module.iterate_map(state, q, int(first), int(last - first), steps, out, status, hits, block)
             failed = np.flatnonzero(status[:, 0] >= 0)
             if failed.size:
                 lane = failed[0]
-                raise DivergenceError(first + int(status[lane, 0]), str(self.system.states[status[lane, 1]]),
+                raise DivergenceError(int(status[lane, 0]), str(self.system.states[status[lane, 1]]),
                                       f"lane {lane}, parameters {dict(zip(map(str, self.system.params), q[lane].tolist()))}")
-            out[rows] = chunk[:-1]
-            state = np.ascontiguousarray(chunk[-1])
-        return LaneTrajectory(steps.astype(float), out, self._observe(out, q), "map")
+        return LaneTrajectory(steps.astype(float), out, self._observe(out, q), "map", None,
+                              {name: hits[c] for c, name in enumerate(self.condition_exprs)})
 
     def integrate(self, initial, params, times, method: str = "dopri5", step: float = 1e-2, rtol: float = 1e-10,
                   atol: float = 1e-12, t_switch: float = 1.0, max_steps: int = 10_000_000) -> LaneTrajectory:

@@ -1,8 +1,9 @@
 """Generate a numba-cuda module for a lane Flow or Map: one GPU thread per lane (ensemble member).
 
 The per-lane right-hand side and the observables are printed by the very code that prints the CPU
-module (``lane_module``'s body printer over ``printer.lane_code`` / ``stable_lane_code``); only the
-decorators and the loops around them differ.  Kept deliberately thin: the CUDA package is in
+module (``lane_module``'s body printer over ``printer.lane_block``, conditions by
+``printer.condition_code``, validated by ``lane_module.validate``); only the decorators and the loops
+around them differ.  Kept deliberately thin: the CUDA package is in
 maintenance mode and may be replaced, and everything CUDA-specific lives in this file and in
 ``numerics/cuda.py``.
 
@@ -20,32 +21,14 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theory.errors import ParameterError
 from theory.flow import Flow, Map
 
 from .cache import cached_module_path, load_module
 from .lane_module import _body, _names, _unpack
-from .printer import lane_code
+from .lane_module import validate as _validate
+from .printer import condition_code  # shared with the CPU kernel (lane_module)
 
 CUDA_TEMPLATE_VERSION = "1"
-
-_RELATIONS = {"==", "!=", "<", "<=", ">", ">="}
-
-
-def condition_code(expr, names: dict) -> str:
-    """Python source of a SymPy boolean (relations joined by And/Or/Not); each side printed by lane_code."""
-    expr = sp.sympify(expr)
-    if expr is sp.true or expr is sp.false:
-        return str(bool(expr))
-    if isinstance(expr, sp.And):
-        return "(" + " and ".join(condition_code(a, names) for a in expr.args) + ")"
-    if isinstance(expr, sp.Or):
-        return "(" + " or ".join(condition_code(a, names) for a in expr.args) + ")"
-    if isinstance(expr, sp.Not):
-        return f"(not {condition_code(expr.args[0], names)})"
-    if isinstance(expr, sp.core.relational.Relational) and expr.rel_op in _RELATIONS:
-        return f"({lane_code(expr.lhs, names)} {expr.rel_op} {lane_code(expr.rhs, names)})"
-    raise ParameterError("conditions", "relations (==, !=, <, <=, >, >=) joined by And/Or/Not", str(expr))
 
 
 def _device(name: str, doc: str, body: str, args: str = "x, q, out") -> str:
@@ -191,22 +174,6 @@ def render(system: Flow | Map, observables: dict, conditions: dict) -> str:
                        "x, q, step, hit"))
     src.append(_RK4_KERNEL if isinstance(system, Flow) else _MAP_KERNEL)
     return "\n".join(src)
-
-
-def _validate(system, observables: dict, conditions: dict) -> None:
-    for kind, table in (("observable", observables), ("condition", conditions)):
-        for label in table:
-            if not (isinstance(label, str) and label.isidentifier()):
-                raise ParameterError(f"{kind}s", "named by Python identifiers", label)
-    allowed = set(system.states) | set(system.params)
-    for label, expr in conditions.items():
-        extra = sp.sympify(expr).free_symbols - allowed
-        if extra:
-            raise ParameterError("conditions", f"in the states and params of the system ({label!r} uses "
-                                 f"{', '.join(sorted(map(str, extra)))})")
-        condition_code(expr, {})  # rejects anything but relations joined by And/Or/Not
-    if conditions and not isinstance(system, Map):
-        raise ParameterError("conditions", "given for Map systems only (the first GD step where they hold)")
 
 
 def cuda_module(system: Flow | Map, observables: dict | None = None, conditions: dict | None = None):

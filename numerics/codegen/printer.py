@@ -2,6 +2,10 @@
 
 Two printers: ``lane_code`` for scalar lane expressions (math module, stable rewrites) and
 ``matrix_code`` for matrix expressions (NumPy ``@`` products, which Numba sends to BLAS).
+``lane_block`` prints all outputs of one lane step at once: each e^{a x + b |x|} of a state x
+becomes a power of one shared e^{-|x|} (one exp per state), and common subexpressions across
+the outputs are printed once (``sympy.cse``).  ``condition_code`` prints relations (first-hit
+conditions of the lane kernels).
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ from sympy.codegen.cfunctions import log1p
 from sympy.codegen.rewriting import expm1_opt, optimize
 from sympy.printing.pycode import PythonCodePrinter
 
+from theory.errors import ParameterError
 from theory.matrix_functions import RowSoftmax
 
-PRINTER_VERSION = "2"
+PRINTER_VERSION = "3"
 
 
 class _LanePrinter(PythonCodePrinter):
@@ -38,11 +43,34 @@ def _log1p_of_sums(expr):
     return expr.replace(lambda e: isinstance(e, sp.log), rewrite)
 
 
+def _rewrites(expr):
+    """log(1 + a + b) -> log1p(a + b) and e^x - 1 -> expm1(x) on a whole expression."""
+    # log1p_opt is not used: it turns log(1 + e^{-x}) into -x + log1p(e^x), which overflows
+    return optimize(_log1p_of_sums(sp.sympify(expr)), [expm1_opt])
+
+
 def lane_code(expr, names: dict) -> str:
     """Python source for a scalar expression, symbols renamed by ``names``."""
-    # log1p_opt is not used: it turns log(1 + e^{-x}) into -x + log1p(e^x), which overflows
-    expr = optimize(_log1p_of_sums(sp.sympify(expr)), [expm1_opt])
-    return _LanePrinter(names).doprint(expr)
+    return _LanePrinter(names).doprint(_rewrites(expr))
+
+
+_RELATIONS = {"==", "!=", "<", "<=", ">", ">="}
+
+
+def condition_code(expr, names: dict) -> str:
+    """Python source of a SymPy boolean (relations joined by And/Or/Not); each side printed by lane_code."""
+    expr = sp.sympify(expr)
+    if expr is sp.true or expr is sp.false:
+        return str(bool(expr))
+    if isinstance(expr, sp.And):
+        return "(" + " and ".join(condition_code(a, names) for a in expr.args) + ")"
+    if isinstance(expr, sp.Or):
+        return "(" + " or ".join(condition_code(a, names) for a in expr.args) + ")"
+    if isinstance(expr, sp.Not):
+        return f"(not {condition_code(expr.args[0], names)})"
+    if isinstance(expr, sp.core.relational.Relational) and expr.rel_op in _RELATIONS:
+        return f"({lane_code(expr.lhs, names)} {expr.rel_op} {lane_code(expr.rhs, names)})"
+    raise ParameterError("conditions", "relations (==, !=, <, <=, >, >=) joined by And/Or/Not", str(expr))
 
 
 def stable_forms(expr, x: sp.Symbol):
@@ -111,6 +139,152 @@ def stable_lane_code(expr, x: sp.Symbol, names: dict, indent: str, target: str) 
         f"{indent}    _u = math.exp({xs})\n"
         f"{indent}    {target} = {lane_code(negative, local)}\n"
     )
+
+
+# --- one lane step: shared exponentials and common subexpressions --------------------------
+
+
+def _power(k) -> int | None:
+    """k as a non-negative int when it is one (e.g. 1, 2.0), else None."""
+    k = sp.nsimplify(k) if isinstance(k, sp.Float) else sp.sympify(k)
+    return int(k) if k.is_Integer and k >= 0 else None
+
+
+class _SharedExp:
+    """e^{sum_x (a_x x + b_x |x|)} over states x (numeric a, b) -> a product of powers of e_x = e^{-|x|}.
+
+    For x > 0 the exponent of x's factor is (a + b) x = -(a + b) |x|, for x <= 0 it is (a - b) x =
+    (b - a) |x|: the factor is e_x^{-(a + b)} or e_x^{a - b}.  Only exponentials whose two powers are
+    non-negative integers are rewritten (then no factor exceeds 1 and none overflows); e^{-|x|} itself
+    becomes e_x, e^{-(x + |x|)/2} (the numerator of a stabilised sigmoid) the selection
+    (e_x if x > 0 else 1).  The rewrites are identities; the sigmoid's numerator is even the same double
+    at every finite x (its exponent -(x + |x|)/2 is exactly -|x| or 0, halves of equal numbers)."""
+
+    def __init__(self, states, names: dict):
+        self.states = tuple(states)
+        self.names = names
+        self.exps = {}  # state -> Dummy for e^{-|x|}
+        self.selects = {}  # (state, k_pos, k_neg) -> Dummy for e_x^k_pos if x > 0 else e_x^k_neg
+
+    def _parts(self, arg):
+        parts = {}
+        for term in sp.Add.make_args(sp.expand(arg)):
+            c, rest = term.as_coeff_Mul()
+            if isinstance(rest, sp.Abs) and rest.args[0] in self.states:
+                parts.setdefault(rest.args[0], [0, 0])[1] += c
+            elif rest in self.states:
+                parts.setdefault(rest, [0, 0])[0] += c
+            else:
+                return None
+        return parts
+
+    def _factor(self, e):
+        parts = self._parts(e.args[0])
+        if not parts:
+            return e
+        powers = []
+        for x, (a, b) in parts.items():
+            k_pos, k_neg = _power(-(a + b)), _power(a - b)
+            if k_pos is None or k_neg is None:
+                return e
+            powers.append((x, k_pos, k_neg))
+        out = sp.S.One
+        for x, k_pos, k_neg in powers:
+            u = self.exps.setdefault(x, sp.Dummy(f"e_{x}"))
+            if k_pos == k_neg:
+                out *= u ** k_pos
+            else:
+                out *= self.selects.setdefault((x, k_pos, k_neg), sp.Dummy(f"s_{x}"))
+        return out
+
+    def __call__(self, expr):
+        return expr.replace(lambda e: isinstance(e, sp.exp), self._factor)
+
+    def local_names(self) -> dict:
+        index = {x: i for i, x in enumerate(self.states)}
+        names = {u: f"_e{index[x]}" for x, u in self.exps.items()}
+        names.update({s: f"_e{index[x]}_{kp}_{kn}" for (x, kp, kn), s in self.selects.items()})
+        return names
+
+    def definitions(self, used: set, indent: str, exp: str = "math.exp") -> str:
+        """Assignments of the shared exponentials (by the function ``exp``) and selections among ``used``."""
+        local = self.local_names()
+        lines = ""
+        for x in self.states:
+            u = self.exps.get(x)
+            if u is None or not (u in used or any(k[0] == x and s in used for k, s in self.selects.items())):
+                continue
+            lines += f"{indent}{local[u]} = {exp}(-abs({self.names[x]}))\n"
+            for (y, kp, kn), s in sorted(self.selects.items(), key=lambda item: item[0][1:]):
+                if y == x and s in used:
+                    pos, neg = (_power_code(local[u], k) for k in (kp, kn))
+                    lines += f"{indent}{local[s]} = {pos} if {self.names[x]} > 0.0 else {neg}\n"
+        return lines
+
+
+def _power_code(name: str, k: int) -> str:
+    return "1.0" if k == 0 else name if k == 1 else f"{name}**{k}"
+
+
+def _has_exp_of_states(expr, states) -> bool:
+    return any(e.free_symbols & set(states) for e in expr.atoms(sp.exp))
+
+
+def _cse_lines(exprs, targets, names: dict, indent: str, temps) -> str:
+    """targets[i] = exprs[i] with the subexpressions they share printed once, as temps."""
+    replacements, reduced = sp.cse([_rewrites(e) for e in exprs], symbols=temps)
+    printer = _LanePrinter(names)
+    lines = "".join(f"{indent}{printer.doprint(t)} = {printer.doprint(v)}\n" for t, v in replacements)
+    for target, expr in zip(targets, reduced):
+        code = repr(float(expr)) if expr.is_Number else printer.doprint(expr)
+        lines += f"{indent}{target} = {code}\n"
+    return lines
+
+
+def lane_block(exprs, states, names: dict, indent: str, targets, exp: str = "math.exp") -> str:
+    """Source lines that assign ``targets[i] = exprs[i]`` for one lane (one step of a lane kernel).
+
+    Exponentials of a state x through x and |x| share one e^{-|x|} (``_SharedExp``).  Outputs whose
+    remaining exponentials all involve a single state x are printed in the branches of
+    ``stable_forms`` (``if x > 0.0: _u = exp(-x) ... else: _u = exp(x) ...``), sharing one branch per
+    state; the others are printed as they are.  In every group common subexpressions are printed
+    once (``sympy.cse``).  ``exp`` names the function that computes the shared e^{-|x|} (the CPU
+    kernels pass their vectorisable ``_exp``; ``math.exp`` elsewhere)."""
+    shared = _SharedExp(states, names)
+    rewritten = []
+    for expr in map(sp.sympify, exprs):
+        # where exponentials of a state remain, the stable forms work on them as before (decided before
+        # expm1/log1p hide exponentials: e^x - 1 must not become expm1(x); e^{-|x|} - 1 becomes expm1(-|x|))
+        trial = shared(expr)
+        rewritten.append(shared(_rewrites(expr)) if not _has_exp_of_states(trial, states) else trial)
+    local = dict(names)
+    local.update(shared.local_names())
+    temps = sp.numbered_symbols("_t")
+    groups = {}  # pivot state (or None) -> [(target, expr)]
+    for target, expr in zip(targets, rewritten):
+        used = [x for x in states if any(x in e.free_symbols for e in expr.atoms(sp.exp))]
+        groups.setdefault(used[0] if len(used) == 1 else None, []).append((target, expr))
+    body = ""
+    if None in groups:
+        body += _cse_lines([e for _, e in groups[None]], [t for t, _ in groups[None]], local, indent, temps)
+    for x in states:
+        if x not in groups:
+            continue
+        aux = sp.Dummy("u", positive=True)
+        forms = []
+        for _, expr in groups[x]:
+            positive, negative, own = stable_forms(expr, x)
+            forms.append((positive.xreplace({own: aux}), negative.xreplace({own: aux})))
+        branch = dict(local)
+        branch[aux] = "_u"
+        xs, inner = names[x], indent + "    "
+        group_targets = [t for t, _ in groups[x]]
+        body += (f"{indent}if {xs} > 0.0:\n{inner}_u = math.exp(-{xs})\n"
+                 + _cse_lines([f[0] for f in forms], group_targets, branch, inner, temps)
+                 + f"{indent}else:\n{inner}_u = math.exp({xs})\n"
+                 + _cse_lines([f[1] for f in forms], group_targets, branch, inner, temps))
+    used = set().union(*(e.free_symbols for e in rewritten)) if rewritten else set()
+    return shared.definitions(used, indent, exp) + body
 
 
 class _MatrixPrinter:
