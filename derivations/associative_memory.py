@@ -60,6 +60,13 @@ def logit_particle_simulator() -> ParticleSimulator:
 
 
 @lru_cache(maxsize=None)
+def logit_particle_cuda_simulator():
+    from numerics.cuda import CudaParticleSimulator
+
+    return CudaParticleSimulator(logit_particle_simulator().system)
+
+
+@lru_cache(maxsize=None)
 def weight_space_simulator() -> ParticleSimulator:
     return ParticleSimulator(weight_space_system(derivation().results["model"]))
 
@@ -162,6 +169,8 @@ class OrthogonalMemory(ModelEntry):
 
 
 class RandomMemory(ModelEntry):
+    backends = ("cpu", "numpy", "cuda")
+
     def __init__(self):
         keys = _COMMON[:1] + (
             Key("M", "int", 8, "an integer >= 2", lambda v: v >= 2),
@@ -184,6 +193,8 @@ class RandomMemory(ModelEntry):
 
     def simulate(self, settings, method="gd", steps=None, t_end=None, backend="cpu", progress=False):
         require(method in self.methods, "method", f"one of {', '.join(self.methods)}", method)
+        require(backend != "cuda" or method == "gd", "backend",
+                f"{'cpu' if method == 'flow' else 'cpu or numpy'} with --method {method} (cuda runs gd)", backend)
         inst = self.instance(settings)
         params = dict(settings, p=inst.p.tolist(), labels=inst.labels.tolist(), method=method, backend=backend)
         if method == "flow":
@@ -198,9 +209,10 @@ class RandomMemory(ModelEntry):
         record = _record(steps)
         if method == "sgd":
             return _simulate_sgd(inst, settings, steps, record, backend, params, progress)
-        if backend == "cpu":
-            traj = logit_particle_simulator().gd(inst.initial_logits, inst.data, inst.labels, settings["eta"], steps, record,
-                                                 progress=progress)
+        if backend in ("cpu", "cuda"):
+            sim = logit_particle_simulator() if backend == "cpu" else logit_particle_cuda_simulator()
+            traj = sim.gd(inst.initial_logits, inst.data, inst.labels, settings["eta"], steps, record,
+                          progress=progress)
             loss, l01, margins, norm = traj.loss, traj.l01, traj.margins, traj.norm
         else:
             loss, l01, margins, norm, _ = logit_particles_numpy(inst.initial_logits, inst.data["K"], inst.data["Gamma"],

@@ -156,8 +156,8 @@ def _reproduce(args):
 def _require_cuda_backend(supported: bool, name: str, alternatives: str) -> None:
     """--backend cuda: the model or experiment must have a CUDA path, and a GPU (or the simulator) must exist."""
     if not supported:
-        raise ParameterError("--backend", f"{alternatives} for {name} (cuda runs am-two-particle and am-orthogonal "
-                             "--method gd, and am-phase)", "cuda")
+        raise ParameterError("--backend", f"{alternatives} for {name} (cuda runs am-two-particle, am-orthogonal and "
+                             "am-random --method gd, and am-phase)", "cuda")
     from numerics.cuda import require_cuda
 
     require_cuda()
