@@ -17,6 +17,7 @@ from theory.flow import Flow, Map
 from .codegen.lane_module import BLOCK, lane_module
 from .errors import DivergenceError, IntegrationError
 from .integrators import FLOW_METHODS
+from .integrators.dopri5 import BLOCK as FLOW_BLOCK
 from .progress import step_chunks
 
 
@@ -36,12 +37,13 @@ class LaneTrajectory:
     first_hits: dict = field(default_factory=dict)
 
 
-def lanes_per_block(lanes: int) -> int:
-    """Lanes per block of iterate_map: BLOCK (256: a block's states stay in L1 while it steps), or fewer,
-    a multiple of MIN_BLOCK, so that every thread gets a block when the lanes are few."""
+def lanes_per_block(lanes: int, most: int = BLOCK) -> int:
+    """Lanes per block of iterate_map (most = BLOCK, 256: a block's states stay in L1 while it steps) or of
+    integrate_dopri5 (most = FLOW_BLOCK), or fewer, a multiple of MIN_BLOCK, so that every thread gets a
+    block when the lanes are few."""
     threads = max(1, numba.get_num_threads())
     per_thread = -(-lanes // threads)
-    return int(min(BLOCK, max(MIN_BLOCK, -(-per_thread // MIN_BLOCK) * MIN_BLOCK)))
+    return int(min(most, max(MIN_BLOCK, -(-per_thread // MIN_BLOCK) * MIN_BLOCK)))
 
 
 class LaneSimulator:
@@ -114,7 +116,10 @@ class LaneSimulator:
 
     def integrate(self, initial, params, times, method: str = "dopri5", step: float = 1e-2, rtol: float = 1e-10,
                   atol: float = 1e-12, t_switch: float = 1.0, max_steps: int = 10_000_000) -> LaneTrajectory:
-        """Integrate a Flow to each of ``times`` with rk4 (fixed ``step``), dopri5 or logtime."""
+        """Integrate a Flow to each of ``times`` with rk4 (fixed ``step``), dopri5 or logtime.
+
+        dopri5 and logtime control every lane's step size, error and step count (``work``, ``max_steps``)
+        separately, as if it were integrated alone; the kernel advances the lanes in blocks (vectorised)."""
         require(isinstance(self.system, Flow), "method", "an integrator only for a Flow system")
         require(method in FLOW_METHODS, "method", f"one of {FLOW_METHODS}", method)
         x0, q = self._lanes(initial, params)
@@ -138,7 +143,7 @@ class LaneSimulator:
         else:
             status = np.zeros((x0.shape[0], 2), dtype=np.int64)
             self.module.integrate_dopri5(x0, q, times, method == "logtime", float(t_switch), float(rtol), float(atol),
-                                         int(max_steps), out, status)
+                                         int(max_steps), out, status, lanes_per_block(x0.shape[0], FLOW_BLOCK))
             work = status[:, 0].copy()
             codes = status[:, 1]
             if np.any(codes >= 0):

@@ -17,7 +17,10 @@ Generated functions (float64 arrays unless named otherwise):
   finite state; the highest non-finite component is named); ``hits[c, lane]`` = the first step at
   which condition c holds (-1 until it does; checked at ``step0`` and after every finite step).
   Divisions follow NumPy (x / 0 is inf or nan, reported as divergence, not ZeroDivisionError).
-- ``integrate_rk4`` / ``integrate_dopri5`` (Flow, one lane at a time: ``lane_rhs`` keeps libm's exp).
+- ``integrate_rk4`` (Flow, one lane at a time through ``lane_rhs``, which keeps libm's exp) and
+  ``integrate_dopri5`` (Flow, lanes in blocks with the lane loop inside, each lane with its own step
+  size; numerics/integrators/dopri5.py) through ``_block_rhs``, which applies ``lane_derivative`` (the
+  right-hand side on scalars, with ``_exp``) to a block's lanes stored by component.
 - ``observable_<name>(states, q)``: ``result[r, lane]``, blocks of lanes with the lane loop inside
   (vectorised like ``iterate_map``), from the scalar ``_observable_<name>(*states, *params)``.
 """
@@ -40,7 +43,8 @@ from .printer import condition_code, lane_block
 LANE_TEMPLATE_VERSION = "2"
 BLOCK = 256  # most lanes per block of iterate_map (a compile-time size: constant strides vectorise better)
 _BUILTINS = set(dir(builtins))
-_RESERVED = {"x", "q", "out", "math", "np", "numba", "buf", "states", "result", "lane", "r", "R", "L"}
+_RESERVED = {"x", "q", "out", "math", "np", "numba", "buf", "states", "result", "lane", "r", "R", "L", "lane_rhs",
+             "lane_derivative", "lane_update", "lane_step"}
 
 
 def _names(system):
@@ -209,6 +213,25 @@ def iterate_map(_x, _q, _step0, _n_steps, _record, _out, _status, _hits, _block)
 '''
 
 
+def _block_rhs(system, names, args: str) -> str:
+    """``lane_derivative`` (the right-hand side on scalars, vectorisable ``_exp``) and ``_block_rhs``, which
+    applies it to the lanes of a block stored by component, for the block integrators (dopri5)."""
+    ys = [f"_y{i}" for i in range(system.dimension)]
+    unpack = _unpack(system, names, " " * 8, "_X[{i}, _j]", "_Q[{i}, _j]")
+    stores = "".join(f"        _out[{i}, _j] = {y} * _scale\n" for i, y in enumerate(ys))
+    return ('\n@numba.njit(cache=True, inline="always")\n'
+            f"def lane_derivative({args}):\n"
+            '    """lane_rhs on scalars: the derivatives as a tuple (inlined into _block_rhs)."""\n'
+            + _cpu_body(system.rhs, system, names, ys) + f"    return ({', '.join(ys)},)\n"
+            '\n\n@numba.njit(cache=True, error_model="numpy")\n'
+            "def _block_rhs(_log_time, _T, _X, _Q, _n, _out):\n"
+            '    """_out[:, j] = f(_X[:, j]) for the lanes j < _n of a block, times e^_T[j] in log-time\n'
+            '    (dx/dtau = e^tau f(x)); the lane loop is vectorised by LLVM."""\n'
+            "    for _j in range(_n):\n"
+            f"        _scale = {EXP}(_T[_j]) if _log_time else 1.0\n"
+            + unpack + f"        {', '.join(ys)}, = lane_derivative({args})\n" + stores)
+
+
 def render(system: Flow | Map, observables: dict, conditions: dict | None = None) -> str:
     conditions = dict(conditions or {})
     names = _names(system)
@@ -225,6 +248,7 @@ def render(system: Flow | Map, observables: dict, conditions: dict | None = None
         doc = f'    """d/dt ({", ".join(map(str, system.states))}) = {", ".join(map(str, system.rhs))}"""\n'
         src.append("\n@numba.njit(cache=True)\ndef lane_rhs(x, q, out):\n" + doc + _unpack(system, names)
                    + _body(system.rhs, system, names, "out"))
+        src.append(_block_rhs(system, names, args))
         src += [SOURCES["rk4"], SOURCES["dopri5"]]
     else:
         doc = f'    """({", ".join(map(str, system.states))}) <- {", ".join(map(str, system.update))}"""\n'

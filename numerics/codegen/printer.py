@@ -249,7 +249,8 @@ def lane_block(exprs, states, names: dict, indent: str, targets, exp: str = "mat
     ``stable_forms`` (``if x > 0.0: _u = exp(-x) ... else: _u = exp(x) ...``), sharing one branch per
     state; the others are printed as they are.  In every group common subexpressions are printed
     once (``sympy.cse``).  ``exp`` names the function that computes the shared e^{-|x|} (the CPU
-    kernels pass their vectorisable ``_exp``; ``math.exp`` elsewhere)."""
+    kernels pass their vectorisable ``_exp``; ``math.exp`` elsewhere); with any other than ``math.exp``
+    a stable branch's e^{-|x|} is also computed once before it (``_u = exp(-abs(x)); if x > 0.0: ...``)."""
     shared = _SharedExp(states, names)
     rewritten = []
     for expr in map(sp.sympify, exprs):
@@ -279,10 +280,13 @@ def lane_block(exprs, states, names: dict, indent: str, targets, exp: str = "mat
         branch[aux] = "_u"
         xs, inner = names[x], indent + "    "
         group_targets = [t for t, _ in groups[x]]
-        body += (f"{indent}if {xs} > 0.0:\n{inner}_u = math.exp(-{xs})\n"
-                 + _cse_lines([f[0] for f in forms], group_targets, branch, inner, temps)
-                 + f"{indent}else:\n{inner}_u = math.exp({xs})\n"
-                 + _cse_lines([f[1] for f in forms], group_targets, branch, inner, temps))
+        positive = _cse_lines([f[0] for f in forms], group_targets, branch, inner, temps)
+        negative = _cse_lines([f[1] for f in forms], group_targets, branch, inner, temps)
+        if exp == "math.exp":
+            body += (f"{indent}if {xs} > 0.0:\n{inner}_u = math.exp(-{xs})\n{positive}"
+                     f"{indent}else:\n{inner}_u = math.exp({xs})\n{negative}")
+        else:  # both branches take e^{-|x|}: computed once before them, the branch is a select LLVM vectorises
+            body += f"{indent}_u = {exp}(-abs({xs}))\n{indent}if {xs} > 0.0:\n{positive}{indent}else:\n{negative}"
     used = set().union(*(e.free_symbols for e in rewritten)) if rewritten else set()
     return shared.definitions(used, indent, exp) + body
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import mpmath
+import numba
 import numpy as np
 import pytest
 import sympy as sp
@@ -200,6 +201,112 @@ def test_logtime_is_cheaper_than_dopri5_in_t(margin):
     extra_t = work["dopri5", 1e12] - work["dopri5", 1e6]
     assert np.all(extra_log < 0.2 * extra_t), (extra_log, extra_t)
     assert np.all(extra_log < 40)
+
+
+# ------------------------------------------------------------------- DOPRI5 on blocks of lanes
+#
+# integrate_dopri5 advances the lanes in blocks (lane loop inside, vectorised), each lane with its own step
+# size, error control, step count and status: a lane must come out exactly as if it were integrated alone.
+
+
+def run_dopri5(sim, x0, q, times, block, log_time=True, rtol=1e-9, atol=1e-11, max_steps=10**7):
+    """The generated kernel called directly, with a chosen block size: (states, status)."""
+    x0, q = np.ascontiguousarray(x0, dtype=float), np.ascontiguousarray(q, dtype=float)
+    times = np.asarray(times, dtype=float)
+    out = np.full((times.size,) + x0.shape, np.nan)
+    status = np.zeros((x0.shape[0], 2), dtype=np.int64)
+    sim.module.integrate_dopri5(x0, q, times, log_time, 1.0, rtol, atol, max_steps, out, status, block)
+    return out, status
+
+
+margin_lanes = st.lists(st.tuples(st.sampled_from([2.0, 4.0, 10.0, 100.0]), st.floats(0.05, 1.0)),
+                        min_size=1, max_size=150)
+
+
+@settings(max_examples=15, deadline=None)
+@given(lanes=margin_lanes, block=st.sampled_from([3, 8, 64]), log_time=st.booleans())
+def test_each_lane_is_integrated_as_if_alone(margin, lanes, block, log_time):
+    q = np.array(lanes)
+    x0 = np.zeros((len(lanes), 1))
+    times = [0.0, 0.5, 30.0, 1e3]
+    together, status = run_dopri5(margin, x0, q, times, block, log_time)
+    alone, alone_status = run_dopri5(margin, x0, q, times, 1, log_time)  # one lane per block
+    np.testing.assert_array_equal(together, alone)  # the same doubles: no lane sees its neighbours
+    np.testing.assert_array_equal(status, alone_status)  # the same step counts, all codes -1
+    assert np.all(status[:, 1] == -1)
+
+
+def test_logtime_on_many_lanes_meets_the_bench_accuracy(margin):
+    # the am-flow bench's tolerances: relative error < 1e-8 at t = 1e8 against the implicit solution
+    rng = np.random.default_rng(3)
+    q = np.c_[rng.choice([2.0, 4.0, 10.0], 300), rng.uniform(0.05, 1.0, 300)]
+    traj = margin.integrate(np.zeros((300, 1)), q, [0.0, 1e8], "logtime", rtol=1e-9, atol=1e-11)
+    exact = np.array([margin_exact(1e8, Mv, pv) for Mv, pv in q])
+    assert np.max(np.abs(traj.states[-1, :, 0] - exact) / exact) < 1e-8
+    assert np.all(traj.work < 150)
+
+
+def test_a_lane_that_blows_up_leaves_its_block_alone(linear):
+    # lane 5 of 20 (one block) blows up at t = 1; the others follow their closed forms to t = 2
+    x0, q = lanes_of(np.tile([1.0, 1.0, 0.0], (20, 1)), np.c_[np.linspace(0.5, 2.0, 20), np.linspace(1.0, 3.0, 20)])
+    x0[5, 3] = 1.0
+    times = np.array([0.0, 0.5, 2.0])
+    states, status = run_dopri5(linear, x0, q, times, 64, log_time=False, rtol=1e-10, atol=1e-12)
+    healthy = np.arange(20) != 5
+    assert np.all(status[healthy, 1] == -1) and status[5, 1] in (3, -3)  # b non-finite, or the step underflows
+    np.testing.assert_allclose(states[:, healthy], linear_exact(times, x0, q)[:, healthy], rtol=0, atol=5e-9)
+    np.testing.assert_allclose(states[1, 5, 3], 2.0, rtol=1e-8)  # b = 1 / (1 - t) before the blow-up
+    with pytest.raises((DivergenceError, IntegrationError), match="lane 5"):
+        linear.integrate(x0, q, times, method="dopri5")
+
+
+def test_max_steps_counts_per_lane(linear):
+    # a slow rotation needs few steps, a fast one many: a budget between them stops only the fast lane
+    x0, q = lanes_of([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0]], [[1.0, 0.5], [1.0, 5.0]])
+    times = np.array([0.0, 3.0])
+    _, free = run_dopri5(linear, x0, q, times, 8, log_time=False, rtol=1e-10, atol=1e-12)
+    slow, fast = free[:, 0]
+    assert slow < fast
+    states, status = run_dopri5(linear, x0, q, times, 8, log_time=False, rtol=1e-10, atol=1e-12, max_steps=slow + 1)
+    np.testing.assert_array_equal(status[0], [slow, -1])
+    np.testing.assert_array_equal(status[1], [slow + 1, -2])
+    np.testing.assert_allclose(states[:, 0], linear_exact(times, x0, q)[:, 0], rtol=0, atol=5e-9)
+    with pytest.raises(IntegrationError, match="lane 1 after .* too many steps"):
+        linear.integrate(x0, q, times, method="dopri5", max_steps=slow + 1)
+
+
+@pytest.fixture(scope="module")
+def step_factor():
+    """dopri5's _step_factor, compiled from its source (with lane_module's _double_from_bits)."""
+    from numerics.codegen.lane_module import _EXP_SOURCE
+    from numerics.integrators.dopri5 import SOURCE
+
+    start = SOURCE.index("@numba.extending.intrinsic")
+    end = SOURCE.index("@numba.njit(cache=True, error_model", start)
+    scope = {}
+    exec("import math\nimport llvmlite.ir\nimport numba\nimport numba.extending\nimport numpy as np\n"  # noqa: S102
+         + (_EXP_SOURCE + SOURCE[start:end]).replace("cache=True, ", ""), scope)
+    factor = scope["_step_factor"]
+
+    @numba.njit
+    def many(errs):
+        out = np.empty_like(errs)
+        for i in range(errs.size):
+            out[i] = factor(errs[i])
+        return out
+
+    return many
+
+
+def test_step_factor_is_the_clipped_fifth_root(step_factor):
+    # min(5, max(0.2, 0.9 err^(-1/5))) without libm's pow: within 4 ulp of NumPy's power everywhere
+    errs = np.concatenate([np.logspace(-320, 300, 20001), np.random.default_rng(5).uniform(0, 3, 20000),
+                           [1.9e-4, 1846.0, 1.0, 1e-5, 1e5]])
+    with np.errstate(divide="ignore"):
+        want = np.minimum(5.0, np.maximum(0.2, 0.9 * errs ** -0.2))
+    got = step_factor(errs)
+    assert np.all(np.abs(got - want) <= 4 * np.spacing(want)), np.max(np.abs(got - want) / np.spacing(want))
+    np.testing.assert_array_equal(step_factor(np.array([0.0, 5e-324, np.inf])), [5.0, 5.0, 0.2])
 
 
 # ------------------------------------------------------------------------- map iteration
