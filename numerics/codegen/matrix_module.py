@@ -37,10 +37,12 @@ def loss_of_prediction(S, {data}):
 
 @numba.njit(cache=True)
 def _record(r, X, S, {data}, labels, loss_out, l01_out, margins_out, norm_out):
-    norm_out[r] = np.sqrt(np.sum(X * X))
+    norm_out[r] = _frobenius_norm(X)
     loss_out[r] = loss_of_prediction(S, {data})
     l01_out[r] = _zero_one(S, labels, {weights})
-    margins_out[r, :] = _margins(S, labels)
+    margins = _margins(S, labels)
+    for i in range(margins.shape[0]):  # not margins_out[r, :] = ...: its shape check takes seconds to compile
+        margins_out[r, i] = margins[i]
 
 
 @numba.njit(cache=True)
@@ -48,7 +50,7 @@ def run_gd(X0, {data}, labels, eta, n_steps, record, batch, seed, loss_out, l01_
     """GD (batch == 0) or SGD with a batch of i.i.d. inputs (batch > 0) for n_steps steps.
     Observables after record[r] steps go to row r.  status = (step, 0) on a non-finite state."""
     X = X0.copy()
-    r = 0
+    r = np.int64(0)  # not the literal 0: _record would be compiled twice (Literal[int](0) and int64)
     R = record.shape[0]
     full_weights = {weights}
     cumulative = np.cumsum(full_weights[:, 0])
@@ -142,8 +144,9 @@ def render(system: MatrixSystem) -> str:
         f"{system.placeholder} = {system.meaning}\n"
         f'"""\n'
         "import math\n\nimport numba\nimport numpy as np\n\n"
-        "from numerics.codegen.support import (_all_finite, _margins, _row_logsumexp, _row_softmax,\n"
-        "    _row_softmax_jvp, _sample_batch_weights, _seed, _step_in_place, _weighted_softmax_minus, _zero_one)\n"
+        "from numerics.codegen.support import (_all_finite, _frobenius_norm, _margins, _row_logsumexp,\n"
+        "    _row_softmax, _row_softmax_jvp, _row_sums, _sample_batch_weights, _seed, _step_in_place,\n"
+        "    _weighted_cross_entropy, _weighted_softmax_minus, _zero_one)\n"
     )
     source = header + _TEMPLATE.format(
         data=data,

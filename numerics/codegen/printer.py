@@ -16,7 +16,7 @@ from sympy.codegen.rewriting import expm1_opt, optimize
 from sympy.printing.pycode import PythonCodePrinter
 
 from theory.errors import ParameterError
-from theory.matrix_functions import RowSoftmax
+from theory.matrix_functions import RowLogSumExp, RowSoftmax
 
 PRINTER_VERSION = "3"
 
@@ -318,7 +318,8 @@ class _MatrixPrinter:
         i = 0
         while i < len(factors):
             f = factors[i]
-            fused = self._fused_cross_entropy_gradient(f, factors[i + 1:])
+            fused = (self._fused_cross_entropy_gradient(f, factors[i + 1:])
+                     or self._fused_cross_entropy_loss(f, factors[i + 1:]))
             if fused is not None:
                 out.append(fused)
                 break
@@ -327,7 +328,7 @@ class _MatrixPrinter:
                 out.append(f"({self._as_column(f.args[0])} * {self._product(factors[i + 1:])})")
                 break
             if isinstance(f, sp.OneMatrix) and f.shape[1] == 1 and out:
-                out[-1] = f"{out[-1]}.sum(axis=1).reshape(-1, 1)"
+                out[-1] = f"_row_sums({out[-1]})"
                 i += 1
                 continue
             out.append(self(f))
@@ -353,6 +354,26 @@ class _MatrixPrinter:
             return None
         return (f"_weighted_softmax_minus({self(softmax[0].args[0])}, {self(matrices[0])}, "
                 f"{self(first.args[0])})")
+
+    def _fused_cross_entropy_loss(self, first, rest):
+        """w^T (RowLogSumExp(A) - (B o A) 1) -> one fused pass (no temporaries; Numba also compiles it once,
+        in support.py, instead of the array expressions for every model), for a column w."""
+        if not (isinstance(first, sp.Transpose) and first.arg.shape[1] == 1 and len(rest) == 1
+                and isinstance(rest[0], sp.MatAdd) and len(rest[0].args) == 2):
+            return None
+        lse = [a for a in rest[0].args if isinstance(a, RowLogSumExp)]
+        other = [a for a in rest[0].args if not isinstance(a, RowLogSumExp)]
+        if len(lse) != 1 or len(other) != 1 or not isinstance(other[0], sp.MatMul):
+            return None
+        coefficient, matrices = other[0].as_coeff_matrices()
+        if (coefficient != -1 or len(matrices) != 2 or not isinstance(matrices[0], sp.HadamardProduct)
+                or not isinstance(matrices[1], sp.OneMatrix)):
+            return None
+        logits, factors = lse[0].args[0], list(matrices[0].args)
+        if len(factors) != 2 or logits not in factors:
+            return None
+        factors.remove(logits)
+        return f"_weighted_cross_entropy({self(logits)}, {self(factors[0])}, {self(first.arg)})"
 
     def _product(self, factors):
         if len(factors) == 1:

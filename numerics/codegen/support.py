@@ -55,6 +55,46 @@ def _row_logsumexp(S):
 
 
 @numba.njit(cache=True)
+def _row_sums(A):
+    """A @ ones((n, 1)) as a column, by loops: Numba's A.sum(axis=1) takes seconds to compile (axis checks
+    with formatted error messages)."""
+    out = np.zeros((A.shape[0], 1))
+    for i in range(A.shape[0]):
+        total = 0.0
+        for j in range(A.shape[1]):
+            total += A[i, j]
+        out[i, 0] = total
+    return out
+
+
+@numba.njit(cache=True)
+def _weighted_cross_entropy(S, B, w):
+    """w^T (logsumexp_row(S) - (B o S) 1) as a 1 x 1 matrix, in one pass with no temporaries: the
+    softmax cross-entropy loss, which the printer emits for that pattern."""
+    total = 0.0
+    for i in range(S.shape[0]):
+        top = _row_max(S, i)
+        exps = 0.0
+        dot = 0.0
+        for j in range(S.shape[1]):
+            exps += math.exp(S[i, j] - top)
+            dot += B[i, j] * S[i, j]
+        total += w[i, 0] * (top + math.log(exps) - dot)
+    out = np.empty((1, 1))
+    out[0, 0] = total
+    return out
+
+
+@numba.njit(cache=True)
+def _frobenius_norm(X):
+    """sqrt(sum X_ij^2) without the temporary X * X."""
+    total = 0.0
+    for v in X.ravel():
+        total += v * v
+    return math.sqrt(total)
+
+
+@numba.njit(cache=True)
 def _row_softmax_jvp(S, dS):
     pi = _row_softmax(S)
     out = np.empty_like(S)

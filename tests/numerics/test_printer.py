@@ -303,8 +303,9 @@ def _explicit(expr, values):
 
 def _numpy_eval(code, values):
     namespace = {"np": np, "_row_softmax": support._row_softmax, "_row_logsumexp": support._row_logsumexp,
-                 "_row_softmax_jvp": support._row_softmax_jvp,
-                 "_weighted_softmax_minus": support._weighted_softmax_minus, **values}
+                 "_row_softmax_jvp": support._row_softmax_jvp, "_row_sums": support._row_sums,
+                 "_weighted_softmax_minus": support._weighted_softmax_minus,
+                 "_weighted_cross_entropy": support._weighted_cross_entropy, **values}
     return eval(code, namespace)  # noqa: S307 - evaluating our own printer's output
 
 
@@ -336,7 +337,32 @@ def test_matrix_code_uses_matmul_and_never_forms_the_diagonal_matrix():
     code = matrix_code(C.T * sp.DiagMatrix(w) * A, MATRIX_NAMES)
     assert "np.diag" not in code and "@" in code
     assert "np.diag" not in matrix_code(sp.DiagMatrix(w) * A * B, MATRIX_NAMES)
-    assert ".sum(axis=1)" in matrix_code(A * sp.OneMatrix(K, 1), MATRIX_NAMES)
+    assert matrix_code(A * sp.OneMatrix(K, 1), MATRIX_NAMES) == "_row_sums(A_)"  # no .sum(axis=1): slow to compile
+
+
+@settings(max_examples=15, deadline=None)
+@given(S=hnp.arrays(float, (N, D + 2), elements=st.floats(min_value=-800.0, max_value=800.0)),
+       w_=hnp.arrays(float, (N, 1), elements=st.floats(min_value=0.0, max_value=1.0)),
+       labels=hnp.arrays(np.int64, N, elements=st.integers(0, D + 1)))
+def test_softmax_cross_entropy_loss_is_one_fused_call(S, w_, labels):
+    """The head's loss w^T (logsumexp_row(S) - (Y o S) 1) prints as _weighted_cross_entropy; oracle: SciPy's
+    logsumexp with the one-hot Y (logits of +-800: the row maximum is shifted out)."""
+    from theory.model import SoftmaxCrossEntropy
+
+    Sm, Ym = sp.MatrixSymbol("S", N, D + 2), sp.MatrixSymbol("Y", N, D + 2)
+    code = matrix_code(SoftmaxCrossEntropy(w, Ym).loss(Sm), {Sm: "S_", Ym: "Y_", w: "w_"})
+    assert code == "_weighted_cross_entropy(S_, Y_, w_)"
+    Y_ = np.eye(D + 2)[labels]
+    got = _numpy_eval(code, {"S_": S, "Y_": Y_, "w_": w_})
+    want = w_[:, 0] @ (scipy.special.logsumexp(S, axis=1) - S[np.arange(N), labels])
+    assert got.shape == (1, 1)
+    np.testing.assert_allclose(got[0, 0], want, rtol=1e-12, atol=1e-12 * np.abs(S).max())
+
+
+def test_frobenius_norm_helper():
+    X = np.arange(-6.0, 6.0).reshape(3, 4)
+    assert support._frobenius_norm(X) == pytest.approx(np.linalg.norm(X), rel=1e-15)
+    assert support._frobenius_norm(np.zeros((2, 0))) == 0.0
 
 
 def test_matrix_code_symbolic_coefficient():
