@@ -18,6 +18,7 @@ from .codegen.lane_module import BLOCK, lane_module
 from .errors import DivergenceError, IntegrationError
 from .integrators import FLOW_METHODS
 from .integrators.dopri5 import BLOCK as FLOW_BLOCK
+from .integrators.dopri5 import BLOCK_STATES
 from .progress import step_chunks
 
 
@@ -39,8 +40,8 @@ class LaneTrajectory:
 
 def lanes_per_block(lanes: int, most: int = BLOCK) -> int:
     """Lanes per block of iterate_map (most = BLOCK, 256: a block's states stay in L1 while it steps) or of
-    integrate_dopri5 (most = FLOW_BLOCK), or fewer, a multiple of MIN_BLOCK, so that every thread gets a
-    block when the lanes are few."""
+    integrate_dopri5 (most from LaneSimulator._flow_block), or fewer, a multiple of MIN_BLOCK, so that every
+    thread gets a block when the lanes are few."""
     threads = max(1, numba.get_num_threads())
     per_thread = -(-lanes // threads)
     return int(min(most, max(MIN_BLOCK, -(-per_thread // MIN_BLOCK) * MIN_BLOCK)))
@@ -78,6 +79,12 @@ class LaneSimulator:
         require(q.shape[0] == x0.shape[0], "params", "one row per lane (same count as initial)", q.shape)
         require(bool(np.all(np.isfinite(q))) and bool(np.all(np.isfinite(x0))), "params", "finite numbers")
         return x0, q
+
+    def _flow_block(self, lanes: int) -> int:
+        """Lanes per block of integrate_dopri5: at most BLOCK_STATES / (states per lane), so that a block's
+        stages stay in cache (measured on the margin flow, 1e5 lanes: 256 lanes 11% faster than 64)."""
+        most = max(MIN_BLOCK, min(FLOW_BLOCK, BLOCK_STATES // self.system.dimension // MIN_BLOCK * MIN_BLOCK))
+        return lanes_per_block(lanes, most)
 
     def _observe(self, states, q):
         return {name: getattr(self.module, f"observable_{name}")(states, q) for name in self.observable_exprs}
@@ -143,7 +150,7 @@ class LaneSimulator:
         else:
             status = np.zeros((x0.shape[0], 2), dtype=np.int64)
             self.module.integrate_dopri5(x0, q, times, method == "logtime", float(t_switch), float(rtol), float(atol),
-                                         int(max_steps), out, status, lanes_per_block(x0.shape[0], FLOW_BLOCK))
+                                         int(max_steps), out, status, self._flow_block(x0.shape[0]))
             work = status[:, 0].copy()
             codes = status[:, 1]
             if np.any(codes >= 0):

@@ -14,7 +14,8 @@ instead of libm's pow).  SOURCE uses ``_exp`` and ``_double_from_bits`` of the g
 (numerics/codegen/lane_module.py) and its ``_block_rhs``.
 """
 
-BLOCK = 64  # most lanes per block of integrate_dopri5 (a compile-time size: constant strides vectorise)
+BLOCK = 256  # most lanes per block of integrate_dopri5 (a compile-time size: constant strides vectorise)
+BLOCK_STATES = 256  # lanes x states per block at most (numerics.lanes): about 10 such arrays stay in L1/L2
 
 SOURCE = f'''
 _FLOW_BLOCK = {BLOCK}

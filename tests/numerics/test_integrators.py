@@ -224,7 +224,7 @@ margin_lanes = st.lists(st.tuples(st.sampled_from([2.0, 4.0, 10.0, 100.0]), st.f
 
 
 @settings(max_examples=15, deadline=None)
-@given(lanes=margin_lanes, block=st.sampled_from([3, 8, 64]), log_time=st.booleans())
+@given(lanes=margin_lanes, block=st.sampled_from([3, 8, 64, 256]), log_time=st.booleans())
 def test_each_lane_is_integrated_as_if_alone(margin, lanes, block, log_time):
     q = np.array(lanes)
     x0 = np.zeros((len(lanes), 1))
