@@ -70,39 +70,12 @@ def _body(exprs, system, names, target, indent: str = "    ", exp: str = "math.e
     return lane_block(exprs, system.states, names, indent, targets, exp)
 
 
-# The shared e^{-|x|} of the CPU kernels: libm's exp is a scalar call that cannot be vectorised (and
-# costs most of a two-particle GD step); this one is plain arithmetic that LLVM vectorises across the
-# lanes of a block.  Cody-Waite reduction t = k ln2 + r, |r| <= ln2/2, e^r by its Taylor series to
-# r^13 (truncation < 5e-18), 2^k from the exponent bits in two halves (subnormal results round once).
-# Within 1 ulp of the exact value (measured: < 0.93 ulp on 3e5 samples over the whole range, subnormal
-# results included; tests/numerics/test_lane_conditions.py); inf -> inf, -inf -> 0, nan -> nan.  Used
-# only in bodies that vectorise (``_cpu_body``); one lane at a time libm's exp is faster.  The CUDA
+# The shared e^{-|x|} of the CPU kernels is ``support._exp`` (libm's exp is a scalar call LLVM cannot
+# vectorise; ``_exp`` is plain arithmetic that it vectorises across the lanes of a block, within 1 ulp).
+# Used only in bodies that vectorise (``_cpu_body``); one lane at a time libm's exp is faster.  The CUDA
 # kernels keep the device's math.exp.
 EXP = "_exp"
-_EXP_SOURCE = '''
-@numba.extending.intrinsic
-def _double_from_bits(typingctx, bits):
-    """The float64 whose IEEE bits are the int64 ``bits``."""
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], llvmlite.ir.DoubleType())
-    return numba.types.float64(numba.types.int64), codegen
-
-
-@numba.njit(cache=True, inline="always")
-def _exp(t):
-    """e^t within 1 ulp, vectorisable (see numerics/codegen/lane_module.py)."""
-    s = 0.0 if t != t else (-746.0 if t < -746.0 else (710.0 if t > 710.0 else t))
-    k = math.floor(s * 1.4426950408889634 + 0.5)
-    r = (s - k * 0.6931471803691238) - k * 1.9082149292705877e-10
-    c = r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0 + r * (
-        1.0 / 40320.0 + r * (1.0 / 362880.0 + r * (1.0 / 3628800.0 + r * (1.0 / 39916800.0 + r * (
-            1.0 / 479001600.0 + r * (1.0 / 6227020800.0)))))))))))
-    p = 1.0 + (r + r * r * (0.5 + c))
-    n = np.int64(k)
-    h = n >> 1
-    y = p * _double_from_bits((h + 1023) << 52) * _double_from_bits((n - h + 1023) << 52)
-    return y if t == t else t
-'''
+_EXP_IMPORT = "\nfrom numerics.codegen.support import _double_from_bits, _exp  # e^t within 1 ulp, vectorisable\n"
 
 
 # math functions LLVM vectorises without a vector library
@@ -277,7 +250,7 @@ def render(system: Flow | Map, observables: dict, conditions: dict | None = None
         )
     if any(f"{EXP}(" in part for part in src[2:]):
         src[1] = "import math\n\nimport llvmlite.ir\nimport numba\nimport numba.extending\nimport numpy as np\n"
-        src.insert(2, _EXP_SOURCE)
+        src.insert(2, _EXP_IMPORT)
     return "\n".join(src)
 
 

@@ -4,8 +4,42 @@ from __future__ import annotations
 
 import math
 
+import llvmlite.ir
 import numba
+import numba.extending
 import numpy as np
+
+# libm's exp is a scalar call that LLVM cannot vectorise (and costs most of a two-particle GD step or
+# a softmax row); this one is plain arithmetic that it vectorises.  Cody-Waite reduction
+# t = k ln2 + r, |r| <= ln2/2, e^r by its Taylor series to r^13 (truncation < 5e-18), 2^k from the
+# exponent bits in two halves (subnormal results round once).  Within 1 ulp of the exact value
+# (measured: < 0.93 ulp on 3e5 samples over the whole range, subnormal results included;
+# tests/numerics/test_lane_conditions.py); inf -> inf, -inf -> 0, nan -> nan.  The generated lane
+# kernels import it.
+
+
+@numba.extending.intrinsic
+def _double_from_bits(typingctx, bits):
+    """The float64 whose IEEE bits are the int64 ``bits``."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], llvmlite.ir.DoubleType())
+    return numba.types.float64(numba.types.int64), codegen
+
+
+@numba.njit(cache=True, inline="always")
+def _exp(t):
+    """e^t within 1 ulp, vectorisable (see the comment above)."""
+    s = 0.0 if t != t else (-746.0 if t < -746.0 else (710.0 if t > 710.0 else t))
+    k = math.floor(s * 1.4426950408889634 + 0.5)
+    r = (s - k * 0.6931471803691238) - k * 1.9082149292705877e-10
+    c = r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0 + r * (
+        1.0 / 40320.0 + r * (1.0 / 362880.0 + r * (1.0 / 3628800.0 + r * (1.0 / 39916800.0 + r * (
+            1.0 / 479001600.0 + r * (1.0 / 6227020800.0)))))))))))
+    p = 1.0 + (r + r * r * (0.5 + c))
+    n = np.int64(k)
+    h = n >> 1
+    y = p * _double_from_bits((h + 1023) << 52) * _double_from_bits((n - h + 1023) << 52)
+    return y if t == t else t
 
 
 @numba.njit(cache=True)
@@ -14,8 +48,9 @@ def _row_softmax(S):
     for i in range(S.shape[0]):
         top = _row_max(S, i)
         total = 0.0
+        for j in range(S.shape[1]):  # apart from the sum, so that LLVM vectorises it
+            out[i, j] = _exp(S[i, j] - top)
         for j in range(S.shape[1]):
-            out[i, j] = math.exp(S[i, j] - top)
             total += out[i, j]
         for j in range(S.shape[1]):
             out[i, j] /= total

@@ -277,15 +277,16 @@ def test_max_steps_counts_per_lane(linear):
 
 @pytest.fixture(scope="module")
 def step_factor():
-    """dopri5's _step_factor, compiled from its source (with lane_module's _double_from_bits)."""
-    from numerics.codegen.lane_module import _EXP_SOURCE
+    """dopri5's _step_factor, compiled from its source (with support's _double_from_bits, as the generated
+    modules import it)."""
+    from numerics.codegen.support import _double_from_bits
     from numerics.integrators.dopri5 import SOURCE
 
     start = SOURCE.index("@numba.extending.intrinsic")
     end = SOURCE.index("@numba.njit(cache=True, error_model", start)
-    scope = {}
+    scope = {"_double_from_bits": _double_from_bits}
     exec("import math\nimport llvmlite.ir\nimport numba\nimport numba.extending\nimport numpy as np\n"  # noqa: S102
-         + (_EXP_SOURCE + SOURCE[start:end]).replace("cache=True, ", ""), scope)
+         + SOURCE[start:end].replace("cache=True, ", ""), scope)
     factor = scope["_step_factor"]
 
     @numba.njit

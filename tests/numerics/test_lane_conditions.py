@@ -413,13 +413,8 @@ def test_first_hits_equal_the_cuda_simulators(tmp_path):
 
 @pytest.fixture(scope="module")
 def cpu_exp():
-    """lane_module's _exp, compiled from its source (the generated modules hold the same text)."""
-    from numerics.codegen.lane_module import _EXP_SOURCE
-
-    scope = {}
-    exec("import math\nimport llvmlite.ir\nimport numba\nimport numba.extending\nimport numpy as np\n"  # noqa: S102
-         + _EXP_SOURCE.replace("cache=True, ", ""), scope)
-    exp = scope["_exp"]
+    """support._exp, which the generated lane kernels import and the row softmax uses."""
+    from numerics.codegen.support import _exp as exp
 
     @numba.njit
     def many(ts):
