@@ -23,11 +23,20 @@ def prediction(X, {data}):
 
 
 @numba.njit(cache=True)
-def velocity(X, {data}):
-    """dX/dt = {rhs_text}"""
+def velocity_unscaled(X, {data}):
+    """dX/dt / VELOCITY_SCALE = {unscaled_text}; GD folds the number into its step (no pass of its own)."""
     S = prediction(X, {data})
     G = {meaning}
-    return {rhs}
+    return {unscaled}
+
+
+VELOCITY_SCALE = {scale}
+
+
+@numba.njit(cache=True)
+def velocity(X, {data}):
+    """dX/dt = {rhs_text}"""
+    return {velocity}
 
 
 @numba.njit(cache=True)
@@ -62,7 +71,7 @@ def run_gd(X0, {data}, labels, eta, n_steps, record, batch, seed, loss_out, l01_
     for step in range(1, n_steps + 1):
         if batch > 0:
             {weights} = _sample_batch_weights(cumulative, batch)
-        ok = _step_in_place(X, eta, velocity(X, {data}))
+        ok = _step_in_place(X, eta * VELOCITY_SCALE, velocity_unscaled(X, {data}))
         {weights} = full_weights
         if not ok:
             status[0] = step
@@ -127,6 +136,15 @@ class MatrixSystem:
                          self.prediction_symbol, self.head.loss(self.prediction_symbol), self.hvp, self.direction))
 
 
+def _numeric_factor(rhs) -> tuple:
+    """(c, R) with rhs = c R and c a float: a product's numeric coefficient, 1.0 otherwise."""
+    if isinstance(rhs, sp.MatMul):
+        coefficient, matrices = rhs.as_coeff_matrices()
+        if coefficient.is_number and coefficient != 1:
+            return float(coefficient), (sp.MatMul(*matrices) if len(matrices) > 1 else matrices[0])
+    return 1.0, rhs
+
+
 def render(system: MatrixSystem) -> str:
     if not isinstance(system.head, SoftmaxCrossEntropy):
         raise NotImplementedError("matrix kernels with margins and 0-1 error need a softmax cross-entropy head")
@@ -148,11 +166,16 @@ def render(system: MatrixSystem) -> str:
         "    _row_softmax, _row_softmax_jvp, _row_sums, _sample_batch_weights, _seed, _step_in_place,\n"
         "    _weighted_cross_entropy, _weighted_softmax_minus, _zero_one)\n"
     )
+    scale, unscaled = _numeric_factor(system.rhs)
     source = header + _TEMPLATE.format(
         data=data,
+        unscaled=matrix_code(unscaled, of_state),
+        unscaled_text=str(unscaled),
+        scale=repr(scale),
+        velocity=(f"velocity_unscaled(X, {data})" if scale == 1.0
+                  else f"VELOCITY_SCALE * velocity_unscaled(X, {data})"),
         prediction=matrix_code(system.prediction, of_state),
         meaning=matrix_code(system.meaning, of_prediction),
-        rhs=matrix_code(system.rhs, of_state),
         rhs_text=str(system.rhs),
         loss=matrix_code(system.head.loss(system.prediction_symbol), of_prediction),
         weights=str(system.head.weights),
