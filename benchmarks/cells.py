@@ -301,9 +301,9 @@ def am_ensemble(quick: bool, ceilings: dict) -> list:
     members = lanes.shape[0]
     # the generated lane kernel with the condition L01 = 0 checked in the kernel, no observables
     sim = LaneSimulator(derivation().results["lane_map"], None, {"l01_zero": L01_ZERO})
-    with_observables = lane_map_simulator()  # what derivations.two_particle.first_hits (am-phase) uses
+    with_observables = lane_map_simulator()  # the two-particle simulator with loss and sharpness observables
 
-    def record_all():  # am-phase's path: every state recorded, loss and sharpness observed at each
+    def record_all():  # every state recorded, loss and sharpness observed at each, hits read off the states
         states = with_observables.iterate(np.zeros((members, 2)), lanes, steps).states
         first = np.full(members, -1, dtype=np.int64)
         _first_hit_update(first, states, 0)
@@ -322,7 +322,7 @@ def am_ensemble(quick: bool, ceilings: dict) -> list:
         "recording": ("gradflow: LaneSimulator(conditions={'l01_zero': L01_ZERO}).iterate records only the final "
                       "state; the first step with L01 = 0 is checked inside the kernel at every step (lanes in "
                       "blocks of 256 with the lane loop inside, one vectorised exp per sigmoid, "
-                      "numerics/codegen/lane_module.py); gradflow-record-all is the am-phase path "
+                      "numerics/codegen/lane_module.py); gradflow-record-all records instead "
                       "(lane_map_simulator().iterate recording every step plus its loss and sharpness observables, "
                       "hits read off the states)"),
         "fraction_of_ceiling": ("2 exp per member-step (one per sigmoid) against the NumPy exp throughput; above 1 "

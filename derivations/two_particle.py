@@ -70,8 +70,10 @@ def theory() -> dict:
 
 @lru_cache(maxsize=None)
 def lane_map_simulator() -> LaneSimulator:
+    """The lane map on the CPU; first_hits['l01_zero'] = first step with L01 = 0 (as on the CUDA backend)."""
     r = derivation().results
-    return LaneSimulator(r["lane_map"], {"loss": r["lane_loss"], "sharpness": r["lane_sharpness"]})
+    return LaneSimulator(r["lane_map"], {"loss": r["lane_loss"], "sharpness": r["lane_sharpness"]},
+                         {"l01_zero": L01_ZERO})
 
 
 @lru_cache(maxsize=None)
@@ -143,12 +145,6 @@ class Instance:
         margins = np.asarray(margins, dtype=float)
         wrong = np.where(self.label_array == 0, margins < 0, margins <= 0)
         return wrong.astype(float) @ self.p
-
-
-def zero_one_opposite(margins, p1) -> np.ndarray:
-    """Vectorised L01 for opposite labels; margins (..., 2), p1 broadcast against (...)."""
-    p1 = np.asarray(p1, dtype=float)
-    return (margins[..., 0] < 0) * p1 + (margins[..., 1] <= 0) * (1.0 - p1)
 
 
 def sharpness_along(inst: Instance, margins) -> np.ndarray:
@@ -690,7 +686,7 @@ def phase_axes():
 def first_hits(p1s, alphas, etas, n_iterates: int = PHASE_STEPS, progress: bool = False, backend: str = "cpu"):
     """One ensemble launch over the (p1, alpha, eta) grid; first t < n_iterates with L01 = 0, else n_iterates - 1.
 
-    On the cuda backend L01 = 0 is checked on the device at every step and only the final state is copied back.
+    L01 = 0 is checked inside the kernel at every step (either backend); only the final state is recorded.
     Returns (first_hit[p1][alpha][eta], kernel seconds)."""
     require(backend in ("cpu", "cuda"), "backend", "cpu or cuda", backend)
     sim = lane_map_simulator() if backend == "cpu" else lane_map_cuda_simulator()
@@ -699,13 +695,8 @@ def first_hits(p1s, alphas, etas, n_iterates: int = PHASE_STEPS, progress: bool 
     tp.validate(grid.lanes[:, 0], grid.lanes[:, 1], grid.lanes[:, 2])
     x0 = np.zeros((grid.lanes.shape[0], 2))
     start = time.perf_counter()
-    if backend == "cpu":
-        traj = sim.iterate(x0, grid.lanes, n_iterates - 1, None, progress)
-        hit = zero_one_opposite(traj.states, grid.lanes[:, 0]) == 0  # (records, lanes)
-        first = np.where(hit.any(axis=0), hit.argmax(axis=0), n_iterates - 1)
-    else:
-        first = sim.iterate(x0, grid.lanes, n_iterates - 1, [n_iterates - 1], progress).first_hits["l01_zero"]
-        first = np.where(first < 0, n_iterates - 1, first)
+    first = sim.iterate(x0, grid.lanes, n_iterates - 1, [n_iterates - 1], progress).first_hits["l01_zero"]
+    first = np.where(first < 0, n_iterates - 1, first)
     seconds = time.perf_counter() - start
     return grid.reshape(first)[..., 0], seconds
 

@@ -234,7 +234,8 @@ class CudaParticleSimulator:
     steps copies back only its recorded rows (loss, 0-1 error, norm, margins).  SGD and the flow run
     on the cpu backend."""
 
-    _arrays = ParticleSimulator._arrays  # the same input validation and messages as the CPU driver
+    # the same input validation and messages as the CPU driver
+    _arrays, _gd_request = ParticleSimulator._arrays, ParticleSimulator._gd_request
     # steps between reads of the divergence flag: a diverged run stops soon, the device rarely waits
     divergence_check_every = 1000
 
@@ -266,14 +267,9 @@ class CudaParticleSimulator:
     def gd(self, state, data: dict, labels, eta: float, n_steps: int, record=None, batch: int = 0,
            seed: int = 0, progress: bool = False) -> ParticleTrajectory:
         """Full-batch GD as ParticleSimulator.gd (``batch`` must be 0; ``seed`` is then unused)."""
-        require(eta > 0 and np.isfinite(eta), "eta", "a finite number > 0", eta)
-        require(int(n_steps) == n_steps and n_steps >= 0, "n_steps", "a non-negative integer", n_steps)
         require(batch == 0, "batch", "0 on the cuda backend (full-batch GD; SGD runs on the cpu backend)", batch)
-        require(int(seed) == seed and seed >= 0, "seed", "an integer >= 0", seed)
-        X, arrays, labels = self._arrays(state, data, labels)
+        X, arrays, labels, steps = self._gd_request(state, data, labels, eta, n_steps, record, batch, seed)
         self._check_shapes(X, arrays, labels)
-        steps = np.arange(n_steps + 1) if record is None else np.unique(np.asarray(record, dtype=np.int64))
-        require(steps.size > 0 and steps[0] >= 0 and steps[-1] <= n_steps, "record", f"steps within [0, {n_steps}]")
         from numba import cuda
 
         N = labels.size

@@ -71,6 +71,17 @@ class ParticleSimulator:
         labels = np.ascontiguousarray(labels, dtype=np.int64)
         return X, arrays, labels
 
+    def _gd_request(self, state, data, labels, eta, n_steps, record, batch, seed):
+        """Validated GD inputs: (X, data arrays, labels, the sorted recorded steps)."""
+        require(eta > 0 and np.isfinite(eta), "eta", "a finite number > 0", eta)
+        require(int(n_steps) == n_steps and n_steps >= 0, "n_steps", "a non-negative integer", n_steps)
+        require(int(batch) == batch and batch >= 0, "batch", "a non-negative integer", batch)
+        require(int(seed) == seed and seed >= 0, "seed", "an integer >= 0", seed)
+        X, arrays, labels = self._arrays(state, data, labels)
+        steps = np.arange(n_steps + 1) if record is None else np.unique(np.asarray(record, dtype=np.int64))
+        require(steps.size > 0 and steps[0] >= 0 and steps[-1] <= n_steps, "record", f"steps within [0, {n_steps}]")
+        return X, arrays, labels, steps
+
     def hessian_vector_product(self, state, direction, data: dict):
         require(self.system.hvp is not None, "system", "a weight-space system (it has no Hessian kernel)")
         X, arrays, _ = self._arrays(state, data, np.zeros(0))
@@ -94,13 +105,7 @@ class ParticleSimulator:
 
         With ``progress`` a long run is cut into chunks under a progress bar; SGD seeds its
         generator once, so the trajectory is the same as in one call."""
-        require(eta > 0 and np.isfinite(eta), "eta", "a finite number > 0", eta)
-        require(int(n_steps) == n_steps and n_steps >= 0, "n_steps", "a non-negative integer", n_steps)
-        require(int(batch) == batch and batch >= 0, "batch", "a non-negative integer", batch)
-        require(int(seed) == seed and seed >= 0, "seed", "an integer >= 0", seed)
-        X, arrays, labels = self._arrays(state, data, labels)
-        steps = np.arange(n_steps + 1) if record is None else np.unique(np.asarray(record, dtype=np.int64))
-        require(steps.size > 0 and steps[0] >= 0 and steps[-1] <= n_steps, "record", f"steps within [0, {n_steps}]")
+        X, arrays, labels, steps = self._gd_request(state, data, labels, eta, n_steps, record, batch, seed)
         loss, l01, margins, norm, _ = self._allocate(steps.size, labels.size)
         if steps[0] == 0:
             zero = self._allocate(1, labels.size)

@@ -18,6 +18,8 @@ import math
 from numba import cuda, float64
 from numba.core import config
 
+from . import support
+
 SIMULATED = bool(config.ENABLE_CUDASIM)
 # Each simulated thread is a Python thread: small blocks keep the simulator fast, and a tile of 4
 # makes the tests' small matrices span several tiles (the multi-tile path is what a GPU runs).
@@ -150,13 +152,7 @@ def gd_step(X, eta, V, step, status):
 # --- one thread per row (particle) ----------------------------------------------------------
 
 
-@cuda.jit(device=True)
-def _row_max(S, i):
-    top = S[i, 0]
-    for j in range(1, S.shape[1]):
-        if S[i, j] > top:
-            top = S[i, j]
-    return top
+_row_max = cuda.jit(device=True)(support._row_max.py_func)  # the CPU helper's own code, as a device function
 
 
 @cuda.jit(device=True)

@@ -8,11 +8,9 @@ GRADFLOW_CUDA_TESTS=gpu is set.  The no-GPU error is checked in a plain subproce
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,7 +21,8 @@ from numerics.codegen.lane_module import lane_module
 from theory.errors import ParameterError
 from theory.flow import Flow, Map
 
-REPO = Path(__file__).resolve().parents[2]
+from .cuda_script import REPO, run_cuda_script
+
 RTOL = ATOL = 1e-12
 
 _PARITY = r'''
@@ -125,16 +124,7 @@ print(json.dumps(meta))
 @pytest.fixture(scope="module")
 def parity(tmp_path_factory):
     """CPU and CUDA results from one run of _PARITY under the simulator (or on a GPU, see module doc)."""
-    target = tmp_path_factory.mktemp("cuda") / "parity.npz"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
-    if os.environ.get("GRADFLOW_CUDA_TESTS") != "gpu":
-        env["NUMBA_ENABLE_CUDASIM"] = "1"
-    proc = subprocess.run([sys.executable, "-c", _PARITY, str(target)], env=env, cwd=REPO, capture_output=True,
-                          text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    meta = json.loads(proc.stdout.strip().splitlines()[-1])
-    with np.load(target) as data:
-        return dict(data), meta
+    return run_cuda_script(_PARITY, tmp_path_factory.mktemp("cuda") / "parity.npz")
 
 
 def _close(actual, desired):

@@ -11,11 +11,9 @@ same script on a GPU.  The no-GPU error and the lowering for the CUDA target run
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,7 +23,8 @@ from numerics.codegen.matrix_cuda_module import matrix_cuda_module, render
 from theory.errors import ParameterError
 from theory.matrix_functions import RowSoftmaxJVP
 
-REPO = Path(__file__).resolve().parents[2]
+from .cuda_script import REPO, run_cuda_script
+
 RTOL = 1e-12
 
 _DEVICE = r'''
@@ -177,16 +176,7 @@ print(json.dumps(meta))
 @pytest.fixture(scope="module")
 def device(tmp_path_factory):
     """CUDA and CPU results from one run of _DEVICE under the simulator (or on a GPU, see module doc)."""
-    target = tmp_path_factory.mktemp("cuda_particles") / "device.npz"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
-    if os.environ.get("GRADFLOW_CUDA_TESTS") != "gpu":
-        env["NUMBA_ENABLE_CUDASIM"] = "1"
-    proc = subprocess.run([sys.executable, "-c", _DEVICE, str(target)], env=env, cwd=REPO, capture_output=True,
-                          text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    meta = json.loads(proc.stdout.strip().splitlines()[-1])
-    with np.load(target) as data:
-        return dict(data), meta
+    return run_cuda_script(_DEVICE, tmp_path_factory.mktemp("cuda_particles") / "device.npz")
 
 
 def _close(actual, desired):
