@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from theory.errors import ParameterError
+from gradflow.theory.errors import ParameterError
 
 from .cells import CELLS
 from .harness import machine_ceilings

@@ -22,9 +22,9 @@ def _missing(module: str) -> str:
 
 
 def am_particles(quick: bool, ceilings: dict) -> list:
-    from derivations.am_instances import memory_instance, zipf_probabilities
-    from derivations.associative_memory import logit_particle_simulator
-    from numerics.reference import logit_particles_numpy
+    from gradflow.derivations.am_instances import memory_instance, zipf_probabilities
+    from gradflow.derivations.associative_memory import logit_particle_simulator
+    from gradflow.numerics.reference import logit_particles_numpy
 
     sizes, steps, repeats = ((16, 128), 50, 3) if quick else ((16, 128, 1024), 200, 5)
     sim = logit_particle_simulator()
@@ -114,9 +114,9 @@ def am_flow(quick: bool, ceilings: dict) -> list:
     import sympy as sp
     from scipy.integrate import solve_ivp
 
-    from derivations.associative_memory import derivation, margin_flow_simulator
-    from numerics.closed_form import numeric_function
-    from theory.models import associative_memory as am
+    from gradflow.derivations.associative_memory import derivation, margin_flow_simulator
+    from gradflow.numerics.closed_form import numeric_function
+    from gradflow.theory.models import associative_memory as am
 
     particles = 1_000 if quick else 100_000
     M, t_end, ivp_t = 4, 1e8, 1e4
@@ -201,7 +201,7 @@ def _relative_error(got, exact) -> float:
 
 def _ensemble_lanes(quick: bool) -> np.ndarray:
     """(members, 3) rows (p1, alpha, eta) on the am-phase ranges: 10^3 members (quick) or 25 x 20 x 20."""
-    from derivations.two_particle import phase_axes
+    from gradflow.derivations.two_particle import phase_axes
 
     if quick:
         p1s, alphas, etas = phase_axes()
@@ -293,8 +293,8 @@ def _torch_first_hits(lanes: np.ndarray, n_steps: int, name: str = "torch", devi
 
 
 def am_ensemble(quick: bool, ceilings: dict) -> list:
-    from derivations.two_particle import L01_ZERO, derivation, lane_map_simulator
-    from numerics.lanes import LaneSimulator
+    from gradflow.derivations.two_particle import L01_ZERO, derivation, lane_map_simulator
+    from gradflow.numerics.lanes import LaneSimulator
 
     lanes = _ensemble_lanes(quick)
     steps, repeats = (200, 3) if quick else (1000, 3)
@@ -366,10 +366,10 @@ def _torch_relu(X, Y, W0, H0, lr, dtype, n_steps):
 
 
 def relu_gd(quick: bool, ceilings: dict) -> list:
-    from derivations.shallow_relu import DATASETS, SEED, WIDTH, simulator
-    from numerics.reference import shallow_gd_numpy
-    from numerics.shallow import initial_parameters
-    from theory.activations import RELU
+    from gradflow.derivations.shallow_relu import DATASETS, SEED, WIDTH, simulator
+    from gradflow.numerics.reference import shallow_gd_numpy
+    from gradflow.numerics.shallow import initial_parameters
+    from gradflow.theory.activations import RELU
 
     data = DATASETS["relu-exp-a"]
     sim = simulator()
@@ -419,13 +419,13 @@ def relu_gd(quick: bool, ceilings: dict) -> list:
 
 
 def gpu_ensemble(quick: bool, ceilings: dict) -> list:
-    from numerics.cuda import cuda_available, device_name, ensemble_first_hits, simulator_enabled
+    from gradflow.numerics.cuda import cuda_available, device_name, ensemble_first_hits, simulator_enabled
 
     if not cuda_available() or simulator_enabled():
         reason = ("numba's CUDA simulator is enabled (not a GPU)" if simulator_enabled()
                   else "no CUDA GPU in this session (numerics.cuda.cuda_available() is False)")
         return [skipped_cell("gpu-ensemble", reason)]
-    from derivations.two_particle import L01_ZERO, derivation
+    from gradflow.derivations.two_particle import L01_ZERO, derivation
 
     system = derivation().results["lane_map"]
     steps = 1000
@@ -457,7 +457,7 @@ _START = """
 import json, time
 t0 = time.perf_counter()
 import numpy as np
-from derivations import associative_memory as am
+from gradflow.derivations import associative_memory as am
 sim = am.{factory}()
 {exercise}
 print(json.dumps({{"seconds": time.perf_counter() - t0, "hit": sim.cache_hit}}))

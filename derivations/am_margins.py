@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numerics.closed_form import numeric_function
-from numerics.grids import log_steps, log_times
-from theory.models import associative_memory as am
+from gradflow.numerics.closed_form import numeric_function
+from gradflow.numerics.grids import log_steps, log_times
+from gradflow.theory.models import associative_memory as am
 
 from .am_instances import memory_instance, zipf_probabilities
 from .associative_memory import derivation, logit_particle_simulator, margin_flow_simulator, margin_map_simulator

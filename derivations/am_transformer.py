@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.errors import ParameterError
+from gradflow.theory.errors import ParameterError
 
 from .report import Reproduction, pyplot
 

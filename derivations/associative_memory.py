@@ -6,18 +6,18 @@ from functools import lru_cache
 
 import numpy as np
 
-from numerics.closed_form import numeric_function
-from numerics.compare import Verdict, compare, compare_bound
-from numerics.grids import log_steps, log_times
-from numerics.lanes import LaneSimulator
-from numerics.particles import ParticleSimulator, reduced_system, weight_space_system
-from numerics.reference import (
+from gradflow.numerics.closed_form import numeric_function
+from gradflow.numerics.compare import Verdict, compare, compare_bound
+from gradflow.numerics.grids import log_steps, log_times
+from gradflow.numerics.lanes import LaneSimulator
+from gradflow.numerics.particles import ParticleSimulator, reduced_system, weight_space_system
+from gradflow.numerics.reference import (
     logit_particles_numpy, margin_loss_numpy, margin_map_numpy, weight_space_gd_numpy, weight_space_gradient_numpy,
     weight_space_loss_numpy,
 )
-from numerics.sharpness import sharpness
-from theory.errors import require
-from theory.models import associative_memory as am
+from gradflow.numerics.sharpness import sharpness
+from gradflow.theory.errors import require
+from gradflow.theory.models import associative_memory as am
 
 from .am_instances import memory_instance, zipf_probabilities
 from .base import Key, ModelEntry
@@ -41,7 +41,7 @@ def margin_map_simulator() -> LaneSimulator:
 
 @lru_cache(maxsize=None)
 def margin_map_cuda_simulator():
-    from numerics.cuda import CudaLaneSimulator
+    from gradflow.numerics.cuda import CudaLaneSimulator
 
     results = derivation().results
     return CudaLaneSimulator(results["margin_map"], {"loss": results["lane_loss"]})
@@ -61,7 +61,7 @@ def logit_particle_simulator() -> ParticleSimulator:
 
 @lru_cache(maxsize=None)
 def logit_particle_cuda_simulator():
-    from numerics.cuda import CudaParticleSimulator
+    from gradflow.numerics.cuda import CudaParticleSimulator
 
     return CudaParticleSimulator(logit_particle_simulator().system)
 
@@ -220,9 +220,7 @@ class RandomMemory(ModelEntry):
         return _jsonable(params, t=record, loss=loss, l01=l01, margins=margins, norm=norm)
 
     def checks(self, quick=True):
-        from .binary_memory import BINARY_CHECKS  # binary_memory imports this module
-
-        return random_checks(quick) + BINARY_CHECKS(quick)
+        return random_checks(quick)
 
 
 def _simulate_sgd(inst, settings, steps, record, backend, params, progress=False):

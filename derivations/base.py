@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from theory.errors import ParameterError
+from gradflow.theory.errors import ParameterError
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,12 @@ from functools import lru_cache
 import numpy as np
 from scipy.optimize import minimize
 
-from numerics import binary as nb
-from numerics.compare import Verdict, compare
-from numerics.lanes import LaneSimulator
-from numerics.sharpness import sharpness
-from theory.errors import require
-from theory.models import binary_memory as bm
+from gradflow.numerics import binary as nb
+from gradflow.numerics.compare import Verdict, compare
+from gradflow.numerics.lanes import LaneSimulator
+from gradflow.numerics.sharpness import sharpness
+from gradflow.theory.errors import require
+from gradflow.theory.models import binary_memory as bm
 
 from .am_instances import checked_probabilities, memory_instance, unit_rows, zipf_probabilities
 from .associative_memory import logit_particle_simulator, weight_space_simulator
@@ -278,7 +278,7 @@ def checks(quick: bool = True) -> list[Verdict]:
     return out
 
 
-BINARY_CHECKS = checks
+CHECKS = {"am-random": checks}  # the binary case of the random-embedding memory
 
 
 # --- experiment am-underparam -------------------------------------------------------------------------

@@ -13,11 +13,12 @@ import sys
 import time
 from pathlib import Path
 
-from numerics.errors import DivergenceError, IntegrationError
-from theory.errors import ParameterError
+from gradflow import __version__
+from gradflow.numerics.errors import DivergenceError, IntegrationError
+from gradflow.theory.errors import ParameterError
 
 from .base import parse_settings
-from .registry import experiments, get_experiment, get_model, models
+from .registry import checks, experiments, get_experiment, get_model, models
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,6 +29,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gradflow", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"gradflow {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("list", help="models and experiments")
@@ -126,7 +128,7 @@ def _check(args):
     names = list(models()) if args.model == "all" else [get_model(args.model).name]
     verdicts = []
     for name in names:
-        for verdict in get_model(name).checks(quick=args.quick):
+        for verdict in checks(name, args.quick):
             verdicts.append((name, verdict))
             if not args.json:
                 print(f"{name}: {verdict}", flush=True)
@@ -158,13 +160,13 @@ def _require_cuda_backend(supported: bool, name: str, alternatives: str) -> None
     if not supported:
         raise ParameterError("--backend", f"{alternatives} for {name} (cuda runs am-two-particle, am-orthogonal and "
                              "am-random --method gd, and am-phase)", "cuda")
-    from numerics.cuda import require_cuda
+    from gradflow.numerics.cuda import require_cuda
 
     require_cuda()
 
 
 def _bench(args):
-    from benchmarks import run_bench
+    from gradflow.bench import run_bench
 
     report = run_bench(quick=args.quick, cell=args.cell, progress=not args.json)
     if args.json:

@@ -14,12 +14,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from numerics.closed_form import numeric_function
-from numerics.compare import Verdict, compare
-from numerics.deep_linear import SquaredLossSimulator, mode_problem, numpy_gd, validate_deep_linear
-from numerics.lanes import LaneSimulator
-from theory.errors import require
-from theory.models import deep_linear
+from gradflow.numerics.closed_form import numeric_function
+from gradflow.numerics.compare import Verdict, compare
+from gradflow.numerics.deep_linear import SquaredLossSimulator, mode_problem, numpy_gd, validate_deep_linear
+from gradflow.numerics.lanes import LaneSimulator
+from gradflow.theory.errors import require
+from gradflow.theory.models import deep_linear
 
 from .base import Key, ModelEntry
 from .derivation_cache import cached

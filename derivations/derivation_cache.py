@@ -16,8 +16,8 @@ from pathlib import Path
 
 import sympy
 
-import theory
-from numerics.codegen.cache import cache_dir
+import gradflow.theory as theory
+from gradflow.numerics.codegen.cache import cache_dir
 
 
 @lru_cache(maxsize=None)

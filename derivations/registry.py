@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from theory.errors import ParameterError
+from gradflow.theory.errors import ParameterError
 
 
 def models() -> dict:
@@ -22,6 +22,21 @@ def experiments() -> dict:
     from .two_particle import EXPERIMENTS as two_particle
 
     return {exp.name: exp for exp in (AM_MARGINS, *two_particle, *binary, *transformer, *relu)}
+
+
+def contributed_checks() -> dict:
+    """model name -> check suites that other families contribute to it (the binary memory checks am-random)."""
+    from .binary_memory import CHECKS as binary
+
+    return {name: (suite,) for name, suite in binary.items()}
+
+
+def checks(name: str, quick: bool) -> list:
+    """Every verdict of ``gradflow check NAME``: the model's own checks, then the contributed ones."""
+    verdicts = list(get_model(name).checks(quick=quick))
+    for suite in contributed_checks().get(name, ()):
+        verdicts += suite(quick)
+    return verdicts
 
 
 def get_model(name: str):

@@ -16,17 +16,17 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from numerics.escape_time import (first_escape_rate, fit_escape_times, measured_escape_time,
+from gradflow.numerics.escape_time import (first_escape_rate, fit_escape_times, measured_escape_time,
                                   predicted_escape_time)
-from numerics.exact_plateau import exact_plateau_loss
-from numerics.idealise import idealise
-from numerics.neuron_observables import max_conservation_drift, neuron_observables
-from numerics.perturbation import perturbation_certificate
-from numerics.plateaus import detect_plateaus
-from numerics.shallow import ShallowNetworkSimulator, initial_parameters
-from theory.activations import RELU
-from theory.landscape import NetworkPoint, exact_point, kink_sensitivity, landscape_report
-from theory.models.shallow_network import ShallowNetwork
+from gradflow.numerics.exact_plateau import exact_plateau_loss
+from gradflow.numerics.idealise import idealise
+from gradflow.numerics.neuron_observables import max_conservation_drift, neuron_observables
+from gradflow.numerics.perturbation import perturbation_certificate
+from gradflow.numerics.plateaus import detect_plateaus
+from gradflow.numerics.shallow import ShallowNetworkSimulator, initial_parameters
+from gradflow.theory.activations import RELU
+from gradflow.theory.landscape import NetworkPoint, exact_point, kink_sensitivity, landscape_report
+from gradflow.theory.models.shallow_network import ShallowNetwork
 
 from .report import Reproduction, pyplot
 
@@ -425,9 +425,9 @@ def _relu_keys():
 
 
 def _check_gradient_symbolic() -> list:
-    from numerics.compare import Verdict
-    from theory.activations import ABSOLUTE
-    from theory.models import shallow_network as sn
+    from gradflow.numerics.compare import Verdict
+    from gradflow.theory.activations import ABSOLUTE
+    from gradflow.theory.models import shallow_network as sn
 
     verdicts = []
     sizes = {sn.n: 3, sn.m: 2, sn.d: 2, sn.d_out: 2}
@@ -448,8 +448,8 @@ def _check_gradient_symbolic() -> list:
 
 
 def _check_euler():
-    from numerics.compare import Verdict
-    from theory.verify import vanishes
+    from gradflow.numerics.compare import Verdict
+    from gradflow.theory.verify import vanishes
 
     claim = vanishes(ShallowNetwork(RELU).euler_identity(), "z rho'(z) = rho(z)")
     return Verdict("Euler identity z rho'(z) = rho(z) (conservation of ||w||^2 - ||h||^2)", claim.holds,
@@ -457,8 +457,8 @@ def _check_euler():
 
 
 def _check_kernel_oracles() -> list:
-    from numerics.compare import Verdict
-    from numerics.reference import shallow_gd_numpy, shallow_loss_and_gradients_numpy
+    from gradflow.numerics.compare import Verdict
+    from gradflow.numerics.reference import shallow_gd_numpy, shallow_loss_and_gradients_numpy
 
     rng = np.random.default_rng(1)
     worst = 0.0
@@ -495,8 +495,8 @@ def _check_kernel_oracles() -> list:
 
 
 def _check_hand_examples() -> list:
-    from numerics.compare import Verdict
-    from theory.landscape import add_zero_neuron, clarke_stationarity, split_neuron
+    from gradflow.numerics.compare import Verdict
+    from gradflow.theory.landscape import add_zero_neuron, clarke_stationarity, split_neuron
 
     R = sp.Rational
     X2, Y2 = [[1, 0], [0, 1]], [[1], [-1]]
@@ -533,7 +533,7 @@ def _check_hand_examples() -> list:
 
 
 def _check_plateaus_and_escape(quick: bool) -> list:
-    from numerics.compare import Verdict
+    from gradflow.numerics.compare import Verdict
 
     dataset = DATASETS["relu-exp-a"]
     run = train(dataset, iterations=200_000 if quick else dataset.iterations)
@@ -580,8 +580,8 @@ def _relu_entry():
             return ShallowNetwork(RELU).derivation()
 
         def simulate(self, settings, method, steps=None, t_end=None, backend="cpu", progress=False) -> dict:
-            from theory.activations import ReluLike
-            from theory.errors import require
+            from gradflow.theory.activations import ReluLike
+            from gradflow.theory.errors import require
 
             settings = {**{k.name: k.default for k in self.keys}, **settings}
             require(method == "gd", "method", "gd (full-batch gradient descent)", method)

@@ -27,7 +27,7 @@ import numpy as np
 from scipy.optimize import linprog, minimize, nnls
 from scipy.special import expit
 
-from theory.errors import ParameterError, require
+from gradflow.theory.errors import ParameterError, require
 
 SEPARABLE, WEAKLY_SEPARABLE, NOT_SEPARABLE = "separable", "weakly separable", "not separable"
 _LP_TOL = 1e-9

@@ -18,8 +18,8 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from theory.errors import ParameterError, require
-from theory.flow import Flow, Map
+from gradflow.theory.errors import ParameterError, require
+from gradflow.theory.flow import Flow, Map
 
 from .codegen.cuda_module import cuda_module
 from .codegen.matrix_cuda_module import matrix_cuda_module

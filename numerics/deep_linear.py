@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from theory.errors import ParameterError, require
-from theory.model import Model
-from theory.models import deep_linear
+from gradflow.theory.errors import ParameterError, require
+from gradflow.theory.model import Model
+from gradflow.theory.models import deep_linear
 
 from .codegen.squared_module import SquaredSystem, squared_module
 from .errors import DivergenceError

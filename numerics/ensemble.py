@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.errors import ParameterError, require
+from gradflow.theory.errors import ParameterError, require
 
 
 @dataclass(frozen=True)

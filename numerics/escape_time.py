@@ -31,7 +31,7 @@ import numpy as np
 from scipy.linalg import null_space
 from scipy.optimize import linprog, minimize
 
-from theory.errors import require
+from gradflow.theory.errors import require
 
 from .shallow_arrays import data_arrays, relu_like
 

@@ -34,8 +34,8 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import least_squares
 
-from theory.activations import ReluLike
-from theory.errors import ParameterError, require
+from gradflow.theory.activations import ReluLike
+from gradflow.theory.errors import ParameterError, require
 
 from .idealise import IdealisedPoint, NeuronGroup
 from .shallow_arrays import relu_like

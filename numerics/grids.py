@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory.errors import require
+from gradflow.theory.errors import require
 
 
 def log_steps(n_steps: int, per_decade: int = 50) -> np.ndarray:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import null_space
 
-from theory.errors import ParameterError, require
+from gradflow.theory.errors import ParameterError, require
 
 from .shallow_arrays import dead_neurons, network_loss, relu_like, shallow_data
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from theory.errors import require
-from theory.flow import Flow, Map
+from gradflow.theory.errors import require
+from gradflow.theory.flow import Flow, Map
 
 from .codegen.lane_module import BLOCK, lane_module
 from .errors import DivergenceError, IntegrationError

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from theory.errors import require
-from theory.model import Model, MatrixFlow
+from gradflow.theory.errors import require
+from gradflow.theory.model import Model, MatrixFlow
 
 from .codegen.matrix_module import MatrixSystem, matrix_module
 from .errors import DivergenceError

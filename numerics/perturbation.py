@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.activations import ReluLike
-from theory.errors import require
+from gradflow.theory.activations import ReluLike
+from gradflow.theory.errors import require
 
 from .shallow_arrays import dead_neurons, network_output, relu_like, shallow_data
 

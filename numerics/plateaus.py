@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.errors import require
+from gradflow.theory.errors import require
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.errors import ParameterError, require
-from theory.models.shallow_network import ShallowNetwork
+from gradflow.theory.errors import ParameterError, require
+from gradflow.theory.models.shallow_network import ShallowNetwork
 
 from .codegen.network_module import network_module, slopes
 from .errors import DivergenceError

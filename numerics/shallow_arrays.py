@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.activations import ReluLike
-from theory.errors import require
+from gradflow.theory.activations import ReluLike
+from gradflow.theory.errors import require
 
 
 @dataclass(frozen=True)

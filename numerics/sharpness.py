@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory.errors import require
+from gradflow.theory.errors import require
 
 from .particles import ParticleSimulator
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theory.flow import Flow, Map
+from gradflow.theory.flow import Flow, Map
 
 from .cache import cached_module_path, load_module
 from .lane_module import _body, _names, _unpack

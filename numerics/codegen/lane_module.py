@@ -33,8 +33,8 @@ import re
 
 import sympy as sp
 
-from theory.errors import ParameterError
-from theory.flow import Flow, Map
+from gradflow.theory.errors import ParameterError
+from gradflow.theory.flow import Flow, Map
 
 from ..integrators import SOURCES
 from .cache import cached_module_path, load_module

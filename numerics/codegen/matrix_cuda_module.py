@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from theory.matrix_functions import RowSoftmax
-from theory.model import SoftmaxCrossEntropy
+from gradflow.theory.matrix_functions import RowSoftmax
+from gradflow.theory.model import SoftmaxCrossEntropy
 
 from .cache import cached_module_path, load_module
 from .matrix_module import MatrixSystem
@@ -280,7 +280,7 @@ def render(system: MatrixSystem) -> str:
         f"Loss = {system.head.loss(system.prediction_symbol)}\n"
         f'"""\n'
         "from types import SimpleNamespace\n\nfrom numba import cuda\n\n"
-        "from numerics.codegen.matrix_cuda_kernels import (frobenius_norm, gd_step, hadamard, linear_combination,\n"
+        "from gradflow.numerics.codegen.matrix_cuda_kernels import (frobenius_norm, gd_step, hadamard, linear_combination,\n"
         "    margins_and_errors, matmul, row_logsumexp, row_softmax, row_sums, scaled, weighted_softmax_minus)\n"
     )
     return (header

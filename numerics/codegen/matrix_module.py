@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from theory.model import Head, SoftmaxCrossEntropy
+from gradflow.theory.model import Head, SoftmaxCrossEntropy
 
 from .cache import cached_module_path, load_module
 from .printer import matrix_code
@@ -162,7 +162,7 @@ def render(system: MatrixSystem) -> str:
         f"{system.placeholder} = {system.meaning}\n"
         f'"""\n'
         "import math\n\nimport numba\nimport numpy as np\n\n"
-        "from numerics.codegen.support import (_all_finite, _frobenius_norm, _margins, _row_logsumexp,\n"
+        "from gradflow.numerics.codegen.support import (_all_finite, _frobenius_norm, _margins, _row_logsumexp,\n"
         "    _row_softmax, _row_softmax_jvp, _row_sums, _sample_batch_weights, _seed, _step_in_place,\n"
         "    _weighted_cross_entropy, _weighted_softmax_minus, _zero_one)\n"
     )

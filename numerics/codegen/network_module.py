@@ -15,9 +15,9 @@ import sympy as sp
 from dataclasses import dataclass
 from functools import lru_cache
 
-from theory.activations import ReluLike
-from theory.model import MeanSquaredError
-from theory.models import shallow_network as sn
+from gradflow.theory.activations import ReluLike
+from gradflow.theory.model import MeanSquaredError
+from gradflow.theory.models import shallow_network as sn
 
 from .cache import cached_module_path, load_module
 from .loops import LoopProgram, Ref

@@ -15,8 +15,8 @@ from sympy.codegen.cfunctions import log1p
 from sympy.codegen.rewriting import expm1_opt, optimize
 from sympy.printing.pycode import PythonCodePrinter
 
-from theory.errors import ParameterError
-from theory.matrix_functions import RowLogSumExp, RowSoftmax
+from gradflow.theory.errors import ParameterError
+from gradflow.theory.matrix_functions import RowLogSumExp, RowSoftmax
 
 PRINTER_VERSION = "3"
 

@@ -32,7 +32,7 @@ import math
 import numba
 import numpy as np
 
-from numerics.codegen.support import _all_finite
+from gradflow.numerics.codegen.support import _all_finite
 '''
 
 _FUNCTIONS = '''

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from derivations.cli import main
+from gradflow.derivations.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_relu_gd_final_loss_agrees(quick_report):
 
 
 def test_gpu_ensemble_reports_a_clean_skip_or_agrees(quick_report):
-    from numerics.cuda import cuda_available, simulator_enabled
+    from gradflow.numerics.cuda import cuda_available, simulator_enabled
 
     cells = _cells(quick_report[1], "gpu-ensemble")
     assert cells
@@ -75,7 +75,7 @@ def test_gpu_ensemble_reports_a_clean_skip_or_agrees(quick_report):
 
 
 def test_scaled_implementation_is_compared_with_its_reference():
-    from benchmarks.harness import Implementation, run_cell
+    from gradflow.bench.harness import Implementation, run_cell
 
     cell = run_cell("toy", [Implementation("gradflow", lambda: np.array([2.0]), False),
                             Implementation("gradflow@short", lambda: np.array([1.0]), False, scale=10.0, agree_with=None),

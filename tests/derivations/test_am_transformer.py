@@ -8,9 +8,9 @@ import importlib.util
 import numpy as np
 import pytest
 
-from derivations import am_transformer as amt
-from derivations.am_transformer import AM_TRANSFORMER, EXPERIMENTS
-from theory.errors import ParameterError
+from gradflow.derivations import am_transformer as amt
+from gradflow.derivations.am_transformer import AM_TRANSFORMER, EXPERIMENTS
+from gradflow.theory.errors import ParameterError
 
 
 @pytest.fixture
@@ -34,8 +34,8 @@ def test_without_torch_run_raises_one_line_parameter_error(no_torch):
 
 
 def test_without_torch_the_cli_exits_2_with_one_line(no_torch, tmp_path, capsys):
-    from derivations import registry
-    from derivations.cli import main
+    from gradflow.derivations import registry
+    from gradflow.derivations.cli import main
 
     if "am-transformer" not in registry.experiments():
         pytest.skip("am-transformer is not registered in derivations/registry.py yet")
@@ -126,7 +126,7 @@ def test_quick_run_shapes_and_finiteness(tmp_path):
 
 def test_without_torch_cli_path_via_patched_lookup(no_torch, tmp_path, capsys, monkeypatch):
     # the CLI's ParameterError handling, independent of whether the registry lists the experiment yet
-    from derivations import cli
+    from gradflow.derivations import cli
 
     monkeypatch.setattr(cli, "get_experiment", lambda name: AM_TRANSFORMER)
     assert cli.main(["reproduce", "am-transformer", "--quick", "--out", str(tmp_path)]) == 2

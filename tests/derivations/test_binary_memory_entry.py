@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 from scipy.optimize import minimize
 from scipy.special import expit
 
-from derivations import binary_memory as bmd
-from derivations.am_instances import unit_rows
-from derivations.associative_memory import logit_particle_simulator
-from numerics.compare import Verdict
-from theory.errors import ParameterError
+from gradflow.derivations import binary_memory as bmd
+from gradflow.derivations.am_instances import unit_rows
+from gradflow.derivations.associative_memory import logit_particle_simulator
+from gradflow.numerics.compare import Verdict
+from gradflow.theory.errors import ParameterError
 
 
 def random_instance(N, d, seed, W0_scale=0.0):
@@ -74,8 +74,8 @@ def test_cooperative_interference_approaches_the_limit_like_t_to_minus_mu():
 
 
 def test_checks_pass_and_are_verdicts():
-    verdicts = bmd.BINARY_CHECKS(quick=True)
-    assert bmd.BINARY_CHECKS is bmd.checks
+    verdicts = bmd.checks(quick=True)
+    assert bmd.CHECKS == {"am-random": bmd.checks}  # `gradflow check am-random` runs them after its own
     assert all(isinstance(v, Verdict) for v in verdicts) and len(verdicts) >= 30
     failed = [str(v) for v in verdicts if not v.passed]
     assert not failed, failed

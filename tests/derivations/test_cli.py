@@ -7,10 +7,10 @@ import sys
 import numpy as np
 import pytest
 
-from derivations.cli import main
-from numerics.closed_form import numeric_function
-from numerics.reference import margin_map_numpy
-from theory.models import associative_memory as am
+from gradflow.derivations.cli import main
+from gradflow.numerics.closed_form import numeric_function
+from gradflow.numerics.reference import margin_map_numpy
+from gradflow.theory.models import associative_memory as am
 
 
 def run_json(capsys, *argv):
@@ -96,7 +96,7 @@ def test_bad_input_one_line_exit_2(capsys, argv, needle):
 
 
 def test_bad_input_from_the_console_has_no_traceback():
-    proc = subprocess.run([sys.executable, "-m", "derivations.cli", "simulate", "am-orthogonal", "--set",
+    proc = subprocess.run([sys.executable, "-m", "gradflow.derivations.cli", "simulate", "am-orthogonal", "--set",
                            "p=__import__('os').system('echo hacked')"], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "hacked" not in proc.stdout

@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from derivations.base import parse_settings
-from derivations.deep_linear import DeepLinearEntry, measured_half_times
-from theory.errors import ParameterError
+from gradflow.derivations.base import parse_settings
+from gradflow.derivations.deep_linear import DeepLinearEntry, measured_half_times
+from gradflow.theory.errors import ParameterError
 
 ENTRY = DeepLinearEntry()
 

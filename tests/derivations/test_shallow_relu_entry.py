@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from derivations.cli import main
-from derivations.shallow_relu import DATASETS, ENTRIES, ReluExperiment, analyse_plateau, train, _plateaus
+from gradflow.derivations.cli import main
+from gradflow.derivations.shallow_relu import DATASETS, ENTRIES, ReluExperiment, analyse_plateau, train, _plateaus
 
 PLATEAU_KEYS = {"start", "end", "loss", "loss_exact", "stationary", "escape_neurons", "classification"}
 

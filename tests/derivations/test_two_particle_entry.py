@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from derivations import two_particle as tpd
-from derivations.base import parse_settings
-from theory.errors import ParameterError
+from gradflow.derivations import two_particle as tpd
+from gradflow.derivations.base import parse_settings
+from gradflow.theory.errors import ParameterError
 
 ENTRY = tpd.ENTRIES[0]
 

@@ -6,8 +6,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
-from numerics import binary as nb
-from theory.errors import ParameterError
+from gradflow.numerics import binary as nb
+from gradflow.theory.errors import ParameterError
 
 GRID = (np.arange(40_000) + 0.5) * (2 * np.pi / 40_000)  # offset: never exactly a multiple of 90 degrees
 DIRECTIONS = np.c_[np.cos(GRID), np.sin(GRID)]

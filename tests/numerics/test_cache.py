@@ -21,10 +21,10 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from numerics.codegen import cache
-from numerics.codegen.cache import HEADER, cache_dir, cache_key, cached_module_path, load_module
-from numerics.lanes import LaneSimulator
-from theory.flow import Flow, Map
+from gradflow.numerics.codegen import cache
+from gradflow.numerics.codegen.cache import HEADER, cache_dir, cache_key, cached_module_path, load_module
+from gradflow.numerics.lanes import LaneSimulator
+from gradflow.theory.flow import Flow, Map
 
 REPO = Path(__file__).resolve().parents[2]
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -258,7 +258,7 @@ def test_write_failure_cleans_up_the_temporary(cdir, monkeypatch):
 _WRITER = textwrap.dedent('''
     import sys, time
     from pathlib import Path
-    from numerics.codegen.cache import _valid, cached_module_path
+    from gradflow.numerics.codegen.cache import _valid, cached_module_path
 
     go, key = Path(sys.argv[1]), sys.argv[2]
     body = "".join(f"value_{i} = {i} * 2  # padding so that a write takes a while\\n" for i in range(20000))

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics.compare import Verdict, compare, compare_bound
+from gradflow.numerics.compare import Verdict, compare, compare_bound
 
 SETTINGS = settings(max_examples=25, deadline=None)
 

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from numerics.codegen.cuda_module import condition_code, cuda_module
-from numerics.codegen.lane_module import lane_module
-from theory.errors import ParameterError
-from theory.flow import Flow, Map
+from gradflow.numerics.codegen.cuda_module import condition_code, cuda_module
+from gradflow.numerics.codegen.lane_module import lane_module
+from gradflow.theory.errors import ParameterError
+from gradflow.theory.flow import Flow, Map
 
 from .cuda_script import REPO, run_cuda_script
 
@@ -31,14 +31,14 @@ import numpy as np
 import sympy as sp
 
 warnings.simplefilter("ignore")  # overflow warnings of the simulator's NumPy scalars in the divergent lanes
-import numerics.progress
-from derivations import associative_memory as am, two_particle as t2
-from numerics.cuda import CudaLaneSimulator, ensemble_first_hits, simulator_enabled
-from numerics.ensemble import parameter_grid
-from numerics.errors import DivergenceError
-from numerics.lanes import LaneSimulator
-from theory.flow import Flow, Map
-from theory.models import two_particle as tp
+import gradflow.numerics.progress
+from gradflow.derivations import associative_memory as am, two_particle as t2
+from gradflow.numerics.cuda import CudaLaneSimulator, ensemble_first_hits, simulator_enabled
+from gradflow.numerics.ensemble import parameter_grid
+from gradflow.numerics.errors import DivergenceError
+from gradflow.numerics.lanes import LaneSimulator
+from gradflow.theory.flow import Flow, Map
+from gradflow.theory.models import two_particle as tp
 
 out, meta = {}, {"simulator": simulator_enabled()}
 L01_ZERO = sp.And(tp.m1 >= 0, tp.m2 > 0)  # opposite labels, ties to class 0: L01 = 0 iff m1 >= 0 and m2 > 0
@@ -57,14 +57,14 @@ out.update(tp_cpu=a.states, tp_gpu=b.states, tp_times_cpu=a.times, tp_times_gpu=
            tp_hits=b.first_hits["l01_zero"])
 for k in observables:
     out[f"tp_{k}_cpu"], out[f"tp_{k}_gpu"] = a.observables[k], b.observables[k]
-numerics.progress.CHUNK_THRESHOLD = 0  # progress=True: the run is cut into chunks (state carried on the device)
+gradflow.numerics.progress.CHUNK_THRESHOLD = 0  # progress=True: the run is cut into chunks (state carried on the device)
 record = [0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89]
 a, c = cpu.iterate(x0, grid.lanes, 90, record, progress=True), gpu.iterate(x0, grid.lanes, 90, record, progress=True)
 whole = gpu.iterate(x0, grid.lanes, 90, record)
 out.update(tpc_cpu=a.states, tpc_gpu=c.states, tpc_whole=whole.states, tpc_hits=c.first_hits["l01_zero"],
            tpc_hits_whole=whole.first_hits["l01_zero"], tpc_loss_cpu=a.observables["loss"],
            tpc_loss_gpu=c.observables["loss"])
-numerics.progress.CHUNK_THRESHOLD = 200_000
+gradflow.numerics.progress.CHUNK_THRESHOLD = 200_000
 a, b = cpu.iterate(x0, grid.lanes, 0), gpu.iterate(x0, grid.lanes, 0)
 out.update(zero_cpu=a.states, zero_gpu=b.states, zero_hits=b.first_hits["l01_zero"])
 
@@ -199,9 +199,9 @@ def test_divergent_lane_is_reported_like_cpu(parity):
 
 
 _NO_GPU = r'''
-from numerics.cuda import CudaLaneSimulator, cuda_available, CudaUnavailableError
-from theory.errors import ParameterError
-from theory.flow import Map
+from gradflow.numerics.cuda import CudaLaneSimulator, cuda_available, CudaUnavailableError
+from gradflow.theory.errors import ParameterError
+from gradflow.theory.flow import Map
 import sympy as sp
 if cuda_available():
     print("HAS-GPU")
@@ -242,8 +242,8 @@ except (ImportError, AttributeError) as exc:
     print(f"SKIP: numba.cuda internals differ ({exc})")
     raise SystemExit(0)
 dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=(8, 0))
-from numerics.codegen.cuda_module import cuda_module
-from theory.flow import Flow, Map
+from gradflow.numerics.codegen.cuda_module import cuda_module
+from gradflow.theory.flow import Flow, Map
 
 x, y, a = sp.symbols("x y a", real=True)
 f2, f3, i1, i2 = nt.float64[:, :], nt.float64[:, :, :], nt.int64[:], nt.int64[:, :]

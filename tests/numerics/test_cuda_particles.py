@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from numerics.codegen.matrix_cuda_module import matrix_cuda_module, render
-from theory.errors import ParameterError
-from theory.matrix_functions import RowSoftmaxJVP
+from gradflow.numerics.codegen.matrix_cuda_module import matrix_cuda_module, render
+from gradflow.theory.errors import ParameterError
+from gradflow.theory.matrix_functions import RowSoftmaxJVP
 
 from .cuda_script import REPO, run_cuda_script
 
@@ -35,13 +35,13 @@ sys.setswitchinterval(1e-4)
 warnings.simplefilter("ignore")  # overflow warnings of the simulator's NumPy scalars in the divergent run
 import numpy as np
 
-import numerics.progress
-from derivations import associative_memory as am
-from derivations.am_instances import memory_instance
-from numerics.codegen import matrix_cuda_kernels as k
-from numerics.cuda import CudaParticleSimulator, simulator_enabled
-from numerics.errors import DivergenceError
-from theory.errors import ParameterError
+import gradflow.numerics.progress
+from gradflow.derivations import associative_memory as am
+from gradflow.derivations.am_instances import memory_instance
+from gradflow.numerics.codegen import matrix_cuda_kernels as k
+from gradflow.numerics.cuda import CudaParticleSimulator, simulator_enabled
+from gradflow.numerics.errors import DivergenceError
+from gradflow.theory.errors import ParameterError
 
 out, meta = {}, {"simulator": simulator_enabled(), "tile": k.TILE}
 rng = np.random.default_rng(7)
@@ -64,7 +64,7 @@ save("logits_cpu", logits.gd(*args))
 save("logits_gpu", gpu_logits.gd(*args))
 args = (inst.W0, inst.data, inst.labels, 2.0, 3)
 save("weights_cpu", weights.gd(*args))
-numerics.progress.CHUNK_THRESHOLD = 0
+gradflow.numerics.progress.CHUNK_THRESHOLD = 0
 save("weights_gpu", gpu_weights.gd(*args, progress=True))
 save("zero_cpu", logits.gd(inst.initial_logits, inst.data, inst.labels, 0.7, 0))
 save("zero_gpu", gpu_logits.gd(inst.initial_logits, inst.data, inst.labels, 0.7, 0))
@@ -78,7 +78,7 @@ for label, sim in (("cpu", logits), ("gpu", gpu_logits)):
         meta["divergence"][label] = None
     except DivergenceError as exc:
         meta["divergence"][label] = [exc.step, exc.quantity, str(exc)]
-numerics.progress.CHUNK_THRESHOLD = 200_000
+gradflow.numerics.progress.CHUNK_THRESHOLD = 200_000
 # in one chunk, a diverged run stops at the next read of the flag: count the GD steps launched
 launched, gd_step = [], gpu_logits.module.gd_step
 gpu_logits.module.gd_step = lambda *a: (launched.append(a[3]), gd_step(*a))
@@ -293,11 +293,11 @@ def test_margins_and_errors_against_numpy(device):
 
 
 _NO_GPU = r'''
-from derivations import associative_memory as am
-from numerics.cuda import CudaParticleSimulator, CudaUnavailableError, cuda_available
-from numerics.particles import reduced_system
-from theory.errors import ParameterError
-from theory.models import associative_memory as tam
+from gradflow.derivations import associative_memory as am
+from gradflow.numerics.cuda import CudaParticleSimulator, CudaUnavailableError, cuda_available
+from gradflow.numerics.particles import reduced_system
+from gradflow.theory.errors import ParameterError
+from gradflow.theory.models import associative_memory as tam
 if cuda_available():
     print("HAS-GPU")
 else:
@@ -340,7 +340,7 @@ except (ImportError, AttributeError) as exc:
     print(f"SKIP: numba.cuda internals differ ({exc})")
     raise SystemExit(0)
 dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=(8, 0))
-from numerics.codegen import matrix_cuda_kernels as k
+from gradflow.numerics.codegen import matrix_cuda_kernels as k
 
 f2, i1, i64, f64, b = nt.float64[:, :], nt.int64[:], nt.int64, nt.float64, nt.boolean
 kernels = {
@@ -379,9 +379,9 @@ def test_kernels_compile_for_the_cuda_target(tmp_path):
 
 @pytest.fixture(scope="module")
 def systems():
-    from derivations import associative_memory as am
-    from numerics.particles import reduced_system, weight_space_system
-    from theory.models import associative_memory as tam
+    from gradflow.derivations import associative_memory as am
+    from gradflow.numerics.particles import reduced_system, weight_space_system
+    from gradflow.theory.models import associative_memory as tam
 
     r = am.derivation().results
     return (reduced_system(r["model"], r["logit_flow"], (tam.K, tam.Gram_out, tam.p_vec, tam.Y)),
@@ -422,7 +422,7 @@ def test_unsupported_nodes_are_named(systems):
 
 
 def test_am_random_cuda_runs_only_gd():
-    from derivations.associative_memory import RandomMemory
+    from gradflow.derivations.associative_memory import RandomMemory
 
     entry = RandomMemory()
     settings = {key.name: key.default for key in entry.keys}

@@ -5,13 +5,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics.closed_form import numeric_function
-from numerics.deep_linear import (
+from gradflow.numerics.closed_form import numeric_function
+from gradflow.numerics.deep_linear import (
     SquaredLossSimulator, mode_problem, numpy_gd, numpy_loss, orthonormal_columns, validate_deep_linear,
 )
-from numerics.errors import DivergenceError
-from theory.errors import ParameterError
-from theory.models import deep_linear as dl
+from gradflow.numerics.errors import DivergenceError
+from gradflow.theory.errors import ParameterError
+from gradflow.theory.models import deep_linear as dl
 
 SIM = SquaredLossSimulator()
 MODULE = SIM.module
@@ -72,12 +72,11 @@ def test_gd_kernel_matches_numpy_oracle(seed, n_in, h, n_out, eta, steps):
 
 
 def test_gd_in_chunks_equals_one_call(monkeypatch):
-    import numerics.progress
-
+    import gradflow.numerics.progress
     problem = mode_problem(4, 3, 3, (2.0, 1.0), 1e-2, 1)
     record = np.arange(0, 101, 5)
     whole = SIM.gd(problem.initial, problem.data, 0.02, 100, record)
-    monkeypatch.setattr(numerics.progress, "CHUNK_THRESHOLD", 0)  # 50 chunks under a progress bar
+    monkeypatch.setattr(gradflow.numerics.progress, "CHUNK_THRESHOLD", 0)  # 50 chunks under a progress bar
     pieces = SIM.gd(problem.initial, problem.data, 0.02, 100, record, progress=True)
     assert np.array_equal(whole.loss, pieces.loss) and np.array_equal(whole.observable, pieces.observable)
     for ours, theirs in zip(whole.final, pieces.final):
@@ -150,8 +149,8 @@ def test_one_state_system_renders_and_runs():
     # a one-layer model W x: the generated tuple unpacking must also work for a single state
     import sympy as sp
 
-    from numerics.deep_linear import weight_space_system
-    from theory.model import Model, SquaredError
+    from gradflow.numerics.deep_linear import weight_space_system
+    from gradflow.theory.model import Model, SquaredError
 
     W = sp.MatrixSymbol("W", dl.n_out, dl.n_in)
     model = Model("one-layer linear", (W,), (dl.C,), (dl.n_in, dl.n_out), W, SquaredError(dl.C))

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from derivations.associative_memory import margin_map_simulator
-from numerics.ensemble import parameter_grid
-from numerics.reference import margin_map_numpy
-from theory.errors import ParameterError
-from theory.models import associative_memory as am
+from gradflow.derivations.associative_memory import margin_map_simulator
+from gradflow.numerics.ensemble import parameter_grid
+from gradflow.numerics.reference import margin_map_numpy
+from gradflow.theory.errors import ParameterError
+from gradflow.theory.models import associative_memory as am
 
 
 def test_grid_runs_every_combination_in_one_call():

@@ -17,10 +17,10 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics.errors import DivergenceError, IntegrationError
-from numerics.lanes import LaneSimulator
-from theory.errors import ParameterError
-from theory.flow import Flow, Map
+from gradflow.numerics.errors import DivergenceError, IntegrationError
+from gradflow.numerics.lanes import LaneSimulator
+from gradflow.theory.errors import ParameterError
+from gradflow.theory.flow import Flow, Map
 
 SETTINGS = settings(max_examples=25, deadline=None)
 
@@ -279,8 +279,8 @@ def test_max_steps_counts_per_lane(linear):
 def step_factor():
     """dopri5's _step_factor, compiled from its source (with support's _double_from_bits, as the generated
     modules import it)."""
-    from numerics.codegen.support import _double_from_bits
-    from numerics.integrators.dopri5 import SOURCE
+    from gradflow.numerics.codegen.support import _double_from_bits
+    from gradflow.numerics.integrators.dopri5 import SOURCE
 
     start = SOURCE.index("@numba.extending.intrinsic")
     end = SOURCE.index("@numba.njit(cache=True, error_model", start)
@@ -346,7 +346,7 @@ def test_map_iteration_with_record_grid_equals_python_loop(quadratic, lanes, n_s
 
 
 def test_map_iteration_cut_into_progress_chunks_is_unchanged(quadratic, monkeypatch):
-    progress = pytest.importorskip("numerics.progress")
+    progress = pytest.importorskip("gradflow.numerics.progress")
     lanes = [(2.5, 0.1), (1.5, 0.9), (2.9, 0.33)]
     q = np.array([[-r, r, 0.0] for r, _ in lanes])
     x0 = np.array([[xv] for _, xv in lanes])

@@ -24,15 +24,15 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import numerics.progress
-from derivations.two_particle import L01_ZERO, derivation, phase_axes
-from numerics.codegen.lane_module import lane_module
-from numerics.codegen.printer import condition_code, lane_block
-from numerics.errors import DivergenceError
-from numerics.lanes import LaneSimulator, lanes_per_block
-from theory.errors import ParameterError
-from theory.flow import Flow, Map
-from theory.models import two_particle as tp
+import gradflow.numerics.progress
+from gradflow.derivations.two_particle import L01_ZERO, derivation, phase_axes
+from gradflow.numerics.codegen.lane_module import lane_module
+from gradflow.numerics.codegen.printer import condition_code, lane_block
+from gradflow.numerics.errors import DivergenceError
+from gradflow.numerics.lanes import LaneSimulator, lanes_per_block
+from gradflow.theory.errors import ParameterError
+from gradflow.theory.flow import Flow, Map
+from gradflow.theory.models import two_particle as tp
 
 REPO = Path(__file__).resolve().parents[2]
 SETTINGS = settings(max_examples=25, deadline=None)
@@ -100,7 +100,7 @@ def test_first_hits_of_a_chunked_run_equal_one_call(two_particle, monkeypatch):
     x0 = np.zeros((lanes.shape[0], 2))
     record = [0, 7, 99, 100, 250]
     whole = two_particle.iterate(x0, lanes, 250, record)
-    monkeypatch.setattr(numerics.progress, "CHUNK_THRESHOLD", 1)
+    monkeypatch.setattr(gradflow.numerics.progress, "CHUNK_THRESHOLD", 1)
     chunked = two_particle.iterate(x0, lanes, 250, record, progress=True)
     np.testing.assert_array_equal(chunked.states, whole.states)
     for name in whole.first_hits:
@@ -232,7 +232,7 @@ def test_divergence_names_the_first_lane_step_and_component(monkeypatch):
         sim.iterate(x0, q, 60)
     assert (info.value.step, info.value.quantity) == (expected[0], "x")
     assert "lane 20" in str(info.value)  # the lowest diverging lane, not the first to diverge (lane 22)
-    monkeypatch.setattr(numerics.progress, "CHUNK_THRESHOLD", 1)
+    monkeypatch.setattr(gradflow.numerics.progress, "CHUNK_THRESHOLD", 1)
     with pytest.raises(DivergenceError) as chunked:
         sim.iterate(x0, q, 60, progress=True)
     # a chunked run stops after the first chunk in which some lane diverged (as on the CUDA backend):
@@ -345,7 +345,7 @@ def test_lane_block_shares_one_exp_per_state_and_prints_subexpressions_once():
 
 
 def test_cuda_module_prints_the_same_block(tmp_path, monkeypatch):
-    from numerics.codegen.cuda_module import cuda_module
+    from gradflow.numerics.codegen.cuda_module import cuda_module
 
     monkeypatch.setenv("GRADFLOW_CACHE_DIR", str(tmp_path))
     system = derivation().results["lane_map"]
@@ -367,10 +367,10 @@ import json, sys, warnings
 import numpy as np
 import sympy as sp
 warnings.simplefilter("ignore")
-from derivations import two_particle as t2
-from numerics.cuda import CudaLaneSimulator, simulator_enabled
-from numerics.lanes import LaneSimulator
-from theory.models import two_particle as tp
+from gradflow.derivations import two_particle as t2
+from gradflow.numerics.cuda import CudaLaneSimulator, simulator_enabled
+from gradflow.numerics.lanes import LaneSimulator
+from gradflow.theory.models import two_particle as tp
 
 r = t2.derivation().results
 conditions = {"l01_zero": t2.L01_ZERO, "rare_first": sp.And(tp.m2 > 0, tp.m1 < 0), "far": tp.m1 > 4 * tp.eta}
@@ -414,7 +414,7 @@ def test_first_hits_equal_the_cuda_simulators(tmp_path):
 @pytest.fixture(scope="module")
 def cpu_exp():
     """support._exp, which the generated lane kernels import and the row softmax uses."""
-    from numerics.codegen.support import _exp as exp
+    from gradflow.numerics.codegen.support import _exp as exp
 
     @numba.njit
     def many(ts):

@@ -5,16 +5,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derivations.am_instances import memory_instance, zipf_probabilities
-from derivations.associative_memory import (
+from gradflow.derivations.am_instances import memory_instance, zipf_probabilities
+from gradflow.derivations.associative_memory import (
     logit_particle_simulator, margin_flow_simulator, margin_map_simulator, weight_space_simulator,
 )
-from numerics.closed_form import numeric_function
-from numerics.reference import (
+from gradflow.numerics.closed_form import numeric_function
+from gradflow.numerics.reference import (
     logit_particles_numpy, margin_map_numpy, weight_space_gd_numpy, weight_space_gradient_numpy,
     weight_space_loss_numpy,
 )
-from theory.models import associative_memory as am
+from gradflow.theory.models import associative_memory as am
 
 
 @pytest.fixture(scope="module")
@@ -182,9 +182,8 @@ def test_sgd_is_seeded_and_unbiased(sims):
 
 
 def test_chunked_runs_with_progress_equal_one_call(sims, monkeypatch):
-    import numerics.progress
-
-    monkeypatch.setattr(numerics.progress, "CHUNK_THRESHOLD", 10)
+    import gradflow.numerics.progress
+    monkeypatch.setattr(gradflow.numerics.progress, "CHUNK_THRESHOLD", 10)
     inst = random_instance(4, 3, 4, 5)
     record = np.array([0, 3, 50, 77, 120])
     for batch in (0, 2):

@@ -17,11 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from numerics.codegen import support
-from numerics.codegen.printer import lane_block, lane_code, matrix_code, stable_forms, stable_lane_code
-from numerics.lanes import LaneSimulator
-from theory.flow import Map
-from theory.matrix_functions import RowLogSumExp, RowSoftmax, RowSoftmaxJVP
+from gradflow.numerics.codegen import support
+from gradflow.numerics.codegen.printer import lane_block, lane_code, matrix_code, stable_forms, stable_lane_code
+from gradflow.numerics.lanes import LaneSimulator
+from gradflow.theory.flow import Map
+from gradflow.theory.matrix_functions import RowLogSumExp, RowSoftmax, RowSoftmaxJVP
 
 SETTINGS = settings(max_examples=25, deadline=None)
 
@@ -347,7 +347,7 @@ def test_matrix_code_uses_matmul_and_never_forms_the_diagonal_matrix():
 def test_softmax_cross_entropy_loss_is_one_fused_call(S, w_, labels):
     """The head's loss w^T (logsumexp_row(S) - (Y o S) 1) prints as _weighted_cross_entropy; oracle: SciPy's
     logsumexp with the one-hot Y (logits of +-800: the row maximum is shifted out)."""
-    from theory.model import SoftmaxCrossEntropy
+    from gradflow.theory.model import SoftmaxCrossEntropy
 
     Sm, Ym = sp.MatrixSymbol("S", N, D + 2), sp.MatrixSymbol("Y", N, D + 2)
     code = matrix_code(SoftmaxCrossEntropy(w, Ym).loss(Sm), {Sm: "S_", Ym: "Y_", w: "w_"})

@@ -8,10 +8,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 
-from numerics.saddle import (escape_function, first_escape_rate, fit_escape_times, measured_escape_time,
+from gradflow.numerics.saddle import (escape_function, first_escape_rate, fit_escape_times, measured_escape_time,
                              predicted_escape_time, sampled_escape_rate)
-from theory.activations import ABSOLUTE, RELU, Smooth, leaky_relu
-from theory.errors import ParameterError
+from gradflow.theory.activations import ABSOLUTE, RELU, Smooth, leaky_relu
+from gradflow.theory.errors import ParameterError
 
 H2_X = np.array([[1.0, 0.0], [0.0, 1.0]])
 

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.linalg import null_space
 
-from numerics.saddle import exact_network_loss, exact_plateau_loss, idealise, network_loss, rational_array
-from theory.activations import ABSOLUTE, RELU, leaky_relu
-from theory.errors import ParameterError
+from gradflow.numerics.saddle import exact_network_loss, exact_plateau_loss, idealise, network_loss, rational_array
+from gradflow.theory.activations import ABSOLUTE, RELU, leaky_relu
+from gradflow.theory.errors import ParameterError
 
 X_A = np.c_[[-1.0, -0.6, -0.1, 0.3, 0.7], np.ones(5)]  # relu-exp-a
 Y_A = np.array([0.28, -0.1, 0.03, 0.23, -0.22])

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from numerics.saddle import (detect_plateaus, exact_plateau_loss, first_escape_rate, fit_escape_times, idealise,
+from gradflow.numerics.saddle import (detect_plateaus, exact_plateau_loss, first_escape_rate, fit_escape_times, idealise,
                              measured_escape_time, neuron_observables, perturbation_certificate)
-from theory.activations import RELU
+from gradflow.theory.activations import RELU
 
 X_A = np.c_[[-1.0, -0.6, -0.1, 0.3, 0.7], np.ones(5)]  # relu-exp-a: inputs (x, 1)
 Y_A = np.array([[0.28, -0.1, 0.03, 0.23, -0.22]]).T

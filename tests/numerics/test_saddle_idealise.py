@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics.saddle import idealise, network_loss, network_output
-from theory.activations import ABSOLUTE, RELU, Smooth, leaky_relu
-from theory.errors import ParameterError
+from gradflow.numerics.saddle import idealise, network_loss, network_output
+from gradflow.theory.activations import ABSOLUTE, RELU, Smooth, leaky_relu
+from gradflow.theory.errors import ParameterError
 
 X_A = np.c_[[-1.0, -0.6, -0.1, 0.3, 0.7], np.ones(5)]  # relu-exp-a inputs (x, 1)
 Y_A = np.array([0.28, -0.1, 0.03, 0.23, -0.22])

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from numerics.saddle import max_conservation_drift, neuron_observables
-from theory.errors import ParameterError
+from gradflow.numerics.saddle import max_conservation_drift, neuron_observables
+from gradflow.theory.errors import ParameterError
 
 
 def test_angles_in_the_plane():

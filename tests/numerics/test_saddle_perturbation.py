@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics.saddle import network_loss, perturbation_amplitude, perturbation_certificate
-from theory.activations import ABSOLUTE, RELU, leaky_relu
-from theory.errors import ParameterError
+from gradflow.numerics.saddle import network_loss, perturbation_amplitude, perturbation_certificate
+from gradflow.theory.activations import ABSOLUTE, RELU, leaky_relu
+from gradflow.theory.errors import ParameterError
 
 H2_X = np.array([[1.0, 0.0], [0.0, 1.0]])
 H2_Y = np.array([1.0, -1.0])

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics.saddle import Plateau, detect_plateaus
-from theory.errors import ParameterError
+from gradflow.numerics.saddle import Plateau, detect_plateaus
+from gradflow.theory.errors import ParameterError
 
 RUN = 500_000
 

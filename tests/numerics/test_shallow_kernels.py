@@ -6,12 +6,12 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics.errors import DivergenceError
-from numerics.reference import shallow_gd_numpy, shallow_loss_and_gradients_numpy
-from numerics.shallow import ShallowNetworkSimulator, initial_parameters
-from theory.activations import ReluLike, Smooth
-from theory.errors import ParameterError
-from theory.models.shallow_network import ShallowNetwork
+from gradflow.numerics.errors import DivergenceError
+from gradflow.numerics.reference import shallow_gd_numpy, shallow_loss_and_gradients_numpy
+from gradflow.numerics.shallow import ShallowNetworkSimulator, initial_parameters
+from gradflow.theory.activations import ReluLike, Smooth
+from gradflow.theory.errors import ParameterError
+from gradflow.theory.models.shallow_network import ShallowNetwork
 
 SLOPES = [(1, 0), (1, -1), (1, sp.Rational(1, 10)), (2, sp.Rational(1, 2))]
 
@@ -138,8 +138,8 @@ def test_generated_source_is_readable():
 
 
 def test_size_specialised_kernel_equals_generic(monkeypatch):
-    import numerics.shallow as shallow
-    from numerics.codegen.network_module import network_module
+    import gradflow.numerics.shallow as shallow
+    from gradflow.numerics.codegen.network_module import network_module
 
     X, Y = _exp_a()
     W0, H0 = initial_parameters(9, 2, 1, 0.2, seed=4)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from scipy.special import softmax
 
-from derivations.am_instances import memory_instance
-from derivations.associative_memory import weight_space_simulator
-from numerics.sharpness import dense_hessian, sharpness
+from gradflow.derivations.am_instances import memory_instance
+from gradflow.derivations.associative_memory import weight_space_simulator
+from gradflow.numerics.sharpness import dense_hessian, sharpness
 
 
 def kronecker_hessian(W, E, U, p):

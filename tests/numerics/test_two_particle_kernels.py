@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 from scipy.special import expit
 
-from derivations.associative_memory import weight_space_simulator
-from derivations.two_particle import Instance, kernel_alpha, lane_flow_simulator, lane_map_simulator
-from numerics.reference import weight_space_gradient_numpy, weight_space_loss_numpy
-from numerics.sharpness import sharpness
+from gradflow.derivations.associative_memory import weight_space_simulator
+from gradflow.derivations.two_particle import Instance, kernel_alpha, lane_flow_simulator, lane_map_simulator
+from gradflow.numerics.reference import weight_space_gradient_numpy, weight_space_loss_numpy
+from gradflow.numerics.sharpness import sharpness
 
 
 def numpy_map(p1, a, eta, steps, labels="opposite"):

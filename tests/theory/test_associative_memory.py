@@ -7,8 +7,8 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory.cross_entropy import logit_gradient
-from theory.models import associative_memory as am
+from gradflow.theory.cross_entropy import logit_gradient
+from gradflow.theory.models import associative_memory as am
 
 R = am.derive().results
 

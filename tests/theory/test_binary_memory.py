@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import expit
 
-from theory.errors import ParameterError
-from theory.flow import ClosureError
-from theory.models import binary_memory as bm
+from gradflow.theory.errors import ParameterError
+from gradflow.theory.flow import ClosureError
+from gradflow.theory.models import binary_memory as bm
 
 DOC = bm.derive()
 R = DOC.results

@@ -7,8 +7,8 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory.flow import ClosureError
-from theory.models import deep_linear as dl
+from gradflow.theory.flow import ClosureError
+from gradflow.theory.models import deep_linear as dl
 
 R = dl.derive().results
 a, b, s, s0, sigma, eta = dl.a, dl.b, dl.s, dl.s0, dl.sigma, dl.eta

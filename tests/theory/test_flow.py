@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory import ClosureError, Flow, Map
+from gradflow.theory import ClosureError, Flow, Map
 
 x, y, z, a = sp.symbols("x y z a", real=True)
 
@@ -56,7 +56,7 @@ def test_map_increments_and_latex():
 def test_public_strategies_respect_their_bounds():
     from hypothesis import given, settings
 
-    from theory.strategies import orthogonal_memory_settings, probability_vectors
+    from gradflow.theory.strategies import orthogonal_memory_settings, probability_vectors
 
     @settings(max_examples=30)
     @given(p=probability_vectors(2, 5, p_min=1e-2), s=orthogonal_memory_settings(m_max=9, eta_low=0.1, eta_high=10))
@@ -68,7 +68,7 @@ def test_public_strategies_respect_their_bounds():
 
 
 def test_vanishes_checks_both_ways():
-    from theory.verify import vanishes
+    from gradflow.theory.verify import vanishes
 
     M = sp.Symbol("M", integer=True, positive=True)
     p = sp.Symbol("p", positive=True)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory.landscape import (add_zero_neuron, clarke_stationarity, d_map, directional_derivative, escape_path,
+from gradflow.theory.landscape import (add_zero_neuron, clarke_stationarity, d_map, directional_derivative, escape_path,
                               exact_point, landscape_report, local_minimum_certificate, loss_along_ray,
                               neuron_escape, second_order_probe, split_neuron)
 
@@ -177,7 +177,7 @@ def test_a_non_clarke_point_is_reported_as_such():
 
 # ---- certificate and report plumbing ----------------------------------------------------
 def test_certificate_is_refused_at_a_saddle():
-    from theory.errors import ParameterError
+    from gradflow.theory.errors import ParameterError
     with pytest.raises(ParameterError, match="escape neurons"):
         local_minimum_certificate(add_zero_neuron(h2(R(1))))
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory.activations import RELU
-from theory.landscape import (DEFAULT_TOL, NetworkPoint, add_zero_neuron, escape_path, exact_point, kink_sensitivity,
+from gradflow.theory.activations import RELU
+from gradflow.theory.landscape import (DEFAULT_TOL, NetworkPoint, add_zero_neuron, escape_path, exact_point, kink_sensitivity,
                               landscape_report, split_neuron)
 
 R = sp.Rational

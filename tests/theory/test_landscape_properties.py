@@ -7,8 +7,8 @@ import sympy as sp
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
-from theory.activations import ReluLike
-from theory.landscape import (add_dead_neuron, add_inactive_neuron, add_zero_neuron, d_map, directional_derivative,
+from gradflow.theory.activations import ReluLike
+from gradflow.theory.landscape import (add_dead_neuron, add_inactive_neuron, add_zero_neuron, d_map, directional_derivative,
                               exact_point, landscape_report, loss_along_ray, replicate_neuron, split_neuron,
                               zero_neuron_map_vanishes)
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory.activations import RELU, ReluLike, Smooth
-from theory.errors import ParameterError
-from theory.landscape import (MAX_KINK_INPUTS, NetworkPoint, add_dead_neuron, directional_derivative, escape_path,
+from gradflow.theory.activations import RELU, ReluLike, Smooth
+from gradflow.theory.errors import ParameterError
+from gradflow.theory.landscape import (MAX_KINK_INPUTS, NetworkPoint, add_dead_neuron, directional_derivative, escape_path,
                               exact_point, kink_sensitivity, landscape_report, local_minimum_certificate,
                               neuron_partition, replicate_neuron, second_order_probe, split_neuron,
                               zero_neuron_map_vanishes)

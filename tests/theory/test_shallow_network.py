@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory.activations import ABSOLUTE, RELU, ReluLike, Smooth, activation, leaky_relu
-from theory.errors import ParameterError
-from theory.models import shallow_network as sn
-from theory.models.shallow_network import ShallowNetwork, explicit
+from gradflow.theory.activations import ABSOLUTE, RELU, ReluLike, Smooth, activation, leaky_relu
+from gradflow.theory.errors import ParameterError
+from gradflow.theory.models import shallow_network as sn
+from gradflow.theory.models.shallow_network import ShallowNetwork, explicit
 
 SIZES = {sn.n: 3, sn.m: 2, sn.d: 2, sn.d_out: 2}
 
@@ -86,7 +86,7 @@ def test_no_hessian_for_relu_like():
 @pytest.mark.parametrize("act,holds", [(RELU, True), (ABSOLUTE, True), (leaky_relu(0.1), True),
                                        (Smooth("tanh"), False), (Smooth("softplus"), False)], ids=str)
 def test_euler_identity_only_for_homogeneous_activations(act, holds):
-    from theory.verify import vanishes
+    from gradflow.theory.verify import vanishes
 
     assert vanishes(ShallowNetwork(act).euler_identity()).holds is holds
 

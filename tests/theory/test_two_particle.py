@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import expit
 
-from theory.errors import ParameterError
-from theory.flow import ClosureError
-from theory.models import two_particle as tp
+from gradflow.theory.errors import ParameterError
+from gradflow.theory.flow import ClosureError
+from gradflow.theory.models import two_particle as tp
 
 R = tp.derive().results
 p1, alpha, eta, m1, m2 = tp.p1, tp.alpha, tp.eta, tp.m1, tp.m2

@@ -1,0 +1,7 @@
+"""``python -m gradflow``: the ``gradflow`` command."""
+
+import sys
+
+from gradflow.derivations.cli import main
+
+sys.exit(main())
