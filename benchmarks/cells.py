@@ -294,7 +294,7 @@ def _torch_first_hits(lanes: np.ndarray, n_steps: int, name: str = "torch", devi
 
 def am_ensemble(quick: bool, ceilings: dict) -> list:
     from gradflow.derivations.two_particle import L01_ZERO, derivation, lane_map_simulator
-    from gradflow.numerics.lanes import LaneSimulator
+    from gradflow.numerics.drivers.lanes import LaneSimulator
 
     lanes = _ensemble_lanes(quick)
     steps, repeats = (200, 3) if quick else (1000, 3)
@@ -368,7 +368,7 @@ def _torch_relu(X, Y, W0, H0, lr, dtype, n_steps):
 def relu_gd(quick: bool, ceilings: dict) -> list:
     from gradflow.derivations.shallow_relu import DATASETS, SEED, WIDTH, simulator
     from gradflow.numerics.reference import shallow_gd_numpy
-    from gradflow.numerics.shallow import initial_parameters
+    from gradflow.numerics.drivers.shallow_network import initial_parameters
     from gradflow.theory.activations import RELU
 
     data = DATASETS["relu-exp-a"]
@@ -406,7 +406,7 @@ def relu_gd(quick: bool, ceilings: dict) -> list:
                                f"(the cost per GD step is constant); they are compared with gradflow run for the same "
                                f"{peer_steps} steps ({reference}); {reference} is scaled the same way: its ratio is about 1 "
                                "when gradflow's cost per step does not depend on the run length (gradflow specialises "
-                               "the kernel to the sizes for long runs, numerics.shallow.SPECIALISE_STEPS, so it can "
+                               "the kernel to the sizes for long runs, numerics.drivers.shallow_network.SPECIALISE_STEPS, so it can "
                                "be > 1)")
         cell = run_cell(f"relu-gd[{np.dtype(dtype).name}]", impls, 2 if quick else 3, tolerance, notes=notes)
         cell.notes["final_loss"] = float(gradflow(steps)[0]) if not quick else None
@@ -419,11 +419,11 @@ def relu_gd(quick: bool, ceilings: dict) -> list:
 
 
 def gpu_ensemble(quick: bool, ceilings: dict) -> list:
-    from gradflow.numerics.cuda import cuda_available, device_name, ensemble_first_hits, simulator_enabled
+    from gradflow.numerics.drivers.cuda import cuda_available, device_name, ensemble_first_hits, simulator_enabled
 
     if not cuda_available() or simulator_enabled():
         reason = ("numba's CUDA simulator is enabled (not a GPU)" if simulator_enabled()
-                  else "no CUDA GPU in this session (numerics.cuda.cuda_available() is False)")
+                  else "no CUDA GPU in this session (numerics.drivers.cuda.cuda_available() is False)")
         return [skipped_cell("gpu-ensemble", reason)]
     from gradflow.derivations.two_particle import L01_ZERO, derivation
 

@@ -9,8 +9,8 @@ import numpy as np
 from gradflow.numerics.closed_form import numeric_function
 from gradflow.numerics.compare import Verdict, compare, compare_bound
 from gradflow.numerics.grids import log_steps, log_times
-from gradflow.numerics.lanes import LaneSimulator
-from gradflow.numerics.particles import ParticleSimulator, reduced_system, weight_space_system
+from gradflow.numerics.drivers.lanes import LaneSimulator
+from gradflow.numerics.drivers.particles import ParticleSimulator, reduced_system, weight_space_system
 from gradflow.numerics.reference import (
     logit_particles_numpy, margin_loss_numpy, margin_map_numpy, weight_space_gd_numpy, weight_space_gradient_numpy,
     weight_space_loss_numpy,
@@ -41,7 +41,7 @@ def margin_map_simulator() -> LaneSimulator:
 
 @lru_cache(maxsize=None)
 def margin_map_cuda_simulator():
-    from gradflow.numerics.cuda import CudaLaneSimulator
+    from gradflow.numerics.drivers.cuda import CudaLaneSimulator
 
     results = derivation().results
     return CudaLaneSimulator(results["margin_map"], {"loss": results["lane_loss"]})
@@ -61,7 +61,7 @@ def logit_particle_simulator() -> ParticleSimulator:
 
 @lru_cache(maxsize=None)
 def logit_particle_cuda_simulator():
-    from gradflow.numerics.cuda import CudaParticleSimulator
+    from gradflow.numerics.drivers.cuda import CudaParticleSimulator
 
     return CudaParticleSimulator(logit_particle_simulator().system)
 

@@ -20,7 +20,7 @@ from scipy.optimize import minimize
 
 from gradflow.numerics import binary as nb
 from gradflow.numerics.compare import Verdict, compare
-from gradflow.numerics.lanes import LaneSimulator
+from gradflow.numerics.drivers.lanes import LaneSimulator
 from gradflow.numerics.sharpness import sharpness
 from gradflow.theory.errors import require
 from gradflow.theory.models import binary_memory as bm

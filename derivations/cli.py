@@ -160,7 +160,7 @@ def _require_cuda_backend(supported: bool, name: str, alternatives: str) -> None
     if not supported:
         raise ParameterError("--backend", f"{alternatives} for {name} (cuda runs am-two-particle, am-orthogonal and "
                              "am-random --method gd, and am-phase)", "cuda")
-    from gradflow.numerics.cuda import require_cuda
+    from gradflow.numerics.drivers.cuda import require_cuda
 
     require_cuda()
 

@@ -17,7 +17,7 @@ import numpy as np
 from gradflow.numerics.closed_form import numeric_function
 from gradflow.numerics.compare import Verdict, compare
 from gradflow.numerics.deep_linear import SquaredLossSimulator, mode_problem, numpy_gd, validate_deep_linear
-from gradflow.numerics.lanes import LaneSimulator
+from gradflow.numerics.drivers.lanes import LaneSimulator
 from gradflow.theory.errors import require
 from gradflow.theory.models import deep_linear
 

@@ -16,14 +16,14 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from gradflow.numerics.escape_time import (first_escape_rate, fit_escape_times, measured_escape_time,
+from gradflow.numerics.saddle.escape_time import (first_escape_rate, fit_escape_times, measured_escape_time,
                                   predicted_escape_time)
-from gradflow.numerics.exact_plateau import exact_plateau_loss
-from gradflow.numerics.idealise import idealise
-from gradflow.numerics.neuron_observables import max_conservation_drift, neuron_observables
-from gradflow.numerics.perturbation import perturbation_certificate
-from gradflow.numerics.plateaus import detect_plateaus
-from gradflow.numerics.shallow import ShallowNetworkSimulator, initial_parameters
+from gradflow.numerics.saddle.exact_plateau import exact_plateau_loss
+from gradflow.numerics.saddle.idealise import idealise
+from gradflow.numerics.saddle.neuron_observables import max_conservation_drift, neuron_observables
+from gradflow.numerics.saddle.perturbation import perturbation_certificate
+from gradflow.numerics.saddle.plateaus import detect_plateaus
+from gradflow.numerics.drivers.shallow_network import ShallowNetworkSimulator, initial_parameters
 from gradflow.theory.activations import RELU
 from gradflow.theory.landscape import NetworkPoint, exact_point, kink_sensitivity, landscape_report
 from gradflow.theory.models.shallow_network import ShallowNetwork

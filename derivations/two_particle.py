@@ -24,9 +24,9 @@ from scipy.special import expit
 
 from gradflow.numerics.closed_form import numeric_function
 from gradflow.numerics.compare import Verdict, compare
-from gradflow.numerics.ensemble import parameter_grid
+from gradflow.numerics.drivers.ensemble import parameter_grid
 from gradflow.numerics.grids import log_steps
-from gradflow.numerics.lanes import LaneSimulator
+from gradflow.numerics.drivers.lanes import LaneSimulator
 from gradflow.numerics.sharpness import sharpness as numeric_sharpness
 from gradflow.theory.errors import require
 from gradflow.theory.models import two_particle as tp
@@ -79,7 +79,7 @@ def lane_map_simulator() -> LaneSimulator:
 @lru_cache(maxsize=None)
 def lane_map_cuda_simulator():
     """The lane map on the CUDA backend (one thread per lane); first_hits['l01_zero'] = first step with L01 = 0."""
-    from gradflow.numerics.cuda import CudaLaneSimulator
+    from gradflow.numerics.drivers.cuda import CudaLaneSimulator
 
     r = derivation().results
     return CudaLaneSimulator(r["lane_map"], {"loss": r["lane_loss"], "sharpness": r["lane_sharpness"]},
@@ -704,7 +704,7 @@ def first_hits(p1s, alphas, etas, n_iterates: int = PHASE_STEPS, progress: bool 
 def _device(backend: str) -> str:
     if backend == "cpu":
         return "cpu"
-    from gradflow.numerics.cuda import device_name
+    from gradflow.numerics.drivers.cuda import device_name
 
     return device_name()
 

@@ -29,6 +29,19 @@ class Verdict:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_claim(cls, name: str, claim, tolerance: float = 1e-9,
+                   regime: str | None = None, measure: str = "symbolic + numeric") -> Verdict:
+        """The verdict on a symbolic claim (gradflow.theory.verify.Claim): it must simplify to 0 and
+        vanish at random points to ``tolerance``."""
+        regime = f"simplification to 0 and {claim.points} random points" if regime is None else regime
+        return cls(name, claim.holds, claim.max_abs_at_random_points, tolerance, regime, measure)
+
+    @classmethod
+    def symbolic(cls, name: str, holds: bool, how: str, measure: str = "symbolic") -> Verdict:
+        """A yes/no fact established by SymPy (or a boolean test): error 0 if it holds, 1 if not."""
+        return cls(name, bool(holds), 0.0 if holds else 1.0, 0.0, how, measure)
+
 
 def compare(name, measured, predicted, tolerance, regime="all points", relative=False) -> Verdict:
     """max |measured - predicted| (divided by |predicted| if relative) against tolerance."""

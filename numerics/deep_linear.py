@@ -19,9 +19,9 @@ from gradflow.theory.errors import ParameterError, require
 from gradflow.theory.model import Model
 from gradflow.theory.models import deep_linear
 
-from .codegen.squared_module import SquaredSystem, squared_module
-from .errors import DivergenceError
-from .progress import step_chunks
+from gradflow.numerics.codegen.squared_module import SquaredSystem, squared_module
+from gradflow.numerics.errors import DivergenceError
+from gradflow.numerics.drivers.progress import step_chunks
 
 
 # --- the numeric instance ------------------------------------------------------------------

@@ -23,3 +23,10 @@ def log_times(t_end: float, t_start: float = 1e-3, per_decade: int = 20) -> np.n
     t_start = min(t_start, t_end)
     count = max(2, int(per_decade * np.log10(t_end / t_start)) + 1)
     return np.concatenate(([0.0], np.logspace(np.log10(t_start), np.log10(t_end), count)))
+
+
+def record_steps(n_steps: int, every_step_up_to: int = 100_000, per_decade: int = 200) -> np.ndarray:
+    """The steps a simulation records: every step while there are at most ``every_step_up_to``
+    of them (small enough to print), log-spaced beyond (``per_decade`` a decade)."""
+    require(n_steps >= 0, "n_steps", ">= 0", n_steps)
+    return np.arange(n_steps + 1) if n_steps <= every_step_up_to else log_steps(n_steps, per_decade)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import DivergenceError
+from gradflow.numerics.errors import DivergenceError
 
 
 def softmax(S, axis):

@@ -10,7 +10,7 @@ import numpy as np
 
 from gradflow.theory.errors import require
 
-from .particles import ParticleSimulator
+from gradflow.numerics.drivers.particles import ParticleSimulator
 
 DENSE_LIMIT = 400  # parameters; above this the Hessian is never formed
 

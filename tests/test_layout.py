@@ -25,7 +25,7 @@ TOP = {"cli", "registry", "__main__"}  # modules of derivations allowed above th
 
 
 def _modules() -> dict[str, Path]:
-    """'gradflow.numerics.lanes' -> path, for every module of the four layers and the root package."""
+    """'gradflow.numerics.drivers.lanes' -> path, for every module of the four layers and the root package."""
     out = {}
     for layer, folder in FOLDERS.items():
         for path in (ROOT / folder).rglob("*.py"):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numba
 
-from .printer import PRINTER_VERSION
+from gradflow.numerics.codegen.printer import PRINTER_VERSION
 
 HEADER = "# gradflow-sha256: "
 

@@ -5,7 +5,7 @@ module (``lane_module``'s body printer over ``printer.lane_block``, conditions b
 ``printer.condition_code``, validated by ``lane_module.validate``); only the decorators and the loops
 around them differ.  Kept deliberately thin: the CUDA package is in
 maintenance mode and may be replaced, and everything CUDA-specific lives in this file and in
-``numerics/cuda.py``.
+``numerics/drivers/cuda.py``.
 
 Generated kernels (all arrays float64 except ``record``, ``status`` and ``hits``, which are int64):
 
@@ -23,10 +23,10 @@ import sympy as sp
 
 from gradflow.theory.flow import Flow, Map
 
-from .cache import cached_module_path, load_module
-from .lane_module import _body, _names, _unpack
-from .lane_module import validate as _validate
-from .printer import condition_code  # shared with the CPU kernel (lane_module)
+from gradflow.numerics.codegen.cache import cached_module_path, load_module
+from gradflow.numerics.codegen.lane_module import _body, _names, _unpack
+from gradflow.numerics.codegen.lane_module import validate as _validate
+from gradflow.numerics.codegen.printer import condition_code  # shared with the CPU kernel (lane_module)
 
 CUDA_TEMPLATE_VERSION = "1"
 

@@ -36,9 +36,9 @@ import sympy as sp
 from gradflow.theory.errors import ParameterError
 from gradflow.theory.flow import Flow, Map
 
-from ..integrators import SOURCES
-from .cache import cached_module_path, load_module
-from .printer import condition_code, lane_block
+from gradflow.numerics.integrators import SOURCES
+from gradflow.numerics.codegen.cache import cached_module_path, load_module
+from gradflow.numerics.codegen.printer import condition_code, lane_block
 
 LANE_TEMPLATE_VERSION = "2"
 BLOCK = 256  # most lanes per block of iterate_map (a compile-time size: constant strides vectorise better)

@@ -18,7 +18,7 @@ import math
 from numba import cuda, float64
 from numba.core import config
 
-from . import support
+from gradflow.numerics.codegen import support
 
 SIMULATED = bool(config.ENABLE_CUDASIM)
 # Each simulated thread is a Python thread: small blocks keep the simulator fast, and a tile of 4

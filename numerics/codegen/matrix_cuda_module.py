@@ -30,8 +30,8 @@ import sympy as sp
 from gradflow.theory.matrix_functions import RowSoftmax
 from gradflow.theory.model import SoftmaxCrossEntropy
 
-from .cache import cached_module_path, load_module
-from .matrix_module import MatrixSystem
+from gradflow.numerics.codegen.cache import cached_module_path, load_module
+from gradflow.numerics.codegen.matrix_module import MatrixSystem
 
 CUDA_MATRIX_TEMPLATE_VERSION = "1"
 

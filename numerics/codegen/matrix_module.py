@@ -13,8 +13,8 @@ import sympy as sp
 
 from gradflow.theory.model import Head, SoftmaxCrossEntropy
 
-from .cache import cached_module_path, load_module
-from .printer import matrix_code
+from gradflow.numerics.codegen.cache import cached_module_path, load_module
+from gradflow.numerics.codegen.printer import matrix_code
 
 _TEMPLATE = '''
 @numba.njit(cache=True)

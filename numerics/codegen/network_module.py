@@ -19,8 +19,8 @@ from gradflow.theory.activations import ReluLike
 from gradflow.theory.model import MeanSquaredError
 from gradflow.theory.models import shallow_network as sn
 
-from .cache import cached_module_path, load_module
-from .loops import LoopProgram, Ref
+from gradflow.numerics.codegen.cache import cached_module_path, load_module
+from gradflow.numerics.codegen.loops import LoopProgram, Ref
 
 _ARGUMENTS = {sn.W: "W", sn.H: "H", sn.X: "X", sn.Y: "Y"}
 _SIZES = {sn.n: "n", sn.d: "d", sn.m: "m", sn.d_out: "d_out"}

@@ -5,7 +5,7 @@ Flow.  Maps are iterated by the blocked ``iterate_map`` that ``codegen.lane_modu
 the map itself.
 """
 
-from . import dopri5, rk4
+from gradflow.numerics.integrators import dopri5, rk4
 
 FLOW_METHODS = ("rk4", "dopri5", "logtime")
 MAP_METHODS = ("map",)

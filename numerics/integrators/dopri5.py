@@ -15,7 +15,7 @@ instead of libm's pow).  SOURCE uses ``_exp`` and ``_double_from_bits`` of the g
 """
 
 BLOCK = 256  # most lanes per block of integrate_dopri5 (a compile-time size: constant strides vectorise)
-BLOCK_STATES = 256  # lanes x states per block at most (numerics.lanes): about 10 such arrays stay in L1/L2
+BLOCK_STATES = 256  # lanes x states per block at most (numerics.drivers.lanes): about 10 such arrays stay in L1/L2
 
 SOURCE = f'''
 _FLOW_BLOCK = {BLOCK}

@@ -62,7 +62,7 @@ def test_relu_gd_final_loss_agrees(quick_report):
 
 
 def test_gpu_ensemble_reports_a_clean_skip_or_agrees(quick_report):
-    from gradflow.numerics.cuda import cuda_available, simulator_enabled
+    from gradflow.numerics.drivers.cuda import cuda_available, simulator_enabled
 
     cells = _cells(quick_report[1], "gpu-ensemble")
     assert cells

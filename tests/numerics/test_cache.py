@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from gradflow.numerics.codegen import cache
 from gradflow.numerics.codegen.cache import HEADER, cache_dir, cache_key, cached_module_path, load_module
-from gradflow.numerics.lanes import LaneSimulator
+from gradflow.numerics.drivers.lanes import LaneSimulator
 from gradflow.theory.flow import Flow, Map
 
 REPO = Path(__file__).resolve().parents[2]

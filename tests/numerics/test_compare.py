@@ -196,3 +196,24 @@ def test_compare_bound_non_finite_measured_fails(kind, bad):
 def test_compare_bound_rejects_unknown_kind(kind):
     with pytest.raises(ValueError, match="kind"):
         compare_bound("k", 1.0, 0.0, kind)
+
+
+# ------------------------------------------------------------------------------ verdicts from claims
+
+
+def test_verdict_from_claim_carries_the_claims_error_and_points():
+    from gradflow.theory.verify import Claim
+
+    holds = Verdict.from_claim("identity", Claim("x - x", True, 2.5e-31, 12))
+    assert holds.passed and holds.error == 2.5e-31 and holds.tolerance == 1e-9
+    assert holds.regime == "simplification to 0 and 12 random points" and holds.measure == "symbolic + numeric"
+    # either failure mode fails the verdict: no simplification to 0, or a value at a random point
+    assert not Verdict.from_claim("no", Claim("x", False, 0.0, 12)).passed
+    assert not Verdict.from_claim("no", Claim("x", True, 1e-3, 12)).passed
+
+
+@pytest.mark.parametrize("holds", [True, False, np.bool_(True), np.bool_(False)])
+def test_symbolic_verdict(holds):
+    verdict = Verdict.symbolic("closure", holds, "SymPy reduction")
+    assert verdict.passed is bool(holds) and type(verdict.passed) is bool
+    assert verdict.error == (0.0 if holds else 1.0) and verdict.tolerance == 0.0 and verdict.measure == "symbolic"

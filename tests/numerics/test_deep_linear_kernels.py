@@ -72,11 +72,11 @@ def test_gd_kernel_matches_numpy_oracle(seed, n_in, h, n_out, eta, steps):
 
 
 def test_gd_in_chunks_equals_one_call(monkeypatch):
-    import gradflow.numerics.progress
+    import gradflow.numerics.drivers.progress
     problem = mode_problem(4, 3, 3, (2.0, 1.0), 1e-2, 1)
     record = np.arange(0, 101, 5)
     whole = SIM.gd(problem.initial, problem.data, 0.02, 100, record)
-    monkeypatch.setattr(gradflow.numerics.progress, "CHUNK_THRESHOLD", 0)  # 50 chunks under a progress bar
+    monkeypatch.setattr(gradflow.numerics.drivers.progress, "CHUNK_THRESHOLD", 0)  # 50 chunks under a progress bar
     pieces = SIM.gd(problem.initial, problem.data, 0.02, 100, record, progress=True)
     assert np.array_equal(whole.loss, pieces.loss) and np.array_equal(whole.observable, pieces.observable)
     for ours, theirs in zip(whole.final, pieces.final):

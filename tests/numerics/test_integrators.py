@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gradflow.numerics.errors import DivergenceError, IntegrationError
-from gradflow.numerics.lanes import LaneSimulator
+from gradflow.numerics.drivers.lanes import LaneSimulator
 from gradflow.theory.errors import ParameterError
 from gradflow.theory.flow import Flow, Map
 
@@ -346,7 +346,7 @@ def test_map_iteration_with_record_grid_equals_python_loop(quadratic, lanes, n_s
 
 
 def test_map_iteration_cut_into_progress_chunks_is_unchanged(quadratic, monkeypatch):
-    progress = pytest.importorskip("gradflow.numerics.progress")
+    progress = pytest.importorskip("gradflow.numerics.drivers.progress")
     lanes = [(2.5, 0.1), (1.5, 0.9), (2.9, 0.33)]
     q = np.array([[-r, r, 0.0] for r, _ in lanes])
     x0 = np.array([[xv] for _, xv in lanes])

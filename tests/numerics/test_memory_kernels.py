@@ -182,8 +182,8 @@ def test_sgd_is_seeded_and_unbiased(sims):
 
 
 def test_chunked_runs_with_progress_equal_one_call(sims, monkeypatch):
-    import gradflow.numerics.progress
-    monkeypatch.setattr(gradflow.numerics.progress, "CHUNK_THRESHOLD", 10)
+    import gradflow.numerics.drivers.progress
+    monkeypatch.setattr(gradflow.numerics.drivers.progress, "CHUNK_THRESHOLD", 10)
     inst = random_instance(4, 3, 4, 5)
     record = np.array([0, 3, 50, 77, 120])
     for batch in (0, 2):

@@ -19,7 +19,7 @@ from hypothesis.extra import numpy as hnp
 
 from gradflow.numerics.codegen import support
 from gradflow.numerics.codegen.printer import lane_block, lane_code, matrix_code, stable_forms, stable_lane_code
-from gradflow.numerics.lanes import LaneSimulator
+from gradflow.numerics.drivers.lanes import LaneSimulator
 from gradflow.theory.flow import Map
 from gradflow.theory.matrix_functions import RowLogSumExp, RowSoftmax, RowSoftmaxJVP
 

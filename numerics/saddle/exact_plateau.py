@@ -37,8 +37,8 @@ from scipy.optimize import least_squares
 from gradflow.theory.activations import ReluLike
 from gradflow.theory.errors import ParameterError, require
 
-from .idealise import IdealisedPoint, NeuronGroup
-from .shallow_arrays import relu_like
+from gradflow.numerics.saddle.idealise import IdealisedPoint, NeuronGroup
+from gradflow.numerics.saddle.shallow_arrays import relu_like
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ import numpy as np
 from gradflow.theory.errors import ParameterError, require
 from gradflow.theory.models.shallow_network import ShallowNetwork
 
-from .codegen.network_module import network_module, slopes
-from .errors import DivergenceError
+from gradflow.numerics.codegen.network_module import network_module, slopes
+from gradflow.numerics.errors import DivergenceError
 
 # Below this many multiply-adds per product the explicit loops beat BLAS calls.
 BLAS_THRESHOLD = 20_000

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from gradflow.numerics.errors import DivergenceError
 from gradflow.numerics.reference import shallow_gd_numpy, shallow_loss_and_gradients_numpy
-from gradflow.numerics.shallow import ShallowNetworkSimulator, initial_parameters
+from gradflow.numerics.drivers.shallow_network import ShallowNetworkSimulator, initial_parameters
 from gradflow.theory.activations import ReluLike, Smooth
 from gradflow.theory.errors import ParameterError
 from gradflow.theory.models.shallow_network import ShallowNetwork
@@ -138,7 +138,7 @@ def test_generated_source_is_readable():
 
 
 def test_size_specialised_kernel_equals_generic(monkeypatch):
-    import gradflow.numerics.shallow as shallow
+    import gradflow.numerics.drivers.shallow_network as shallow
     from gradflow.numerics.codegen.network_module import network_module
 
     X, Y = _exp_a()

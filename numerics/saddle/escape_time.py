@@ -33,7 +33,7 @@ from scipy.optimize import linprog, minimize
 
 from gradflow.theory.errors import require
 
-from .shallow_arrays import data_arrays, relu_like
+from gradflow.numerics.saddle.shallow_arrays import data_arrays, relu_like
 
 _CONE_TOL = 1e-9  # a candidate counts as inside its closed cone up to this (relative) violation
 

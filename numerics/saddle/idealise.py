@@ -32,7 +32,7 @@ from scipy.linalg import null_space
 
 from gradflow.theory.errors import ParameterError, require
 
-from .shallow_arrays import dead_neurons, network_loss, relu_like, shallow_data
+from gradflow.numerics.saddle.shallow_arrays import dead_neurons, network_loss, relu_like, shallow_data
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,14 @@ One import for the pieces, each in its own module:
 * neuron_observables  -- per-neuron angle, norm, output weight and conservation drift.
 """
 
-from .escape_time import (EscapeRate, EscapeTimeFit, escape_function, first_escape_rate, fit_escape_times,
+from gradflow.numerics.saddle.escape_time import (EscapeRate, EscapeTimeFit, escape_function, first_escape_rate, fit_escape_times,
                           measured_escape_time, predicted_escape_time, sampled_escape_rate)
-from .exact_plateau import ExactPlateau, exact_network_loss, exact_plateau_loss, rational_array
-from .idealise import IdealisedPoint, NeuronGroup, idealise
-from .neuron_observables import NeuronObservables, max_conservation_drift, neuron_observables
-from .perturbation import PerturbationCertificate, perturbation_amplitude, perturbation_certificate
-from .plateaus import Plateau, detect_plateaus
-from .shallow_arrays import dead_neurons, network_loss, network_output
+from gradflow.numerics.saddle.exact_plateau import ExactPlateau, exact_network_loss, exact_plateau_loss, rational_array
+from gradflow.numerics.saddle.idealise import IdealisedPoint, NeuronGroup, idealise
+from gradflow.numerics.saddle.neuron_observables import NeuronObservables, max_conservation_drift, neuron_observables
+from gradflow.numerics.saddle.perturbation import PerturbationCertificate, perturbation_amplitude, perturbation_certificate
+from gradflow.numerics.saddle.plateaus import Plateau, detect_plateaus
+from gradflow.numerics.saddle.shallow_arrays import dead_neurons, network_loss, network_output
 
 __all__ = [
     "EscapeRate", "EscapeTimeFit", "ExactPlateau", "IdealisedPoint", "NeuronGroup", "NeuronObservables",

@@ -1,4 +1,4 @@
-"""CUDA per-particle kernels for one large matrix system (numerics/cuda.py CudaParticleSimulator,
+"""CUDA per-particle kernels for one large matrix system (numerics/drivers/cuda.py CudaParticleSimulator,
 numerics/codegen/matrix_cuda_module.py, numerics/codegen/matrix_cuda_kernels.py).
 
 No GPU is needed: as in test_cuda_lanes.py, the device work runs once, in one subprocess with
@@ -35,11 +35,11 @@ sys.setswitchinterval(1e-4)
 warnings.simplefilter("ignore")  # overflow warnings of the simulator's NumPy scalars in the divergent run
 import numpy as np
 
-import gradflow.numerics.progress
+import gradflow.numerics.drivers.progress
 from gradflow.derivations import associative_memory as am
 from gradflow.derivations.am_instances import memory_instance
 from gradflow.numerics.codegen import matrix_cuda_kernels as k
-from gradflow.numerics.cuda import CudaParticleSimulator, simulator_enabled
+from gradflow.numerics.drivers.cuda import CudaParticleSimulator, simulator_enabled
 from gradflow.numerics.errors import DivergenceError
 from gradflow.theory.errors import ParameterError
 
@@ -64,7 +64,7 @@ save("logits_cpu", logits.gd(*args))
 save("logits_gpu", gpu_logits.gd(*args))
 args = (inst.W0, inst.data, inst.labels, 2.0, 3)
 save("weights_cpu", weights.gd(*args))
-gradflow.numerics.progress.CHUNK_THRESHOLD = 0
+gradflow.numerics.drivers.progress.CHUNK_THRESHOLD = 0
 save("weights_gpu", gpu_weights.gd(*args, progress=True))
 save("zero_cpu", logits.gd(inst.initial_logits, inst.data, inst.labels, 0.7, 0))
 save("zero_gpu", gpu_logits.gd(inst.initial_logits, inst.data, inst.labels, 0.7, 0))
@@ -78,7 +78,7 @@ for label, sim in (("cpu", logits), ("gpu", gpu_logits)):
         meta["divergence"][label] = None
     except DivergenceError as exc:
         meta["divergence"][label] = [exc.step, exc.quantity, str(exc)]
-gradflow.numerics.progress.CHUNK_THRESHOLD = 200_000
+gradflow.numerics.drivers.progress.CHUNK_THRESHOLD = 200_000
 # in one chunk, a diverged run stops at the next read of the flag: count the GD steps launched
 launched, gd_step = [], gpu_logits.module.gd_step
 gpu_logits.module.gd_step = lambda *a: (launched.append(a[3]), gd_step(*a))
@@ -294,8 +294,8 @@ def test_margins_and_errors_against_numpy(device):
 
 _NO_GPU = r'''
 from gradflow.derivations import associative_memory as am
-from gradflow.numerics.cuda import CudaParticleSimulator, CudaUnavailableError, cuda_available
-from gradflow.numerics.particles import reduced_system
+from gradflow.numerics.drivers.cuda import CudaParticleSimulator, CudaUnavailableError, cuda_available
+from gradflow.numerics.drivers.particles import reduced_system
 from gradflow.theory.errors import ParameterError
 from gradflow.theory.models import associative_memory as tam
 if cuda_available():
@@ -380,7 +380,7 @@ def test_kernels_compile_for_the_cuda_target(tmp_path):
 @pytest.fixture(scope="module")
 def systems():
     from gradflow.derivations import associative_memory as am
-    from gradflow.numerics.particles import reduced_system, weight_space_system
+    from gradflow.numerics.drivers.particles import reduced_system, weight_space_system
     from gradflow.theory.models import associative_memory as tam
 
     r = am.derivation().results

@@ -1,5 +1,5 @@
 """First-hit conditions, shared-subexpression printing and lane blocking of the CPU lane kernels
-(numerics/lanes.py, numerics/codegen/lane_module.py, printer.lane_block).
+(numerics/drivers/lanes.py, numerics/codegen/lane_module.py, printer.lane_block).
 
 Oracles: first hits read off every recorded state; the CUDA simulator's first hits (numba's CUDASIM, in a
 subprocess); ``lane_update`` (the one-lane function of the same module) iterated lane by lane in Python;
@@ -24,17 +24,17 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import gradflow.numerics.progress
+import gradflow.numerics.drivers.progress
 from gradflow.derivations.two_particle import L01_ZERO, derivation, phase_axes
 from gradflow.numerics.codegen.lane_module import lane_module
 from gradflow.numerics.codegen.printer import condition_code, lane_block
 from gradflow.numerics.errors import DivergenceError
-from gradflow.numerics.lanes import LaneSimulator, lanes_per_block
+from gradflow.numerics.drivers.lanes import LaneSimulator, lanes_per_block
 from gradflow.theory.errors import ParameterError
 from gradflow.theory.flow import Flow, Map
 from gradflow.theory.models import two_particle as tp
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SETTINGS = settings(max_examples=25, deadline=None)
 
 x, y = sp.symbols("x y", real=True)
@@ -100,7 +100,7 @@ def test_first_hits_of_a_chunked_run_equal_one_call(two_particle, monkeypatch):
     x0 = np.zeros((lanes.shape[0], 2))
     record = [0, 7, 99, 100, 250]
     whole = two_particle.iterate(x0, lanes, 250, record)
-    monkeypatch.setattr(gradflow.numerics.progress, "CHUNK_THRESHOLD", 1)
+    monkeypatch.setattr(gradflow.numerics.drivers.progress, "CHUNK_THRESHOLD", 1)
     chunked = two_particle.iterate(x0, lanes, 250, record, progress=True)
     np.testing.assert_array_equal(chunked.states, whole.states)
     for name in whole.first_hits:
@@ -232,7 +232,7 @@ def test_divergence_names_the_first_lane_step_and_component(monkeypatch):
         sim.iterate(x0, q, 60)
     assert (info.value.step, info.value.quantity) == (expected[0], "x")
     assert "lane 20" in str(info.value)  # the lowest diverging lane, not the first to diverge (lane 22)
-    monkeypatch.setattr(gradflow.numerics.progress, "CHUNK_THRESHOLD", 1)
+    monkeypatch.setattr(gradflow.numerics.drivers.progress, "CHUNK_THRESHOLD", 1)
     with pytest.raises(DivergenceError) as chunked:
         sim.iterate(x0, q, 60, progress=True)
     # a chunked run stops after the first chunk in which some lane diverged (as on the CUDA backend):
@@ -368,8 +368,8 @@ import numpy as np
 import sympy as sp
 warnings.simplefilter("ignore")
 from gradflow.derivations import two_particle as t2
-from gradflow.numerics.cuda import CudaLaneSimulator, simulator_enabled
-from gradflow.numerics.lanes import LaneSimulator
+from gradflow.numerics.drivers.cuda import CudaLaneSimulator, simulator_enabled
+from gradflow.numerics.drivers.lanes import LaneSimulator
 from gradflow.theory.models import two_particle as tp
 
 r = t2.derivation().results

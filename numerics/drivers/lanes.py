@@ -6,6 +6,7 @@ driver (how many steps, which lanes, where to record, what to do on divergence).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numba
@@ -14,15 +15,32 @@ import numpy as np
 from gradflow.theory.errors import require
 from gradflow.theory.flow import Flow, Map
 
-from .codegen.lane_module import BLOCK, lane_module
-from .errors import DivergenceError, IntegrationError
-from .integrators import FLOW_METHODS
-from .integrators.dopri5 import BLOCK as FLOW_BLOCK
-from .integrators.dopri5 import BLOCK_STATES
-from .progress import step_chunks
+from gradflow.numerics.codegen.lane_module import BLOCK, lane_module
+from gradflow.numerics.errors import DivergenceError, IntegrationError
+from gradflow.numerics.integrators import FLOW_METHODS
+from gradflow.numerics.integrators.dopri5 import BLOCK as FLOW_BLOCK
+from gradflow.numerics.integrators.dopri5 import BLOCK_STATES
+from gradflow.numerics.drivers.progress import step_chunks
 
 
 MIN_BLOCK = 8  # one AVX-512 vector of float64
+
+
+def lane_parameters(system: Flow | Map, values: Mapping, lanes: int) -> np.ndarray:
+    """The (lanes, P) parameter array of ``system`` from ``{name: value}``: each value a number (the
+    same in every lane) or one number per lane, the columns in the system's own parameter order
+    (the order its generated module's docstring lists)."""
+    names = [str(s) for s in system.params]
+    for name in values:
+        require(name in names, str(name), f"a parameter of {system.name}: one of {', '.join(names)}")
+    columns = []
+    for name in names:
+        require(name in values, name, f"given (every parameter of {system.name} needs a value: {', '.join(names)})")
+        column = np.asarray(values[name], dtype=float)
+        require(column.ndim == 0 or column.shape == (lanes,), name, f"a number or one value per lane ({lanes})",
+                column.shape)
+        columns.append(np.broadcast_to(column, (lanes,)))
+    return np.stack(columns, axis=1) if columns else np.zeros((lanes, 0))
 
 
 @dataclass
@@ -54,7 +72,7 @@ class LaneSimulator:
     ``And(m1 >= 0, m2 > 0)``; ``iterate`` then also returns, per lane, the first step in 0..n_steps at
     which it holds (``first_hits[name]``, -1 if never), checked inside the kernel at every step (step 0
     included), so an ensemble needs to record nothing but, say, the final state.  The same convention
-    as :class:`numerics.cuda.CudaLaneSimulator`.
+    as :class:`numerics.drivers.cuda.CudaLaneSimulator`.
     """
 
     def __init__(self, system: Flow | Map, observables: dict | None = None, conditions: dict | None = None):
@@ -72,6 +90,8 @@ class LaneSimulator:
         x0 = np.ascontiguousarray(np.atleast_2d(np.asarray(initial, dtype=float)))
         if x0.shape[1] != k and x0.shape[0] == k and k == 1:
             x0 = x0.T.copy()
+        if isinstance(params, Mapping):
+            params = lane_parameters(self.system, params, x0.shape[0])
         q = np.ascontiguousarray(np.atleast_2d(np.asarray(params, dtype=float)))
         require(x0.ndim == 2 and x0.shape[1] == k, "initial", f"an array of shape (lanes, {k})", x0.shape)
         require(q.ndim == 2 and q.shape[1] == P, "params",
@@ -91,6 +111,9 @@ class LaneSimulator:
 
     def iterate(self, initial, params, n_steps: int, record=None, progress: bool = False) -> LaneTrajectory:
         """Exact map iteration (GD steps); record: step indices (default every step).
+
+        ``params`` is ``{name: number or one value per lane}`` or, the fast path, a (lanes, P) array in
+        the order of ``system.params``.
 
         With conditions, ``first_hits[name][lane]`` is the first step in 0..n_steps at which the
         condition held (-1 if never), whatever is recorded.  With ``progress`` a long run is cut into

@@ -10,9 +10,9 @@ import sympy as sp
 from gradflow.theory.errors import require
 from gradflow.theory.model import Model, MatrixFlow
 
-from .codegen.matrix_module import MatrixSystem, matrix_module
-from .errors import DivergenceError
-from .progress import step_chunks
+from gradflow.numerics.codegen.matrix_module import MatrixSystem, matrix_module
+from gradflow.numerics.errors import DivergenceError
+from gradflow.numerics.drivers.progress import step_chunks
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""CUDA lane kernels (numerics/cuda.py, numerics/codegen/cuda_module.py) against the CPU kernels.
+"""CUDA lane kernels (numerics/drivers/cuda.py, numerics/codegen/cuda_module.py) against the CPU kernels.
 
 No GPU is needed: the parity checks run once, in one subprocess with NUMBA_ENABLE_CUDASIM=1 set before
 numba is imported, on tiny grids; the subprocess saves CPU and CUDA results side by side and the tests
@@ -31,12 +31,12 @@ import numpy as np
 import sympy as sp
 
 warnings.simplefilter("ignore")  # overflow warnings of the simulator's NumPy scalars in the divergent lanes
-import gradflow.numerics.progress
+import gradflow.numerics.drivers.progress
 from gradflow.derivations import associative_memory as am, two_particle as t2
-from gradflow.numerics.cuda import CudaLaneSimulator, ensemble_first_hits, simulator_enabled
-from gradflow.numerics.ensemble import parameter_grid
+from gradflow.numerics.drivers.cuda import CudaLaneSimulator, ensemble_first_hits, simulator_enabled
+from gradflow.numerics.drivers.ensemble import parameter_grid
 from gradflow.numerics.errors import DivergenceError
-from gradflow.numerics.lanes import LaneSimulator
+from gradflow.numerics.drivers.lanes import LaneSimulator
 from gradflow.theory.flow import Flow, Map
 from gradflow.theory.models import two_particle as tp
 
@@ -57,14 +57,14 @@ out.update(tp_cpu=a.states, tp_gpu=b.states, tp_times_cpu=a.times, tp_times_gpu=
            tp_hits=b.first_hits["l01_zero"])
 for k in observables:
     out[f"tp_{k}_cpu"], out[f"tp_{k}_gpu"] = a.observables[k], b.observables[k]
-gradflow.numerics.progress.CHUNK_THRESHOLD = 0  # progress=True: the run is cut into chunks (state carried on the device)
+gradflow.numerics.drivers.progress.CHUNK_THRESHOLD = 0  # progress=True: the run is cut into chunks (state carried on the device)
 record = [0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89]
 a, c = cpu.iterate(x0, grid.lanes, 90, record, progress=True), gpu.iterate(x0, grid.lanes, 90, record, progress=True)
 whole = gpu.iterate(x0, grid.lanes, 90, record)
 out.update(tpc_cpu=a.states, tpc_gpu=c.states, tpc_whole=whole.states, tpc_hits=c.first_hits["l01_zero"],
            tpc_hits_whole=whole.first_hits["l01_zero"], tpc_loss_cpu=a.observables["loss"],
            tpc_loss_gpu=c.observables["loss"])
-gradflow.numerics.progress.CHUNK_THRESHOLD = 200_000
+gradflow.numerics.drivers.progress.CHUNK_THRESHOLD = 200_000
 a, b = cpu.iterate(x0, grid.lanes, 0), gpu.iterate(x0, grid.lanes, 0)
 out.update(zero_cpu=a.states, zero_gpu=b.states, zero_hits=b.first_hits["l01_zero"])
 
@@ -199,7 +199,7 @@ def test_divergent_lane_is_reported_like_cpu(parity):
 
 
 _NO_GPU = r'''
-from gradflow.numerics.cuda import CudaLaneSimulator, cuda_available, CudaUnavailableError
+from gradflow.numerics.drivers.cuda import CudaLaneSimulator, cuda_available, CudaUnavailableError
 from gradflow.theory.errors import ParameterError
 from gradflow.theory.flow import Map
 import sympy as sp

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from gradflow.derivations.associative_memory import margin_map_simulator
-from gradflow.numerics.ensemble import parameter_grid
+from gradflow.numerics.drivers.ensemble import parameter_grid
 from gradflow.numerics.reference import margin_map_numpy
 from gradflow.theory.errors import ParameterError
 from gradflow.theory.models import associative_memory as am

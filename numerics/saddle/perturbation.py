@@ -30,7 +30,7 @@ import numpy as np
 from gradflow.theory.activations import ReluLike
 from gradflow.theory.errors import require
 
-from .shallow_arrays import dead_neurons, network_output, relu_like, shallow_data
+from gradflow.numerics.saddle.shallow_arrays import dead_neurons, network_output, relu_like, shallow_data
 
 _CHUNK_ENTRIES = 4_000_000  # floats per chunk of the (samples, n, m) pre-activation array
 
