@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from gradflow.theory.errors import ParameterError
 
-from .cells import CELLS
-from .harness import machine_ceilings
+from gradflow.bench.cells import CELLS
+from gradflow.bench.harness import machine_ceilings
 
 
 def run_bench(quick: bool = False, cell: str | None = None, progress: bool = False) -> dict:

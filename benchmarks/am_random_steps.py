@@ -20,10 +20,10 @@ import numpy as np
 START_SNIPPET = """
 import time, json
 t0 = time.perf_counter()
-from gradflow.derivations.associative_memory import logit_particle_simulator
+from gradflow.derivations.associative_memory.simulators import logit_particle_simulator
 sim = logit_particle_simulator()
 import numpy as np
-from gradflow.derivations.am_instances import memory_instance, zipf_probabilities
+from gradflow.derivations.associative_memory.instances import memory_instance, zipf_probabilities
 inst = memory_instance(8, 8, 8, zipf_probabilities(8, 1.0), 0, orthogonal=False)
 sim.gd(inst.initial_logits, inst.data, inst.labels, 0.5, 2)
 print(json.dumps({"seconds": time.perf_counter() - t0, "hit": sim.cache_hit}))
@@ -47,9 +47,9 @@ def main() -> None:
         cold = start_time(cache)
         warm = start_time(cache)
 
-    from gradflow.derivations.am_instances import memory_instance, zipf_probabilities
-    from gradflow.derivations.associative_memory import logit_particle_simulator
-    from gradflow.numerics.reference import logit_particles_numpy
+    from gradflow.derivations.associative_memory.instances import memory_instance, zipf_probabilities
+    from gradflow.derivations.associative_memory.simulators import logit_particle_simulator
+    from gradflow.derivations.associative_memory.oracles import logit_particles_numpy
 
     n, T = args.size, args.steps
     inst = memory_instance(n, n, n, zipf_probabilities(n, 1.0), 0, orthogonal=False, W0="random")

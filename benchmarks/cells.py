@@ -11,7 +11,7 @@ import tempfile
 
 import numpy as np
 
-from .harness import Implementation, run_cell, skipped_cell
+from gradflow.bench.harness import Implementation, run_cell, skipped_cell
 
 
 def _missing(module: str) -> str:
@@ -22,9 +22,9 @@ def _missing(module: str) -> str:
 
 
 def am_particles(quick: bool, ceilings: dict) -> list:
-    from gradflow.derivations.am_instances import memory_instance, zipf_probabilities
-    from gradflow.derivations.associative_memory import logit_particle_simulator
-    from gradflow.numerics.reference import logit_particles_numpy
+    from gradflow.derivations.associative_memory.instances import memory_instance, zipf_probabilities
+    from gradflow.derivations.associative_memory.simulators import logit_particle_simulator
+    from gradflow.derivations.associative_memory.oracles import logit_particles_numpy
 
     sizes, steps, repeats = ((16, 128), 50, 3) if quick else ((16, 128, 1024), 200, 5)
     sim = logit_particle_simulator()
@@ -114,7 +114,7 @@ def am_flow(quick: bool, ceilings: dict) -> list:
     import sympy as sp
     from scipy.integrate import solve_ivp
 
-    from gradflow.derivations.associative_memory import derivation, margin_flow_simulator
+    from gradflow.derivations.associative_memory.simulators import derivation, margin_flow_simulator
     from gradflow.numerics.closed_form import numeric_function
     from gradflow.theory.models import associative_memory as am
 
@@ -124,9 +124,9 @@ def am_flow(quick: bool, ceilings: dict) -> list:
     q = np.c_[p, np.full(particles, M)]
     x0 = np.zeros((particles, 1))
     sim = margin_flow_simulator()
-    closed = numeric_function(derivation().results["solution"].explicit, (am.t, am.p, am.M))
+    closed = numeric_function(derivation().solution.explicit, (am.t, am.p, am.M))
     exact = closed(np.array([t_end]), p, float(M))
-    rhs = sp.lambdify((am.m, am.p, am.M), derivation().results["margin_flow"].rhs[0], "numpy")
+    rhs = sp.lambdify((am.m, am.p, am.M), derivation().margin_flow.rhs[0], "numpy")
 
     def gradflow(method, t):
         return lambda: sim.integrate(x0, q, np.array([0.0, t]), method, rtol=AM_FLOW_RTOL,
@@ -457,7 +457,7 @@ _START = """
 import json, time
 t0 = time.perf_counter()
 import numpy as np
-from gradflow.derivations import associative_memory as am
+from gradflow.derivations.associative_memory import simulators as am
 sim = am.{factory}()
 {exercise}
 print(json.dumps({{"seconds": time.perf_counter() - t0, "hit": sim.cache_hit}}))
@@ -466,7 +466,7 @@ print(json.dumps({{"seconds": time.perf_counter() - t0, "hit": sim.cache_hit}}))
 _MODELS = {
     "am-orthogonal": ("margin_map_simulator", "sim.iterate(np.zeros((2, 1)), [[0.5, 3, 1.0], [0.5, 3, 2.0]], 3)"),
     "am-random": ("logit_particle_simulator",
-                  "from derivations.am_instances import memory_instance, zipf_probabilities\n"
+                  "from gradflow.derivations.associative_memory.instances import memory_instance, zipf_probabilities\n"
                   "inst = memory_instance(4, 3, 4, zipf_probabilities(4, 1.0), 0, orthogonal=False)\n"
                   "sim.gd(inst.initial_logits, inst.data, inst.labels, 0.5, 2)"),
 }
@@ -492,7 +492,7 @@ def codegen(quick: bool, ceilings: dict) -> list:
 
 
 def _timing_cell(name, times, notes):
-    from .harness import CellResult
+    from gradflow.bench.harness import CellResult
 
     return CellResult(name, False, True, 0.0, times, {}, {}, None, notes)
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from gradflow.theory.errors import ParameterError
 
-from .report import Reproduction, pyplot
+from gradflow.derivations.report import Reproduction, pyplot
 
 TORCH_MESSAGE = "run with PyTorch installed: pip install 'gradflow[torch]'"
 

@@ -25,10 +25,10 @@ from gradflow.numerics.sharpness import sharpness
 from gradflow.theory.errors import require
 from gradflow.theory.models import binary_memory as bm
 
-from .am_instances import checked_probabilities, memory_instance, unit_rows, zipf_probabilities
-from .associative_memory import logit_particle_simulator, weight_space_simulator
-from .derivation_cache import cached
-from .report import Reproduction, pyplot
+from gradflow.derivations.associative_memory.instances import checked_probabilities, memory_instance, unit_rows, zipf_probabilities
+from gradflow.derivations.associative_memory.simulators import logit_particle_simulator, weight_space_simulator
+from gradflow.derivations.derivation_cache import cached
+from gradflow.derivations.report import Reproduction, pyplot
 
 # --- derivation and compiled simulators ------------------------------------------------------------
 

@@ -7,24 +7,40 @@ and the constraint; a diverging run exits with code 1 and names the step and qua
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import sys
 import time
 from pathlib import Path
 
 from gradflow import __version__
+from gradflow.derivations.registry import checks, experiments, get_experiment, get_model, models
 from gradflow.numerics.errors import DivergenceError, IntegrationError
 from gradflow.theory.errors import ParameterError
-
-from .base import parse_settings
-from .registry import checks, experiments, get_experiment, get_model, models
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2, no usage dump
         sys.stderr.write(f"gradflow: error: {message}\n")
         sys.exit(2)
+
+
+class _DeclaredHelp(argparse.Action):
+    """``--help`` after a model or experiment name prints its declared parameters, methods and backends
+    (generated from the declarations); without a name, the command's help and the list of names."""
+
+    def __init__(self, option_strings, dest, lookup, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+        self.lookup = lookup
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        name = getattr(namespace, "name", None)
+        table = self.lookup()
+        if name in table:
+            print(table[name].help_text())
+        else:
+            parser.print_help()
+            print("\n" + "\n".join(f"  {n:16s} {item.summary}" for n, item in table.items()))
+        parser.exit()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,17 +51,20 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="models and experiments")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("derive", help="print the derivation of a model")
-    p.add_argument("model")
+    p = sub.add_parser("derive", help="print the derivation of a model", add_help=False)
+    p.add_argument("name", metavar="MODEL")
+    p.add_argument("-h", "--help", action=_DeclaredHelp, lookup=models)
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--latex", action="store_true")
     fmt.add_argument("--markdown", action="store_true")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("simulate", help="run a model's generated simulator")
-    p.add_argument("model")
+    p = sub.add_parser("simulate", help="run a model's generated simulator", add_help=False)
+    p.add_argument("name", metavar="MODEL")
+    p.add_argument("-h", "--help", action=_DeclaredHelp, lookup=models,
+                   help="MODEL --help lists its parameters, methods and backends")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--method", default="gd")
+    p.add_argument("--method", help="default: the model's first method")
     length = p.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int)
     length.add_argument("--t-end", type=float, dest="t_end")
@@ -53,17 +72,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("check", help="theory against simulation; exit 1 on any failure")
-    p.add_argument("model", help="a model name or 'all'")
+    p.add_argument("name", metavar="MODEL", help="a model name or 'all'")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("bench", help="side-by-side performance against peers (specs/performance.md)")
+    p = sub.add_parser("bench", help="side-by-side performance against peers")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--cell")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("reproduce", help="write an experiment's report, figures, data and code")
-    p.add_argument("experiment")
+    p = sub.add_parser("reproduce", help="write an experiment's report, figures, data and code", add_help=False)
+    p.add_argument("name", metavar="EXPERIMENT")
+    p.add_argument("-h", "--help", action=_DeclaredHelp, lookup=experiments,
+                   help="EXPERIMENT --help lists its parameters and backends")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--out", default="results")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--backend", choices=("cpu", "cuda"), default="cpu")
@@ -72,38 +94,25 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _list(args):
-    table = {"models": {n: m.summary for n, m in models().items()},
-             "experiments": {n: e.summary for n, e in experiments().items()}}
     if args.json:
-        return table
-    lines = ["models:"] + [f"  {n:16s} {s}" for n, s in table["models"].items()]
-    lines += ["experiments:"] + [f"  {n:16s} {s}" for n, s in table["experiments"].items()]
+        return {"models": {n: m.describe() for n, m in models().items()},
+                "experiments": {n: e.describe() for n, e in experiments().items()}}
+    lines = ["models:"] + [f"  {n:16s} {m.summary}" for n, m in models().items()]
+    lines += ["experiments:"] + [f"  {n:16s} {e.summary}" for n, e in experiments().items()]
     print("\n".join(lines))
 
 
 def _derive(args):
-    doc = get_model(args.model).derivation()
+    doc = get_model(args.name).derivation()
     if args.json:
-        return {"model": args.model, "title": doc.title,
+        return {"model": args.name, "title": doc.title,
                 "steps": [{"title": s.title, "latex": s.latex, "text": s.text, "checked_by": s.checked_by} for s in doc.steps]}
     print(doc.to_latex() if args.latex else doc.to_markdown())
 
 
 def _simulate(args):
-    entry = get_model(args.model)
-    settings = parse_settings(entry.keys, args.set)
-    if args.method not in entry.methods:
-        raise ParameterError("--method", f"one of {', '.join(entry.methods)} for {entry.name}", args.method)
-    if args.steps is not None and args.steps < 0:
-        raise ParameterError("--steps", "an integer >= 0", args.steps)
-    if args.t_end is not None and not args.t_end > 0:
-        raise ParameterError("--t-end", "a number > 0", args.t_end)
-    if args.method == "flow" and args.steps is not None:
-        raise ParameterError("--steps", "not used with --method flow (give --t-end)")
-    if args.method != "flow" and args.t_end is not None:
-        raise ParameterError("--t-end", "used only with --method flow (give --steps)")
-    if args.backend == "cuda":
-        _require_cuda_backend("cuda" in getattr(entry, "backends", ("cpu", "numpy")), entry.name, "cpu or numpy")
+    entry = get_model(args.name)
+    settings = entry.parse_settings(args.set)
     start = time.perf_counter()
     result = entry.simulate(settings, args.method, args.steps, args.t_end, args.backend, progress=not args.json)
     result["wall_time_s"] = time.perf_counter() - start
@@ -125,7 +134,7 @@ def _summarise(result):
 
 
 def _check(args):
-    names = list(models()) if args.model == "all" else [get_model(args.model).name]
+    names = list(models()) if args.name == "all" else [get_model(args.name).name]
     verdicts = []
     for name in names:
         for verdict in checks(name, args.quick):
@@ -141,28 +150,15 @@ def _check(args):
 
 
 def _reproduce(args):
-    experiment = get_experiment(args.experiment)
-    options = {}
-    if args.backend != "cpu":
-        _require_cuda_backend("backend" in inspect.signature(experiment.run).parameters, experiment.name, "cpu")
-        options["backend"] = args.backend
+    experiment = get_experiment(args.name)
+    settings = experiment.parse_settings(args.set)
     start = time.perf_counter()
-    result = experiment.run(quick=args.quick, progress=not args.json, **options)
+    result = experiment.reproduce(settings, quick=args.quick, progress=not args.json, backend=args.backend)
     result.timings["total"] = time.perf_counter() - start
     folder = result.write(Path(args.out))
     if args.json:
         return dict(result.to_json(), folder=str(folder))
     print(f"wrote {folder}/ (report.md, derivation.tex, figures/, data.npz, metadata.json, code/)")
-
-
-def _require_cuda_backend(supported: bool, name: str, alternatives: str) -> None:
-    """--backend cuda: the model or experiment must have a CUDA path, and a GPU (or the simulator) must exist."""
-    if not supported:
-        raise ParameterError("--backend", f"{alternatives} for {name} (cuda runs am-two-particle, am-orthogonal and "
-                             "am-random --method gd, and am-phase)", "cuda")
-    from gradflow.numerics.drivers.cuda import require_cuda
-
-    require_cuda()
 
 
 def _bench(args):

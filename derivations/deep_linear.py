@@ -21,8 +21,8 @@ from gradflow.numerics.drivers.lanes import LaneSimulator
 from gradflow.theory.errors import require
 from gradflow.theory.models import deep_linear
 
-from .base import Key, ModelEntry
-from .derivation_cache import cached
+from gradflow.derivations.base import Key, ModelEntry
+from gradflow.derivations.derivation_cache import cached
 
 KEYS = (
     Key("n_in", "int", 5, "an integer >= 1", lambda v: v >= 1),

@@ -1,53 +1,52 @@
-"""Models and experiments the CLI knows, by name."""
+"""The families the ``gradflow`` command knows: one line each.
+
+A family is a folder of derivations/ whose ``__init__`` exports ``FAMILY``
+(gradflow.derivations.contract.Family): its model entries, its experiments and the check suites
+it adds to other families' models.  Adding a family is adding its line below (CONTRIBUTING.md).
+"""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from gradflow.derivations.contract import Experiment, Family, ModelEntry
 from gradflow.theory.errors import ParameterError
 
 
-def models() -> dict:
-    from .associative_memory import ENTRIES as memory
-    from .deep_linear import ENTRIES as deep_linear
-    from .shallow_relu import ENTRIES as relu
-    from .two_particle import ENTRIES as two_particle
+@lru_cache(maxsize=None)
+def families() -> tuple[Family, ...]:
+    from gradflow.derivations.associative_memory import FAMILY as associative_memory
+    from gradflow.derivations.legacy import FAMILIES as legacy
 
-    return {entry.name: entry for entry in (*memory, *two_particle, *deep_linear, *relu)}
-
-
-def experiments() -> dict:
-    from .am_margins import AM_MARGINS
-    from .am_transformer import EXPERIMENTS as transformer
-    from .binary_memory import EXPERIMENTS as binary
-    from .shallow_relu import EXPERIMENTS as relu
-    from .two_particle import EXPERIMENTS as two_particle
-
-    return {exp.name: exp for exp in (AM_MARGINS, *two_particle, *binary, *transformer, *relu)}
+    return (associative_memory, *legacy)
 
 
-def contributed_checks() -> dict:
-    """model name -> check suites that other families contribute to it (the binary memory checks am-random)."""
-    from .binary_memory import CHECKS as binary
-
-    return {name: (suite,) for name, suite in binary.items()}
+def models() -> dict[str, ModelEntry]:
+    return {entry.name: entry for family in families() for entry in family.entries}
 
 
-def checks(name: str, quick: bool) -> list:
-    """Every verdict of ``gradflow check NAME``: the model's own checks, then the contributed ones."""
-    verdicts = list(get_model(name).checks(quick=quick))
-    for suite in contributed_checks().get(name, ()):
-        verdicts += suite(quick)
-    return verdicts
+def experiments() -> dict[str, Experiment]:
+    return {experiment.name: experiment for family in families() for experiment in family.experiments}
 
 
-def get_model(name: str):
+def get_model(name: str) -> ModelEntry:
     table = models()
     if name not in table:
         raise ParameterError("MODEL", f"one of {', '.join(table)}", name)
     return table[name]
 
 
-def get_experiment(name: str):
+def get_experiment(name: str) -> Experiment:
     table = experiments()
     if name not in table:
         raise ParameterError("EXPERIMENT", f"one of {', '.join(table)}", name)
     return table[name]
+
+
+def checks(name: str, quick: bool) -> list:
+    """Every verdict of ``gradflow check NAME``: the model's own checks, then those other families add."""
+    verdicts = list(get_model(name).checks(quick=quick))
+    for family in families():
+        if name in family.contributed_checks:
+            verdicts += family.contributed_checks[name](quick)
+    return verdicts

@@ -28,7 +28,7 @@ from gradflow.theory.activations import RELU
 from gradflow.theory.landscape import NetworkPoint, exact_point, kink_sensitivity, landscape_report
 from gradflow.theory.models.shallow_network import ShallowNetwork
 
-from .report import Reproduction, pyplot
+from gradflow.derivations.report import Reproduction, pyplot
 
 WIDTH = 50
 STOP_LOSS = 1e-5
@@ -411,7 +411,7 @@ EXPERIMENTS = (*(ReluExperiment(name) for name in DATASETS), ReluSigmaSweep())
 # --- the `relu` model entry: simulate and check ---------------------------------------------------
 
 def _relu_keys():
-    from .base import Key
+    from gradflow.derivations.base import Key
 
     return (
         Key("data", "choice", "a", "one of a, b, c (the data sets of relu-exp-a/b/c)", choices=("a", "b", "c")),
@@ -573,7 +573,7 @@ def _check_plateaus_and_escape(quick: bool) -> list:
 
 
 def _relu_entry():
-    from .base import ModelEntry
+    from gradflow.derivations.base import ModelEntry
 
     class ReluEntry(ModelEntry):
         def derivation(self):

@@ -31,10 +31,10 @@ from gradflow.numerics.sharpness import sharpness as numeric_sharpness
 from gradflow.theory.errors import require
 from gradflow.theory.models import two_particle as tp
 
-from .associative_memory import weight_space_simulator
-from .base import Key, ModelEntry
-from .derivation_cache import cached
-from .report import Reproduction, pyplot
+from gradflow.derivations.associative_memory.simulators import weight_space_simulator
+from gradflow.derivations.base import Key, ModelEntry
+from gradflow.derivations.derivation_cache import cached
+from gradflow.derivations.report import Reproduction, pyplot
 
 LABELS = tuple(tp.LABELS)
 DENSE_SHARPNESS_RECORDS = 5000  # above this many records the derived sharpness(margins) observable is used

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from .errors import ParameterError, require
+from gradflow.theory.errors import ParameterError, require
 
 _z = sp.Symbol("z", real=True)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .flow import Flow
+from gradflow.theory.flow import Flow
 
 M = sp.Symbol("M", integer=True, positive=True)
 logits = sp.IndexedBase("s", real=True)

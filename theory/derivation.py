@@ -1,8 +1,15 @@
-"""A derivation document: ordered steps, each with prose, LaTeX and the check that backs it."""
+"""A derivation: ordered steps (prose, LaTeX, the check that backs each) and the derived objects.
+
+A model's ``derive()`` writes its steps into a :class:`Draft` and returns a frozen subclass of
+:class:`Derivation` whose fields are the derived objects themselves (Flow, Map, Solution, Law,
+SymPy expressions, claims), so that simulators, checks, reports and figures read those objects by
+name, never retyped formulas and never string keys.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 
 @dataclass(frozen=True)
@@ -13,14 +20,12 @@ class Step:
     checked_by: str = ""  # how SymPy established the step ("closure", "simplifies to 0", ...)
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Derivation:
-    title: str
-    steps: list = field(default_factory=list)
-    results: dict = field(default_factory=dict)  # named SymPy objects for numerics and checks
+    """Title and steps; subclasses add the derived objects as typed fields."""
 
-    def add(self, title: str, latex: str, text: str = "", checked_by: str = "") -> None:
-        self.steps.append(Step(title, latex, text, checked_by))
+    title: str
+    steps: tuple[Step, ...]
 
     def to_latex(self) -> str:
         parts = [
@@ -49,3 +54,28 @@ class Derivation:
             if step.checked_by:
                 lines += [f"*Checked by SymPy: {step.checked_by}.*", ""]
         return "\n".join(lines)
+
+
+D = TypeVar("D", bound=Derivation)
+
+
+@dataclass
+class Draft:
+    """The steps of a derivation while it is being written."""
+
+    title: str
+    steps: list = field(default_factory=list)
+
+    def add(self, title: str, latex: str, text: str = "", checked_by: str = "") -> None:
+        self.steps.append(Step(title, latex, text, checked_by))
+
+    def finish(self, kind: type[D] = Derivation, **derived) -> D:
+        """The frozen derivation of type ``kind`` with these steps and the derived objects as its fields."""
+        return kind(self.title, tuple(self.steps), **derived)
+
+
+@dataclass(frozen=True, eq=False)
+class UntypedDerivation(Derivation):
+    """Transitional: derived objects under string keys, for models not yet given typed fields."""
+
+    results: dict

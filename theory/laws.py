@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .flow import Flow, Map
+from gradflow.theory.flow import Flow, Map
 
 KINDS = ("asymptotic", "limit", "lower bound", "upper bound")
 

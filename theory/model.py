@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .flow import ClosureError
-from .matrix_functions import RowLogSumExp, RowSoftmax, RowSoftmaxJVP
+from gradflow.theory.flow import ClosureError
+from gradflow.theory.matrix_functions import RowLogSumExp, RowSoftmax, RowSoftmaxJVP
 
 
 class Head:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .flow import Flow
+from gradflow.theory.flow import Flow
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,7 @@ def _body(exprs, system, names, target, indent: str = "    ", exp: str = "math.e
 # Used only in bodies that vectorise (``_cpu_body``); one lane at a time libm's exp is faster.  The CUDA
 # kernels keep the device's math.exp.
 EXP = "_exp"
-_EXP_IMPORT = "\nfrom numerics.codegen.support import _double_from_bits, _exp  # e^t within 1 ulp, vectorisable\n"
+_EXP_IMPORT = "\nfrom gradflow.numerics.codegen.support import _double_from_bits, _exp  # e^t within 1 ulp, vectorisable\n"
 
 
 # math functions LLVM vectorises without a vector library

@@ -11,8 +11,8 @@ from scipy.optimize import minimize
 from scipy.special import expit
 
 from gradflow.derivations import binary_memory as bmd
-from gradflow.derivations.am_instances import unit_rows
-from gradflow.derivations.associative_memory import logit_particle_simulator
+from gradflow.derivations.associative_memory.instances import unit_rows
+from gradflow.derivations.associative_memory.simulators import logit_particle_simulator
 from gradflow.numerics.compare import Verdict
 from gradflow.theory.errors import ParameterError
 

@@ -9,7 +9,7 @@ import pytest
 
 from gradflow.derivations.cli import main
 from gradflow.numerics.closed_form import numeric_function
-from gradflow.numerics.reference import margin_map_numpy
+from gradflow.derivations.associative_memory.oracles import margin_map_numpy
 from gradflow.theory.models import associative_memory as am
 
 
@@ -52,7 +52,7 @@ def test_simulate_orthogonal_flow_matches_lambert(capsys):
                    "--method", "flow", "--t-end", "1e8")
     t, margins = np.array(out["t"]), np.array(out["margins"])
     assert t[-1] == 1e8
-    closed = numeric_function(am.derive().results["solution"].explicit, (am.t, am.p, am.M))
+    closed = numeric_function(am.derive().solution.explicit, (am.t, am.p, am.M))
     exact = closed(t[:, None], np.array(out["params"]["p"])[None, :], 4.0)
     np.testing.assert_allclose(margins, exact, rtol=1e-8, atol=1e-8)
 

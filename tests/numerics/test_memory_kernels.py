@@ -5,15 +5,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradflow.derivations.am_instances import memory_instance, zipf_probabilities
-from gradflow.derivations.associative_memory import (
-    logit_particle_simulator, margin_flow_simulator, margin_map_simulator, weight_space_simulator,
-)
+from gradflow.derivations.associative_memory.instances import memory_instance, zipf_probabilities
+from gradflow.derivations.associative_memory.simulators import logit_particle_simulator, margin_flow_simulator, margin_map_simulator, weight_space_simulator
 from gradflow.numerics.closed_form import numeric_function
-from gradflow.numerics.reference import (
-    logit_particles_numpy, margin_map_numpy, weight_space_gd_numpy, weight_space_gradient_numpy,
-    weight_space_loss_numpy,
-)
+from gradflow.derivations.associative_memory.oracles import logit_particles_numpy, margin_map_numpy, weight_space_gd_numpy, weight_space_gradient_numpy, weight_space_loss_numpy
 from gradflow.theory.models import associative_memory as am
 
 
@@ -108,7 +103,7 @@ def test_margin_map_kernel_and_bounds(sims, p, M, eta):
 def test_flow_bounds_and_lambert_vs_rk4(sims, p, M):
     times = np.array([0.0, 0.5, 2.0, 10.0, 50.0])
     rk = sims["flow"].integrate([[0.0]], [[p, M]], times, "rk4", step=1e-2).states[:, 0, 0]
-    closed = numeric_function(am.derive().results["solution"].explicit, (am.t, am.p, am.M))(times, p, float(M))
+    closed = numeric_function(am.derive().solution.explicit, (am.t, am.p, am.M))(times, p, float(M))
     np.testing.assert_allclose(rk, closed, rtol=1e-7, atol=1e-9)
     assert np.all(rk[1:] >= np.log1p(p * times[1:]) - 1e-9)
     assert np.all(rk[1:] <= np.log1p(M * p * times[1:]) + 1e-9)
@@ -119,7 +114,7 @@ def test_flow_bounds_and_lambert_vs_rk4(sims, p, M):
 def test_logtime_flow_reaches_1e12(sims, p, M):
     times = np.array([0.0, 1.0, 1e4, 1e8, 1e12])
     traj = sims["flow"].integrate([[0.0]], [[p, M]], times, "logtime", rtol=1e-12, atol=1e-14)
-    closed = numeric_function(am.derive().results["solution"].explicit, (am.t, am.p, am.M))(times, p, float(M))
+    closed = numeric_function(am.derive().solution.explicit, (am.t, am.p, am.M))(times, p, float(M))
     np.testing.assert_allclose(traj.states[:, 0, 0], closed, rtol=1e-9, atol=1e-10)
     assert traj.work[0] < 5000
 
@@ -206,18 +201,18 @@ def test_cached_kernels_load_in_a_new_process(tmp_path):
 
     snippet = (
         "import numpy as np\n"
-        "from derivations.am_instances import memory_instance, zipf_probabilities\n"
-        "from derivations.associative_memory import logit_particle_simulator, margin_map_simulator\n"
+        "from gradflow.derivations.associative_memory.instances import memory_instance, zipf_probabilities\n"
+        "from gradflow.derivations.associative_memory.simulators import logit_particle_simulator, margin_map_simulator\n"
         "sim = logit_particle_simulator()\n"
         "inst = memory_instance(4, 3, 4, zipf_probabilities(4, 1.0), 0, orthogonal=False)\n"
         "run = sim.gd(inst.initial_logits, inst.data, inst.labels, 0.5, 5, None, 2, 1)\n"
         "lanes = margin_map_simulator().iterate(np.zeros((2, 1)), [[0.5, 3, 1], [0.2, 3, 2]], 10)\n"
         "print(sim.cache_hit, repr(run.loss[-1]), repr(lanes.states[-1, 1, 0]))\n"
     )
-    env = dict(os.environ, GRADFLOW_CACHE_DIR=str(tmp_path))
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    outputs = [subprocess.run([sys.executable, "-c", snippet], env=env, capture_output=True, text=True, cwd=root)
+    # outside the repository, without it on the path: the generated modules import gradflow.* only
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["GRADFLOW_CACHE_DIR"] = str(tmp_path / "cache")
+    outputs = [subprocess.run([sys.executable, "-c", snippet], env=env, capture_output=True, text=True, cwd=tmp_path)
                for _ in range(2)]
     assert [o.returncode for o in outputs] == [0, 0], outputs[-1].stderr[-2000:]
     cold, warm = (o.stdout.split() for o in outputs)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.special import softmax
 
-from gradflow.derivations.am_instances import memory_instance
-from gradflow.derivations.associative_memory import weight_space_simulator
+from gradflow.derivations.associative_memory.instances import memory_instance
+from gradflow.derivations.associative_memory.simulators import weight_space_simulator
 from gradflow.numerics.sharpness import dense_hessian, sharpness
 
 

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 from scipy.special import expit
 
-from gradflow.derivations.associative_memory import weight_space_simulator
+from gradflow.derivations.associative_memory.simulators import weight_space_simulator
 from gradflow.derivations.two_particle import Instance, kernel_alpha, lane_flow_simulator, lane_map_simulator
-from gradflow.numerics.reference import weight_space_gradient_numpy, weight_space_loss_numpy
+from gradflow.derivations.associative_memory.oracles import weight_space_gradient_numpy, weight_space_loss_numpy
 from gradflow.numerics.sharpness import sharpness
 
 

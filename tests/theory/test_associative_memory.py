@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from gradflow.theory.cross_entropy import logit_gradient
 from gradflow.theory.models import associative_memory as am
 
-R = am.derive().results
+R = am.derive()
 
 
 def test_logit_gradient_is_softmax():
@@ -21,33 +21,33 @@ def test_logit_gradient_is_softmax():
 def test_margin_flow_and_map_match_spec_formulas():
     # the spec's formulas, typed in here only as the oracle
     flow_spec = am.M * am.p / (sp.exp(am.m) + am.M - 1)
-    assert sp.simplify(R["margin_flow"].rhs[0] - flow_spec) == 0
+    assert sp.simplify(R.margin_flow.rhs[0] - flow_spec) == 0
     map_spec = am.m + am.eta * am.M * am.p * sp.exp(-am.m) / (1 + (am.M - 1) * sp.exp(-am.m))
-    assert sp.simplify(R["margin_map"].update[0] - map_spec) == 0
-    assert R["first_step"] == am.eta * am.p
+    assert sp.simplify(R.margin_map.update[0] - map_spec) == 0
+    assert R.first_step == am.eta * am.p
 
 
 @settings(max_examples=25)
 @given(m=st.floats(-30, 30), p=st.floats(1e-3, 1), M=st.integers(2, 50))
 def test_margin_flow_at_random_points(m, p, M):
-    value = float(R["margin_flow"].rhs[0].subs({am.m: m, am.p: p, am.M: M}))
+    value = float(R.margin_flow.rhs[0].subs({am.m: m, am.p: p, am.M: M}))
     assert value == pytest.approx(M * p / (np.exp(m) + M - 1), rel=1e-12)
 
 
 def test_implicit_and_explicit_solution_symbolically():
-    sol = R["solution"]
+    sol = R.solution
     assert sol.implicit_residual_of_ode() == 0
     assert sol.explicit_residual() == 0
     c = 1 + am.M * am.p * am.t
-    assert sp.simplify(R["implicit"].lhs - (sp.exp(am.m) + (am.M - 1) * am.m)) == 0
-    assert sp.simplify(R["implicit"].rhs - c) == 0
+    assert sp.simplify(R.implicit.lhs - (sp.exp(am.m) + (am.M - 1) * am.m)) == 0
+    assert sp.simplify(R.implicit.rhs - c) == 0
 
 
 @settings(max_examples=20)
 @given(t=st.floats(1e-3, 1e6), p=st.floats(1e-3, 1), M=st.integers(2, 50))
 def test_lambert_form_solves_ode_at_random_points(t, p, M):
     mpmath.mp.dps = 40
-    f = sp.lambdify((am.t, am.p, am.M), R["solution"].explicit, modules="mpmath")
+    f = sp.lambdify((am.t, am.p, am.M), R.solution.explicit, modules="mpmath")
     t, p = mpmath.mpf(t), mpmath.mpf(p)
     m = f(t, p, M)
     # implicit relation and the ODE by a central difference in high precision
@@ -58,26 +58,26 @@ def test_lambert_form_solves_ode_at_random_points(t, p, M):
 
 
 def test_laws_constants():
-    gd = R["gd_expansion"].constants
+    gd = R.gd_expansion.constants
     assert sp.simplify(gd["rate"] - am.eta * am.M * am.p) == 0
     assert sp.simplify(gd["log_coefficient"] - (am.eta * am.M * am.p / 2 - (am.M - 1))) == 0
-    assert sp.simplify(R["flow_law"].leading - sp.log(am.M * am.p * R["flow_law"].variable)) == 0
-    assert sp.simplify(R["gd_law"].leading - sp.log(am.eta * am.M * am.p * R["gd_law"].variable)) == 0
-    assert sp.simplify(R["loss_law"].leading - am.N * (am.M - 1) / am.M) == 0
+    assert sp.simplify(R.flow_law.leading - sp.log(am.M * am.p * R.flow_law.variable)) == 0
+    assert sp.simplify(R.gd_law.leading - sp.log(am.eta * am.M * am.p * R.gd_law.variable)) == 0
+    assert sp.simplify(R.loss_law.leading - am.N * (am.M - 1) / am.M) == 0
 
 
 def test_conservation_of_logit_sum():
-    assert R["conserved_rate"] == 0
+    assert R.conserved_rate == 0
     # and a quantity that is not conserved is detected as such
-    assert R["symmetric_flow"].time_derivative(am.correct) != 0
+    assert R.symmetric_flow.time_derivative(am.correct) != 0
 
 
 def test_matrix_reductions():
-    G = R["model"].loss_gradient_symbol
-    assert sp.simplify(R["logit_flow"].rhs[0] + am.K * G * am.Gram_out) == sp.ZeroMatrix(*am.S.shape)
-    assert sp.simplify(R["output_flow"].rhs[0] + am.E.T * G) == sp.ZeroMatrix(*am.Omega.shape)
-    assert R["stored_products_verified"]
-    flow_W = R["model"].gradient_flow()
+    G = R.model.loss_gradient_symbol
+    assert sp.simplify(R.logit_flow.rhs[0] + am.K * G * am.Gram_out) == sp.ZeroMatrix(*am.S.shape)
+    assert sp.simplify(R.output_flow.rhs[0] + am.E.T * G) == sp.ZeroMatrix(*am.Omega.shape)
+    assert R.stored_products_verified
+    flow_W = R.model.gradient_flow()
     assert not flow_W.verify_ansatz({am.W: am.W0 + am.U.T * am.Q.T * am.E}, {am.Q: G})
 
 

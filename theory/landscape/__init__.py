@@ -5,19 +5,19 @@ HiGHS LPs, kinks classified with a relative tolerance reported in every result).
 ``landscape_report(point)``; the pieces it is made of are public too.
 """
 
-from .arithmetic import DEFAULT_TOL
-from .certificate import LocalMinimumCertificate, NeuronCertificate, certify, local_minimum_certificate
-from .clarke import ClarkeStationarity, NeuronClarke, clarke_stationarity
-from .directional import RayPolynomial, directional_derivative, loss_along_ray
-from .dmap import MAX_KINK_INPUTS, DMap, SignCone, d_map, zero_neuron_map, zero_neuron_map_vanishes
-from .embedding import add_dead_neuron, add_inactive_neuron, add_zero_neuron, replicate_neuron, split_neuron
-from .escape import EscapePath, SecondOrderProbe, escape_path, second_order_probe, sign_preserving_step
-from .escape_neurons import EscapeDirection, NeuronEscape, escape_directions, neuron_escape
-from .partitions import (NeuronPartition, is_zero_neuron, is_zero_output_weight, kink_margin, linear_part,
+from gradflow.theory.landscape.arithmetic import DEFAULT_TOL
+from gradflow.theory.landscape.certificate import LocalMinimumCertificate, NeuronCertificate, certify, local_minimum_certificate
+from gradflow.theory.landscape.clarke import ClarkeStationarity, NeuronClarke, clarke_stationarity
+from gradflow.theory.landscape.directional import RayPolynomial, directional_derivative, loss_along_ray
+from gradflow.theory.landscape.dmap import MAX_KINK_INPUTS, DMap, SignCone, d_map, zero_neuron_map, zero_neuron_map_vanishes
+from gradflow.theory.landscape.embedding import add_dead_neuron, add_inactive_neuron, add_zero_neuron, replicate_neuron, split_neuron
+from gradflow.theory.landscape.escape import EscapePath, SecondOrderProbe, escape_path, second_order_probe, sign_preserving_step
+from gradflow.theory.landscape.escape_neurons import EscapeDirection, NeuronEscape, escape_directions, neuron_escape
+from gradflow.theory.landscape.partitions import (NeuronPartition, is_zero_neuron, is_zero_output_weight, kink_margin, linear_part,
                          neuron_partition, output_gradient, zero_inputs)
-from .point import NetworkPoint, exact_point
-from .report import CLASSIFICATIONS, NEURON_STATUSES, LandscapeReport, NeuronReport, kink_sensitivity, landscape_report, neuron_status
-from .stationarity import Descent, NeuronStationarity, Stationarity, d_stationarity, neuron_stationarity
+from gradflow.theory.landscape.point import NetworkPoint, exact_point
+from gradflow.theory.landscape.report import CLASSIFICATIONS, NEURON_STATUSES, LandscapeReport, NeuronReport, kink_sensitivity, landscape_report, neuron_status
+from gradflow.theory.landscape.stationarity import Descent, NeuronStationarity, Stationarity, d_stationarity, neuron_stationarity
 
 __all__ = [
     "CLASSIFICATIONS", "DEFAULT_TOL", "DMap", "Descent", "ClarkeStationarity", "EscapeDirection", "EscapePath",

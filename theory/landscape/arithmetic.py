@@ -18,7 +18,7 @@ from numbers import Integral
 import numpy as np
 import sympy as sp
 
-from ..errors import ParameterError, require
+from gradflow.theory.errors import ParameterError, require
 
 DEFAULT_TOL = 1e-4
 

@@ -41,13 +41,13 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from ..errors import require
-from .dmap import DMap, d_map
-from .escape_neurons import neuron_escape
-from .linear_program import maximize, minimize
-from .partitions import is_zero_output_weight, kink_margin, neuron_partition
-from .point import NetworkPoint
-from .stationarity import d_stationarity
+from gradflow.theory.errors import require
+from gradflow.theory.landscape.dmap import DMap, d_map
+from gradflow.theory.landscape.escape_neurons import neuron_escape
+from gradflow.theory.landscape.linear_program import maximize, minimize
+from gradflow.theory.landscape.partitions import is_zero_output_weight, kink_margin, neuron_partition
+from gradflow.theory.landscape.point import NetworkPoint
+from gradflow.theory.landscape.stationarity import d_stationarity
 
 
 @dataclass(frozen=True, eq=False)

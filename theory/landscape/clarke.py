@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arithmetic import magnitude
-from .linear_program import minimize
-from .partitions import neuron_partition, output_gradient, output_gradient_scale
-from .point import NetworkPoint, require_relu_like
+from gradflow.theory.landscape.arithmetic import magnitude
+from gradflow.theory.landscape.linear_program import minimize
+from gradflow.theory.landscape.partitions import neuron_partition, output_gradient, output_gradient_scale
+from gradflow.theory.landscape.point import NetworkPoint, require_relu_like
 
 
 @dataclass(frozen=True, eq=False)

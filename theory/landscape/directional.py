@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from ..errors import require
-from .dmap import d_map
-from .partitions import output_gradient
-from .point import NetworkPoint, require_relu_like
+from gradflow.theory.errors import require
+from gradflow.theory.landscape.dmap import d_map
+from gradflow.theory.landscape.partitions import output_gradient
+from gradflow.theory.landscape.point import NetworkPoint, require_relu_like
 
 
 def directional_derivative(point: NetworkPoint, dW, dH):

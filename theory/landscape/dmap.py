@@ -24,11 +24,11 @@ from functools import cached_property
 
 import numpy as np
 
-from ..errors import require
-from .arithmetic import Arithmetic, magnitude
-from .linear_program import maximize
-from .partitions import linear_part, neuron_partition, zero_inputs
-from .point import NetworkPoint, require_relu_like
+from gradflow.theory.errors import require
+from gradflow.theory.landscape.arithmetic import Arithmetic, magnitude
+from gradflow.theory.landscape.linear_program import maximize
+from gradflow.theory.landscape.partitions import linear_part, neuron_partition, zero_inputs
+from gradflow.theory.landscape.point import NetworkPoint, require_relu_like
 
 _D_MAPS: "weakref.WeakKeyDictionary[NetworkPoint, dict[tuple, DMap]]" = weakref.WeakKeyDictionary()
 MAX_KINK_INPUTS = 16  # the sign cones number up to 2^|I0|; beyond this the enumeration is refused

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import require
-from .partitions import require_neuron
-from .point import NetworkPoint, require_relu_like
+from gradflow.theory.errors import require
+from gradflow.theory.landscape.partitions import require_neuron
+from gradflow.theory.landscape.point import NetworkPoint, require_relu_like
 
 
 def add_zero_neuron(point: NetworkPoint) -> NetworkPoint:

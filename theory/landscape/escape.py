@@ -27,13 +27,13 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from ..errors import require
-from .arithmetic import magnitude
-from .dmap import d_map, d_map_value_scale
-from .escape_neurons import escape_directions
-from .partitions import (NeuronPartition, is_zero_output_weight, neuron_partition, output_gradient,
+from gradflow.theory.errors import require
+from gradflow.theory.landscape.arithmetic import magnitude
+from gradflow.theory.landscape.dmap import d_map, d_map_value_scale
+from gradflow.theory.landscape.escape_neurons import escape_directions
+from gradflow.theory.landscape.partitions import (NeuronPartition, is_zero_output_weight, neuron_partition, output_gradient,
                          output_gradient_scale)
-from .point import NetworkPoint
+from gradflow.theory.landscape.point import NetworkPoint
 
 MAX_HALVINGS = 60
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .dmap import DMap, d_map, d_map_value_scale
-from .linear_program import maximize
-from .partitions import is_zero_output_weight
-from .point import NetworkPoint
+from gradflow.theory.landscape.dmap import DMap, d_map, d_map_value_scale
+from gradflow.theory.landscape.linear_program import maximize
+from gradflow.theory.landscape.partitions import is_zero_output_weight
+from gradflow.theory.landscape.point import NetworkPoint
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from ..errors import require
-from .arithmetic import magnitude
-from .point import NetworkPoint, require_relu_like
+from gradflow.theory.errors import require
+from gradflow.theory.landscape.arithmetic import magnitude
+from gradflow.theory.landscape.point import NetworkPoint, require_relu_like
 
 
 @dataclass(frozen=True, eq=False)

@@ -17,9 +17,9 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
-from ..activations import Activation, ReluLike
-from ..errors import require
-from .arithmetic import DEFAULT_TOL, Arithmetic, float_array, is_exact_array, magnitude, rational, rational_array
+from gradflow.theory.activations import Activation, ReluLike
+from gradflow.theory.errors import require
+from gradflow.theory.landscape.arithmetic import DEFAULT_TOL, Arithmetic, float_array, is_exact_array, magnitude, rational, rational_array
 
 
 @dataclass(frozen=True, eq=False)

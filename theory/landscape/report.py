@@ -19,14 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from ..errors import require
-from .certificate import LocalMinimumCertificate, certify
-from .clarke import clarke_stationarity
-from .escape import EscapePath, SecondOrderProbe, escape_path, second_order_probe
-from .escape_neurons import NeuronEscape, neuron_escape
-from .partitions import NeuronPartition, is_zero_output_weight, neuron_partition, zero_inputs
-from .point import NetworkPoint, require_relu_like
-from .stationarity import Descent, NeuronStationarity, d_stationarity
+from gradflow.theory.errors import require
+from gradflow.theory.landscape.certificate import LocalMinimumCertificate, certify
+from gradflow.theory.landscape.clarke import clarke_stationarity
+from gradflow.theory.landscape.escape import EscapePath, SecondOrderProbe, escape_path, second_order_probe
+from gradflow.theory.landscape.escape_neurons import NeuronEscape, neuron_escape
+from gradflow.theory.landscape.partitions import NeuronPartition, is_zero_output_weight, neuron_partition, zero_inputs
+from gradflow.theory.landscape.point import NetworkPoint, require_relu_like
+from gradflow.theory.landscape.stationarity import Descent, NeuronStationarity, d_stationarity
 
 CLASSIFICATIONS = ("not stationary", "local minimum", "saddle", "undetermined")
 NEURON_STATUSES = ("zero", "dead", "inactive", "active")

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .dmap import DMap, d_map, d_map_value_scale
-from .linear_program import minimize
-from .partitions import is_zero_output_weight, output_gradient, output_gradient_scale
-from .point import NetworkPoint
+from gradflow.theory.landscape.dmap import DMap, d_map, d_map_value_scale
+from gradflow.theory.landscape.linear_program import minimize
+from gradflow.theory.landscape.partitions import is_zero_output_weight, output_gradient, output_gradient_scale
+from gradflow.theory.landscape.point import NetworkPoint
 
 
 @dataclass(frozen=True, eq=False)

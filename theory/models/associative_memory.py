@@ -6,17 +6,19 @@ logits S = E W^T U^T, loss sum_x p_x [logsumexp(S_x) - S_{x, f*(x)}].
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp
 
-from ..cross_entropy import M, logit_gradient, symmetric_logit_flow
-from ..derivation import Derivation
-from ..flow import Flow, Map
-from ..laws import Law, exponential_expansion_law, logarithmic_growth_law, rate_limit
-from ..model import Model, SoftmaxCrossEntropy
-from ..solve import simplify_lambert, solve_autonomous
-from ..verify import vanishes
+from gradflow.theory.cross_entropy import M, logit_gradient, symmetric_logit_flow
+from gradflow.theory.derivation import Derivation, Draft
+from gradflow.theory.flow import Flow, Map
+from gradflow.theory.laws import Law, exponential_expansion_law, logarithmic_growth_law, rate_limit
+from gradflow.theory.model import MatrixFlow, Model, SoftmaxCrossEntropy
+from gradflow.theory.solve import Solution, simplify_lambert, solve_autonomous
+from gradflow.theory.verify import Claim, vanishes
 
 N, d = sp.symbols("N d", integer=True, positive=True)
 W = sp.MatrixSymbol("W", d, d)
@@ -57,9 +59,35 @@ def lane_loss() -> sp.Expr:
     return sp.simplify(sp.expand_log(ell.subs(correct, m + wrong), force=True))
 
 
+@dataclass(frozen=True, eq=False)
+class AssociativeMemoryDerivation(Derivation):
+    """What :func:`derive` derives, by name."""
+
+    model: Model
+    gradient: sp.MatrixExpr  # dL/dW by the matrix chain rule
+    logit_flow: MatrixFlow  # reduction 1: dS/dt in the logits S = E W^T U^T
+    output_flow: MatrixFlow  # reduction 2: the output particles (U U^T = I)
+    stored_products_verified: bool  # reduction 3: W_t = W_0 + U^T Q_t^T E reproduces the W flow
+    symmetric_flow: Flow  # one input of an orthogonal memory: its correct logit a and common wrong logit b
+    conserved_rate: sp.Expr  # d/dt sum_y s_y(x) along symmetric_flow (0)
+    margin_flow: Flow  # dm/dt = M p / (e^m + M - 1); params (p, M)
+    margin_map: Map  # one GD step of the margin; params (p, M, eta)
+    solution: Solution  # the margin flow from m(0) = 0: implicit relation and Lambert form
+    implicit: sp.Eq  # the implicit solution in the form (M - 1) m + e^m = M p t + 1
+    flow_law: Law  # m(t) = log(M p t) + O(log t / t)
+    gd_law: Law  # GD: m_t = log(eta M p t) + O(log t / t)
+    gd_expansion: Law  # GD: e^{m_t} = eta M p t + (eta M p / 2 - (M - 1)) log t + O(1)
+    uniform: Law  # m_t ~ log(e^{eta p} + eta M p (t - 1))
+    lane_loss: sp.Expr  # loss of one input in terms of its margin
+    loss_law: Law  # eta t L -> N (M - 1) / M
+    bounds: tuple[Law, ...]  # flow lower and upper, GD lower, GD loss upper
+    first_step: sp.Expr  # m_1 = eta p
+    claims: Mapping[str, Claim]  # the identities checked by simplification and at random points
+
+
 @lru_cache(maxsize=None)
-def derive() -> Derivation:
-    doc = Derivation("Associative memory trained by gradient descent")
+def derive() -> AssociativeMemoryDerivation:
+    doc = Draft("Associative memory trained by gradient descent")
     mdl = model()
     G = mdl.loss_gradient_symbol
 
@@ -147,10 +175,10 @@ def derive() -> Derivation:
     doc.add("Bounds", r"\begin{gathered}" + r" \\ ".join(b.latex() for b in bounds[:3]) + r"\end{gathered}",
             "Checked numerically along simulated trajectories (tests and `gradflow check`).")
 
-    doc.results.update(
+    return doc.finish(
+        AssociativeMemoryDerivation,
         model=mdl, gradient=grad, logit_flow=logit_flow, output_flow=output_flow, stored_products_verified=stored_ok,
         symmetric_flow=lanes, conserved_rate=conserved, margin_flow=margin_flow, margin_map=margin_map,
         solution=solution, implicit=implicit, flow_law=flow_law, gd_law=gd_law, gd_expansion=gd_expansion,
         uniform=uniform, lane_loss=loss, loss_law=loss_law, bounds=bounds, first_step=first_step, claims=claims,
     )
-    return doc

@@ -26,11 +26,11 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from ..derivation import Derivation
-from ..errors import ParameterError, require
-from ..flow import ClosureError, Map
-from ..laws import Law
-from ..verify import Claim, vanishes
+from gradflow.theory.derivation import Draft, UntypedDerivation
+from gradflow.theory.errors import ParameterError, require
+from gradflow.theory.flow import ClosureError, Map
+from gradflow.theory.laws import Law
+from gradflow.theory.verify import Claim, vanishes
 
 # --- symbols -------------------------------------------------------------------------------
 
@@ -265,8 +265,8 @@ def _symmetric_matrix(name: str, n: int) -> sp.Matrix:
 
 
 @lru_cache(maxsize=None)
-def derive() -> Derivation:
-    doc = Derivation("Binary associative memory (M = 2): margin map, separable laws, finite minimizer")
+def derive() -> UntypedDerivation:
+    doc = Draft("Binary associative memory (M = 2): margin map, separable laws, finite minimizer")
     claims = {}
 
     # 1. one input
@@ -459,14 +459,13 @@ def derive() -> Derivation:
             r"threshold (global convergence) and cycles above it is not derived here: it is checked numerically.",
             checked_by="gradient, Hessian and v-map identities vanish at random points; Kronecker identity; inequality")
 
-    doc.results.update(
+    return doc.finish(UntypedDerivation, results=dict(
         loss=loss, sigma_minus=sigma_minus, residuals=lemma["residuals"], kappa_of_gamma=KAPPA_OF_GAMMA,
         increment=increment, reductions=reductions, stationarity=stationarity, c_limit=c_limit,
         margin_law=margin_law, loss_law=loss_law, per_input_rate=per_input_lambda, stability_law=stability_law,
         two_particle={"lambda": lam2, "rate": two_rate, "c": two_c}, hessian_v=hess_v, claims=claims,
         approach_drift=drift_linear,
-    )
-    return doc
+    ))
 
 
 # --- numeric evaluation of the separable laws ------------------------------------------------------

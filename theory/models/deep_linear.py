@@ -14,11 +14,11 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from ..derivation import Derivation
-from ..flow import Flow, Map
-from ..laws import Law
-from ..model import Model, SquaredError
-from ..solve import Solution, solve_autonomous
+from gradflow.theory.derivation import Draft, UntypedDerivation
+from gradflow.theory.flow import Flow, Map
+from gradflow.theory.laws import Law
+from gradflow.theory.model import Model, SquaredError
+from gradflow.theory.solve import Solution, solve_autonomous
 
 # Sizes stay symbols; k is the number of modes (the rank of C).
 n_in, hidden, n_out, k = sp.symbols("n_in h n_out k", integer=True, positive=True)
@@ -207,8 +207,8 @@ def map_latex(step_map: Map) -> str:
 
 
 @lru_cache(maxsize=None)
-def derive() -> Derivation:
-    doc = Derivation("Two-layer linear network: learning the modes of C")
+def derive() -> UntypedDerivation:
+    doc = Draft("Two-layer linear network: learning the modes of C")
     mdl = model()
 
     gradients = {w: mdl.gradient(w) for w in mdl.parameters}
@@ -270,12 +270,11 @@ def derive() -> Derivation:
             rf" = {sp.latex(vanishing)}$; the correction is ${sp.latex(law.constants['correction'])}$.",
             checked_by="solve at s = sigma/2, limit s0 -> 0+, series in rho")
 
-    doc.results.update(
+    return doc.finish(UntypedDerivation, results=dict(
         model=mdl, gradients=gradients, gradient_flow=flow_W, mode_matrix=mode_matrix(mdl.prediction_symbol),
         mode_velocities=velocities, mode_form_verified=mode_form_ok, mode_form_numeric_error=numeric_error,
         lane_loss=loss, lane_flow=lanes, conserved=conserved, conserved_rate=conserved_rate,
         strength_flow=strength, lane_map=lane_map, strength_map=strength_map, gd_imbalance=gd_imbalance,
         solution=solution, implicit_residual=implicit_residual, explicit_residual=explicit_residual,
         logistic=logistic, half_time=exact_half, time_to_learn=law, half_time_limit=vanishing,
-    )
-    return doc
+    ))

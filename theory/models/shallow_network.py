@@ -21,12 +21,12 @@ import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.printing.latex import LatexPrinter
 
-from ..activations import RELU, Activation, ReluLike
-from ..derivation import Derivation
-from ..errors import ParameterError, require
-from ..matrix_calculus import directional_derivative
-from ..model import MeanSquaredError, Model, SoftmaxCrossEntropy
-from ..verify import vanishes
+from gradflow.theory.activations import RELU, Activation, ReluLike
+from gradflow.theory.derivation import Draft, UntypedDerivation
+from gradflow.theory.errors import ParameterError, require
+from gradflow.theory.matrix_calculus import directional_derivative
+from gradflow.theory.model import MeanSquaredError, Model, SoftmaxCrossEntropy
+from gradflow.theory.verify import vanishes
 
 n, m, d, d_out = sp.symbols("n m d d_out", integer=True, positive=True)
 X = sp.MatrixSymbol("X", n, d)
@@ -149,10 +149,10 @@ class ShallowNetwork:
         grads = self.gradients()
         return H * grads[H].T - W * grads[W].T
 
-    def derivation(self) -> Derivation:
+    def derivation(self) -> UntypedDerivation:
         model = self.model
         grads = self.gradients()
-        doc = Derivation(f"Shallow network, {self.activation.name} activation, {self.loss} loss")
+        doc = Draft(f"Shallow network, {self.activation.name} activation, {self.loss} loss")
         doc.add("Model", rf"S = {latex(model.prediction)},\quad L = {latex(model.loss())},\quad " + model.sizes_latex(),
                 "One hidden layer; rho acts element-wise; a bias is a constant-1 input.")
         doc.add("Activation", rf"\rho(z) = {sp.latex(self.activation.expr(_z))},\quad "
@@ -169,9 +169,8 @@ class ShallowNetwork:
                     r"Entry $i$ of $\frac{d}{dt}\operatorname{diag}(W W^T - H H^T)$ is "
                     r"$2\sum_k (H G^T)_{ik}(\rho(z_{ki}) - z_{ki}\rho'(z_{ki}))$, zero by Euler's identity.",
                     "Euler's identity simplifies to 0")
-        doc.results.update({"gradient_W": grads[W], "gradient_H": grads[H], "loss_gradient": self.loss_gradient(),
-                            "euler_identity_holds": euler.holds})
-        return doc
+        return doc.finish(UntypedDerivation, results=dict({"gradient_W": grads[W], "gradient_H": grads[H], "loss_gradient": self.loss_gradient(),
+                            "euler_identity_holds": euler.holds}))
 
 
 @lru_cache(maxsize=None)

@@ -32,13 +32,13 @@ import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
-from ..derivation import Derivation
-from ..errors import require
-from ..flow import Flow, Map
-from ..laws import Law
-from ..matrix_functions import RowSoftmax
-from ..verify import Claim, vanishes
-from . import associative_memory as am
+from gradflow.theory.derivation import Draft, UntypedDerivation
+from gradflow.theory.errors import require
+from gradflow.theory.flow import Flow, Map
+from gradflow.theory.laws import Law
+from gradflow.theory.matrix_functions import RowSoftmax
+from gradflow.theory.verify import Claim, vanishes
+from gradflow.theory.models import associative_memory as am
 
 p1 = sp.Symbol("p1", positive=True)
 alpha = sp.Symbol("alpha", real=True)
@@ -98,7 +98,7 @@ def _softmax_rows(S: sp.Matrix) -> sp.Matrix:
 def logit_flow(labels: str = "opposite") -> Flow:
     """The general logit flow of ``associative_memory`` with the concrete 2 x 2 data."""
     validate(labels=labels)
-    general = am.derive().results["logit_flow"]
+    general = am.derive().logit_flow
     (state,) = general.states
     ((placeholder, (meaning, _)),) = general.knowns.items()
     E, U = embeddings()
@@ -173,8 +173,8 @@ def _worst(claims):
 
 
 @lru_cache(maxsize=None)
-def derive() -> Derivation:
-    doc = Derivation("Two interacting particles: the loss-spike model")
+def derive() -> UntypedDerivation:
+    doc = Draft("Two interacting particles: the loss-spike model")
     E, U = embeddings()
     p = frequencies()
     claims = {}
@@ -426,8 +426,7 @@ def derive() -> Derivation:
         eta_t_loss=constants["opposite"]["eta_t_loss"], margin_offsets=constants["opposite"]["offsets"],
         claims=claims,
     )
-    doc.results.update(results)
-    return doc
+    return doc.finish(UntypedDerivation, results=dict(results))
 
 
 def _combine(claims, statement):

@@ -32,7 +32,8 @@ import sympy as sp
 
 warnings.simplefilter("ignore")  # overflow warnings of the simulator's NumPy scalars in the divergent lanes
 import gradflow.numerics.drivers.progress
-from gradflow.derivations import associative_memory as am, two_particle as t2
+from gradflow.derivations import two_particle as t2
+from gradflow.derivations.associative_memory import simulators as am
 from gradflow.numerics.drivers.cuda import CudaLaneSimulator, ensemble_first_hits, simulator_enabled
 from gradflow.numerics.drivers.ensemble import parameter_grid
 from gradflow.numerics.errors import DivergenceError
@@ -79,9 +80,9 @@ out.update(phase_cpu=cpu_first, phase_gpu=lanes.reshape(np.where(first < 0, n_it
                                        [n_iterates - 1]).states[-1], phase_final_gpu=final)
 
 # orthogonal margin map (associative memory), an (eta, p) grid with M = 4, log-spaced records
-mr = am.derivation().results
-cpu_m, gpu_m = am.margin_map_simulator(), CudaLaneSimulator(mr["margin_map"], {"loss": mr["lane_loss"]})
-grid = parameter_grid(mr["margin_map"], {"p": np.array([0.05, 0.3, 0.9]), "M": 4.0,
+mr = am.derivation()
+cpu_m, gpu_m = am.margin_map_simulator(), CudaLaneSimulator(mr.margin_map, {"loss": mr.lane_loss})
+grid = parameter_grid(mr.margin_map, {"p": np.array([0.05, 0.3, 0.9]), "M": 4.0,
                                           "eta": np.array([0.5, 5.0, 50.0, 500.0])})
 x0 = np.linspace(-3.0, 3.0, grid.lanes.shape[0])[:, None]
 record = np.unique(np.geomspace(1, 300, 12).astype(int))

@@ -36,8 +36,8 @@ warnings.simplefilter("ignore")  # overflow warnings of the simulator's NumPy sc
 import numpy as np
 
 import gradflow.numerics.drivers.progress
-from gradflow.derivations import associative_memory as am
-from gradflow.derivations.am_instances import memory_instance
+from gradflow.derivations.associative_memory import simulators as am
+from gradflow.derivations.associative_memory.instances import memory_instance
 from gradflow.numerics.codegen import matrix_cuda_kernels as k
 from gradflow.numerics.drivers.cuda import CudaParticleSimulator, simulator_enabled
 from gradflow.numerics.errors import DivergenceError
@@ -293,7 +293,7 @@ def test_margins_and_errors_against_numpy(device):
 
 
 _NO_GPU = r'''
-from gradflow.derivations import associative_memory as am
+from gradflow.derivations.associative_memory import simulators as am
 from gradflow.numerics.drivers.cuda import CudaParticleSimulator, CudaUnavailableError, cuda_available
 from gradflow.numerics.drivers.particles import reduced_system
 from gradflow.theory.errors import ParameterError
@@ -301,9 +301,9 @@ from gradflow.theory.models import associative_memory as tam
 if cuda_available():
     print("HAS-GPU")
 else:
-    r = am.derivation().results
+    r = am.derivation()
     try:
-        CudaParticleSimulator(reduced_system(r["model"], r["logit_flow"], (tam.K, tam.Gram_out, tam.p_vec, tam.Y)))
+        CudaParticleSimulator(reduced_system(r.model, r.logit_flow, (tam.K, tam.Gram_out, tam.p_vec, tam.Y)))
     except CudaUnavailableError as exc:
         assert isinstance(exc, ParameterError)
         print(exc)
@@ -379,13 +379,13 @@ def test_kernels_compile_for_the_cuda_target(tmp_path):
 
 @pytest.fixture(scope="module")
 def systems():
-    from gradflow.derivations import associative_memory as am
+    from gradflow.derivations.associative_memory import simulators as am
     from gradflow.numerics.drivers.particles import reduced_system, weight_space_system
     from gradflow.theory.models import associative_memory as tam
 
-    r = am.derivation().results
-    return (reduced_system(r["model"], r["logit_flow"], (tam.K, tam.Gram_out, tam.p_vec, tam.Y)),
-            weight_space_system(r["model"]))
+    r = am.derivation()
+    return (reduced_system(r.model, r.logit_flow, (tam.K, tam.Gram_out, tam.p_vec, tam.Y)),
+            weight_space_system(r.model))
 
 
 def test_generated_host_code_launches_per_node(systems):

@@ -1,0 +1,130 @@
+"""The CLI models ``am-orthogonal`` and ``am-random``: associative memories trained by GD, SGD or flow."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradflow.derivations.associative_memory import checks, parameters
+from gradflow.derivations.associative_memory.instances import MemoryInstance, memory_instance
+from gradflow.derivations.associative_memory.oracles import (logit_particles_numpy, margin_flow_numpy,
+                                                             margin_loss_numpy, margin_map_numpy)
+from gradflow.derivations.associative_memory.simulators import (derivation, logit_particle_cuda_simulator,
+                                                                logit_particle_simulator, margin_flow_simulator,
+                                                                margin_map_cuda_simulator, margin_map_simulator)
+from gradflow.derivations.contract import ModelEntry
+from gradflow.derivations.output import simulation_result
+from gradflow.numerics import log_times, record_steps
+from gradflow.theory.errors import require
+
+
+def _orthogonal_zero_one(margins, p, labels):
+    # from W_0 = 0 the wrong logits stay equal: ties (m = 0) go to class 0
+    wrong = (margins < 0) | ((margins == 0) & (labels != 0))
+    return wrong.astype(float) @ p
+
+
+def _run_params(settings: dict, inst: MemoryInstance, method: str, backend: str) -> dict:
+    return dict(settings, p=inst.p.tolist(), labels=inst.labels.tolist(), method=method, backend=backend)
+
+
+class OrthogonalMemory(ModelEntry):
+    name = "am-orthogonal"
+    summary = "associative memory, orthonormal embeddings, W_0 = 0: each input reduces to its scalar margin"
+    parameters = parameters.ORTHOGONAL
+    methods = ("gd", "flow", "sgd")
+    backends = ("cpu", "numpy", "cuda")
+
+    def derivation(self):
+        return derivation()
+
+    def instance(self, settings: dict) -> MemoryInstance:
+        N, M = settings["N"], settings["M"]
+        return memory_instance(N, M, max(N, M), parameters.probabilities(settings), settings["seed"], orthogonal=True)
+
+    def run(self, settings, method, steps, t_end, backend, progress):
+        inst = self.instance(settings)
+        N, M, p, labels = settings["N"], settings["M"], inst.p, inst.labels
+        params = _run_params(settings, inst, method, backend)
+        if method == "flow":
+            times = log_times(1e4 if t_end is None else t_end)
+            if backend == "cpu":
+                traj = margin_flow_simulator().integrate(np.zeros((N, 1)), {"p": p, "M": M}, times, "logtime",
+                                                         rtol=1e-12, atol=1e-14)
+                margins = traj.states[:, :, 0]
+            else:
+                margins = margin_flow_numpy(p, M, times)
+            loss = margin_loss_numpy(margins, M) @ p
+            return simulation_result(params, t=times, loss=loss, l01=_orthogonal_zero_one(margins, p, labels),
+                                     margins=margins)
+        steps = 1000 if steps is None else steps
+        record = record_steps(steps)
+        if method == "sgd":
+            return _simulate_sgd(inst, settings, steps, record, backend, params, progress)
+        if backend in ("cpu", "cuda"):
+            sim = margin_map_simulator() if backend == "cpu" else margin_map_cuda_simulator()
+            traj = sim.iterate(np.zeros((N, 1)), {"p": p, "M": M, "eta": settings["eta"]}, steps, record, progress)
+            margins = traj.states[:, :, 0]
+            loss = traj.observables["loss"] @ p
+        else:
+            margins = margin_map_numpy(p, M, settings["eta"], steps, record)
+            loss = margin_loss_numpy(margins, M) @ p
+        return simulation_result(params, t=record, loss=loss, l01=_orthogonal_zero_one(margins, p, labels),
+                                 margins=margins)
+
+    def checks(self, quick=True):
+        return checks.orthogonal_checks(quick)
+
+
+class RandomMemory(ModelEntry):
+    name = "am-random"
+    summary = "associative memory, random unit-norm (correlated) embeddings: logit-particle GD/SGD/flow"
+    parameters = parameters.RANDOM
+    methods = ("gd", "sgd", "flow")
+    backends = ("cpu", "numpy", "cuda")
+
+    def derivation(self):
+        return derivation()
+
+    def instance(self, settings: dict) -> MemoryInstance:
+        return memory_instance(settings["N"], settings["M"], settings["d"], parameters.probabilities(settings),
+                               settings["seed"], orthogonal=False, W0=settings["W0"])
+
+    def run(self, settings, method, steps, t_end, backend, progress):
+        inst = self.instance(settings)
+        params = _run_params(settings, inst, method, backend)
+        if method == "flow":
+            require(backend == "cpu", "backend", "cpu for the logit flow (RK4 kernel)", backend)
+            times = np.linspace(0, 10.0 if t_end is None else t_end, 101)
+            traj = logit_particle_simulator().flow(inst.initial_logits, inst.data, inst.labels, times, step=1e-2)
+            return simulation_result(params, t=times, loss=traj.loss, l01=traj.l01, margins=traj.margins,
+                                     norm=traj.norm)
+        steps = 200 if steps is None else steps
+        record = record_steps(steps)
+        if method == "sgd":
+            return _simulate_sgd(inst, settings, steps, record, backend, params, progress)
+        if backend in ("cpu", "cuda"):
+            sim = logit_particle_simulator() if backend == "cpu" else logit_particle_cuda_simulator()
+            traj = sim.gd(inst.initial_logits, inst.data, inst.labels, settings["eta"], steps, record,
+                          progress=progress)
+            loss, l01, margins, norm = traj.loss, traj.l01, traj.margins, traj.norm
+        else:
+            loss, l01, margins, norm, _ = logit_particles_numpy(inst.initial_logits, inst.data["K"], inst.data["Gamma"],
+                                                                inst.p, inst.labels, settings["eta"], steps, record)
+        return simulation_result(params, t=record, loss=loss, l01=l01, margins=margins, norm=norm)
+
+    def checks(self, quick=True):
+        return checks.random_checks(quick)
+
+
+def _simulate_sgd(inst: MemoryInstance, settings: dict, steps: int, record, backend: str, params: dict,
+                  progress: bool = False) -> dict:
+    eta, batch, seed = settings["eta"], settings["batch"], settings["seed"]
+    if backend == "cpu":
+        traj = logit_particle_simulator().gd(inst.initial_logits, inst.data, inst.labels, eta, steps, record, batch,
+                                             seed, progress)
+        loss, l01, margins, norm = traj.loss, traj.l01, traj.margins, traj.norm
+    else:
+        loss, l01, margins, norm, _ = logit_particles_numpy(inst.initial_logits, inst.data["K"], inst.data["Gamma"],
+                                                            inst.p, inst.labels, eta, steps, record, batch,
+                                                            np.random.default_rng(seed))
+    return simulation_result(params, t=record, loss=loss, l01=l01, margins=margins, norm=norm)

@@ -1,0 +1,270 @@
+"""The contracts of the ``gradflow`` command: a model entry, an experiment, and a family of them.
+
+Each entry and experiment declares its parameters (name, kind, default, constraint, help), its
+methods and its backends.  The CLI's help, its validation of ``--set KEY=VALUE`` and ``gradflow
+list --json`` are generated from these declarations, and validation happens here, once: a
+simulator or experiment receives settings that are complete and valid.  A model family is one
+folder of ``derivations/`` exporting a :class:`Family`, plus one line in ``registry.py``.
+
+No user text reaches eval or sympify: values are parsed as numbers, comma lists of numbers or
+members of a fixed set of names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from gradflow.theory.errors import ParameterError, require
+
+KINDS = {"int": "an integer", "float": "a finite number", "floats": "a comma list of finite numbers",
+         "choice": "one of the listed names"}
+
+
+def _anything(value) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One declared parameter: ``--set NAME=VALUE`` on the command line, ``{NAME: value}`` from Python.
+
+    ``constraint`` says in words what ``check`` accepts ("an integer >= 1"); it is the text of the
+    error a bad value gets.  ``default`` None means "not set" (e.g. ``p``, which overrides ``zipf``)."""
+
+    name: str
+    kind: str  # "int", "float", "floats" (tuple of floats) or "choice"
+    default: Any
+    constraint: str
+    help: str = ""
+    check: Callable[[Any], bool] = _anything
+    choices: tuple = ()
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"Parameter {self.name}: kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        if self.kind == "choice" and not self.choices:
+            raise ValueError(f"Parameter {self.name}: a choice needs its choices")
+
+    def parse(self, text: str):
+        """The value of command-line text, validated."""
+        text = text.strip()
+        try:
+            if self.kind == "int":
+                value = int(text)
+            elif self.kind == "float":
+                value = float(text)
+                if not math.isfinite(value):
+                    raise ValueError
+            elif self.kind == "floats":
+                value = tuple(float(v) for v in text.split(","))
+                if not all(math.isfinite(v) for v in value):
+                    raise ValueError
+            else:
+                if text not in self.choices:
+                    raise ValueError
+                value = text
+        except ValueError:
+            expected = f"one of {', '.join(self.choices)}" if self.kind == "choice" else KINDS[self.kind]
+            raise ParameterError(self.name, expected, text) from None
+        return self.validate(value)
+
+    def validate(self, value):
+        """``value`` (None stays None: not set) if it has the declared kind and meets the constraint."""
+        if value is None:
+            return None
+        if self.kind == "int":
+            require(isinstance(value, int) and not isinstance(value, bool) or _integral(value), self.name,
+                    "an integer", value)
+            value = int(value)
+        elif self.kind == "float":
+            require(_real(value) and math.isfinite(float(value)), self.name, "a finite number", value)
+            value = float(value)
+        elif self.kind == "floats":
+            values = tuple(value) if isinstance(value, (tuple, list)) else None
+            require(values is not None and all(_real(v) and math.isfinite(float(v)) for v in values), self.name,
+                    "a list of finite numbers", value)
+            value = tuple(float(v) for v in values)
+        else:
+            require(value in self.choices, self.name, f"one of {', '.join(self.choices)}", value)
+        if not self.check(value):
+            raise ParameterError(self.name, self.constraint, value)
+        return value
+
+    def describe(self) -> dict:
+        """JSON-ready declaration (``gradflow list --json``)."""
+        default = list(self.default) if isinstance(self.default, tuple) else self.default
+        out = {"name": self.name, "kind": self.kind, "default": default, "constraint": self.constraint,
+               "help": self.help}
+        if self.choices:
+            out["choices"] = list(self.choices)
+        return out
+
+
+def _real(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) or _is_numpy_real(value)
+
+
+def _is_numpy_real(value) -> bool:
+    import numpy as np
+
+    return isinstance(value, (np.integer, np.floating))
+
+
+def _integral(value) -> bool:
+    return _is_numpy_real(value) and float(value).is_integer()
+
+
+class Declared:
+    """What entries and experiments share: a name, a summary, declared parameters and backends."""
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    parameters: ClassVar[tuple[Parameter, ...]] = ()
+    backends: ClassVar[tuple[str, ...]] = ("cpu",)
+
+    def parameter(self, name: str) -> Parameter:
+        for parameter in self.parameters:
+            if parameter.name == name:
+                return parameter
+        raise ParameterError(name, f"a parameter of {self.name}: one of {', '.join(p.name for p in self.parameters)}")
+
+    def settings(self, given: Mapping[str, Any] | None = None) -> dict:
+        """The declared defaults overridden by ``given``, each value validated; unknown names are errors."""
+        given = dict(given or {})
+        for name in given:
+            self.parameter(name)
+        return {p.name: p.validate(given[p.name]) if p.name in given else p.default for p in self.parameters}
+
+    def parse_settings(self, pairs: list[str]) -> dict:
+        """Settings from ``KEY=VALUE`` strings (the command line)."""
+        given: dict[str, Any] = {}
+        names = {p.name for p in self.parameters}
+        for pair in pairs:
+            name, sep, text = pair.partition("=")
+            if not sep:
+                raise ParameterError("--set", "of the form KEY=VALUE", pair)
+            name = name.strip()
+            if name not in names:
+                raise ParameterError(name, f"a known key: one of {', '.join(p.name for p in self.parameters)}")
+            given[name] = self.parameter(name).parse(text)
+        return self.settings(given)
+
+    def require_backend(self, backend: str) -> None:
+        """``backend`` is declared; for cuda, a GPU (or numba's simulator) must also be there."""
+        require(backend in self.backends, "--backend", f"one of {', '.join(self.backends)} for {self.name}", backend)
+        if backend == "cuda":
+            from gradflow.numerics.cuda import require_cuda
+
+            require_cuda()
+
+    def describe(self) -> dict:
+        return {"summary": self.summary, "parameters": [p.describe() for p in self.parameters],
+                "backends": list(self.backends)}
+
+    def help_text(self) -> str:
+        """The generated ``--help`` of this entry or experiment."""
+        lines = [f"{self.name}: {self.summary}", ""]
+        if self.parameters:
+            lines.append("parameters (--set NAME=VALUE):")
+            for p in self.parameters:
+                default = "not set" if p.default is None else (
+                    ",".join(f"{v:g}" for v in p.default) if p.kind == "floats" else str(p.default))
+                lines.append(f"  {p.name:12s} {p.kind:6s} default {default}; {p.constraint}")
+                if p.help:
+                    lines.append(f"  {'':12s} {p.help}")
+        extra = self._help_extra()
+        lines += extra + [f"backends: {', '.join(self.backends)}"]
+        return "\n".join(lines)
+
+    def _help_extra(self) -> list[str]:
+        return []
+
+
+class ModelEntry(Declared, ABC):
+    """A model of ``gradflow derive | simulate | check``.
+
+    Subclasses declare ``name``, ``summary``, ``parameters``, ``methods`` (the first is the default)
+    and ``backends``, and implement :meth:`derivation`, :meth:`run` and :meth:`checks`."""
+
+    methods: ClassVar[tuple[str, ...]] = ("gd",)
+    backends: ClassVar[tuple[str, ...]] = ("cpu", "numpy")
+    cuda_methods: ClassVar[tuple[str, ...]] = ("gd",)  # methods the cuda backend runs, when it is declared
+
+    @abstractmethod
+    def derivation(self):
+        """The model's derivation (a gradflow.theory.Derivation with typed fields)."""
+
+    @abstractmethod
+    def run(self, settings: dict, method: str, steps: int | None, t_end: float | None, backend: str,
+            progress: bool) -> dict:
+        """JSON-ready dict: 'params', 't', one list per observable.  ``settings`` are complete and valid."""
+
+    @abstractmethod
+    def checks(self, quick: bool = True) -> list:
+        """gradflow.numerics.Verdict list: theory against simulation."""
+
+    def simulate(self, settings: Mapping[str, Any] | None = None, method: str | None = None, steps: int | None = None,
+                 t_end: float | None = None, backend: str = "cpu", progress: bool = False) -> dict:
+        """Validate once (declared parameters, method, backend, length), then :meth:`run`."""
+        settings = self.settings(settings)
+        method = self.methods[0] if method is None else method
+        require(method in self.methods, "--method", f"one of {', '.join(self.methods)} for {self.name}", method)
+        self.require_backend(backend)
+        if backend == "cuda":
+            require(method in self.cuda_methods, "--backend",
+                    f"{' or '.join(b for b in self.backends if b != 'cuda')} with --method {method} "
+                    f"(cuda runs {', '.join(self.cuda_methods)})", backend)
+        if steps is not None:
+            require(not isinstance(steps, bool) and int(steps) == steps and steps >= 0, "--steps", "an integer >= 0",
+                    steps)
+            steps = int(steps)
+        if t_end is not None:
+            require(math.isfinite(t_end) and t_end > 0, "--t-end", "a number > 0", t_end)
+        if method == "flow":
+            require(steps is None, "--steps", "not used with --method flow (give --t-end)")
+        else:
+            require(t_end is None, "--t-end", "used only with --method flow (give --steps)")
+        return self.run(settings, method, steps, t_end, backend, progress)
+
+    def describe(self) -> dict:
+        return {**super().describe(), "methods": list(self.methods)}
+
+    def _help_extra(self) -> list[str]:
+        return [f"methods (--method): {', '.join(self.methods)} (default {self.methods[0]})"]
+
+
+class Experiment(Declared, ABC):
+    """A reproduction of ``gradflow reproduce``: a frozen dataclass whose fields are its parameters.
+
+    Subclasses declare ``name``, ``summary``, ``parameters`` (each one a dataclass field with the
+    same default) and ``backends``, and implement :meth:`run`."""
+
+    @abstractmethod
+    def run(self, quick: bool = False, progress: bool = False, backend: str = "cpu"):
+        """A gradflow.derivations.report.Reproduction, from this experiment's fields."""
+
+    def configured(self, settings: Mapping[str, Any] | None = None):
+        """A copy with the (validated) settings as its fields."""
+        return dataclasses.replace(self, **self.settings(settings)) if self.parameters else self
+
+    def reproduce(self, settings: Mapping[str, Any] | None = None, quick: bool = False, progress: bool = False,
+                  backend: str = "cpu"):
+        """Validate once, then :meth:`run` the configured copy."""
+        self.require_backend(backend)
+        return self.configured(settings).run(quick=quick, progress=progress, backend=backend)
+
+
+@dataclass(frozen=True)
+class Family:
+    """What a folder of derivations/ offers the command: its entries, its experiments and the check
+    suites it adds to other families' models (name -> callable(quick) -> verdicts)."""
+
+    name: str
+    entries: tuple = ()
+    experiments: tuple = ()
+    contributed_checks: Mapping[str, Callable[[bool], list]] = field(default_factory=dict)
