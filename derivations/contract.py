@@ -158,7 +158,7 @@ class Declared:
         """``backend`` is declared; for cuda, a GPU (or numba's simulator) must also be there."""
         require(backend in self.backends, "--backend", f"one of {', '.join(self.backends)} for {self.name}", backend)
         if backend == "cuda":
-            from gradflow.numerics.cuda import require_cuda
+            from gradflow.numerics.drivers.cuda import require_cuda
 
             require_cuda()
 
@@ -208,17 +208,21 @@ class ModelEntry(Declared, ABC):
     def checks(self, quick: bool = True) -> list:
         """gradflow.numerics.Verdict list: theory against simulation."""
 
+    def backends_for(self, method: str) -> tuple[str, ...]:
+        """The backends that run ``method``: every declared one, cuda only for ``cuda_methods``."""
+        return tuple(b for b in self.backends if b != "cuda" or method in self.cuda_methods)
+
     def simulate(self, settings: Mapping[str, Any] | None = None, method: str | None = None, steps: int | None = None,
                  t_end: float | None = None, backend: str = "cpu", progress: bool = False) -> dict:
         """Validate once (declared parameters, method, backend, length), then :meth:`run`."""
         settings = self.settings(settings)
         method = self.methods[0] if method is None else method
         require(method in self.methods, "--method", f"one of {', '.join(self.methods)} for {self.name}", method)
-        self.require_backend(backend)
-        if backend == "cuda":
-            require(method in self.cuda_methods, "--backend",
-                    f"{' or '.join(b for b in self.backends if b != 'cuda')} with --method {method} "
-                    f"(cuda runs {', '.join(self.cuda_methods)})", backend)
+        require(backend in self.backends, "--backend", f"one of {', '.join(self.backends)} for {self.name}", backend)
+        allowed = self.backends_for(method)
+        if backend not in allowed:
+            why = f" (cuda runs {', '.join(self.cuda_methods)})" if "cuda" in self.backends else ""
+            raise ParameterError("--backend", f"{' or '.join(allowed)} with --method {method}{why}", backend)
         if steps is not None:
             require(not isinstance(steps, bool) and int(steps) == steps and steps >= 0, "--steps", "an integer >= 0",
                     steps)
@@ -229,6 +233,7 @@ class ModelEntry(Declared, ABC):
             require(steps is None, "--steps", "not used with --method flow (give --t-end)")
         else:
             require(t_end is None, "--t-end", "used only with --method flow (give --steps)")
+        self.require_backend(backend)
         return self.run(settings, method, steps, t_end, backend, progress)
 
     def describe(self) -> dict:

@@ -14,7 +14,6 @@ from gradflow.derivations.associative_memory.simulators import (derivation, logi
 from gradflow.derivations.contract import ModelEntry
 from gradflow.derivations.output import simulation_result
 from gradflow.numerics import log_times, record_steps
-from gradflow.theory.errors import require
 
 
 def _orthogonal_zero_one(margins, p, labels):
@@ -93,7 +92,6 @@ class RandomMemory(ModelEntry):
         inst = self.instance(settings)
         params = _run_params(settings, inst, method, backend)
         if method == "flow":
-            require(backend == "cpu", "backend", "cpu for the logit flow (RK4 kernel)", backend)
             times = np.linspace(0, 10.0 if t_end is None else t_end, 101)
             traj = logit_particle_simulator().flow(inst.initial_logits, inst.data, inst.labels, times, step=1e-2)
             return simulation_result(params, t=times, loss=traj.loss, l01=traj.l01, margins=traj.margins,
@@ -111,6 +109,9 @@ class RandomMemory(ModelEntry):
             loss, l01, margins, norm, _ = logit_particles_numpy(inst.initial_logits, inst.data["K"], inst.data["Gamma"],
                                                                 inst.p, inst.labels, settings["eta"], steps, record)
         return simulation_result(params, t=record, loss=loss, l01=l01, margins=margins, norm=norm)
+
+    def backends_for(self, method: str) -> tuple[str, ...]:
+        return ("cpu",) if method == "flow" else super().backends_for(method)  # the logit flow: the RK4 kernel
 
     def checks(self, quick=True):
         return checks.random_checks(quick)

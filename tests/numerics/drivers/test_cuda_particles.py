@@ -104,8 +104,9 @@ for label, call in {
         meta["errors"][label] = str(exc)
 
 # the CLI entry: gradflow simulate am-random --backend cuda (method gd) against --backend cpu
-entry = am.RandomMemory()
-settings = {key.name: key.default for key in entry.keys}
+from gradflow.derivations.associative_memory import RandomMemory
+entry = RandomMemory()
+settings = entry.settings()
 settings.update(N=4, M=4, d=4)
 for backend in ("cpu", "cuda"):
     result = entry.simulate(settings, "gd", 2, backend=backend)
@@ -425,7 +426,7 @@ def test_am_random_cuda_runs_only_gd():
     from gradflow.derivations.associative_memory import RandomMemory
 
     entry = RandomMemory()
-    settings = {key.name: key.default for key in entry.keys}
+    settings = entry.settings()
     assert "cuda" in entry.backends
     with pytest.raises(ParameterError, match=r"backend: must be cpu or numpy with --method sgd \(cuda runs gd\)"):
         entry.simulate(settings, "sgd", 3, backend="cuda")
