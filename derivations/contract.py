@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from gradflow.theory.errors import ParameterError, require
 
 KINDS = {"int": "an integer", "float": "a finite number", "floats": "a comma list of finite numbers",
-         "choice": "one of the listed names"}
+         "ints": "a comma list of integers", "choice": "one of the listed names"}
 
 
 def _anything(value) -> bool:
@@ -37,7 +37,7 @@ class Parameter:
     error a bad value gets.  ``default`` None means "not set" (e.g. ``p``, which overrides ``zipf``)."""
 
     name: str
-    kind: str  # "int", "float", "floats" (tuple of floats) or "choice"
+    kind: str  # "int", "float", "floats" (tuple of floats), "ints" (tuple of ints) or "choice"
     default: Any
     constraint: str
     help: str = ""
@@ -64,6 +64,8 @@ class Parameter:
                 value = tuple(float(v) for v in text.split(","))
                 if not all(math.isfinite(v) for v in value):
                     raise ValueError
+            elif self.kind == "ints":
+                value = tuple(int(v) for v in text.split(","))
             else:
                 if text not in self.choices:
                     raise ValueError
@@ -89,6 +91,11 @@ class Parameter:
             require(values is not None and all(_real(v) and math.isfinite(float(v)) for v in values), self.name,
                     "a list of finite numbers", value)
             value = tuple(float(v) for v in values)
+        elif self.kind == "ints":
+            values = tuple(value) if isinstance(value, (tuple, list)) else None
+            require(values is not None and all(isinstance(v, int) and not isinstance(v, bool) or _integral(v)
+                                               for v in values), self.name, "a list of integers", value)
+            value = tuple(int(v) for v in values)
         else:
             require(value in self.choices, self.name, f"one of {', '.join(self.choices)}", value)
         if not self.check(value):
@@ -173,7 +180,7 @@ class Declared:
             lines.append("parameters (--set NAME=VALUE):")
             for p in self.parameters:
                 default = "not set" if p.default is None else (
-                    ",".join(f"{v:g}" for v in p.default) if p.kind == "floats" else str(p.default))
+                    ",".join(f"{v:g}" for v in p.default) if p.kind in ("floats", "ints") else str(p.default))
                 lines.append(f"  {p.name:12s} {p.kind:6s} default {default}; {p.constraint}")
                 if p.help:
                     lines.append(f"  {'':12s} {p.help}")

@@ -15,10 +15,12 @@ from gradflow.theory.errors import ParameterError
 
 @lru_cache(maxsize=None)
 def families() -> tuple[Family, ...]:
+    from gradflow.derivations.am_transformer import FAMILY as am_transformer
     from gradflow.derivations.associative_memory import FAMILY as associative_memory
     from gradflow.derivations.legacy import FAMILIES as legacy
 
-    return (associative_memory, *legacy)
+    two_particle, binary_memory, *rest = legacy
+    return (associative_memory, two_particle, binary_memory, am_transformer, *rest)
 
 
 def models() -> dict[str, ModelEntry]:

@@ -1,4 +1,4 @@
-"""derivations.am_transformer: the optional PyTorch check of spec section 7 (associative_memory).
+"""derivations.am_transformer: the optional PyTorch check that W_O^2 of a Transformer is an associative memory.
 
 The no-torch path is always tested (torch is hidden even where it is installed); the data, mask and
 margin helpers are numpy only; the quick run needs torch and is skipped without it."""
@@ -8,9 +8,12 @@ import importlib.util
 import numpy as np
 import pytest
 
-from gradflow.derivations import am_transformer as amt
-from gradflow.derivations.am_transformer import AM_TRANSFORMER, EXPERIMENTS
+from gradflow.derivations.am_transformer import FAMILY, AmTransformer
+from gradflow.derivations.am_transformer import observables, task as bigram
+from gradflow.derivations.am_transformer.figures import run_key
 from gradflow.theory.errors import ParameterError
+
+AM_TRANSFORMER = AmTransformer()
 
 
 @pytest.fixture
@@ -26,7 +29,7 @@ def no_torch(monkeypatch):
 
 
 def test_without_torch_run_raises_one_line_parameter_error(no_torch):
-    assert EXPERIMENTS == (AM_TRANSFORMER,) and AM_TRANSFORMER.name == "am-transformer"
+    assert FAMILY.experiments == (AM_TRANSFORMER,) and AM_TRANSFORMER.name == "am-transformer"
     with pytest.raises(ParameterError) as info:
         AM_TRANSFORMER.run(quick=True)
     message = str(info.value)
@@ -45,28 +48,28 @@ def test_without_torch_the_cli_exits_2_with_one_line(no_torch, tmp_path, capsys)
 
 
 def test_task_and_batches_are_deterministic_for_a_seed():
-    a, b, c = amt.make_task(seed=3), amt.make_task(seed=3), amt.make_task(seed=4)
+    a, b, c = bigram.make_task(seed=3), bigram.make_task(seed=3), bigram.make_task(seed=4)
     assert a.N == 65 and a.triggers.shape == (5,)
     np.testing.assert_array_equal(a.transition, b.transition)
     assert not np.array_equal(a.transition, c.transition)
     np.testing.assert_allclose(a.transition.sum(1), 1.0)
     np.testing.assert_allclose(a.marginal @ a.transition, a.marginal, atol=1e-12)  # stationary
     assert set(a.triggers) == set(np.argsort(-a.marginal)[:5])
-    z1, o1 = amt.sample_batch(a, 4, 256, np.random.default_rng(7))
-    z2, o2 = amt.sample_batch(a, 4, 256, np.random.default_rng(7))
+    z1, o1 = bigram.sample_batch(a, 4, 256, np.random.default_rng(7))
+    z2, o2 = bigram.sample_batch(a, 4, 256, np.random.default_rng(7))
     np.testing.assert_array_equal(z1, z2)
     np.testing.assert_array_equal(o1, o2)
     assert z1.shape == (4, 256) and o1.shape == (4, 5) and z1.min() >= 0 and z1.max() < 65
 
 
 def test_triggers_are_always_followed_by_their_sequence_output_and_copy_mask():
-    task = amt.make_task(seed=0)
-    z, outputs = amt.sample_batch(task, 6, 256, np.random.default_rng(1))
+    task = bigram.make_task(seed=0)
+    z, outputs = bigram.sample_batch(task, 6, 256, np.random.default_rng(1))
     for b in range(6):
         for j, q in enumerate(task.triggers):
             after = z[b, 1:][z[b, :-1] == q]
             assert np.all(after == outputs[b, j])
-    mask = amt.copy_mask(task, z)
+    mask = bigram.copy_mask(task, z)
     assert mask.shape == (6, 255) and mask.any()
     # hand check on one row: position t is a copy position iff z_t is a trigger seen before t
     row = z[0]
@@ -81,31 +84,31 @@ def test_memory_margins_on_a_hand_built_case():
                   [1.0, 1.0, 1.0]])
     eye = np.eye(3)
     # scores = E W_V2^T W_O2^T W_U^T = W_O2^T with E = W_V2 = W_U = I, so W_O2 = S^T
-    m = amt.memory_margins(eye, S.T, eye, eye)
+    m = observables.memory_margins(eye, S.T, eye, eye)
     np.testing.assert_allclose(m, [2.0 - 1.0, 0.0 - 3.0, 1.0 - 1.0])
     # and through non-trivial orthogonal maps: the margin only sees the composed map
     rng = np.random.default_rng(0)
     Q = np.linalg.qr(rng.standard_normal((3, 3)))[0]
-    np.testing.assert_allclose(amt.memory_margins(eye @ Q.T, Q @ S.T, eye, eye), m, atol=1e-12)
+    np.testing.assert_allclose(observables.memory_margins(eye @ Q.T, Q @ S.T, eye, eye), m, atol=1e-12)
 
 
 def test_loss_helpers():
     v = np.array([3.0, 2.0, 2.5, 1.0, 0.4, 0.6, 0.3])
-    assert amt.first_below(v, 0.5) == 4 and amt.first_below(v, 0.1) == -1
-    assert amt.count_increases(v) == 2
-    assert amt.oscillations(v) == 4
+    assert observables.first_below(v, 0.5) == 4 and observables.first_below(v, 0.1) == -1
+    assert observables.count_increases(v) == 2
+    assert observables.oscillations(v) == 4
 
 
 def test_quick_run_shapes_and_finiteness(tmp_path):
     pytest.importorskip("torch")
-    exp = amt.AmTransformer(quick_steps=12, quick_batch=4, quick_wo2_etas=(20.0, 200.0), quick_all_etas=(5.0,))
+    exp = AmTransformer(quick_steps=12, quick_batch=4, quick_wo2_etas=(20.0, 200.0), quick_all_etas=(5.0,))
     result = exp.run(quick=True)
     steps = 12
     params = result.parameters
     assert params["quick"] and params["steps"] == steps and params["dtype"] == "float32"
     assert len(params["summary"]) == 3 and result.seeds[0] == exp.seed
     for mode, d, eta in exp.configs(quick=True):
-        key = amt._key(mode, d, eta)
+        key = run_key(mode, d, eta)
         for name in ("loss", "copy_loss", "train_loss"):
             assert result.arrays[f"{name}_{key}"].shape == (steps + 1,)
         assert np.all(np.isfinite(result.arrays[f"loss_{key}"]))
@@ -120,7 +123,7 @@ def test_quick_run_shapes_and_finiteness(tmp_path):
     assert (folder / "data.npz").exists() and (folder / "figures" / "loss.png").exists()
     # same seed, same numbers
     again = exp.run(quick=True)
-    key = amt._key("wo2", 64, 200.0)
+    key = run_key("wo2", 64, 200.0)
     np.testing.assert_array_equal(again.arrays[f"loss_{key}"], result.arrays[f"loss_{key}"])
 
 
