@@ -1,4 +1,4 @@
-"""Side-by-side performance runs against peers (specs/performance.md); `gradflow bench` runs them."""
+"""Side-by-side performance runs against peers; `gradflow bench` runs them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The cells of specs/performance.md that run on a CPU.  Peers that are not installed are skipped."""
+"""The benchmark cells that run on a CPU.  Peers that are not installed are skipped."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def _torch_particles(S0, K, G, p, labels, eta, steps, inst):
 # --- am-flow: orthogonal margin flow to t = 1e8 -------------------------------------------
 
 AM_FLOW_RTOL, AM_FLOW_ATOL = 1e-9, 1e-11  # gradflow's: rel. error about 2e-10 at t = 1e8 (target < 1e-8)
-IVP_RTOL, IVP_ATOL = 1e-10, 1e-12  # solve_ivp's (specs/performance.md)
+IVP_RTOL, IVP_ATOL = 1e-10, 1e-12  # solve_ivp's tolerances in the am-flow cell
 
 
 def am_flow(quick: bool, ceilings: dict) -> list:
@@ -162,7 +162,7 @@ def am_flow(quick: bool, ceilings: dict) -> list:
               "would not fit in memory at 1e5 particles)",
         tolerances_chosen=("gradflow's rtol/atol: one decade tighter than the loosest that meets the target's 1e-8 "
                            "at t = 1e8 (rtol 1e-8 gives about 1.5e-9), for a margin (rel_error_vs_lambert, about "
-                           "2e-10); solve_ivp keeps the spec's"),
+                           "2e-10); solve_ivp keeps its"),
         one_thread=("gradflow-1-thread: the same run with numba.set_num_threads(1), as single-threaded as solve_ivp "
                     "(on a shared machine a parallel region waits for a descheduled thread)"))
     repeats = 5 if quick else 1

@@ -1,4 +1,4 @@
-"""Side-by-side benchmark harness (specs/performance.md).
+"""Side-by-side benchmark harness.
 
 A cell runs the same mathematical work in every implementation, checks that they agree,
 times compilation apart (the first call), takes the median of repeats, and reports each

@@ -1,13 +1,24 @@
 """Public Hypothesis strategies for model instances, so users can property-test conjectures.
 
 Each strategy draws plain numbers (sizes, probabilities, step sizes) within explicit bounds;
-the bounds are parameters, never hidden.
+the bounds are parameters, never hidden.  Needs hypothesis (``pip install 'gradflow[test]'``)::
+
+    from hypothesis import given
+    from gradflow.theory.strategies import orthogonal_memory_settings
+
+    @given(orthogonal_memory_settings(m_max=10, eta_high=10.0))
+    def test_my_claim(settings):
+        ...  # settings = {"N": ..., "M": ..., "p": array, "eta": ...}
 """
 
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import strategies as st
+
+try:
+    from hypothesis import strategies as st
+except ImportError as error:  # hypothesis is a [test] extra, not a core dependency
+    raise ImportError("gradflow.theory.strategies needs hypothesis: pip install 'gradflow[test]'") from error
 
 
 @st.composite

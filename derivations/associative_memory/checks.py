@@ -16,66 +16,89 @@ from gradflow.numerics import Verdict, compare, compare_bound, log_steps, numeri
 from gradflow.theory.models import associative_memory as am
 
 
+N_CHECK, M_CHECK, T_CHECK = 6, 4, 20_000  # the orthogonal instance of the checks: Zipf(1) frequencies
+ETAS = (0.5, 5.0, 50.0)
+
+
 def orthogonal_checks(quick: bool = True) -> list[Verdict]:
     doc = derivation()
-    flow_lower, flow_upper, gd_lower, gd_loss_bound = doc.bounds
+    p = zipf_probabilities(N_CHECK, 1.0)
     out = [
         Verdict.symbolic("margin flow derived and closed", doc.margin_flow.rhs[0].free_symbols == {am.m, am.p, am.M},
                          "SymPy reduction of the symmetric logit flow"),
         Verdict.symbolic("stored outer products reproduce W flow", doc.stored_products_verified, "ansatz substitution"),
     ]
     out += [Verdict.from_claim(name, claim) for name, claim in doc.claims.items()]
-    N, M = 6, 4
-    p = zipf_probabilities(N, 1.0)
-    T = 20_000
+    for eta in ETAS:
+        out += _gd_checks(doc, p, eta)
+    out += _weight_space_checks(p)
+    out += _flow_checks(doc, p)
+    out += _conservation_checks(p)
+    return out
+
+
+def _gd_checks(doc, p, eta: float) -> list[Verdict]:
+    """The margin map kernel against its NumPy oracle and the derived bounds and laws, one step size."""
+    N, M, T = N_CHECK, M_CHECK, T_CHECK
     record = log_steps(T, 40)
-    sim = margin_map_simulator()
-    lower = gd_lower.leading_function((am.p, am.eta))
+    traj = margin_map_simulator().iterate(np.zeros((N, 1)), {"p": p, "M": M, "eta": eta}, T, record)
+    m = traj.states[:, :, 0]
+    t = record[1:, None].astype(float)
+    loss = traj.observables["loss"] @ p
+    gd_lower, gd_loss_bound = doc.bounds[2], doc.bounds[3]
     loss_bound = sp.lambdify((am.t, am.p, am.M, am.eta), gd_loss_bound.leading.subs(sp.Symbol("sum_x"), 1), "numpy")
     uniform = doc.uniform.leading_function((am.p, am.M, am.eta))
     expansion = doc.gd_expansion.leading_function((am.p, am.M, am.eta))
-    for eta in (0.5, 5.0, 50.0):
-        traj = sim.iterate(np.zeros((N, 1)), {"p": p, "M": M, "eta": eta}, T, record)
-        m = traj.states[:, :, 0]
-        out.append(compare(f"margin map kernel vs NumPy (eta={eta})", m, margin_map_numpy(p, M, eta, T, record), 1e-12,
-                           f"{T} steps", relative=True))
-        t = record[1:, None].astype(float)
-        out.append(compare_bound(f"GD lower bound log(1 + eta p t) (eta={eta})", m[1:], lower(t, p, eta), "lower",
-                                 1e-12, f"t in [1, {T}]"))
-        loss = traj.observables["loss"] @ p
-        out.append(compare_bound(f"GD loss bound (eta={eta})", loss[1:], loss_bound(t, p, M, eta).sum(axis=1), "upper",
-                                 1e-12, f"t in [1, {T}]"))
-        monotone = bool(np.all(np.diff(m, axis=0) >= 0) and np.all(np.diff(loss) <= 0))  # up to one ulp
-        out.append(Verdict.symbolic(f"GD monotone: margins up, loss down (eta={eta})", monotone, f"{T} steps",
-                                    "boolean"))
-        out.append(compare(f"uniform approximation (eta={eta})", m[-1], uniform(t, p, M, eta)[-1], 0.05, f"t = {T}"))
-        # second-order expansion: e^m - (rate t + log_coefficient log t) stays O(1)
-        rest = np.exp(m[1:]) - expansion(t, p, M, eta)
-        half = t[:, 0] >= T / 2
-        spread = float(np.max(np.abs(rest[half] - rest[half][-1]) / (eta * M * p * T)))
-        out.append(Verdict(f"GD expansion remainder is O(1) (eta={eta})", spread < 1e-3, spread, 1e-3,
-                           f"t in [{T // 2}, {T}]", "relative drift"))
-        if eta in (0.5, 5.0):
-            target = float(doc.loss_law.leading.subs({am.N: N, am.M: M}))
-            out.append(compare(f"eta t L -> N(M-1)/M (eta={eta})", eta * T * loss[-1], target, 0.02, f"t = {T}",
-                               relative=True))
-    # orthogonal W-space GD equals the scalar margin map
+    out = [
+        compare(f"margin map kernel vs NumPy (eta={eta})", m, margin_map_numpy(p, M, eta, T, record), 1e-12,
+                f"{T} steps", relative=True),
+        compare_bound(f"GD lower bound log(1 + eta p t) (eta={eta})", m[1:],
+                      gd_lower.leading_function((am.p, am.eta))(t, p, eta), "lower", 1e-12, f"t in [1, {T}]"),
+        compare_bound(f"GD loss bound (eta={eta})", loss[1:], loss_bound(t, p, M, eta).sum(axis=1), "upper", 1e-12,
+                      f"t in [1, {T}]"),
+    ]
+    monotone = bool(np.all(np.diff(m, axis=0) >= 0) and np.all(np.diff(loss) <= 0))  # up to one ulp
+    out.append(Verdict.symbolic(f"GD monotone: margins up, loss down (eta={eta})", monotone, f"{T} steps", "boolean"))
+    out.append(compare(f"uniform approximation (eta={eta})", m[-1], uniform(t, p, M, eta)[-1], 0.05, f"t = {T}"))
+    # second-order expansion: e^m - (rate t + log_coefficient log t) stays O(1)
+    rest = np.exp(m[1:]) - expansion(t, p, M, eta)
+    half = t[:, 0] >= T / 2
+    spread = float(np.max(np.abs(rest[half] - rest[half][-1]) / (eta * M * p * T)))
+    out.append(Verdict(f"GD expansion remainder is O(1) (eta={eta})", spread < 1e-3, spread, 1e-3,
+                       f"t in [{T // 2}, {T}]", "relative drift"))
+    if eta in (0.5, 5.0):
+        target = float(doc.loss_law.leading.subs({am.N: N, am.M: M}))
+        out.append(compare(f"eta t L -> N(M-1)/M (eta={eta})", eta * T * loss[-1], target, 0.02, f"t = {T}",
+                           relative=True))
+    return out
+
+
+def _weight_space_checks(p) -> list[Verdict]:
+    """Orthogonal W-space GD (NumPy) equals the scalar margin map."""
+    N, M, steps = N_CHECK, M_CHECK, 200
     inst = memory_instance(N, M, 8, p, 0, orthogonal=True)
-    steps = 200
-    for eta in (0.5, 5.0, 50.0):
+    out = []
+    for eta in ETAS:
         W = weight_space_gd_numpy(inst.W0, inst.E, inst.U, p, inst.labels, eta, steps)
         S = inst.E @ W.T @ inst.U.T
         margins = S[np.arange(N), inst.labels] - np.max(np.where(np.eye(M)[inst.labels] > 0, -np.inf, S), axis=1)
-        ref = sim.iterate(np.zeros((N, 1)), {"p": p, "M": M, "eta": eta}, steps, [steps]).states[0, :, 0]
+        ref = margin_map_simulator().iterate(np.zeros((N, 1)), {"p": p, "M": M, "eta": eta}, steps,
+                                             [steps]).states[0, :, 0]
         out.append(compare(f"W-space GD = margin map (eta={eta})", margins, ref, 1e-9, f"{steps} steps"))
-    # flow: Lambert closed form vs log-time integration and bounds
+    return out
+
+
+def _flow_checks(doc, p) -> list[Verdict]:
+    """The flow: Lambert closed form vs log-time integration, the flow bounds and the log law."""
+    N, M = N_CHECK, M_CHECK
+    flow_lower, flow_upper = doc.bounds[0], doc.bounds[1]
     times = np.array([0.0, 1.0, 10.0, 1e2, 1e4, 1e6, 1e8])
     flow = margin_flow_simulator().integrate(np.zeros((N, 1)), {"p": p, "M": M}, times, "logtime",
                                              rtol=1e-12, atol=1e-14)
     closed = numeric_function(doc.solution.explicit, (am.t, am.p, am.M))
     exact = closed(times[:, None], p[None, :], float(M))
-    out.append(compare("Lambert closed form vs log-time DOPRI5", flow.states[:, :, 0], exact, 1e-8, "t in [0, 1e8]",
-                       relative=False))
+    out = [compare("Lambert closed form vs log-time DOPRI5", flow.states[:, :, 0], exact, 1e-8, "t in [0, 1e8]",
+                   relative=False)]
     m = flow.states[1:, :, 0]
     tt = times[1:, None]
     out.append(compare_bound("flow lower bound log(1 + p t)", m, flow_lower.leading_function((am.p,))(tt, p), "lower",
@@ -88,16 +111,21 @@ def orthogonal_checks(quick: bool = True) -> list[Verdict]:
     slack = float(abs(law.constants["log_coefficient"].subs(am.M, M))) * np.log(1e8) / (rate * p.min() * 1e8)
     out.append(compare("flow law m = log(M p t) + O(log t / t)", m[-1], law.leading_function((am.p, am.M))(1e8, p, M),
                        2 * slack, "t = 1e8"))
-    # conservation of sum_y s_y(x) along logit-particle GD with U U^T = I
-    inst = memory_instance(N, M, 8, p, 1, orthogonal=True)
+    return out
+
+
+def _conservation_checks(p) -> list[Verdict]:
+    """sum_y s_y(x) is conserved along logit-particle GD with U U^T = I; the kernel's loss = NumPy's."""
+    inst = memory_instance(N_CHECK, M_CHECK, 8, p, 1, orthogonal=True)
     run = logit_particle_simulator().gd(inst.initial_logits, inst.data, inst.labels, 5.0, 1000, [1000])
     S = _final_logits(inst, 5.0, 1000)
-    out.append(compare("sum of logits conserved (1000 GD steps)", S.sum(axis=1), inst.initial_logits.sum(axis=1), 1e-12,
-                       "1000 steps"))
-    out.append(compare("logit-particle kernel final loss vs NumPy", run.loss[-1],
-                       logit_particles_numpy(inst.initial_logits, inst.data["K"], inst.data["Gamma"], p, inst.labels, 5.0,
-                                             1000, [1000])[0][-1], 1e-12, "1000 steps", relative=True))
-    return out
+    return [
+        compare("sum of logits conserved (1000 GD steps)", S.sum(axis=1), inst.initial_logits.sum(axis=1), 1e-12,
+                "1000 steps"),
+        compare("logit-particle kernel final loss vs NumPy", run.loss[-1],
+                logit_particles_numpy(inst.initial_logits, inst.data["K"], inst.data["Gamma"], p, inst.labels, 5.0,
+                                      1000, [1000])[0][-1], 1e-12, "1000 steps", relative=True),
+    ]
 
 
 def _final_logits(inst, eta, steps):

@@ -1,4 +1,4 @@
-"""Saddle-to-saddle dynamics of shallow ReLU-like networks: the numeric tools of spec sections 5-6.
+"""Saddle-to-saddle dynamics of shallow ReLU-like networks: plateaus, their exact losses, escapes.
 
 One import for the pieces, each in its own module:
 

@@ -1,4 +1,4 @@
-"""The perturbation certificate of a candidate minimum (the paper's protocol, spec section 6).
+"""The perturbation certificate of a candidate minimum (the paper's protocol).
 
 Every parameter of every non-dead neuron gets independent noise, uniform on [-a, a] (or Gaussian
 with standard deviation a), with

@@ -1,4 +1,4 @@
-"""Generated associative-memory kernels against NumPy oracles and the spec's section 8 properties."""
+"""Generated associative-memory kernels against NumPy oracles and the properties the theory predicts."""
 
 import numpy as np
 import pytest
@@ -6,10 +6,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gradflow.derivations.associative_memory.instances import memory_instance, zipf_probabilities
-from gradflow.derivations.associative_memory.simulators import logit_particle_simulator, margin_flow_simulator, margin_map_simulator, weight_space_simulator
+from gradflow.derivations.associative_memory.oracles import (logit_particles_numpy, margin_map_numpy,
+                                                             weight_space_gd_numpy, weight_space_gradient_numpy,
+                                                             weight_space_loss_numpy)
+from gradflow.derivations.associative_memory.simulators import (logit_particle_simulator, margin_flow_simulator,
+                                                                margin_map_simulator, weight_space_simulator)
 from gradflow.numerics.closed_form import numeric_function
-from gradflow.derivations.associative_memory.oracles import logit_particles_numpy, margin_map_numpy, weight_space_gd_numpy, weight_space_gradient_numpy, weight_space_loss_numpy
 from gradflow.theory.models import associative_memory as am
+from gradflow.theory.strategies import orthogonal_memory_settings
 
 
 @pytest.fixture(scope="module")
@@ -217,3 +221,20 @@ def test_cached_kernels_load_in_a_new_process(tmp_path):
     assert [o.returncode for o in outputs] == [0, 0], outputs[-1].stderr[-2000:]
     cold, warm = (o.stdout.split() for o in outputs)
     assert cold[0] == "False" and warm[0] == "True" and cold[1:] == warm[1:]
+
+
+# the public strategies, used the way a user property-tests a claim about the model
+
+
+@settings(max_examples=15)
+@given(orthogonal_memory_settings(n_max=6, m_max=20, eta_low=1e-2, eta_high=50.0))
+def test_margin_map_kernel_and_gd_lower_bound_for_any_orthogonal_memory(settings_):
+    N, M, p, eta = settings_["N"], settings_["M"], settings_["p"], settings_["eta"]
+    steps = 300
+    record = np.arange(steps + 1)
+    run = margin_map_simulator().iterate(np.zeros((N, 1)), {"p": p, "M": M, "eta": eta}, steps, record)
+    m = run.states[:, :, 0]
+    np.testing.assert_allclose(m, margin_map_numpy(p, M, eta, steps, record), rtol=1e-12, atol=1e-14)
+    # the derived bound m_t >= log(1 + eta p t) of GD from m_0 = 0, at every step
+    t = record[1:, None].astype(float)
+    assert np.all(m[1:] >= np.log1p(eta * p * t) * (1 - 1e-12))

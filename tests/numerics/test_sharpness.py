@@ -1,4 +1,4 @@
-"""Sharpness from the generated HVP: dense and Lanczos agree with the spec's Kronecker formula."""
+"""Sharpness from the generated HVP: dense and Lanczos agree with the Kronecker formula."""
 
 import numpy as np
 import pytest
@@ -40,6 +40,6 @@ def test_lanczos_matches_dense_and_orthogonal_value_at_zero():
     sim = weight_space_simulator()
     assert sharpness(sim, inst.W0, inst.data, "lanczos") == pytest.approx(sharpness(sim, inst.W0, inst.data, "dense"),
                                                                            rel=1e-8)
-    # orthonormal embeddings, W = 0: sharpness = max_x p(x) / M (spec section 2)
+    # orthonormal embeddings, W = 0: sharpness = max_x p(x) / M
     ortho = memory_instance(4, 5, 6, np.array([0.4, 0.3, 0.2, 0.1]), 0, orthogonal=True)
     assert sharpness(sim, ortho.W0, ortho.data) == pytest.approx(0.4 / 5, rel=1e-12)

@@ -1,4 +1,4 @@
-"""Symbolic claims of associative_memory spec sections 1-2: simplification and random points."""
+"""Symbolic claims of the associative memory: simplification and random points."""
 
 import mpmath
 import numpy as np
@@ -18,12 +18,12 @@ def test_logit_gradient_is_softmax():
     assert sp.simplify(derivative - softmax) == 0
 
 
-def test_margin_flow_and_map_match_spec_formulas():
-    # the spec's formulas, typed in here only as the oracle
-    flow_spec = am.M * am.p / (sp.exp(am.m) + am.M - 1)
-    assert sp.simplify(R.margin_flow.rhs[0] - flow_spec) == 0
-    map_spec = am.m + am.eta * am.M * am.p * sp.exp(-am.m) / (1 + (am.M - 1) * sp.exp(-am.m))
-    assert sp.simplify(R.margin_map.update[0] - map_spec) == 0
+def test_margin_flow_and_map_match_the_published_formulas():
+    # the published formulas, typed in here only as the oracle
+    flow_by_hand = am.M * am.p / (sp.exp(am.m) + am.M - 1)
+    assert sp.simplify(R.margin_flow.rhs[0] - flow_by_hand) == 0
+    map_by_hand = am.m + am.eta * am.M * am.p * sp.exp(-am.m) / (1 + (am.M - 1) * sp.exp(-am.m))
+    assert sp.simplify(R.margin_map.update[0] - map_by_hand) == 0
     assert R.first_step == am.eta * am.p
 
 

@@ -1,4 +1,4 @@
-"""The hand examples of specs/shallow_relu.md section 7, exactly (and the Clarke example of section 3)."""
+"""The hand examples H2, H3, H4 of the shallow-ReLU landscape, exactly (and the Clarke example)."""
 
 import json
 from fractions import Fraction
@@ -140,7 +140,7 @@ def test_h4_is_a_saddle_found_by_the_second_order_probe(c):
 
 @pytest.mark.parametrize("c", SLOPES)
 @pytest.mark.parametrize("e", [R(1, 10), R(1, 4), R(-1, 3)])
-def test_h4_path_of_the_spec(c, e):
+def test_h4_escape_path(c, e):
     point = h4(c)
     q = 1 / (4 * c)
     moved = point.with_parameters([[c + e, c - e], [c - e, c + e]], [[q + e, q - e], [q - e, q + e]])

@@ -160,7 +160,7 @@ def test_report_is_sound_on_random_kinked_points(point, seed):
     assert_report_is_sound(point, seed)
 
 
-# ---- local minima of the basis family and their embeddings (spec section 4) -------------
+# ---- local minima of the basis family and their embeddings  -------------
 @st.composite
 def basis_minima(draw):
     """ReLU, X = diag(s) (pairwise independent), scalar targets y; one neuron (a_j e_j, y_j / (a_j s_j)) for

@@ -1,4 +1,4 @@
-"""Loss-landscape tools for one-hidden-layer ReLU-like networks (spec: specs/shallow_relu.md, sections 1-4).
+"""Loss-landscape tools for one-hidden-layer ReLU-like networks.
 
 One implementation, two arithmetic modes: exact (SymPy Rationals, exact LPs) and float (float64,
 HiGHS LPs, kinks classified with a relative tolerance reported in every result).  Start with

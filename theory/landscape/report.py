@@ -1,6 +1,6 @@
 """``landscape_report``: the one call that classifies a point of a shallow ReLU-like network.
 
-Decision procedure (spec section 3):
+Decision procedure:
 1. (S1), (S2) at every neuron.  If one fails: "not stationary", with a descent direction (and
    whether the point is at least Clarke-stationary, by the chain-rule estimate).
 2. Escape neurons.  None: "local minimum", with a certificate radius.

@@ -1,4 +1,4 @@
-"""Associative memory W in R^{d x d} trained by cross-entropy (spec sections 1 and 2).
+"""Associative memory W in R^{d x d} trained by cross-entropy.
 
 Every formula below is produced by the derivation machinery from the model definition:
 logits S = E W^T U^T, loss sum_x p_x [logsumexp(S_x) - S_{x, f*(x)}].
@@ -28,7 +28,7 @@ p_vec = sp.MatrixSymbol("p", N, 1)
 Y = sp.MatrixSymbol("Y", N, M)
 S = sp.MatrixSymbol("S", N, M)
 K = sp.MatrixSymbol("K", N, N)
-Gram_out = sp.MatrixSymbol("Gamma", M, M)  # U U^T (the spec's G; G is taken by dL/dS)
+Gram_out = sp.MatrixSymbol("Gamma", M, M)  # U U^T (often written G; here G is dL/dS)
 Omega = sp.MatrixSymbol("Omega", d, M)  # output particles w_y as columns
 Q = sp.MatrixSymbol("Q", N, M)
 W0 = sp.MatrixSymbol("W_0", d, d)
@@ -88,9 +88,17 @@ class AssociativeMemoryDerivation(Derivation):
 @lru_cache(maxsize=None)
 def derive() -> AssociativeMemoryDerivation:
     doc = Draft("Associative memory trained by gradient descent")
+    general = _general_reductions(doc)
+    orthogonal = _orthogonal_margins(doc)
+    solution = _solution(doc, orthogonal)
+    laws = _laws(doc, orthogonal)
+    return doc.finish(AssociativeMemoryDerivation, **general, **orthogonal, **solution, **laws)
+
+
+def _general_reductions(doc: Draft) -> dict:
+    """Model, gradient, and the three reductions of the W flow (any embeddings)."""
     mdl = model()
     G = mdl.loss_gradient_symbol
-
     grad = mdl.gradient(W)
     doc.add("Model", mdl.latex(), "Sizes stay symbolic.")
     doc.add("Gradient (matrix chain rule)", rf"\nabla_W L = {sp.latex(grad)}", checked_by="matrix calculus")
@@ -110,8 +118,12 @@ def derive() -> AssociativeMemoryDerivation:
     doc.add("Reduction 3: stored outer products",
             rf"W_t = W_0 + U^T Q_t^T E,\quad \dot Q = -{sp.latex(G)}",
             checked_by="ansatz reproduces the W flow" if stored_ok else "")
+    return dict(model=mdl, gradient=grad, logit_flow=logit_flow, output_flow=output_flow,
+                stored_products_verified=stored_ok)
 
-    # Orthogonal embeddings: K = I, Gamma = I, so each input follows its own logit flow.
+
+def _orthogonal_margins(doc: Draft) -> dict:
+    """Orthonormal embeddings (K = I, Gamma = I): each input follows its own logit flow, then its margin."""
     lanes = symmetric_logit_flow(p, correct, wrong)
     doc.add("Orthogonal embeddings: one input, wrong logits equal", lanes.latex(),
             "From W_0 = 0 the wrong logits start equal and stay equal.", checked_by="invariant subspace")
@@ -122,7 +134,12 @@ def derive() -> AssociativeMemoryDerivation:
     margin_map: Map = lanes.gradient_descent_map(eta).reduce({m: correct - wrong}, {correct: m + wrong}, "margin map")
     doc.add("Margin flow", margin_flow.latex(), checked_by="closure in m")
     doc.add("Margin map (GD)", margin_map.latex(), checked_by="closure in m")
+    return dict(symmetric_flow=lanes, conserved_rate=conserved, margin_flow=margin_flow, margin_map=margin_map)
 
+
+def _solution(doc: Draft, orthogonal: dict) -> dict:
+    """The margin flow solved from m(0) = 0: implicit relation, Lambert form, and the claims behind them."""
+    lanes, margin_flow, margin_map = orthogonal["symmetric_flow"], orthogonal["margin_flow"], orthogonal["margin_map"]
     solution = solve_autonomous(margin_flow, 0)
     claims = {
         "implicit solution solves the margin ODE": vanishes(solution.implicit_residual_of_ode(False), "implicit"),
@@ -145,7 +162,12 @@ def derive() -> AssociativeMemoryDerivation:
             rf"m(t) = {sp.latex(compact)},\quad c = {sp.latex(c)}",
             "Principal branch; for M = 2 this is m = c - W(e^c).",
             checked_by="satisfies the implicit relation (W e^W = z) and equals the solver's form")
+    return dict(solution=solution, implicit=implicit, claims=claims)
 
+
+def _laws(doc: Draft, orthogonal: dict) -> dict:
+    """Asymptotic laws of the margins and the loss, and the bounds checked along trajectories."""
+    margin_flow, margin_map = orthogonal["margin_flow"], orthogonal["margin_map"]
     flow_law = logarithmic_growth_law(margin_flow, "flow margin growth", ("W_0 = 0", "orthonormal E, U"))
     gd_law = logarithmic_growth_law(margin_map, "GD margin growth", ("W_0 = 0", "orthonormal E, U", "any eta > 0"))
     gd_expansion = exponential_expansion_law(margin_map, "GD second-order expansion", ("W_0 = 0", "orthonormal E, U"))
@@ -174,11 +196,5 @@ def derive() -> AssociativeMemoryDerivation:
     )
     doc.add("Bounds", r"\begin{gathered}" + r" \\ ".join(b.latex() for b in bounds[:3]) + r"\end{gathered}",
             "Checked numerically along simulated trajectories (tests and `gradflow check`).")
-
-    return doc.finish(
-        AssociativeMemoryDerivation,
-        model=mdl, gradient=grad, logit_flow=logit_flow, output_flow=output_flow, stored_products_verified=stored_ok,
-        symmetric_flow=lanes, conserved_rate=conserved, margin_flow=margin_flow, margin_map=margin_map,
-        solution=solution, implicit=implicit, flow_law=flow_law, gd_law=gd_law, gd_expansion=gd_expansion,
-        uniform=uniform, lane_loss=loss, loss_law=loss_law, bounds=bounds, first_step=first_step, claims=claims,
-    )
+    return dict(flow_law=flow_law, gd_law=gd_law, gd_expansion=gd_expansion, uniform=uniform, lane_loss=loss,
+                loss_law=loss_law, bounds=bounds, first_step=first_step)

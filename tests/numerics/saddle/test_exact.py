@@ -1,4 +1,4 @@
-"""exact_plateau_loss against hand values (spec section 7), float least squares and exact evaluation."""
+"""exact_plateau_loss against hand values, float least squares and exact evaluation."""
 
 from dataclasses import replace
 
@@ -45,7 +45,7 @@ def test_rational_array_reads_decimals():
 
 
 def test_h2_width_one_local_minimum():
-    # spec 7 H2: w = (a, 0), h = 1/a, L = 1/2; plus a zero neuron (the saddle of the same loss)
+    # hand example H2: w = (a, 0), h = 1/a, L = 1/2; plus a zero neuron (the saddle of the same loss)
     W, H = np.array([[2.0, 0.0], [1e-7, 0.0]]), np.array([[0.5], [2e-7]])
     point = idealise(W, H, H2_X, [1.0, -1.0], RELU)
     assert point.zero_neurons == (1,) and point.groups[0].kink == (1,)

@@ -1,4 +1,4 @@
-"""The saddle tools on real gradient descent (a plain NumPy loop written here from the spec's formulas)."""
+"""The saddle tools on real gradient descent (a plain NumPy loop written here from the model's formulas)."""
 
 import numpy as np
 import pytest

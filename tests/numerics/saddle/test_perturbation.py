@@ -1,4 +1,4 @@
-"""The perturbation certificate at hand-made minima and saddles (spec section 7, H2)."""
+"""The perturbation certificate at hand-made minima and saddles (hand example H2)."""
 
 import numpy as np
 import pytest
@@ -43,7 +43,7 @@ def test_zero_neuron_saddle_is_found():
 
 
 def test_replicated_neuron_with_a_zero_share_is_a_saddle():
-    # spec 4 / H2: copies (w, h) = ((2, 0), 1/2) and ((2, 0), 0): lambda = 0 gives a saddle
+    # hand example H2: copies (w, h) = ((2, 0), 1/2) and ((2, 0), 0): lambda = 0 gives a saddle
     W, H = np.array([[2.0, 0.0], [2.0, 0.0]]), np.array([[0.5], [0.0]])
     assert perturbation_certificate(W, H, H2_X, H2_Y, RELU).decreasing > 0
     # with shares lambda = 1/2 each the point is a local minimum
