@@ -16,9 +16,12 @@ from gradflow.theory.errors import ParameterError
 @lru_cache(maxsize=None)
 def families() -> tuple[Family, ...]:
     from gradflow.derivations.associative_memory import FAMILY as associative_memory
-    from gradflow.derivations.legacy import FAMILIES as legacy
+    from gradflow.derivations.deep_linear import FAMILY as deep_linear
+    from gradflow.derivations.legacy import FAMILIES
 
-    return (associative_memory, *legacy)
+    legacy = {family.name: family for family in FAMILIES}  # transitional: the families not yet in a folder
+    return (associative_memory, legacy["two_particle"], legacy["binary_memory"], legacy["am_transformer"], deep_linear,
+            legacy["shallow_relu"])
 
 
 def models() -> dict[str, ModelEntry]:
