@@ -17,10 +17,12 @@ from gradflow.theory.errors import ParameterError
 def families() -> tuple[Family, ...]:
     from gradflow.derivations.am_transformer import FAMILY as am_transformer
     from gradflow.derivations.associative_memory import FAMILY as associative_memory
-    from gradflow.derivations.legacy import FAMILIES as legacy
+    from gradflow.derivations.deep_linear import FAMILY as deep_linear
+    from gradflow.derivations.legacy import FAMILIES
 
-    two_particle, binary_memory, *rest = legacy
-    return (associative_memory, two_particle, binary_memory, am_transformer, *rest)
+    legacy = {family.name: family for family in FAMILIES}  # transitional: the families not yet in a folder
+    return (associative_memory, legacy["two_particle"], legacy["binary_memory"], am_transformer, deep_linear,
+            legacy["shallow_relu"])
 
 
 def models() -> dict[str, ModelEntry]:

@@ -9,15 +9,17 @@ strength s = a b, the logistic solution and the time-to-learn law.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import sympy as sp
 
-from gradflow.theory.derivation import Draft, UntypedDerivation
+from gradflow.theory.derivation import Derivation, Draft
 from gradflow.theory.flow import Flow, Map
 from gradflow.theory.laws import Law
-from gradflow.theory.model import Model, SquaredError
+from gradflow.theory.model import MatrixFlow, Model, SquaredError
 from gradflow.theory.solve import Solution, solve_autonomous
 
 # Sizes stay symbols; k is the number of modes (the rank of C).
@@ -206,8 +208,36 @@ def map_latex(step_map: Map) -> str:
     return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
 
 
+@dataclass(frozen=True, eq=False)
+class DeepLinearDerivation(Derivation):
+    """What :func:`derive` derives, by name."""
+
+    model: Model
+    gradients: Mapping[sp.MatrixSymbol, sp.MatrixExpr]  # dL/dW1 and dL/dW2 by the matrix chain rule
+    gradient_flow: MatrixFlow  # dW1/dt, dW2/dt with G = dL/dS
+    mode_matrix: sp.MatrixExpr  # U^T S V: its diagonal holds the mode strengths
+    mode_velocities: Mapping[sp.MatrixSymbol, sp.Expr]  # W1 -> da/dt, W2 -> db/dt of one mode (mode form)
+    mode_form_verified: bool  # those velocities equal the lane flow's
+    mode_form_numeric_error: float  # the same at random orthonormal frames: largest deviation
+    lane_loss: sp.Expr  # one mode: (sigma - a b)^2 / 2
+    lane_flow: Flow  # (da/dt, db/dt) of one mode; states (a, b), params (sigma,)
+    conserved: sp.Expr  # the imbalance a^2 - b^2
+    conserved_rate: sp.Expr  # its derivative along lane_flow (0)
+    strength_flow: Flow  # balanced reduction ds/dt = 2 s (sigma - s) of s = a b; params (sigma,)
+    lane_map: Map  # one GD step of (a, b); params (sigma, eta)
+    strength_map: Map  # one GD step of s = a b on the balanced line
+    gd_imbalance: sp.Expr  # a^2 - b^2 after one GD step: a factor times the imbalance before
+    solution: Solution  # the strength flow from s(0) = s0: implicit relation and closed form
+    implicit_residual: sp.Expr  # implicit relation differentiated, minus the ODE (0)
+    explicit_residual: sp.Expr  # closed form in the implicit relation (0)
+    logistic: sp.Expr  # s(t) = the logistic closed form, in (t, sigma, s0)
+    half_time: sp.Expr  # exact t_half: s(t_half) = sigma / 2, in (sigma, s0)
+    time_to_learn: Law  # t_half = log(rho) / (2 sigma) + O(1/rho), rho = sigma / s0; constants exact, correction
+    half_time_limit: sp.Expr  # lim_{s0 -> 0+} (t_half - log(sigma/s0) / (2 sigma)) (0)
+
+
 @lru_cache(maxsize=None)
-def derive() -> UntypedDerivation:
+def derive() -> DeepLinearDerivation:
     doc = Draft("Two-layer linear network: learning the modes of C")
     mdl = model()
 
@@ -270,11 +300,12 @@ def derive() -> UntypedDerivation:
             rf" = {sp.latex(vanishing)}$; the correction is ${sp.latex(law.constants['correction'])}$.",
             checked_by="solve at s = sigma/2, limit s0 -> 0+, series in rho")
 
-    return doc.finish(UntypedDerivation, results=dict(
+    return doc.finish(
+        DeepLinearDerivation,
         model=mdl, gradients=gradients, gradient_flow=flow_W, mode_matrix=mode_matrix(mdl.prediction_symbol),
         mode_velocities=velocities, mode_form_verified=mode_form_ok, mode_form_numeric_error=numeric_error,
         lane_loss=loss, lane_flow=lanes, conserved=conserved, conserved_rate=conserved_rate,
         strength_flow=strength, lane_map=lane_map, strength_map=strength_map, gd_imbalance=gd_imbalance,
         solution=solution, implicit_residual=implicit_residual, explicit_residual=explicit_residual,
         logistic=logistic, half_time=exact_half, time_to_learn=law, half_time_limit=vanishing,
-    ))
+    )
