@@ -17,8 +17,9 @@ from gradflow.theory.errors import ParameterError
 def families() -> tuple[Family, ...]:
     from gradflow.derivations.associative_memory import FAMILY as associative_memory
     from gradflow.derivations.legacy import FAMILIES as legacy
+    from gradflow.derivations.two_particle import FAMILY as two_particle
 
-    return (associative_memory, *legacy)
+    return (associative_memory, two_particle, *legacy)
 
 
 def models() -> dict[str, ModelEntry]:
