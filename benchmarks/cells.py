@@ -201,7 +201,7 @@ def _relative_error(got, exact) -> float:
 
 def _ensemble_lanes(quick: bool) -> np.ndarray:
     """(members, 3) rows (p1, alpha, eta) on the am-phase ranges: 10^3 members (quick) or 25 x 20 x 20."""
-    from gradflow.derivations.two_particle import phase_axes
+    from gradflow.derivations.two_particle.phase import phase_axes
 
     if quick:
         p1s, alphas, etas = phase_axes()
@@ -213,7 +213,7 @@ def _ensemble_lanes(quick: bool) -> np.ndarray:
 
 def _first_hit_update(first, states, offset):
     """first[lane] = offset + first row of states (rows, lanes, 2) with L01 = 0 (m1 >= 0 and m2 > 0,
-    derivations.two_particle.L01_ZERO), for lanes that have not hit yet."""
+    derivations.two_particle.simulators.L01_ZERO), for lanes that have not hit yet."""
     hit = (states[..., 0] >= 0) & (states[..., 1] > 0)
     new = (first < 0) & hit.any(axis=0)
     first[new] = offset + hit[:, new].argmax(axis=0)
@@ -228,7 +228,7 @@ def gradflow_first_hits(sim, lanes: np.ndarray, n_steps: int) -> np.ndarray:
 
 def numpy_first_hits(lanes: np.ndarray, n_steps: int) -> np.ndarray:
     """Hand-written NumPy, vectorised over members: m <- m + eta 2 Kt (p * sigma(-m)), Kt = [[1, -alpha],
-    [-alpha, 1]] (associative_memory.md section 4, opposite labels), first step with m1 >= 0, m2 > 0."""
+    [-alpha, 1]] (the two-particle model, opposite labels), first step with m1 >= 0, m2 > 0."""
     from scipy.special import expit
 
     p1, alpha, eta = (np.ascontiguousarray(c) for c in lanes.T)
@@ -293,14 +293,14 @@ def _torch_first_hits(lanes: np.ndarray, n_steps: int, name: str = "torch", devi
 
 
 def am_ensemble(quick: bool, ceilings: dict) -> list:
-    from gradflow.derivations.two_particle import L01_ZERO, derivation, lane_map_simulator
+    from gradflow.derivations.two_particle.simulators import L01_ZERO, derivation, lane_map_simulator
     from gradflow.numerics.drivers.lanes import LaneSimulator
 
     lanes = _ensemble_lanes(quick)
     steps, repeats = (200, 3) if quick else (1000, 3)
     members = lanes.shape[0]
     # the generated lane kernel with the condition L01 = 0 checked in the kernel, no observables
-    sim = LaneSimulator(derivation().results["lane_map"], None, {"l01_zero": L01_ZERO})
+    sim = LaneSimulator(derivation().opposite.lane_map, None, {"l01_zero": L01_ZERO})
     with_observables = lane_map_simulator()  # the two-particle simulator with loss and sharpness observables
 
     def record_all():  # every state recorded, loss and sharpness observed at each, hits read off the states
@@ -425,9 +425,9 @@ def gpu_ensemble(quick: bool, ceilings: dict) -> list:
         reason = ("numba's CUDA simulator is enabled (not a GPU)" if simulator_enabled()
                   else "no CUDA GPU in this session (numerics.drivers.cuda.cuda_available() is False)")
         return [skipped_cell("gpu-ensemble", reason)]
-    from gradflow.derivations.two_particle import L01_ZERO, derivation
+    from gradflow.derivations.two_particle.simulators import L01_ZERO, derivation
 
-    system = derivation().results["lane_map"]
+    system = derivation().opposite.lane_map
     steps = 1000
     sizes = (10**4, 10**5) if quick else (10**4, 10**5, 10**6, 10**7)
     device = device_name()

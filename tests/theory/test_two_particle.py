@@ -1,5 +1,8 @@
-"""Two-particle (loss-spike) model, associative-memory spec section 4: the derived formulas against the
-spec's (typed in here only as oracles), finite differences of a hand-written NumPy loss, and bad input."""
+"""Two-particle (loss-spike) model of the associative memory: the derived formulas against their closed
+forms (typed in here only as oracles), finite differences of a hand-written NumPy loss, the typed
+derivation's fields, and bad input."""
+
+import pickle
 
 import numpy as np
 import pytest
@@ -9,10 +12,11 @@ from hypothesis import strategies as st
 from scipy.special import expit
 
 from gradflow.theory.errors import ParameterError
-from gradflow.theory.flow import ClosureError
+from gradflow.theory.flow import ClosureError, Flow, Map
+from gradflow.theory.laws import Law
 from gradflow.theory.models import two_particle as tp
 
-R = tp.derive().results
+DOC = tp.derive()
 p1, alpha, eta, m1, m2 = tp.p1, tp.alpha, tp.eta, tp.m1, tp.m2
 p2 = 1 - p1
 
@@ -43,56 +47,56 @@ def fd_hessian(f, w, h=1e-4):
     return 0.5 * (H + H.T)
 
 
-def spec_sharpness_at_zero(p1_, a):
+def closed_form_sharpness_at_zero(p1_, a):
     return (1 + np.sqrt(1 - 4 * p1_ * (1 - p1_) * (1 - a * a))) / 4
 
 
 # --- symbolic claims -----------------------------------------------------------------------------
 
 def test_every_claim_of_the_derivation_holds():
-    bad = {name: str(c) for name, c in R["claims"].items() if not c.holds}
+    bad = {name: str(c) for name, c in DOC.claims.items() if not c.holds}
     assert not bad, bad
-    assert len(R["claims"]) >= 20
+    assert len(DOC.claims) >= 20
 
 
-def test_first_step_and_binary_form_match_the_spec():
-    m_first, r_first = R["first_step"]
+def test_first_step_and_binary_form_match_the_closed_forms():
+    m_first, r_first = DOC.opposite.first_step
     assert sp.simplify(m_first - eta * (p1 - alpha * p2)) == 0
     assert sp.simplify(r_first - eta * (p2 - alpha * p1)) == 0
-    same = R["first_steps"]["same"]
+    same = DOC.same.first_step
     assert sp.simplify(same[0] - eta * (p1 + alpha * p2)) == 0
-    # margin flow = kappa sum Kt p sigma(-m) with kappa = 2 (spec section 3), typed in as the oracle
+    # margin flow = kappa sum Kt p sigma(-m) with kappa = 2 (the binary-margin form), typed in as the oracle
     sig = lambda m: 1 / (1 + sp.exp(m))  # noqa: E731
-    spec = (2 * (p1 * sig(m1) - alpha * p2 * sig(m2)), 2 * (p2 * sig(m2) - alpha * p1 * sig(m1)))
-    for derived, expected in zip(R["margin_flow"].rhs, spec):
+    closed = (2 * (p1 * sig(m1) - alpha * p2 * sig(m2)), 2 * (p2 * sig(m2) - alpha * p1 * sig(m1)))
+    for derived, expected in zip(DOC.opposite.margin_flow.rhs, closed):
         assert sp.simplify(derived - expected) == 0
-    assert R["kappa"] == 2
-    assert R["margin_map"].params == (p1, alpha, eta) and R["margin_flow"].states == (m1, m2)
+    assert DOC.kappa == 2
+    assert DOC.opposite.margin_map.params == (p1, alpha, eta) and DOC.opposite.margin_flow.states == (m1, m2)
 
 
-def test_dip_threshold_and_sharpness_and_asymptotics_match_the_spec():
-    assert sp.simplify(R["dip_threshold"] - p2 / p1) == 0
-    assert sp.simplify(R["sharpness_at_zero"] - (1 + sp.sqrt(1 - 4 * p1 * p2 * (1 - alpha**2))) / 4) == 0
-    assert sp.simplify(R["stability_threshold"] - 2 / R["sharpness_at_zero"]) == 0
-    asym = R["asymptotics"]
-    assert sp.simplify(asym["opposite"]["eta_t_loss"] - 1 / (1 - alpha)) == 0
-    assert sp.simplify(asym["same"]["eta_t_loss"] - 1 / (1 + alpha)) == 0
+def test_dip_threshold_and_sharpness_and_asymptotics_match_the_closed_forms():
+    assert sp.simplify(DOC.dip_threshold - p2 / p1) == 0
+    assert sp.simplify(DOC.sharpness_at_zero - (1 + sp.sqrt(1 - 4 * p1 * p2 * (1 - alpha**2))) / 4) == 0
+    assert sp.simplify(DOC.stability_threshold - 2 / DOC.sharpness_at_zero) == 0
+    opposite, same = DOC.opposite.asymptotics, DOC.same.asymptotics
+    assert sp.simplify(opposite.eta_t_loss - 1 / (1 - alpha)) == 0
+    assert sp.simplify(same.eta_t_loss - 1 / (1 + alpha)) == 0
     for x, px in enumerate((p1, p2)):
-        assert sp.simplify(sp.exp(asym["opposite"]["offsets"][x]) - 2 * (1 - alpha) * px) == 0
-        assert sp.simplify(sp.exp(asym["same"]["offsets"][x]) - 2 * (1 + alpha) * px) == 0
-    law = R["laws"]["opposite"][0]
+        assert sp.simplify(sp.exp(opposite.offsets[x]) - 2 * (1 - alpha) * px) == 0
+        assert sp.simplify(sp.exp(same.offsets[x]) - 2 * (1 + alpha) * px) == 0
+    law = opposite.laws[0]
     assert law.kind == "limit" and sp.simplify(law.leading - 1 / (1 - alpha)) == 0
     assert r"\lim_{t \to \infty}" in law.latex()
 
 
 def test_hessian_eigenvalues_at_zero():
-    eig = R["hessian_eigenvalues_at_zero"]
+    eig = DOC.hessian_eigenvalues_at_zero
     assert eig.get(0) == 2 and sum(eig.values()) == 4
     rng = np.random.default_rng(0)
     for _ in range(5):
         point = {p1: float(rng.uniform(0.05, 0.95)), alpha: float(rng.uniform(-1, 1))}
         values = sorted(float(sp.re(e.subs(point))) for e in eig)
-        assert values[-1] == pytest.approx(float(R["sharpness_at_zero"].subs(point)), rel=1e-12)
+        assert values[-1] == pytest.approx(float(DOC.sharpness_at_zero.subs(point)), rel=1e-12)
 
 
 def test_derivation_document():
@@ -113,20 +117,53 @@ def test_reduction_to_one_logit_is_not_closed():
         flow.reduce({m1: s00 - s01}, {s00: m1 + s01})
 
 
+# --- the typed derivation ---------------------------------------------------------------------------
+
+def test_derive_returns_typed_fields_per_labelling():
+    assert isinstance(DOC, tp.TwoParticleDerivation) and not hasattr(DOC, "results")
+    assert tuple(DOC.cases) == tuple(tp.LABELS) == ("opposite", "same")
+    assert DOC.opposite is DOC.cases["opposite"] and DOC.same is DOC.cases["same"]
+    for labels, case in DOC.cases.items():
+        assert isinstance(case, tp.LabelCase) and isinstance(case.asymptotics, tp.Asymptotics)
+        assert isinstance(case.logit_flow, Flow) and len(case.logit_flow.states) == 4
+        assert isinstance(case.margin_flow, Flow) and isinstance(case.lane_flow, Flow)
+        assert isinstance(case.margin_map, Map) and isinstance(case.lane_map, Map)
+        assert case.lane_map.params == (p1, alpha, eta) and case.lane_flow.params == (p1, alpha)
+        assert labels in case.margin_map.name and labels in case.lane_map.name
+        assert len(case.first_step) == 2 and len(case.asymptotics.laws) == 3
+        assert all(isinstance(law, Law) and law.kind == "limit" for law in case.asymptotics.laws)
+        assert case.asymptotics.laws[0].leading == case.asymptotics.eta_t_loss
+        assert case.Kt.shape == (2, 2) and case.asymptotics.support_weights.shape == (2, 1)
+        assert case.asymptotics.max_margin_direction.shape == (2, 1)
+    sign = {"opposite": -1, "same": 1}
+    for labels, case in DOC.cases.items():  # Kt = [[1, s alpha], [s alpha, 1]], typed in as the oracle
+        assert sp.simplify(case.Kt - sp.Matrix([[1, sign[labels] * alpha], [sign[labels] * alpha, 1]])) == sp.zeros(2)
+    assert DOC.hessian.shape == DOC.hessian_at_zero.shape == (4, 4)
+    assert DOC.dip_condition == sp.Gt(alpha, DOC.dip_threshold) and DOC.dip_set.left == DOC.dip_threshold
+    assert DOC.sharpness.free_symbols == {m1, m2, p1, alpha}
+    assert DOC.sharpness_in_weights.free_symbols >= set(sp.symbols("a1 a2", positive=True))
+
+
+def test_typed_derivation_survives_the_disk_cache_format():
+    clone = pickle.loads(pickle.dumps(DOC))
+    assert isinstance(clone, tp.TwoParticleDerivation) and clone.steps == DOC.steps
+    assert clone.opposite.lane_map.update == DOC.opposite.lane_map.update and list(clone.claims) == list(DOC.claims)
+
+
 # --- numbers: NumPy oracles and finite differences -----------------------------------------------
 
-rhs = sp.lambdify((m1, m2, p1, alpha), R["margin_flow"].rhs, "numpy")
-sharp0 = sp.lambdify((p1, alpha), R["sharpness_at_zero"], "numpy")
-sharp_m = sp.lambdify((m1, m2, p1, alpha), R["sharpness"], "numpy")
-stable_update = sp.lambdify((m1, m2, p1, alpha, eta), R["lane_map"].update, "numpy")
-stable_loss = sp.lambdify((m1, m2, p1), R["lane_loss"].replace(
+rhs = sp.lambdify((m1, m2, p1, alpha), DOC.opposite.margin_flow.rhs, "numpy")
+sharp0 = sp.lambdify((p1, alpha), DOC.sharpness_at_zero, "numpy")
+sharp_m = sp.lambdify((m1, m2, p1, alpha), DOC.sharpness, "numpy")
+stable_update = sp.lambdify((m1, m2, p1, alpha, eta), DOC.opposite.lane_map.update, "numpy")
+stable_loss = sp.lambdify((m1, m2, p1), DOC.lane_loss.replace(
     lambda e: e.func.__name__ == "log1p", lambda e: sp.log(1 + e.args[0])), "numpy")
 
 
 @settings(max_examples=20, deadline=None)
 @given(p=st.floats(0.5, 0.99), a=alphas)
 def test_dip_condition_both_directions(p, a):
-    """Section 8: the rare margin's drift at 0 is negative iff alpha > p2/p1 (|gap| > 1e-9 off the boundary)."""
+    """The rare margin's drift at 0 is negative iff alpha > p2/p1 (|gap| > 1e-9 off the boundary)."""
     gap = a - (1 - p) / p
     drift = rhs(0.0, 0.0, p, a)[1]
     assert drift == pytest.approx(2 * ((1 - p) - a * p) / 2, abs=1e-15)
@@ -137,11 +174,11 @@ def test_dip_condition_both_directions(p, a):
 @settings(max_examples=15, deadline=None)
 @given(p=probabilities, a=alphas)
 def test_sharpness_at_zero_is_top_eigenvalue_of_finite_difference_hessian(p, a):
-    """Section 8: two-particle sharpness formula, against a 4 x 4 finite-difference Hessian (1e-6)."""
+    """The two-particle sharpness formula, against a 4 x 4 finite-difference Hessian (1e-6)."""
     H = fd_hessian(lambda w: loss_W(w, p, a), np.zeros(4))
     top = np.linalg.eigvalsh(H)[-1]
-    assert top == pytest.approx(spec_sharpness_at_zero(p, a), abs=1e-6)
-    assert sharp0(p, a) == pytest.approx(spec_sharpness_at_zero(p, a), rel=1e-13)
+    assert top == pytest.approx(closed_form_sharpness_at_zero(p, a), abs=1e-6)
+    assert sharp0(p, a) == pytest.approx(closed_form_sharpness_at_zero(p, a), rel=1e-13)
 
 
 @settings(max_examples=15, deadline=None)
@@ -173,7 +210,7 @@ def test_stable_forms_never_overflow():
             assert np.all(np.isfinite(update))
             loss = stable_loss(*mm, 0.75)
             assert np.isfinite(loss) and loss == pytest.approx(0.75 * max(0, -mm[0]) + 0.25 * max(0, -mm[1]), rel=1e-12)
-    assert np.isfinite(sp.lambdify((m1, m2, p1, alpha), R["lane_sharpness"], "math")(-1e4, 1e4, 0.75, 0.95))
+    assert np.isfinite(sp.lambdify((m1, m2, p1, alpha), DOC.lane_sharpness, "math")(-1e4, 1e4, 0.75, 0.95))
 
 
 @pytest.mark.parametrize("kwargs, name", [

@@ -32,7 +32,8 @@ import sympy as sp
 
 warnings.simplefilter("ignore")  # overflow warnings of the simulator's NumPy scalars in the divergent lanes
 import gradflow.numerics.drivers.progress
-from gradflow.derivations import two_particle as t2
+from gradflow.derivations.two_particle import phase as t2_phase
+from gradflow.derivations.two_particle import simulators as t2
 from gradflow.derivations.associative_memory import simulators as am
 from gradflow.numerics.drivers.cuda import CudaLaneSimulator, ensemble_first_hits, simulator_enabled
 from gradflow.numerics.drivers.ensemble import parameter_grid
@@ -43,14 +44,15 @@ from gradflow.theory.models import two_particle as tp
 
 out, meta = {}, {"simulator": simulator_enabled()}
 L01_ZERO = sp.And(tp.m1 >= 0, tp.m2 > 0)  # opposite labels, ties to class 0: L01 = 0 iff m1 >= 0 and m2 > 0
-r = t2.derivation().results
-observables = {"loss": r["lane_loss"], "sharpness": r["lane_sharpness"]}
+doc = t2.derivation()
+lane_map, lane_flow = doc.opposite.lane_map, doc.opposite.lane_flow
+observables = {"loss": doc.lane_loss, "sharpness": doc.lane_sharpness}
 
 # two-particle GD map: an am-phase style grid, every step recorded, observables; then chunked (progress)
 cpu = t2.lane_map_simulator()
-gpu = CudaLaneSimulator(r["lane_map"], observables, {"l01_zero": L01_ZERO})
+gpu = CudaLaneSimulator(lane_map, observables, {"l01_zero": L01_ZERO})
 meta["cuda_cache_hit"] = gpu.cache_hit
-grid = parameter_grid(r["lane_map"], {"p1": np.array([0.6, 0.75, 0.9]), "alpha": np.array([0.3, 0.95, 1.0]),
+grid = parameter_grid(lane_map, {"p1": np.array([0.6, 0.75, 0.9]), "alpha": np.array([0.3, 0.95, 1.0]),
                                       "eta": np.array([0.5, 10.0])})
 x0 = np.zeros((grid.lanes.shape[0], 2))
 a, b = cpu.iterate(x0, grid.lanes, 40), gpu.iterate(x0, grid.lanes, 40)
@@ -70,11 +72,11 @@ a, b = cpu.iterate(x0, grid.lanes, 0), gpu.iterate(x0, grid.lanes, 0)
 out.update(zero_cpu=a.states, zero_gpu=b.states, zero_hits=b.first_hits["l01_zero"])
 
 # am-phase: first step with L01 = 0 (CPU: every state recorded, then NumPy; CUDA: checked on the device)
-p1s, alphas, etas = (v[::3] for v in t2.phase_axes())
+p1s, alphas, etas = (v[::3] for v in t2_phase.phase_axes())
 n_iterates = 300
-cpu_first, _ = t2.first_hits(p1s, alphas, etas, n_iterates)
-lanes = parameter_grid(r["lane_map"], {"p1": p1s, "alpha": alphas, "eta": etas})
-first, final = ensemble_first_hits(r["lane_map"], L01_ZERO, lanes.lanes, n_iterates - 1)
+cpu_first, _ = t2_phase.first_hits(p1s, alphas, etas, n_iterates)
+lanes = parameter_grid(lane_map, {"p1": p1s, "alpha": alphas, "eta": etas})
+first, final = ensemble_first_hits(lane_map, L01_ZERO, lanes.lanes, n_iterates - 1)
 out.update(phase_cpu=cpu_first, phase_gpu=lanes.reshape(np.where(first < 0, n_iterates - 1, first))[..., 0],
            phase_final_cpu=cpu.iterate(np.zeros((lanes.lanes.shape[0], 2)), lanes.lanes, n_iterates - 1,
                                        [n_iterates - 1]).states[-1], phase_final_gpu=final)
@@ -91,7 +93,7 @@ out.update(mm_cpu=a.states, mm_gpu=b.states, mm_loss_cpu=a.observables["loss"], 
 
 # a Flow with RK4: the two-particle margin flow; uneven record times shorten steps
 cpu_f = t2.lane_flow_simulator()
-gpu_f = CudaLaneSimulator(r["lane_flow"], {"loss": r["lane_loss"]})
+gpu_f = CudaLaneSimulator(lane_flow, {"loss": doc.lane_loss})
 q = np.array([[0.75, 0.95], [0.6, 0.3], [0.9, -0.5], [0.55, 1.0]])
 x0 = np.array([[0.0, 0.0], [1.0, -2.0], [-3.0, 0.5], [0.2, 0.1]])
 times = np.array([0.0, 0.37, 1.0, 2.5, 2.5, 7.0, 20.0])

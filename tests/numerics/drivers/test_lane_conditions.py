@@ -25,7 +25,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gradflow.numerics.drivers.progress
-from gradflow.derivations.two_particle import L01_ZERO, derivation, phase_axes
+from gradflow.derivations.two_particle.phase import phase_axes
+from gradflow.derivations.two_particle.simulators import L01_ZERO, derivation
 from gradflow.numerics.codegen.lane_module import lane_module
 from gradflow.numerics.codegen.printer import condition_code, lane_block
 from gradflow.numerics.errors import DivergenceError
@@ -53,9 +54,9 @@ def _l01_zero(states):
 
 @pytest.fixture(scope="module")
 def two_particle():
-    r = derivation().results
-    return LaneSimulator(r["lane_map"], {"loss": r["lane_loss"]}, {"l01_zero": L01_ZERO,
-                                                                  "rare_first": sp.And(tp.m2 > 0, tp.m1 < 0)})
+    doc = derivation()
+    return LaneSimulator(doc.opposite.lane_map, {"loss": doc.lane_loss}, {"l01_zero": L01_ZERO,
+                                                                         "rare_first": sp.And(tp.m2 > 0, tp.m1 < 0)})
 
 
 def _phase_lanes(n=6):
@@ -348,7 +349,7 @@ def test_cuda_module_prints_the_same_block(tmp_path, monkeypatch):
     from gradflow.numerics.codegen.cuda_module import cuda_module
 
     monkeypatch.setenv("GRADFLOW_CACHE_DIR", str(tmp_path))
-    system = derivation().results["lane_map"]
+    system = derivation().opposite.lane_map
     _, cpu_path, _ = lane_module(system, None, {"l01_zero": L01_ZERO})
     _, gpu_path, _ = cuda_module(system, None, {"l01_zero": L01_ZERO})
     cpu, gpu = cpu_path.read_text(), gpu_path.read_text()
@@ -367,19 +368,20 @@ import json, sys, warnings
 import numpy as np
 import sympy as sp
 warnings.simplefilter("ignore")
-from gradflow.derivations import two_particle as t2
+from gradflow.derivations.two_particle import phase as t2_phase
+from gradflow.derivations.two_particle import simulators as t2
 from gradflow.numerics.drivers.cuda import CudaLaneSimulator, simulator_enabled
 from gradflow.numerics.drivers.lanes import LaneSimulator
 from gradflow.theory.models import two_particle as tp
 
-r = t2.derivation().results
+lane_map = t2.derivation().opposite.lane_map
 conditions = {"l01_zero": t2.L01_ZERO, "rare_first": sp.And(tp.m2 > 0, tp.m1 < 0), "far": tp.m1 > 4 * tp.eta}
-p1s, alphas, etas = (v[::4] for v in t2.phase_axes())
+p1s, alphas, etas = (v[::4] for v in t2_phase.phase_axes())
 lanes = np.stack(np.meshgrid(p1s, alphas, etas, indexing="ij"), -1).reshape(-1, 3)
 x0 = np.zeros((lanes.shape[0], 2))
 x0[::5] = [0.5, 1.0]  # some lanes hit at step 0
-cpu = LaneSimulator(r["lane_map"], None, conditions).iterate(x0, lanes, 120, [120])
-gpu = CudaLaneSimulator(r["lane_map"], None, conditions).iterate(x0, lanes, 120, [120])
+cpu = LaneSimulator(lane_map, None, conditions).iterate(x0, lanes, 120, [120])
+gpu = CudaLaneSimulator(lane_map, None, conditions).iterate(x0, lanes, 120, [120])
 out = {f"cpu_{k}": v for k, v in cpu.first_hits.items()}
 out.update({f"gpu_{k}": v for k, v in gpu.first_hits.items()})
 out.update(cpu_final=cpu.states[-1], gpu_final=gpu.states[-1])

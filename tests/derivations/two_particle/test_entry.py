@@ -1,20 +1,23 @@
-"""The CLI model am-two-particle and the experiments am-landscape, am-spike, am-phase (spec sections 4, 6)."""
+"""The CLI model am-two-particle and the experiments am-landscape, am-spike, am-phase."""
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 from scipy.special import expit
 
-from gradflow.derivations import two_particle as tpd
-from gradflow.derivations.base import parse_settings
+from gradflow.derivations import registry
+from gradflow.derivations.two_particle import FAMILY, AmLandscape, AmPhase, AmSpike, TwoParticle
+from gradflow.derivations.two_particle.phase import first_hits, phase_axes
+from gradflow.derivations.two_particle.simulators import lane_map_simulator
 from gradflow.theory.errors import ParameterError
 
-ENTRY = tpd.ENTRIES[0]
+ENTRY = registry.get_model("am-two-particle")
 
 
 def simulate(*pairs, method="gd", steps=None, t_end=None, backend="cpu"):
-    settings = parse_settings(ENTRY.keys, list(pairs))
+    settings = ENTRY.parse_settings(list(pairs))
     out = ENTRY.simulate(settings, method, steps, t_end, backend)
     json.dumps(out)  # JSON-ready
     return out
@@ -22,9 +25,11 @@ def simulate(*pairs, method="gd", steps=None, t_end=None, backend="cpu"):
 
 def test_names_and_exports():
     assert ENTRY.name == "am-two-particle" and ENTRY.methods == ("gd", "flow")
-    assert [k.name for k in ENTRY.keys] == ["p1", "alpha", "labels", "eta"]
-    assert [e.name for e in tpd.EXPERIMENTS] == ["am-landscape", "am-spike", "am-phase"]
-    assert all(e.summary for e in tpd.EXPERIMENTS)
+    assert isinstance(ENTRY, TwoParticle) and FAMILY.entries == (ENTRY,)
+    assert [p.name for p in ENTRY.parameters] == ["p1", "alpha", "labels", "eta"]
+    assert [e.name for e in FAMILY.experiments] == ["am-landscape", "am-spike", "am-phase"]
+    assert all(e.summary for e in FAMILY.experiments)
+    assert ENTRY.backends == ("cpu", "numpy", "cuda") and ENTRY.backends_for("flow") == ("cpu", "numpy")
 
 
 def test_checks_all_pass():
@@ -99,8 +104,9 @@ def test_bad_settings_name_the_parameter(pair, name):
     assert info.value.parameter == name
 
 
-@pytest.mark.parametrize("kwargs, name", [({"method": "sgd"}, "method"), ({"backend": "gpu"}, "backend"),
-                                          ({"steps": -1}, "steps"), ({"method": "flow", "t_end": -1.0}, "t-end")])
+@pytest.mark.parametrize("kwargs, name", [({"method": "sgd"}, "--method"), ({"backend": "gpu"}, "--backend"),
+                                          ({"steps": -1}, "--steps"), ({"method": "flow", "t_end": -1.0}, "--t-end"),
+                                          ({"method": "flow", "backend": "cuda"}, "--backend")])
 def test_bad_run_options(kwargs, name):
     with pytest.raises(ParameterError) as info:
         simulate(**kwargs)
@@ -108,7 +114,7 @@ def test_bad_run_options(kwargs, name):
 
 
 def test_am_spike(tmp_path):
-    rep = tpd.AM_SPIKE.run(quick=True)
+    rep = AmSpike().run(quick=True)
     assert set(rep.arrays) == {"eta", "loss", "l01", "margins", "sharpness"}
     assert rep.arrays["eta"].tolist() == [10.0, 1.0]
     assert rep.arrays["loss"].shape == (2, 36) and rep.arrays["margins"].shape == (2, 36, 2)
@@ -124,13 +130,13 @@ def test_am_spike(tmp_path):
 
 
 def test_am_phase_is_one_fast_launch(monkeypatch):
-    sim = tpd.lane_map_simulator()
-    sim.iterate(np.zeros((1, 2)), [[0.7, 0.5, 1.0]], 1)  # compiled / loaded
+    sim = lane_map_simulator()
+    sim.iterate(np.zeros((1, 2)), {"p1": 0.7, "alpha": 0.5, "eta": 1.0}, 1)  # compiled / loaded
     calls = []
     original = sim.module.iterate_map
     monkeypatch.setattr(sim.module, "iterate_map", lambda *a: calls.append(a[0].shape) or original(*a))
-    p1, alpha, eta = tpd.phase_axes()
-    first, seconds = tpd.first_hits(p1, alpha, eta)
+    p1, alpha, eta = phase_axes()
+    first, seconds = first_hits(p1, alpha, eta)
     assert calls == [(1000, 2)] and seconds < 5.0
     assert first.shape == (10, 10, 10) and first.dtype.kind == "i"
     assert np.all(first[:, -1, :] == 999)  # alpha = 1: e_2 = e_1 with opposite labels, never separated
@@ -148,11 +154,11 @@ def test_am_phase_is_one_fast_launch(monkeypatch):
 
 
 def test_am_phase_and_landscape_reproductions(tmp_path):
-    rep = tpd.AM_PHASE.run(quick=True)
+    rep = AmPhase().run(quick=True)
     assert set(rep.arrays) == {"p1", "alpha", "eta", "first_hit"}
     assert rep.arrays["first_hit"].shape == (10, 10, 10) and rep.timings["ensemble_kernel"] < 5.0
     assert (rep.write(tmp_path) / "figures" / "phase.png").is_file()
-    land = tpd.AM_LANDSCAPE.run(quick=True)
+    land = AmLandscape().run(quick=True)
     theta = land.arrays["theta_lim1"]
     centre = np.argmin(np.abs(theta))
     assert theta[centre] == 0.0
@@ -166,3 +172,57 @@ def test_am_phase_and_landscape_reproductions(tmp_path):
     expected = (0.75 * np.logaddexp(0, -v[0]) + 0.25 * np.logaddexp(0, v @ e2)) / 2
     assert loss[1, -1, 3] == pytest.approx(expected, rel=1e-13)
     assert (land.write(tmp_path) / "figures" / "landscape.pdf").is_file()
+
+
+# --- the experiments' declared parameters -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("experiment, names", [(AmLandscape(), ["p1", "alphas", "lims"]),
+                                               (AmSpike(), ["p1", "alpha", "etas", "steps"]), (AmPhase(), [])])
+def test_experiment_parameters_are_declared_fields(experiment, names):
+    assert [p.name for p in experiment.parameters] == names
+    fields = {f.name: f.default for f in dataclasses.fields(experiment)}
+    assert {p.name: p.default for p in experiment.parameters} == {n: fields[n] for n in names}
+    assert registry.get_experiment(experiment.name) == experiment
+    assert experiment.backends == (("cpu", "cuda") if experiment.name == "am-phase" else ("cpu",))
+
+
+@pytest.mark.parametrize("name, settings, bad", [
+    ("am-landscape", {"p1": 1.0}, "p1"), ("am-landscape", {"alphas": (0.5, 1.5)}, "alphas"),
+    ("am-landscape", {"lims": (1.0, 0.0)}, "lims"), ("am-spike", {"alpha": -1.01}, "alpha"),
+    ("am-spike", {"etas": (10.0,)}, "etas"), ("am-spike", {"etas": (10.0, 10.0)}, "etas"),
+    ("am-spike", {"etas": (10.0, 3.0, 1.0, 0.5)}, "etas"), ("am-spike", {"etas": (10.0, -1.0)}, "etas"),
+    ("am-spike", {"steps": 0}, "steps"),
+])
+def test_bad_experiment_settings_name_the_parameter(name, settings, bad):
+    with pytest.raises(ParameterError) as info:
+        registry.get_experiment(name).configured(settings)
+    assert info.value.parameter == bad
+
+
+def test_am_phase_takes_no_settings():
+    with pytest.raises(ParameterError) as info:
+        registry.get_experiment("am-phase").parse_settings(["steps=10"])
+    assert info.value.parameter == "steps"
+
+
+def test_cuda_is_refused_where_not_declared():
+    with pytest.raises(ParameterError) as info:
+        registry.get_experiment("am-spike").reproduce(quick=True, backend="cuda")
+    assert info.value.parameter == "--backend"
+
+
+def test_configured_landscape_with_one_panel():
+    land = registry.get_experiment("am-landscape").configured({"alphas": (0.3,), "lims": (2.0,)}).run(quick=True)
+    assert land.parameters["alphas"] == [0.3] and land.parameters["lims"] == [2.0]
+    assert land.arrays["loss_over_N_lim2"].shape == (1, 41, 41) and set(land.figures) == {"landscape"}
+    assert "| 0.3 | 2 |" in land.report_markdown
+
+
+def test_configured_spike_below_the_dip_threshold():
+    """alpha = 0.2 < p2/p1 = 1/3: no dip, and the report says so; three step sizes take three colours."""
+    rep = registry.get_experiment("am-spike").configured({"alpha": 0.2, "etas": (8.0, 2.0, 0.5), "steps": 12}).run(
+        quick=True)
+    assert rep.arrays["margins"].shape == (3, 13, 2) and np.all(rep.arrays["margins"][:, 1, 1] > 0)
+    assert "no dip" in rep.report_markdown and "goes negative" not in rep.report_markdown
+    assert "1/(1 - alpha) = 1.2 (derived)" in rep.report_markdown

@@ -1,6 +1,6 @@
 """Generated two-particle lane kernels against independent oracles: a NumPy loop written here, the
-generated W-space GD kernel of the associative memory, finite differences of a NumPy loss, SciPy's ODE
-solver.  Also: stability at huge steps and the section-8 dip property on the kernel."""
+binary margin map oracle of the associative memory, the generated W-space GD kernel, finite differences
+of a NumPy loss, SciPy's ODE solver.  Also: stability at huge steps and the dip property on the kernel."""
 
 import numpy as np
 import pytest
@@ -9,9 +9,12 @@ from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 from scipy.special import expit
 
-from gradflow.derivations.associative_memory.simulators import weight_space_simulator
-from gradflow.derivations.two_particle import Instance, kernel_alpha, lane_flow_simulator, lane_map_simulator
 from gradflow.derivations.associative_memory.oracles import weight_space_gradient_numpy, weight_space_loss_numpy
+from gradflow.derivations.associative_memory.simulators import weight_space_simulator
+from gradflow.derivations.two_particle.instances import KAPPA, Instance
+from gradflow.derivations.two_particle.oracles import (binary_margin_flow_numpy, binary_margin_loss_numpy,
+                                                       binary_margin_map_numpy)
+from gradflow.derivations.two_particle.simulators import gd_run, lane_flow_simulator, lane_map_simulator
 from gradflow.numerics.sharpness import sharpness
 
 
@@ -27,8 +30,7 @@ def numpy_map(p1, a, eta, steps, labels="opposite"):
 
 
 def run(p1, a, eta, steps, labels="opposite"):
-    traj = lane_map_simulator().iterate(np.zeros((1, 2)), [[p1, float(kernel_alpha(a, labels)), eta]], steps)
-    return traj.states[:, 0, :], traj.observables["loss"][:, 0], traj.observables["sharpness"][:, 0]
+    return gd_run(p1, a, eta, steps, labels)
 
 
 params = dict(p1=st.floats(0.05, 0.95), a=st.floats(-1.0, 1.0), labels=st.sampled_from(["opposite", "same"]))
@@ -43,10 +45,35 @@ def test_lane_kernel_equals_numpy_loop(p1, a, labels, eta):
     np.testing.assert_allclose(loss, np.logaddexp(0, -ref) @ [p1, 1 - p1], rtol=1e-11)
 
 
+@settings(max_examples=20, deadline=None)
+@given(eta=st.floats(1e-2, 1e2), **params)
+def test_binary_margin_oracle_is_the_loop_written_here(p1, a, labels, eta):
+    """The associative memory's binary margin map with kappa = 2 and the instance's Kt is this family's GD
+    map, to the bit; its loss is sum_x p_x log(1 + e^{-m_x})."""
+    inst = Instance(p1, a, labels)
+    ref = numpy_map(p1, a, eta, 60, labels)
+    np.testing.assert_array_equal(binary_margin_map_numpy(inst.Kt, inst.p, KAPPA, eta, 60), ref)
+    np.testing.assert_array_equal(binary_margin_map_numpy(inst.Kt, inst.p, KAPPA, eta, 60, record=[0, 7, 60]),
+                                  ref[[0, 7, 60]])
+    np.testing.assert_allclose(binary_margin_loss_numpy(ref, inst.p), np.logaddexp(0, -ref) @ [p1, 1 - p1],
+                               rtol=1e-15)
+
+
+def test_scipy_flow_oracle_against_the_flow_kernel():
+    for p1, a, labels in [(0.75, 0.95, "opposite"), (0.6, 0.4, "same")]:
+        inst = Instance(p1, a, labels)
+        times = np.linspace(0, 10, 6)
+        alpha = a if labels == "opposite" else -a
+        traj = lane_flow_simulator().integrate(np.zeros((1, 2)), {"p1": p1, "alpha": alpha}, times, "dopri5",
+                                               rtol=1e-11, atol=1e-13)
+        np.testing.assert_allclose(binary_margin_flow_numpy(inst.Kt, inst.p, KAPPA, times), traj.states[:, 0, :],
+                                   atol=1e-8)
+
+
 @settings(max_examples=12, deadline=None)
 @given(eta=st.sampled_from([0.5, 4.0, 10.0, 30.0]), **params)
 def test_lane_kernel_equals_weight_space_gd(p1, a, labels, eta):
-    """Section 8: the particle map equals W-space GD (1e-10 relative, 200 steps), incl. spiking steps."""
+    """The particle map equals W-space GD (1e-10 relative, 200 steps), incl. spiking steps."""
     inst = Instance(p1, a, labels)
     margins, _, _ = run(p1, a, eta, 200, labels)
     w = weight_space_simulator().gd(np.zeros((2, 2)), inst.data, inst.label_array, eta, 200)
@@ -76,7 +103,8 @@ def test_flow_rhs_is_minus_kappa_Kt_gradient_by_finite_differences(p1, a, mm):
 def test_flow_kernel_matches_scipy():
     p1, a = 0.75, 0.95
     times = np.linspace(0, 20, 11)
-    traj = lane_flow_simulator().integrate(np.zeros((1, 2)), [[p1, a]], times, "dopri5", rtol=1e-11, atol=1e-13)
+    traj = lane_flow_simulator().integrate(np.zeros((1, 2)), {"p1": p1, "alpha": a}, times, "dopri5", rtol=1e-11,
+                                           atol=1e-13)
     Kt, p = np.array([[1, -a], [-a, 1]]), np.array([p1, 1 - p1])
     ref = solve_ivp(lambda t, m: 2 * Kt @ (p * expit(-m)), (0, 20), [0.0, 0.0], t_eval=times, rtol=1e-12, atol=1e-14,
                     method="DOP853").y.T
@@ -119,7 +147,7 @@ def test_huge_steps_stay_finite(eta, a):
 @settings(max_examples=20, deadline=None)
 @given(p1=st.floats(0.5, 0.99), a=st.floats(-1.0, 1.0), eta=st.floats(1e-2, 1e2))
 def test_dip_condition_on_the_kernel_both_directions(p1, a, eta):
-    """Section 8: after one GD step the rare margin is negative iff alpha > p2/p1 (off a 1e-9 band)."""
+    """After one GD step the rare margin is negative iff alpha > p2/p1 (off a 1e-9 band)."""
     gap = a - (1 - p1) / p1
     first = run(p1, a, eta, 1)[0][1]
     np.testing.assert_allclose(first, [eta * (p1 - a * (1 - p1)), eta * ((1 - p1) - a * p1)], rtol=1e-13, atol=1e-15)
@@ -137,7 +165,7 @@ def test_linear_stability_threshold_at_zero(p1, a):
     for factor, stable in ((0.98, True), (1.02, False)):
         eta = factor * 2 / s0
         x0 = np.array([[h, 0], [-h, 0], [0, h], [0, -h]], dtype=float)
-        y = lane_map_simulator().iterate(x0, np.tile([p1, a, eta], (4, 1)), 1, [1]).states[0]
+        y = lane_map_simulator().iterate(x0, {"p1": p1, "alpha": a, "eta": eta}, 1, [1]).states[0]
         J = np.stack([(y[0] - y[1]) / (2 * h), (y[2] - y[3]) / (2 * h)], axis=1)
         eig = np.sort(np.real(np.linalg.eigvals(J)))
         assert eig[0] == pytest.approx(1 - eta * s0, abs=1e-7)

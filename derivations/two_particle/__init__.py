@@ -1,0 +1,23 @@
+"""Two interacting particles: the loss-spike model of the associative memory.
+
+N = M = d = 2, U = I, e_2 = (alpha, sqrt(1 - alpha^2)), p = (p1, 1 - p1), W_0 = 0, labels
+opposite (f*(x) = x) or same (f* = 0).  The family offers the CLI model ``am-two-particle`` and
+the experiments ``am-landscape``, ``am-spike`` and ``am-phase``.
+
+* entry        -- the model entry (declared parameters, simulate); parameters -- its declarations;
+* checks       -- theory against simulation (``gradflow check am-two-particle``);
+* experiments  -- the three experiments; figures -- their plots; phase -- the am-phase ensemble;
+* laws         -- the derived formulas as NumPy functions;
+* simulators   -- the cached derivation and the compiled lane simulators (map, flow; CPU and CUDA);
+* instances    -- a concrete (p1, alpha, labels): embeddings, W from the margins, the 0-1 error;
+* observables  -- sharpness along a run, loss increases, sign changes, edge of stability, the landscape;
+* oracles      -- plain NumPy forms (the binary margin map of the associative memory, a SciPy flow).
+"""
+
+from gradflow.derivations.contract import Family
+from gradflow.derivations.two_particle.entry import TwoParticle
+from gradflow.derivations.two_particle.experiments import AmLandscape, AmPhase, AmSpike
+
+FAMILY = Family("two_particle", entries=(TwoParticle(),), experiments=(AmLandscape(), AmSpike(), AmPhase()))
+
+__all__ = ["FAMILY", "AmLandscape", "AmPhase", "AmSpike", "TwoParticle"]
