@@ -309,7 +309,7 @@ def _binary_form(doc: Draft, claims: dict, margin_flows, E, U, p):
                                for x in range(2))
         claims[f"binary-margin form ({labels})"] = _zero(
             sp.Matrix(margin_flows[labels].rhs) - sp.Matrix(binary[labels]), f"binary form ({labels})")
-    doc.add("Binary-margin form (spec section 3)",
+    doc.add("Binary-margin form",
             rf"\dot m_x = \kappa \sum_{{x'}} \tilde K(x,x') p(x') \sigma(-m_{{x'}}),\ \kappa = {sp.latex(kappa)},\ "
             rf"\tilde K_{{\mathrm{{opposite}}}} = {sp.latex(Kt['opposite'])},\ \tilde K_{{\mathrm{{same}}}} = {sp.latex(Kt['same'])}",
             r"$\kappa = \|u_0 - u_1\|^2$, $\tilde K = \epsilon\epsilon^T \circ E E^T$; interference is destructive where "
