@@ -16,9 +16,11 @@ from gradflow.theory.errors import ParameterError
 @lru_cache(maxsize=None)
 def families() -> tuple[Family, ...]:
     from gradflow.derivations.associative_memory import FAMILY as associative_memory
-    from gradflow.derivations.legacy import FAMILIES as legacy
+    from gradflow.derivations.binary_memory import FAMILY as binary_memory
+    from gradflow.derivations.legacy import FAMILIES
 
-    return (associative_memory, *legacy)
+    legacy = {family.name: family for family in FAMILIES}  # transitional: the families not yet in a folder
+    return (associative_memory, legacy.pop("two_particle"), binary_memory, *legacy.values())
 
 
 def models() -> dict[str, ModelEntry]:
