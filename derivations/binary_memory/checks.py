@@ -153,5 +153,5 @@ def _zero_one(wi: BinaryInstance, ce: geometry.CEMinimizer, quick: bool) -> list
     excess = geometry.zero_one_error(ce.v, wi.E, wi.labels, wi.p) - best.error
     return [compare("best 0-1 error (critical directions) = fine grid minimum", best.error, grid_best, 1e-12,
                     "worked instance"),
-            Verdict("CE minimizer has excess 0-1 error (spec section 5)", excess > 0, excess, 0.0, "worked instance",
-                    "excess > 0")]
+            Verdict("CE minimizer has excess 0-1 error over the best linear classifier", excess > 0, excess, 0.0,
+                    "worked instance", "excess > 0")]

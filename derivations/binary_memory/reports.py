@@ -17,7 +17,7 @@ def underparam_report(experiment, worked, a: dict, chosen, times: dict, scan: li
     """The worked instance's table, the SGD forgetting run and the seed scan behind the chosen seed."""
     ce, best, l01_ce = worked.ce, worked.best, worked.l01_ce
     lines = [f"# {experiment.name}", "", experiment.summary, "",
-             "## Worked instance (spec section 5)", "",
+             "## Worked instance", "",
              "N = 3, d = 2, M = 2, U = I (kappa = 2), angles -36.59, 0.716, 46.00 degrees, labels (0, 1, 0), "
              "p = (6, 3, 2)/11. The signed points eps_x e_x are not in any closed half-plane, so the "
              "cross-entropy has a finite minimizer.", "",

@@ -480,7 +480,7 @@ def _two_particles(doc: Draft, c_limit) -> dict:
                                                                    "two-particle c")}
     doc.add("Check against the two-particle model (opposite labels)",
             rf"\lambda = {sp.latex(lam2.T)},\quad \eta t L \to {sp.latex(two_rate)},\quad c_1 = {sp.latex(two_c)}",
-            r"With $e_2 = (\alpha, \sqrt{1-\alpha^2})$, opposite labels, $\kappa = 2$: spec section 4.",
+            r"With $e_2 = (\alpha, \sqrt{1-\alpha^2})$, opposite labels, $\kappa = 2$: the two-particle model (am-two-particle).",
             checked_by="simplifies to 1/(1 - alpha) and log(2 (1 - alpha) p_1)")
     return dict(two_particle=TwoParticleConstants(lam2, two_rate, two_c), claims=claims)
 
