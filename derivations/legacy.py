@@ -45,10 +45,9 @@ def _family(name, entries=(), experiments=(), contributed=None):
 
 
 def _families():
-    from gradflow.derivations import binary_memory, shallow_relu
+    from gradflow.derivations import shallow_relu
 
     return (
-        _family("binary_memory", (), binary_memory.EXPERIMENTS, binary_memory.CHECKS),
         _family("shallow_relu", shallow_relu.ENTRIES, shallow_relu.EXPERIMENTS),
     )
 

@@ -1,4 +1,4 @@
-"""Binary associative memory (M = 2, any embeddings): associative_memory spec section 3.
+"""Binary associative memory: two classes (M = 2), any input and output embeddings.
 
 Everything is derived from the M = 2 cross-entropy ell = log(e^{s_0} + e^{s_1}) - s_{f*(x)} and the
 logit-particle GD S <- S + eta K P (Y - Pi(S)) Gamma of :mod:`theory.models.associative_memory`:
@@ -21,12 +21,14 @@ What is assumed (and only checked numerically) is stated in the derivation's tex
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import sympy as sp
 
-from gradflow.theory.derivation import Draft, UntypedDerivation
+from gradflow.theory.derivation import Derivation, Draft
 from gradflow.theory.errors import ParameterError, require
 from gradflow.theory.flow import ClosureError, Map
 from gradflow.theory.laws import Law
@@ -86,14 +88,19 @@ def _closed(expr, gauge) -> sp.Expr:
     return expr
 
 
-@lru_cache(maxsize=None)
-def row_lemma() -> dict:
-    """Per input row, derived for both labels:
+@dataclass(frozen=True)
+class RowLemma:
+    """One input row of the M = 2 memory, derived for both labels."""
 
-    * ``loss``: ell in terms of m (same for both labels);
-    * ``residual``: (y - pi) Gamma (1, -1)^T with y - pi = -d ell/d s, in terms of m and kappa;
-    * ``sigma_minus``: residual / (eps kappa), the factor sigma(-m) of the margin map.
-    """
+    loss: sp.Expr  # ell in terms of m (the same for both labels)
+    residuals: Mapping[int, sp.Expr]  # label -> (y - pi) Gamma (1, -1)^T, y - pi = -d ell/d s, in m and kappa
+    sigma_minus: sp.Expr  # residual / (eps kappa): the factor sigma(-m) of the margin map
+    claims: Mapping[str, Claim]  # the identities behind the three
+
+
+@lru_cache(maxsize=None)
+def row_lemma() -> RowLemma:
+    """Per input row, derived for both labels: the loss in the margin, the routed residual and sigma(-m)."""
     losses, residuals = {}, {}
     for label in (0, 1):
         sign, ansatz, gauge = _label_setup(label)
@@ -115,7 +122,7 @@ def row_lemma() -> dict:
         "residual = eps kappa sigma(-m) for label 1": vanishes(residuals[1] + kappa * sigma_minus, "label 1"),
         "sigma(-m) = -d loss/dm": vanishes(sigma_minus + sp.diff(loss, m), "sigma"),
     }
-    return {"loss": loss, "residuals": residuals, "sigma_minus": sigma_minus, "checks": checks}
+    return RowLemma(loss, residuals, sigma_minus, checks)
 
 
 # --- explicit logit-particle GD for small N, reduced to margins --------------------------------
@@ -216,7 +223,7 @@ def binary_margin_map(n: int) -> Map:
     require(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and 1 <= n <= MAX_LANE_N, "n",
             f"an integer in 1..{MAX_LANE_N} (the lane map is expanded in n)", n)
     n = int(n)
-    sigma_minus = row_lemma()["sigma_minus"]
+    sigma_minus = row_lemma().sigma_minus
     ms = _margin_symbols(n)
     kt = _kt_symbols(n)
     params = (*[kt[(a, b)] for a in range(n) for b in range(a, n)],
@@ -243,6 +250,41 @@ def lane_parameters(Kt_matrix, p_vector, kappa_value: float, eta_value: float) -
 # --- the derivation -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class TwoParticleConstants:
+    """The separable laws for two inputs with opposite labels, e_2 = (alpha, sqrt(1 - alpha^2)), kappa = 2."""
+
+    lam: sp.Matrix  # lambda = Kt^{-1} 1 with Kt = [[1, -alpha], [-alpha, 1]]
+    rate: sp.Expr  # lim eta t L = 1^T lambda / kappa = 1 / (1 - alpha)
+    c: sp.Expr  # c_1 = log(2 (1 - alpha) p_1), the first input's margin offset
+
+
+@dataclass(frozen=True, eq=False)
+class BinaryMemoryDerivation(Derivation):
+    """What :func:`derive` derives, by name."""
+
+    loss: sp.Expr  # ell(m) = log(1 + e^{-m}), the loss of one input in its margin
+    sigma_minus: sp.Expr  # sigma(-m) = -d ell/dm, the factor of the margin map
+    residuals: Mapping[int, sp.Expr]  # label -> (y - pi) Gamma (1, -1)^T = eps kappa sigma(-m)
+    kappa_of_gamma: sp.Expr  # kappa = Gamma_00 - 2 Gamma_01 + Gamma_11 = ||u_0 - u_1||^2
+    increment: sp.Expr  # Delta m(x) = eta kappa sum_j Kt(x, j) p_j sigma(-m_j), index notation
+    # (method, label pattern) -> logit-particle GD reduces, closed, to the binary margin map
+    reductions: Mapping[tuple[str, tuple[int, ...]], bool]
+    stationarity: sp.Eq  # the ansatz m_x = log(eta t) + c_x at order 1/t: 1 = kappa sum_j Kt p_j e^{-c_j}
+    c_limit: sp.Expr  # c_x = log(kappa p_x / lambda_x), in the symbols kappa, p[x], lambda[x]
+    margin_law: Law  # lim m_x - log(eta t) = c_x (separable, all points support vectors)
+    approach_drift: sp.Expr  # coefficient of delta_j in d delta_x / d log t: -Kt(x, j) lambda_j
+    per_input_rate: sp.Expr  # lim eta t p_j ell_j = lambda_j / kappa
+    loss_law: Law  # lim eta t L = 1 / (kappa gamma_*^2)
+    two_particle: TwoParticleConstants  # the separable laws for two inputs with opposite labels
+    hessian_v: sp.Matrix  # Hessian of L(v) for N = 3 points in d = 2, in the symbols z_ab, v_a, p_a
+    stability_law: Law  # GD is linearly stable at the CE minimizer iff eta < 2 / (kappa h_max)
+    claims: Mapping[str, Claim]  # the identities checked by simplification and at random points
+
+
+SEPARABLE_ANSATZ = sp.log(eta * t) + c[j]  # m_j = log(eta t) + c_j
+
+
 def _rational_in_exponentials(expr) -> sp.Expr:
     """Cancel as a rational function of the exponentials (exact, and much faster than simplify)."""
     return sp.cancel(sp.together(sp.expand_power_exp(sp.expand(expr))))
@@ -265,33 +307,53 @@ def _symmetric_matrix(name: str, n: int) -> sp.Matrix:
 
 
 @lru_cache(maxsize=None)
-def derive() -> UntypedDerivation:
-    doc = Draft("Binary associative memory (M = 2): margin map, separable laws, finite minimizer")
-    claims = {}
+def _three_inputs() -> tuple[sp.Matrix, sp.Matrix]:
+    """A symbolic symmetric 3 x 3 Kt and lambda = Kt^{-1} 1 (the separable stages share them)."""
+    Kt3 = _symmetric_matrix("kt", 3)
+    return Kt3, Kt3.inv() * sp.ones(3, 1)
 
-    # 1. one input
+
+@lru_cache(maxsize=None)
+def derive() -> BinaryMemoryDerivation:
+    doc = Draft("Binary associative memory (M = 2): margin map, separable laws, finite minimizer")
+    one_input = _one_input(doc)
+    margin_map = _margin_map(doc, one_input["sigma_minus"])
+    separable = _separable_margins(doc, one_input["sigma_minus"])
+    approach = _approach(doc, one_input["sigma_minus"])
+    loss_rate = _separable_loss(doc, one_input["loss"], separable["c_limit"])
+    two_particle = _two_particles(doc, separable["c_limit"])
+    not_separable = _not_separable(doc, one_input["loss"], one_input["sigma_minus"])
+    stages = (one_input, margin_map, separable, approach, loss_rate, two_particle, not_separable)
+    claims = {name: claim for stage in stages for name, claim in stage.pop("claims").items()}
+    return doc.finish(BinaryMemoryDerivation, **{k: v for stage in stages for k, v in stage.items()}, claims=claims)
+
+
+def _one_input(doc: Draft) -> dict:
+    """The loss of one input and its logit residual, both closed in the margin (the row lemma)."""
     lemma = row_lemma()
-    loss, sigma_minus = lemma["loss"], lemma["sigma_minus"]
-    claims.update(lemma["checks"])
     doc.add("Cross-entropy of one input (M = 2)",
-            rf"\ell = {sp.latex(per_example_loss(0))},\quad m = \epsilon_x (s_0 - s_1),\quad \ell = {sp.latex(loss)}",
+            rf"\ell = {sp.latex(per_example_loss(0))},\quad m = \epsilon_x (s_0 - s_1),\quad \ell = {sp.latex(lemma.loss)}",
             r"$\epsilon_x = +1$ if $f^*(x) = 0$ else $-1$. Substituting $s_{f^*(x)} = s_{\text{other}} + m$ leaves a "
             r"function of $m$ alone, the same for both labels.",
             checked_by="substitution; difference of the two labels simplifies to 0 and vanishes at random points")
     doc.add("Logit residual routed through U U^T, closed in the margin",
-            rf"(y - \pi)\,\Gamma \begin{{pmatrix}}1\\-1\end{{pmatrix}} = \epsilon_x \kappa\, {sp.latex(sigma_minus)},"
+            rf"(y - \pi)\,\Gamma \begin{{pmatrix}}1\\-1\end{{pmatrix}} = \epsilon_x \kappa\, {sp.latex(lemma.sigma_minus)},"
             rf"\quad \kappa = {sp.latex(KAPPA_OF_GAMMA)} = \lVert u_0 - u_1 \rVert^2",
             r"$y - \pi = -\partial \ell / \partial s$ is differentiated from $\ell$; after $s_{f^*} = s_{\text{other}} + m$ "
             r"the gauge logit cancels (closure) and $\Gamma = UU^T$ enters only through $\kappa$.",
             checked_by="closure (gauge logit absent) and elimination of Gamma_00 for both labels")
+    return dict(loss=lemma.loss, sigma_minus=lemma.sigma_minus, residuals=lemma.residuals,
+                kappa_of_gamma=KAPPA_OF_GAMMA, claims=dict(lemma.claims))
 
-    # 2. the margin map in index notation, and explicit reductions
+
+def _margin_map(doc: Draft, sigma_minus) -> dict:
+    """The binary margin map in index notation, and the explicit reductions of logit-particle GD to it."""
     summand = Kt[x, j] * p[j] * sigma_minus.subs(m, margins[j])
     increment = eta * kappa * sp.Sum(summand, (j, 0, N - 1))
     # Delta m(x) = eta eps_x sum_x' K(x,x') p(x') [row x' residual], the residual from the row lemma
     index_summand = eta * eps[x] * K[x, j] * p[j] * (eps[j] * kappa * sigma_minus.subs(m, margins[j]))
-    claims["index form: eps_x eps_x' K = Kt"] = vanishes(
-        index_summand - (eta * kappa * summand).subs(Kt[x, j], eps[x] * eps[j] * K[x, j]), "index form")
+    claims = {"index form: eps_x eps_x' K = Kt": vanishes(
+        index_summand - (eta * kappa * summand).subs(Kt[x, j], eps[x] * eps[j] * K[x, j]), "index form")}
     doc.add("Binary margin map (GD)",
             rf"{sp.latex(margins[x])} \leftarrow {sp.latex(margins[x])} + {sp.latex(increment)},\quad "
             rf"\tilde K(x, x') = \epsilon_x \epsilon_{{x'}} \langle e_x, e_{{x'}} \rangle",
@@ -309,9 +371,12 @@ def derive() -> UntypedDerivation:
             + (r"\text{closed and equal to the binary margin map}" if all(reductions.values()) else r"\text{FAILED}"),
             "Every component s_{x y} is a state; the margins are the new variables, the second logit of each input "
             "the gauge.", checked_by="closure in the margins and difference to the formula cancels to 0")
+    return dict(increment=increment, reductions=reductions, claims=claims)
 
-    # 3. separable case: ansatz m_x = log(eta t) + c_x, matched at order 1/t
-    ansatz = sp.log(eta * t) + c[j]
+
+def _separable_margins(doc: Draft, sigma_minus) -> dict:
+    """Separable case: the ansatz m_x = log(eta t) + c_x matched at order 1/t, solved for the c_x."""
+    ansatz = SEPARABLE_ANSATZ
     lhs_rate = sp.limit(t * (sp.log(eta * (t + 1)) - sp.log(eta * t)), t, sp.oo)
     term_rate = sp.limit(t * eta * sigma_minus.subs(m, ansatz), t, sp.oo)
     stationarity = sp.Eq(lhs_rate, kappa * sp.Sum(Kt[x, j] * p[j] * term_rate, (j, 0, N - 1)))
@@ -320,13 +385,12 @@ def derive() -> UntypedDerivation:
             r"$t\,\Delta\log(\eta t) \to 1$ and $t\,\eta\,\sigma(-\log(\eta t) - c) \to e^{-c}$ (SymPy limits; the limit of "
             r"the finite sum is the sum of the limits).", checked_by="sympy.limit, term by term")
     # solve the linear system kappa Kt z = 1, z_j = p_j e^{-c_j}: explicit 3 x 3 symbolic Kt
-    Kt3 = _symmetric_matrix("kt", 3)
+    Kt3, lam3 = _three_inputs()
     z = sp.Matrix(sp.symbols("z_0:3"))
     (solution,) = sp.linsolve(list(kappa * Kt3 * z - sp.ones(3, 1)), list(z))
-    lam3 = Kt3.inv() * sp.ones(3, 1)
-    claims["z = Kt^{-1} 1 / kappa (3 x 3)"] = vanishes(
+    claims = {"z = Kt^{-1} 1 / kappa (3 x 3)": vanishes(
         sp.Add(*[(solution[i] - lam3[i] / kappa) ** 2 for i in range(3)]), "linear solve", points=6,
-        simplifier=lambda e: sp.simplify(sp.factor(e)))
+        simplifier=lambda e: sp.simplify(sp.factor(e)))}
     c_solved = sp.solve(sp.Eq(p[x] * sp.exp(-c[x]), lam[x] / kappa), c[x])
     if len(c_solved) != 1:
         raise AssertionError(f"expected one real c_x, got {c_solved}")
@@ -345,15 +409,18 @@ def derive() -> UntypedDerivation:
             r"support vector; the rate of the $o(1)$ term is derived only at linear order (next step). Checked "
             r"against long GD runs.",
             checked_by="linsolve of the 3 x 3 system equals Kt^{-1} 1 / kappa; solve for c_x")
+    return dict(stationarity=stationarity, c_limit=c_limit, margin_law=margin_law, claims=claims)
 
-    # approach to the limit: delta_x = m_x - log(eta t) - c_x, linearised (first order in delta, order 1/t)
+
+def _approach(doc: Draft, sigma_minus) -> dict:
+    """Approach to the limit: delta_x = m_x - log(eta t) - c_x, linearised (first order in delta, order 1/t)."""
     delta = sp.IndexedBase("delta", real=True)
-    shifted = sp.limit(t * eta * sigma_minus.subs(m, ansatz + delta[j]), t, sp.oo)  # e^{-c_j - delta_j}
+    shifted = sp.limit(t * eta * sigma_minus.subs(m, SEPARABLE_ANSATZ + delta[j]), t, sp.oo)  # e^{-c_j - delta_j}
     linear = sp.series(shifted, delta[j], 0, 2).removeO()
     drift_term = sp.expand(kappa * Kt[x, j] * p[j] * linear)
     # with p_j e^{-c_j} = lambda_j / kappa the order-0 part is the stationarity sum, the order-1 part:
     drift_linear = sp.simplify(drift_term.coeff(delta[j]).subs(sp.exp(-c[j]), lam[j] / (kappa * p[j])))
-    claims["linearised drift = -Kt lambda_j delta_j"] = vanishes(drift_linear + Kt[x, j] * lam[j], "linearised drift")
+    claims = {"linearised drift = -Kt lambda_j delta_j": vanishes(drift_linear + Kt[x, j] * lam[j], "linearised drift")}
     doc.add("Approach to the separable limit (linearised)",
             r"\frac{d \delta_x}{d \log t} = -\sum_{x'} \tilde K(x, x') \lambda_{x'} \delta_{x'} + O(\delta^2) + O(1/t),"
             r"\quad \delta_x = m_x - \log(\eta t) - c_x",
@@ -363,12 +430,15 @@ def derive() -> UntypedDerivation:
             r"$\delta$ decays only like $t^{-\mu}$ (e.g. two particles with cooperative interference, $\alpha < 0$: "
             r"$\mu = (1 + \alpha)/(1 - \alpha)$). Assumed: the linearisation governs the tail.",
             checked_by="sympy.limit and series in delta; coefficient equals -Kt lambda")
+    return dict(approach_drift=drift_linear, claims=claims)
 
-    # loss rate
-    per_input = sp.limit(eta * t * p[j] * loss.subs(m, ansatz), t, sp.oo)
+
+def _separable_loss(doc: Draft, loss, c_limit) -> dict:
+    """The loss rate of the separable case and the hard-margin SVM whose duals are lambda."""
+    per_input = sp.limit(eta * t * p[j] * loss.subs(m, SEPARABLE_ANSATZ), t, sp.oo)
     per_input_lambda = sp.simplify(per_input.subs(c[j], c_limit.subs(x, j)))
     loss_sum = sp.Sum(per_input_lambda, (j, 0, N - 1))
-    claims["eta t p ell -> lambda / kappa"] = vanishes(per_input_lambda - lam[j] / kappa, "per input")
+    claims = {"eta t p ell -> lambda / kappa": vanishes(per_input_lambda - lam[j] / kappa, "per input")}
     # hard-margin SVM: min 1/2 ||v||^2 s.t. Z v >= 1, Z = rows eps_x e_x
     d = sp.Symbol("d", integer=True, positive=True)
     Zs, v, alpha = sp.MatrixSymbol("Z", N, d), sp.MatrixSymbol("v", d, 1), sp.MatrixSymbol("alpha", N, 1)
@@ -376,6 +446,7 @@ def derive() -> UntypedDerivation:
     stationary = lagrangian.diff(v)
     if sp.simplify(stationary - (v - Zs.T * alpha)) != sp.ZeroMatrix(d, 1):
         raise AssertionError(f"unexpected stationarity condition {stationary}")
+    Kt3, lam3 = _three_inputs()
     claims["||v||^2 = 1^T Kt^{-1} 1 when all constraints are active (3 x 3)"] = vanishes(
         ((lam3.T * Kt3 * lam3)[0, 0] - sum(lam3)), "svm norm", points=6, simplifier=lambda e: sp.simplify(sp.factor(e)))
     doc.add("Hard-margin SVM with all points support vectors",
@@ -393,56 +464,32 @@ def derive() -> UntypedDerivation:
             loss_law.latex() + r",\quad \eta t L \to " + sp.latex(loss_sum) + r" = \frac{\mathbf{1}^T\lambda}{\kappa}",
             r"Each input contributes $\lim \eta t\, p_x \ell(\log(\eta t) + c_x) = p_x e^{-c_x} = \lambda_x/\kappa$; "
             r"the limit does not contain $\eta$.", checked_by="sympy.limit per input, SVM identity")
+    return dict(per_input_rate=per_input_lambda, loss_law=loss_law, claims=claims)
 
-    # two-particle consistency (spec section 4): Kt = [[1, -alpha], [-alpha, 1]], kappa = 2
+
+def _two_particles(doc: Draft, c_limit) -> dict:
+    """The separable laws for two inputs with opposite labels: Kt = [[1, -alpha], [-alpha, 1]], kappa = 2."""
     a_sym = sp.Symbol("alpha", real=True)
     p1 = sp.Symbol("p_1", positive=True)
     Kt2 = sp.Matrix([[1, -a_sym], [-a_sym, 1]])
     lam2 = sp.simplify(Kt2.inv() * sp.ones(2, 1))
     two_rate = sp.simplify(sum(lam2) / 2)
     two_c = sp.simplify(c_limit.subs({kappa: 2, p[x]: p1, lam[x]: lam2[0]}))
-    claims["two particles: eta t L -> 1/(1 - alpha)"] = vanishes(two_rate - 1 / (1 - a_sym), "two-particle rate")
-    claims["two particles: c = log(2 (1 - alpha) p)"] = vanishes(sp.exp(two_c) - 2 * (1 - a_sym) * p1, "two-particle c")
+    claims = {"two particles: eta t L -> 1/(1 - alpha)": vanishes(two_rate - 1 / (1 - a_sym), "two-particle rate"),
+              "two particles: c = log(2 (1 - alpha) p)": vanishes(sp.exp(two_c) - 2 * (1 - a_sym) * p1,
+                                                                   "two-particle c")}
     doc.add("Check against the two-particle model (opposite labels)",
             rf"\lambda = {sp.latex(lam2.T)},\quad \eta t L \to {sp.latex(two_rate)},\quad c_1 = {sp.latex(two_c)}",
-            r"With $e_2 = (\alpha, \sqrt{1-\alpha^2})$, opposite labels, $\kappa = 2$: spec section 4.",
+            r"With $e_2 = (\alpha, \sqrt{1-\alpha^2})$, opposite labels, $\kappa = 2$: the two-particle model (am-two-particle).",
             checked_by="simplifies to 1/(1 - alpha) and log(2 (1 - alpha) p_1)")
+    return dict(two_particle=TwoParticleConstants(lam2, two_rate, two_c), claims=claims)
 
-    # 4. not separable: GD on v with step eta kappa, Hessian, stability
-    n3, d2 = 3, 2
-    Zm = sp.Matrix(n3, d2, lambda a, b: sp.Symbol(f"z_{a}{b}", real=True))
-    vv = sp.Matrix(sp.symbols("v_0:2", real=True))
-    P3 = [sp.Symbol(f"p_{a}", positive=True) for a in range(n3)]
-    mv = Zm * vv
-    Lv = sum(P3[a] * loss.subs(m, mv[a]) for a in range(n3))
-    grad_v = sp.Matrix([sp.diff(Lv, vi) for vi in vv])
-    sig = sp.Matrix([sigma_minus.subs(m, mv[a]) for a in range(n3)])
-    claims["grad L(v) = -Z^T P sigma(-Z v)"] = _matrix_vanishes(grad_v + Zm.T * sp.diag(*P3) * sig, "gradient")
-    hess_v = sp.hessian(Lv, list(vv))
-    weights = [P3[a] * sigma_minus.subs(m, mv[a]) * sigma_minus.subs(m, -mv[a]) for a in range(n3)]
-    claims["Hessian = Z^T diag(p sigma(m) sigma(-m)) Z"] = _matrix_vanishes(hess_v - Zm.T * sp.diag(*weights) * Zm,
-                                                                           "hessian")
-    v_next = vv - eta * kappa * grad_v
-    margin_next = sp.Matrix([mv[a] + eta * kappa * sum((Zm * Zm.T)[a, b] * P3[b] * sig[b] for b in range(n3))
-                             for a in range(n3)])
-    claims["margin map = GD on v with step eta kappa"] = _matrix_vanishes(Zm * v_next - margin_next, "v map")
-    h = sp.Symbol("h", positive=True)
-    stable = sp.reduce_inequalities([sp.Abs(1 - eta * kappa * h) < 1], eta)
-    threshold = 2 / (kappa * h)
-    stable_ok = stable == (eta < threshold) or stable == sp.And(eta > 0, eta < threshold)
-    claims["|1 - eta kappa h| < 1 iff eta < 2/(kappa h)"] = vanishes(sp.Integer(0 if stable_ok else 1), "stability")
-    # W-space Hessian: the loss depends on W only through w = W^T a, a = u_0 - u_1 (row lemma).  The
-    # Hessian of a composition with a linear map only involves the second derivatives of the outer
-    # function at the point, so a general quadratic outer function proves the identity for every f.
-    Wm = sp.Matrix(2, 2, lambda a, b: sp.Symbol(f"W_{a}{b}", real=True))
-    avec = sp.Matrix(sp.symbols("a_0:2", real=True))
-    Q = _symmetric_matrix("q", 2)
-    bvec = sp.Matrix(sp.symbols("b_0:2", real=True))
-    w = Wm.T * avec
-    outer = ((w.T * Q * w) / 2 + bvec.T * w)[0, 0]
-    Hw = sp.hessian(outer, list(Wm))  # row-major vec(W)
-    claims["W-space Hessian = (a a^T) kron H_v"] = _matrix_vanishes(Hw - sp.kronecker_product(avec * avec.T, Q),
-                                                                    "kron")
+
+def _not_separable(doc: Draft, loss, sigma_minus) -> dict:
+    """Not separable: the margin map is GD on v with step eta kappa; its Hessian, the W-space Hessian and the
+    linear stability threshold at the finite minimizer."""
+    hess_v, claims = _v_space(loss, sigma_minus)
+    claims["W-space Hessian = (a a^T) kron H_v"] = _w_space_hessian()
     stability_law = Law("GD stability at the CE minimizer", eta, 2 / (kappa * h_max), t, "upper bound", None,
                         {"h_max": "top eigenvalue of the Hessian of L(v) at the minimizer",
                          "sharpness": kappa * h_max},
@@ -458,24 +505,71 @@ def derive() -> UntypedDerivation:
             r"spectral radius $< 1$ iff $\eta < 2/(\kappa h_{\max})$. That GD converges from $W_0 = 0$ below the "
             r"threshold (global convergence) and cycles above it is not derived here: it is checked numerically.",
             checked_by="gradient, Hessian and v-map identities vanish at random points; Kronecker identity; inequality")
+    return dict(hessian_v=hess_v, stability_law=stability_law, claims=claims)
 
-    return doc.finish(UntypedDerivation, results=dict(
-        loss=loss, sigma_minus=sigma_minus, residuals=lemma["residuals"], kappa_of_gamma=KAPPA_OF_GAMMA,
-        increment=increment, reductions=reductions, stationarity=stationarity, c_limit=c_limit,
-        margin_law=margin_law, loss_law=loss_law, per_input_rate=per_input_lambda, stability_law=stability_law,
-        two_particle={"lambda": lam2, "rate": two_rate, "c": two_c}, hessian_v=hess_v, claims=claims,
-        approach_drift=drift_linear,
-    ))
+
+def _v_space(loss, sigma_minus) -> tuple[sp.Matrix, dict]:
+    """L(v) for N = 3 signed points z_x in d = 2: its gradient and Hessian, the margin map as GD on v with step
+    eta kappa, and the linear stability of that GD at a fixed point.  Returns the Hessian and the claims."""
+    n3, d2 = 3, 2
+    Zm = sp.Matrix(n3, d2, lambda a, b: sp.Symbol(f"z_{a}{b}", real=True))
+    vv = sp.Matrix(sp.symbols("v_0:2", real=True))
+    P3 = [sp.Symbol(f"p_{a}", positive=True) for a in range(n3)]
+    mv = Zm * vv
+    Lv = sum(P3[a] * loss.subs(m, mv[a]) for a in range(n3))
+    grad_v = sp.Matrix([sp.diff(Lv, vi) for vi in vv])
+    sig = sp.Matrix([sigma_minus.subs(m, mv[a]) for a in range(n3)])
+    claims = {"grad L(v) = -Z^T P sigma(-Z v)": _matrix_vanishes(grad_v + Zm.T * sp.diag(*P3) * sig, "gradient")}
+    hess_v = sp.hessian(Lv, list(vv))
+    weights = [P3[a] * sigma_minus.subs(m, mv[a]) * sigma_minus.subs(m, -mv[a]) for a in range(n3)]
+    claims["Hessian = Z^T diag(p sigma(m) sigma(-m)) Z"] = _matrix_vanishes(hess_v - Zm.T * sp.diag(*weights) * Zm,
+                                                                           "hessian")
+    v_next = vv - eta * kappa * grad_v
+    margin_next = sp.Matrix([mv[a] + eta * kappa * sum((Zm * Zm.T)[a, b] * P3[b] * sig[b] for b in range(n3))
+                             for a in range(n3)])
+    claims["margin map = GD on v with step eta kappa"] = _matrix_vanishes(Zm * v_next - margin_next, "v map")
+    h = sp.Symbol("h", positive=True)
+    stable = sp.reduce_inequalities([sp.Abs(1 - eta * kappa * h) < 1], eta)
+    threshold = 2 / (kappa * h)
+    stable_ok = stable == (eta < threshold) or stable == sp.And(eta > 0, eta < threshold)
+    claims["|1 - eta kappa h| < 1 iff eta < 2/(kappa h)"] = vanishes(sp.Integer(0 if stable_ok else 1), "stability")
+    return hess_v, claims
+
+
+def _w_space_hessian() -> Claim:
+    """The loss depends on W only through w = W^T a, a = u_0 - u_1 (row lemma).  The Hessian of a composition
+    with a linear map only involves the second derivatives of the outer function at the point, so a general
+    quadratic outer function proves the identity for every f."""
+    Wm = sp.Matrix(2, 2, lambda a, b: sp.Symbol(f"W_{a}{b}", real=True))
+    avec = sp.Matrix(sp.symbols("a_0:2", real=True))
+    Q = _symmetric_matrix("q", 2)
+    bvec = sp.Matrix(sp.symbols("b_0:2", real=True))
+    w = Wm.T * avec
+    outer = ((w.T * Q * w) / 2 + bvec.T * w)[0, 0]
+    Hw = sp.hessian(outer, list(Wm))  # row-major vec(W)
+    return _matrix_vanishes(Hw - sp.kronecker_product(avec * avec.T, Q), "kron")
 
 
 # --- numeric evaluation of the separable laws ------------------------------------------------------
 
 
-def separable_constants(Kt_matrix, p_vector, kappa_value: float, results: dict | None = None) -> dict:
+@dataclass(frozen=True)
+class SeparableConstants:
+    """The separable laws of one instance, evaluated."""
+
+    lam: np.ndarray  # lambda = Kt^{-1} 1 (the SVM duals)
+    c: np.ndarray  # margin offsets c_x = log(kappa p_x / lambda_x)
+    approach_exponent: float  # mu: delta ~ t^{-mu}, the smallest eigenvalue of Kt diag(lambda)
+    eta_t_loss: float  # lim eta t L = 1^T lambda / kappa
+    gamma_star: float  # max margin 1 / sqrt(1^T lambda)
+
+
+def separable_constants(Kt_matrix, p_vector, kappa_value: float,
+                        doc: BinaryMemoryDerivation | None = None) -> SeparableConstants:
     """lambda = Kt^{-1} 1, the margin offsets c_x = log(kappa p_x / lambda_x) and lim eta t L = 1^T lambda / kappa.
 
-    The closed forms are the derived ones (``c_limit``, ``per_input_rate``), evaluated with NumPy; ``results``
-    are :func:`derive`'s results (pass a cached copy to skip the SymPy work)."""
+    The closed forms are the derived ones (``c_limit``, ``per_input_rate``), evaluated with NumPy; ``doc`` is
+    :func:`derive`'s derivation (pass a cached copy to skip the SymPy work)."""
     Kt_matrix = np.asarray(Kt_matrix, dtype=float)
     p_vector = np.asarray(p_vector, dtype=float)
     require(Kt_matrix.ndim == 2 and Kt_matrix.shape[0] == Kt_matrix.shape[1] and Kt_matrix.size > 0, "Kt",
@@ -492,14 +586,12 @@ def separable_constants(Kt_matrix, p_vector, kappa_value: float, results: dict |
     lam_value = np.linalg.solve(Kt_matrix, np.ones(n))
     require(bool(np.all(lam_value > 0)), "lambda",
             "positive in every entry (all points support vectors; lambda = Kt^{-1} 1)", tuple(lam_value))
-    results = derive().results if results is None else results
-    c_of = sp.lambdify((kappa, p[x], lam[x]), results["c_limit"], "numpy")
-    rate_of = sp.lambdify((kappa, lam[j]), results["per_input_rate"], "numpy")
+    doc = derive() if doc is None else doc
+    c_of = sp.lambdify((kappa, p[x], lam[x]), doc.c_limit, "numpy")
+    rate_of = sp.lambdify((kappa, lam[j]), doc.per_input_rate, "numpy")
     # rate of approach: delta ~ t^{-mu}, mu the smallest eigenvalue of Kt diag(lambda) (capped at 1 by the
     # O(1/t) forcing); the spectrum is that of the symmetric diag(lambda)^{1/2} Kt diag(lambda)^{1/2}
     root = np.sqrt(lam_value)
     mu = float(np.linalg.eigvalsh(root[:, None] * Kt_matrix * root[None, :])[0])
-    return {"lambda": lam_value, "c": np.asarray(c_of(kappa_value, p_vector, lam_value), dtype=float),
-            "approach_exponent": mu,
-            "eta_t_loss": float(np.sum(rate_of(kappa_value, lam_value))),
-            "gamma_star": float(1.0 / np.sqrt(lam_value.sum()))}
+    return SeparableConstants(lam_value, np.asarray(c_of(kappa_value, p_vector, lam_value), dtype=float), mu,
+                              float(np.sum(rate_of(kappa_value, lam_value))), float(1.0 / np.sqrt(lam_value.sum())))

@@ -1,4 +1,4 @@
-"""Binary (M = 2) landscape tools: separability, hard-margin SVM, finite CE minimizer, best 0-1 error.
+"""The geometry of a binary memory (M = 2): separability, hard-margin SVM, finite CE minimizer, best 0-1 error.
 
 A binary memory problem is given by the input embeddings E (N x d), the labels f*(x) in {0, 1} and the
 frequencies p.  With eps_x = +1 for label 0 and -1 for label 1 the *signed points* are the rows
@@ -36,7 +36,8 @@ _LP_TOL = 1e-9
 # --- input checks ---------------------------------------------------------------------------
 
 
-def _embeddings(E) -> np.ndarray:
+def checked_embeddings(E) -> np.ndarray:
+    """E as a finite float array of N x d, N, d >= 1."""
     E = np.asarray(E, dtype=float)
     require(E.ndim == 2 and E.shape[0] >= 1 and E.shape[1] >= 1, "E", "a 2-D array (N x d) with N, d >= 1",
             getattr(E, "shape", None))
@@ -44,7 +45,8 @@ def _embeddings(E) -> np.ndarray:
     return E
 
 
-def _labels(labels, N: int) -> np.ndarray:
+def checked_labels(labels, N: int) -> np.ndarray:
+    """One label in {0, 1} per input, as int64."""
     labels = np.asarray(labels)
     require(labels.shape == (N,), "labels", f"one label per input (N = {N})", labels.shape)
     require(bool(np.all((labels == 0) | (labels == 1))), "labels", "0 or 1 (binary memory)", tuple(labels.tolist()))
@@ -72,8 +74,8 @@ def signs(labels) -> np.ndarray:
 
 def signed_points(E, labels) -> np.ndarray:
     """Z with rows eps_x e_x."""
-    E = _embeddings(E)
-    labels = _labels(labels, E.shape[0])
+    E = checked_embeddings(E)
+    labels = checked_labels(labels, E.shape[0])
     return signs(labels)[:, None] * E
 
 
@@ -181,9 +183,14 @@ class CEMinimizer:
     hessian: np.ndarray  # Hessian of L(v) at v*
     iterations: int
 
+    @property
+    def top_eigenvalue(self) -> float:
+        """lambda_max(H), the top eigenvalue of the Hessian of L(v) at v* (h_max of the stability law)."""
+        return float(np.linalg.eigvalsh(self.hessian)[-1])
+
     def sharpness(self, kappa: float) -> float:
         """Top eigenvalue of the W-space Hessian at W* (= (u_0 - u_1)(u_0 - u_1)^T kron H): kappa lambda_max(H)."""
-        return _kappa(kappa) * float(np.linalg.eigvalsh(self.hessian)[-1])
+        return _kappa(kappa) * self.top_eigenvalue
 
     def stability_threshold(self, kappa: float) -> float:
         """W-space GD with step eta is linearly stable at W* iff eta < 2 / (kappa lambda_max(H))."""
@@ -234,8 +241,8 @@ def ce_minimizer(E, labels, p, tol: float = 1e-14, max_iter: int = 200) -> CEMin
 
 def zero_one_error(v, E, labels, p, tie_tol: float = 0.0) -> float:
     """sum_x p(x) 1{x wrong}; |m(x)| <= tie_tol counts as a tie, predicted as class 0."""
-    E = _embeddings(E)
-    labels = _labels(labels, E.shape[0])
+    E = checked_embeddings(E)
+    labels = checked_labels(labels, E.shape[0])
     p = _probabilities(p, E.shape[0])
     return float(p @ _wrong(np.asarray(v, dtype=float), E, labels, tie_tol))
 
@@ -261,9 +268,9 @@ def best_zero_one(E, labels, p) -> BestZeroOne:
     d = 2: the error is constant on each open arc between consecutive critical directions (v orthogonal
     to some e_x); every arc is represented by its midpoint, every critical direction (where ties go to
     class 0) by itself, and v = 0 (everything predicted as class 0) is included.  d = 1: v in {-1, 0, 1}."""
-    E = _embeddings(E)
+    E = checked_embeddings(E)
     N, d = E.shape
-    labels = _labels(labels, N)
+    labels = checked_labels(labels, N)
     p = _probabilities(p, N)
     if d > 2:
         raise ParameterError("d", "at most 2: no exact 0-1 optimum implemented for d > 2", d)

@@ -1,4 +1,5 @@
-"""numerics.binary against brute force over directions, scipy.optimize and finite differences."""
+"""The binary memory's geometry (separability, SVM, CE minimizer, best 0-1 error) against brute force over
+directions, scipy.optimize and finite differences."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
-from gradflow.numerics import binary as nb
+from gradflow.derivations.binary_memory import geometry
 from gradflow.theory.errors import ParameterError
 
 GRID = (np.arange(40_000) + 0.5) * (2 * np.pi / 40_000)  # offset: never exactly a multiple of 90 degrees
@@ -14,7 +15,7 @@ DIRECTIONS = np.c_[np.cos(GRID), np.sin(GRID)]
 
 
 def circle(angles_deg, labels, p=None):
-    E = nb.unit_circle(angles_deg)
+    E = geometry.unit_circle(angles_deg)
     labels = np.asarray(labels)
     p = np.full(len(labels), 1.0 / len(labels)) if p is None else np.asarray(p, dtype=float)
     return E, labels, p
@@ -44,16 +45,16 @@ def _well_spread(angles_deg):
 def test_svm_margin_equals_brute_force_over_directions(instance):
     angles, labels, _ = instance
     E, labels, _ = circle(angles, labels)
-    Z = nb.signed_points(E, labels)
+    Z = geometry.signed_points(E, labels)
     worst = (DIRECTIONS @ Z.T).min(axis=1)  # margin of each unit direction
     brute = worst.max()
-    if nb.separability(E, labels) != nb.SEPARABLE:
+    if geometry.separability(E, labels) != geometry.SEPARABLE:
         assert brute <= 1e-3  # no direction separates (up to the grid)
         with pytest.raises(ParameterError):
-            nb.hard_margin_svm(E, labels)
+            geometry.hard_margin_svm(E, labels)
         return
     assume(brute > 1e-3)
-    svm = nb.hard_margin_svm(E, labels)
+    svm = geometry.hard_margin_svm(E, labels)
     # the grid is 9e-3 degrees fine: the margin of the best grid direction is within 2e-4 of gamma*
     assert brute <= svm.gamma + 1e-9
     assert svm.gamma <= brute + 2e-4
@@ -71,10 +72,10 @@ def test_svm_duals_are_inverse_gram_when_all_points_support(seed):
     E = rng.standard_normal((3, 3))
     E /= np.linalg.norm(E, axis=1, keepdims=True)
     labels = rng.integers(0, 2, 3)
-    Kt = nb.signed_gram(E, labels)
+    Kt = geometry.signed_gram(E, labels)
     lam = np.linalg.solve(Kt, np.ones(3))
     assume(np.all(lam > 1e-3) and np.linalg.cond(Kt) < 1e6)
-    svm = nb.hard_margin_svm(E, labels)
+    svm = geometry.hard_margin_svm(E, labels)
     np.testing.assert_allclose(svm.dual, lam, rtol=1e-7)
     assert svm.gamma == pytest.approx(1 / np.sqrt(lam.sum()), rel=1e-9)
     assert svm.support == (0, 1, 2)
@@ -86,17 +87,17 @@ def test_newton_minimizer_has_zero_gradient_and_matches_scipy(instance):
     angles, labels, weights = instance
     E, labels, _ = circle(angles, labels)
     p = _normalised(weights)
-    assume(nb.separability(E, labels) == nb.NOT_SEPARABLE and np.linalg.matrix_rank(E) == 2)
-    ce = nb.ce_minimizer(E, labels, p)
+    assume(geometry.separability(E, labels) == geometry.NOT_SEPARABLE and np.linalg.matrix_rank(E) == 2)
+    ce = geometry.ce_minimizer(E, labels, p)
     assume(np.linalg.norm(ce.v) < 50)  # nearly separable instances are ill-conditioned for BFGS
-    assert np.linalg.norm(nb.ce_gradient(ce.v, E, labels, p)) <= 1e-10
-    ref = minimize(lambda v: nb.ce_loss(v, E, labels, p), np.zeros(2), jac=lambda v: nb.ce_gradient(v, E, labels, p),
+    assert np.linalg.norm(geometry.ce_gradient(ce.v, E, labels, p)) <= 1e-10
+    ref = minimize(lambda v: geometry.ce_loss(v, E, labels, p), np.zeros(2), jac=lambda v: geometry.ce_gradient(v, E, labels, p),
                    method="BFGS", options={"gtol": 1e-11, "maxiter": 10_000})
     np.testing.assert_allclose(ce.v, ref.x, atol=1e-5 * max(1.0, np.linalg.norm(ce.v)))
     assert ce.loss <= ref.fun + 1e-12
     # the Hessian is the derivative of the gradient (central differences)
     h = 1e-6
-    fd = np.stack([(nb.ce_gradient(ce.v + h * e, E, labels, p) - nb.ce_gradient(ce.v - h * e, E, labels, p)) / (2 * h)
+    fd = np.stack([(geometry.ce_gradient(ce.v + h * e, E, labels, p) - geometry.ce_gradient(ce.v - h * e, E, labels, p)) / (2 * h)
                    for e in np.eye(2)], axis=1)
     np.testing.assert_allclose(ce.hessian, fd, atol=1e-7)
     assert ce.stability_threshold(2.0) == pytest.approx(1.0 / np.linalg.eigvalsh(ce.hessian)[-1], rel=1e-12)
@@ -109,11 +110,11 @@ def test_best_zero_one_equals_a_fine_grid_of_angles(instance):
     assume(_well_spread(angles))
     E, labels, _ = circle(angles, labels)
     p = _normalised(weights)
-    best = nb.best_zero_one(E, labels, p)
+    best = geometry.best_zero_one(E, labels, p)
     wrong = ((DIRECTIONS @ E.T) < 0) != (labels == 1)  # no exact ties on the grid for spread angles
     grid_min = min(float((wrong @ p).min()), float(p @ (labels == 1)))  # and v = 0: every input predicted as 0
     assert best.error == pytest.approx(grid_min, abs=1e-12)
-    assert nb.zero_one_error(best.direction, E, labels, p, tie_tol=1e-12) == pytest.approx(best.error, abs=1e-12)
+    assert geometry.zero_one_error(best.direction, E, labels, p, tie_tol=1e-12) == pytest.approx(best.error, abs=1e-12)
     difference = E @ best.direction
     predicted_one = (difference < 0) & (np.abs(difference) > 1e-12)  # ties go to class 0
     assert best.wrong == tuple(np.flatnonzero(predicted_one != (labels == 1)))
@@ -122,7 +123,7 @@ def test_best_zero_one_equals_a_fine_grid_of_angles(instance):
 def test_best_zero_one_uses_the_tie_rule():
     # e at 0 and 180 degrees, both label 0: every open arc misclassifies one of them, the tie direction none
     E, labels, p = circle([0.0, 180.0], [0, 0], [0.7, 0.3])
-    best = nb.best_zero_one(E, labels, p)
+    best = geometry.best_zero_one(E, labels, p)
     assert best.error == 0.0
     grid_min = float((((DIRECTIONS @ E.T) < 0) @ p).min())
     assert grid_min == pytest.approx(0.3)
@@ -130,48 +131,56 @@ def test_best_zero_one_uses_the_tie_rule():
 
 def test_worked_instance_numbers():
     E, labels, p = circle([-36.59, 0.716, 46.00], [0, 1, 0], np.array([6, 3, 2]) / 11)
-    assert nb.separability(E, labels) == nb.NOT_SEPARABLE
-    ce = nb.ce_minimizer(E, labels, p)
+    assert geometry.separability(E, labels) == geometry.NOT_SEPARABLE
+    ce = geometry.ce_minimizer(E, labels, p)
     np.testing.assert_allclose(ce.v, [0.632261, -1.149072], atol=1e-6)
     np.testing.assert_allclose(ce.margins, [1.192600, -0.617853, -0.387368], atol=1e-6)
-    assert nb.zero_one_error(ce.v, E, labels, p) == pytest.approx(5 / 11, abs=1e-15)
-    best = nb.best_zero_one(E, labels, p)
+    assert geometry.zero_one_error(ce.v, E, labels, p) == pytest.approx(5 / 11, abs=1e-15)
+    best = geometry.best_zero_one(E, labels, p)
     assert best.error == pytest.approx(2 / 11, abs=1e-15) and best.wrong == (2,)
     assert ce.sharpness(2.0) == pytest.approx(0.3041099, rel=1e-6)
 
 
 def test_separability_classes():
-    assert nb.separability(*circle([0, 60], [0, 1])[:2]) == nb.SEPARABLE
-    assert nb.separability(*circle([0, 180], [0, 1])[:2]) == nb.SEPARABLE  # signed points coincide
-    assert nb.separability(*circle([0, 90, 180], [0, 0, 0])[:2]) == nb.WEAKLY_SEPARABLE
-    assert nb.separability(*circle([0, 120, 240], [0, 0, 0])[:2]) == nb.NOT_SEPARABLE
+    assert geometry.separability(*circle([0, 60], [0, 1])[:2]) == geometry.SEPARABLE
+    assert geometry.separability(*circle([0, 180], [0, 1])[:2]) == geometry.SEPARABLE  # signed points coincide
+    assert geometry.separability(*circle([0, 90, 180], [0, 0, 0])[:2]) == geometry.WEAKLY_SEPARABLE
+    assert geometry.separability(*circle([0, 120, 240], [0, 0, 0])[:2]) == geometry.NOT_SEPARABLE
 
 
 def test_loss_is_stable_at_huge_margins():
     E, labels, p = circle([0.0, 90.0], [0, 1])
     v = np.array([1e6, -1e6])
-    assert nb.ce_loss(v, E, labels, p) == 0.0
-    assert np.isfinite(nb.ce_loss(-v, E, labels, p)) and nb.ce_loss(-v, E, labels, p) == pytest.approx(1e6)
-    assert np.all(np.isfinite(nb.ce_hessian(-v, E, labels, p)))
+    assert geometry.ce_loss(v, E, labels, p) == 0.0
+    assert np.isfinite(geometry.ce_loss(-v, E, labels, p)) and geometry.ce_loss(-v, E, labels, p) == pytest.approx(1e6)
+    assert np.all(np.isfinite(geometry.ce_hessian(-v, E, labels, p)))
 
 
 @pytest.mark.parametrize("call, parameter, message", [
-    (lambda: nb.best_zero_one(np.eye(3), [0, 1, 0], np.full(3, 1 / 3)), "d", "no exact 0-1 optimum implemented for d > 2"),
-    (lambda: nb.signed_points(np.ones(3), [0, 1, 0]), "E", ""),
-    (lambda: nb.signed_points(np.ones((3, 2)), [0, 1]), "labels", ""),
-    (lambda: nb.signed_points(np.ones((3, 2)), [0, 1, 2]), "labels", ""),
-    (lambda: nb.signed_points(np.full((2, 2), np.nan), [0, 1]), "E", ""),
-    (lambda: nb.ce_loss(np.zeros(2), np.eye(2), [0, 1], [0.5, 0.6]), "p", ""),
-    (lambda: nb.ce_loss(np.zeros(2), np.eye(2), [0, 1], [1.0]), "p", ""),
-    (lambda: nb.ce_minimizer(*circle([0, 60], [0, 1])), "E, labels", "separable"),
-    (lambda: nb.ce_minimizer(*circle([0, 180], [0, 0])), "E", "rank"),
-    (lambda: nb.hard_margin_svm(*circle([0, 120, 240], [0, 0, 0])[:2]), "E, labels", "separable"),
-    (lambda: nb.ce_minimizer(*circle([-36.59, 0.716, 46.0], [0, 1, 0], np.array([6, 3, 2]) / 11)).sharpness(0.0),
+    (lambda: geometry.best_zero_one(np.eye(3), [0, 1, 0], np.full(3, 1 / 3)), "d", "no exact 0-1 optimum implemented for d > 2"),
+    (lambda: geometry.signed_points(np.ones(3), [0, 1, 0]), "E", ""),
+    (lambda: geometry.signed_points(np.ones((3, 2)), [0, 1]), "labels", ""),
+    (lambda: geometry.signed_points(np.ones((3, 2)), [0, 1, 2]), "labels", ""),
+    (lambda: geometry.signed_points(np.full((2, 2), np.nan), [0, 1]), "E", ""),
+    (lambda: geometry.ce_loss(np.zeros(2), np.eye(2), [0, 1], [0.5, 0.6]), "p", ""),
+    (lambda: geometry.ce_loss(np.zeros(2), np.eye(2), [0, 1], [1.0]), "p", ""),
+    (lambda: geometry.ce_minimizer(*circle([0, 60], [0, 1])), "E, labels", "separable"),
+    (lambda: geometry.ce_minimizer(*circle([0, 180], [0, 0])), "E", "rank"),
+    (lambda: geometry.hard_margin_svm(*circle([0, 120, 240], [0, 0, 0])[:2]), "E, labels", "separable"),
+    (lambda: geometry.ce_minimizer(*circle([-36.59, 0.716, 46.0], [0, 1, 0], np.array([6, 3, 2]) / 11)).sharpness(0.0),
      "kappa", ""),
-    (lambda: nb.unit_circle([]), "angles", ""),
+    (lambda: geometry.unit_circle([]), "angles", ""),
 ])
 def test_bad_input_names_the_parameter(call, parameter, message):
     with pytest.raises(ParameterError) as info:
         call()
     assert info.value.parameter == parameter
     assert message in str(info.value)
+
+
+def test_top_eigenvalue_and_sharpness():
+    E, labels, p = circle([-36.59, 0.716, 46.00], [0, 1, 0], np.array([6, 3, 2]) / 11)
+    ce = geometry.ce_minimizer(E, labels, p)
+    assert ce.top_eigenvalue == np.linalg.eigvalsh(ce.hessian)[-1]
+    assert ce.sharpness(2.0) == 2.0 * ce.top_eigenvalue
+    assert ce.stability_threshold(2.0) == 2.0 / ce.sharpness(2.0)
