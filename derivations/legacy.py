@@ -45,14 +45,13 @@ def _family(name, entries=(), experiments=(), contributed=None):
 
 
 def _families():
-    from gradflow.derivations import am_transformer, binary_memory, deep_linear, shallow_relu, two_particle
+    from gradflow.derivations import am_transformer, binary_memory, deep_linear, two_particle
 
     return (
         _family("two_particle", two_particle.ENTRIES, two_particle.EXPERIMENTS),
         _family("binary_memory", (), binary_memory.EXPERIMENTS, binary_memory.CHECKS),
         _family("am_transformer", (), am_transformer.EXPERIMENTS),
         _family("deep_linear", deep_linear.ENTRIES),
-        _family("shallow_relu", shallow_relu.ENTRIES, shallow_relu.EXPERIMENTS),
     )
 
 

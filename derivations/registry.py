@@ -17,8 +17,9 @@ from gradflow.theory.errors import ParameterError
 def families() -> tuple[Family, ...]:
     from gradflow.derivations.associative_memory import FAMILY as associative_memory
     from gradflow.derivations.legacy import FAMILIES as legacy
+    from gradflow.derivations.shallow_relu import FAMILY as shallow_relu
 
-    return (associative_memory, *legacy)
+    return (associative_memory, *legacy, shallow_relu)
 
 
 def models() -> dict[str, ModelEntry]:
