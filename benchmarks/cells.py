@@ -366,8 +366,9 @@ def _torch_relu(X, Y, W0, H0, lr, dtype, n_steps):
 
 
 def relu_gd(quick: bool, ceilings: dict) -> list:
-    from gradflow.derivations.shallow_relu import DATASETS, SEED, WIDTH, simulator
-    from gradflow.numerics.reference import shallow_gd_numpy
+    from gradflow.derivations.shallow_relu.datasets import DATASETS, SEED, WIDTH
+    from gradflow.derivations.shallow_relu.oracles import shallow_gd_numpy
+    from gradflow.derivations.shallow_relu.simulators import simulator
     from gradflow.numerics.drivers.shallow_network import initial_parameters
     from gradflow.theory.activations import RELU
 

@@ -15,15 +15,15 @@ from gradflow.theory.errors import ParameterError
 
 @lru_cache(maxsize=None)
 def families() -> tuple[Family, ...]:
+    """Every family, in the order of ``gradflow list``."""
     from gradflow.derivations.am_transformer import FAMILY as am_transformer
     from gradflow.derivations.associative_memory import FAMILY as associative_memory
     from gradflow.derivations.binary_memory import FAMILY as binary_memory
     from gradflow.derivations.deep_linear import FAMILY as deep_linear
-    from gradflow.derivations.legacy import FAMILIES
+    from gradflow.derivations.shallow_relu import FAMILY as shallow_relu
     from gradflow.derivations.two_particle import FAMILY as two_particle
 
-    legacy = {family.name: family for family in FAMILIES}  # transitional: the families not yet in a folder
-    return (associative_memory, two_particle, binary_memory, am_transformer, deep_linear, legacy["shallow_relu"])
+    return (associative_memory, two_particle, binary_memory, am_transformer, deep_linear, shallow_relu)
 
 
 def models() -> dict[str, ModelEntry]:

@@ -73,9 +73,3 @@ class Draft:
         """The frozen derivation of type ``kind`` with these steps and the derived objects as its fields."""
         return kind(self.title, tuple(self.steps), **derived)
 
-
-@dataclass(frozen=True, eq=False)
-class UntypedDerivation(Derivation):
-    """Transitional: derived objects under string keys, for models not yet given typed fields."""
-
-    results: dict

@@ -1,6 +1,8 @@
 """The shallow-network model: symbolic gradients against scalar calculus, the Hessian-vector
 product for smooth activations, and the Euler identity behind conservation."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -8,7 +10,7 @@ import sympy as sp
 from gradflow.theory.activations import ABSOLUTE, RELU, ReluLike, Smooth, activation, leaky_relu
 from gradflow.theory.errors import ParameterError
 from gradflow.theory.models import shallow_network as sn
-from gradflow.theory.models.shallow_network import ShallowNetwork, explicit
+from gradflow.theory.models.shallow_network import ShallowNetwork, ShallowNetworkDerivation, explicit
 
 SIZES = {sn.n: 3, sn.m: 2, sn.d: 2, sn.d_out: 2}
 
@@ -104,8 +106,29 @@ def test_conservation_rate_vanishes_for_relu_and_not_for_tanh():
 def test_derivation_document_mentions_conservation():
     doc = ShallowNetwork(RELU).derivation()
     assert "Conservation" in [s.title for s in doc.steps]
-    assert doc.results["euler_identity_holds"]
+    assert doc.euler_identity.holds and doc.conserves_balance
     assert r"\nabla_W" in doc.to_latex()
+
+
+def test_derivation_fields_are_the_derived_objects():
+    net = ShallowNetwork(RELU)
+    doc = net.derivation()
+    assert isinstance(doc, ShallowNetworkDerivation) and not hasattr(doc, "results")
+    assert doc.network == net
+    gradients = net.gradients()
+    assert doc.gradient_W == gradients[sn.W] and doc.gradient_H == gradients[sn.H]
+    assert str(doc.loss_gradient) == str(net.loss_gradient())  # its Lambdas carry fresh dummies: compare the text
+    assert doc.gradient_W.shape == sn.W.shape and doc.gradient_H.shape == sn.H.shape
+    assert net.model.loss_gradient_symbol in doc.gradient_H.free_symbols
+    assert doc.euler_identity.statement == "z rho'(z) = rho(z)" and doc.euler_identity.points > 0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        doc.euler_identity = None
+
+
+def test_no_conservation_without_homogeneity():
+    doc = ShallowNetwork(Smooth("tanh")).derivation()
+    assert not doc.euler_identity.holds and not doc.conserves_balance
+    assert "Conservation" not in [s.title for s in doc.steps]
 
 
 def test_bad_input():

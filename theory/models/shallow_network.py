@@ -9,7 +9,8 @@ derivative with rho'(0) := a_minus for ReLU-like ones).  A bias is a constant-1 
 Derived here: the gradients (H G^T o rho'.(W X^T)) X and rho.(W X^T) G with G = dL/dS, the
 Hessian-vector product for smooth activations (by the differential rules of
 ``theory.matrix_calculus``) and the conservation of ||w_i||^2 - ||h_i||^2 under gradient flow
-for positively homogeneous rho (Euler's identity z rho'(z) = rho(z)).
+for positively homogeneous rho (Euler's identity z rho'(z) = rho(z)).  ``derivation()`` returns
+them as a :class:`ShallowNetworkDerivation`.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.printing.latex import LatexPrinter
 
 from gradflow.theory.activations import RELU, Activation, ReluLike
-from gradflow.theory.derivation import Draft, UntypedDerivation
+from gradflow.theory.derivation import Derivation, Draft
 from gradflow.theory.errors import ParameterError, require
 from gradflow.theory.matrix_calculus import directional_derivative
 from gradflow.theory.model import MeanSquaredError, Model, SoftmaxCrossEntropy
-from gradflow.theory.verify import vanishes
+from gradflow.theory.verify import Claim, vanishes
 
 n, m, d, d_out = sp.symbols("n m d d_out", integer=True, positive=True)
 X = sp.MatrixSymbol("X", n, d)
@@ -149,16 +150,17 @@ class ShallowNetwork:
         grads = self.gradients()
         return H * grads[H].T - W * grads[W].T
 
-    def derivation(self) -> UntypedDerivation:
+    def derivation(self) -> ShallowNetworkDerivation:
         model = self.model
         grads = self.gradients()
+        loss_gradient = self.loss_gradient()
         doc = Draft(f"Shallow network, {self.activation.name} activation, {self.loss} loss")
         doc.add("Model", rf"S = {latex(model.prediction)},\quad L = {latex(model.loss())},\quad " + model.sizes_latex(),
                 "One hidden layer; rho acts element-wise; a bias is a constant-1 input.")
         doc.add("Activation", rf"\rho(z) = {sp.latex(self.activation.expr(_z))},\quad "
                 rf"\rho'(z) = {sp.latex(self.activation.derivative(_z))}",
                 "Bound only when evaluating or generating code; the derivation holds for any rho.")
-        doc.add("Loss gradient in the prediction", rf"G = \frac{{\partial L}}{{\partial S}} = {latex(self.loss_gradient())}")
+        doc.add("Loss gradient in the prediction", rf"G = \frac{{\partial L}}{{\partial S}} = {latex(loss_gradient)}")
         doc.add("Gradients (matrix chain rule)",
                 rf"\nabla_W L = {latex(grads[W])},\quad \nabla_H L = {latex(grads[H])}",
                 r"With $\rho'(0) := a_-$ for ReLU-like activations, so dead neurons stay frozen.",
@@ -169,8 +171,25 @@ class ShallowNetwork:
                     r"Entry $i$ of $\frac{d}{dt}\operatorname{diag}(W W^T - H H^T)$ is "
                     r"$2\sum_k (H G^T)_{ik}(\rho(z_{ki}) - z_{ki}\rho'(z_{ki}))$, zero by Euler's identity.",
                     "Euler's identity simplifies to 0")
-        return doc.finish(UntypedDerivation, results=dict({"gradient_W": grads[W], "gradient_H": grads[H], "loss_gradient": self.loss_gradient(),
-                            "euler_identity_holds": euler.holds}))
+        return doc.finish(ShallowNetworkDerivation, network=self, loss_gradient=loss_gradient,
+                          gradient_W=grads[W], gradient_H=grads[H], euler_identity=euler)
+
+
+@dataclass(frozen=True, eq=False)
+class ShallowNetworkDerivation(Derivation):
+    """The derived objects of a one-hidden-layer network; the activation stays rho in the gradients
+    (``network.bind`` substitutes it)."""
+
+    network: ShallowNetwork  # the model derived: activation and loss
+    loss_gradient: sp.MatrixExpr  # G = dL/dS as a matrix expression of the prediction S = rho.(X W^T) H
+    gradient_W: sp.MatrixExpr  # dL/dW by the matrix chain rule, in terms of the placeholder G
+    gradient_H: sp.MatrixExpr  # dL/dH by the matrix chain rule, in terms of the placeholder G
+    euler_identity: Claim  # z rho'(z) = rho(z): holds for positively homogeneous rho
+
+    @property
+    def conserves_balance(self) -> bool:
+        """Is ||w_i||^2 - ||h_i||^2 conserved under gradient flow?  Exactly when the Euler identity holds."""
+        return self.euler_identity.holds
 
 
 @lru_cache(maxsize=None)

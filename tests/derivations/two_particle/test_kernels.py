@@ -85,7 +85,7 @@ def test_lane_kernel_equals_weight_space_gd(p1, a, labels, eta):
 @given(p1=st.floats(0.05, 0.95), a=st.floats(-0.99, 0.99), mm=st.tuples(st.floats(-8, 8), st.floats(-8, 8)))
 def test_flow_rhs_is_minus_kappa_Kt_gradient_by_finite_differences(p1, a, mm):
     """dm/dt = J dW/dt = -J J^T grad_m L = -2 Kt grad_m L; grad_m L by central differences of a NumPy loss,
-    and the W-space gradient (numerics.reference) mapped through J."""
+    and the W-space gradient (the NumPy oracle) mapped through J."""
     out = np.empty(2)
     lane_flow_simulator().module.lane_rhs(np.array(mm), np.array([p1, a]), out)
     loss = lambda m: np.logaddexp(0, -m) @ [p1, 1 - p1]  # noqa: E731

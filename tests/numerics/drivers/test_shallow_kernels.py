@@ -6,8 +6,8 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gradflow.derivations.shallow_relu.oracles import shallow_gd_numpy, shallow_loss_and_gradients_numpy
 from gradflow.numerics.errors import DivergenceError
-from gradflow.numerics.reference import shallow_gd_numpy, shallow_loss_and_gradients_numpy
 from gradflow.numerics.drivers.shallow_network import ShallowNetworkSimulator, initial_parameters
 from gradflow.theory.activations import ReluLike, Smooth
 from gradflow.theory.errors import ParameterError

@@ -5,8 +5,12 @@ import json
 import numpy as np
 import pytest
 
+from gradflow.derivations import registry
 from gradflow.derivations.cli import main
-from gradflow.derivations.shallow_relu import DATASETS, ENTRIES, ReluExperiment, analyse_plateau, train, _plateaus
+from gradflow.derivations.shallow_relu import FAMILY
+from gradflow.derivations.shallow_relu.analysis import analyse_plateau, plateaus
+from gradflow.derivations.shallow_relu.datasets import DATASETS
+from gradflow.derivations.shallow_relu.training import train
 
 PLATEAU_KEYS = {"start", "end", "loss", "loss_exact", "stationary", "escape_neurons", "classification"}
 
@@ -14,9 +18,9 @@ PLATEAU_KEYS = {"start", "end", "loss", "loss_exact", "stationary", "escape_neur
 def test_exp_a_plateaus_exact_and_classified():
     dataset = DATASETS["relu-exp-a"]
     run = train(dataset, iterations=200_000)
-    plateaus = _plateaus(run)
-    assert len(plateaus) >= 2
-    first, second = (analyse_plateau(p, run, dataset) for p in plateaus[:2])
+    found = plateaus(run)
+    assert len(found) >= 2
+    first, second = (analyse_plateau(p, run, dataset) for p in found[:2])
     # theta = 0: L = mean(y^2) exactly
     assert first["loss_exact"] == "953/25000" and not first["groups"]
     assert first["zero_neurons"] + first["dead_neurons"] == 50 and first["zero_neurons"] > 0
@@ -58,7 +62,7 @@ def test_sigma_sweep_quick_slope_matches_theory(tmp_path, capsys):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["relu-exp-b", "relu-exp-c"])
 def test_other_reproductions_write_their_folders(tmp_path, name):
-    result = ReluExperiment(name).run(quick=True)
+    result = registry.get_experiment(name).run(quick=True)
     assert result.results["plateaus"] and np.isfinite(result.results["final_loss"])
     result.write(tmp_path)
     assert (tmp_path / name / "results.json").exists()
@@ -79,4 +83,5 @@ def test_simulate_relu_bad_input(args, parameter, capsys):
 
 
 def test_relu_is_listed():
-    assert ENTRIES[0].name == "relu"
+    assert FAMILY.entries[0].name == "relu"
+    assert registry.get_model("relu") is FAMILY.entries[0]

@@ -1,0 +1,40 @@
+"""The CLI model ``relu``: a one-hidden-layer ReLU-like network trained by full-batch GD."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradflow.derivations.contract import ModelEntry
+from gradflow.derivations.output import simulation_result
+from gradflow.derivations.shallow_relu import checks, parameters
+from gradflow.derivations.shallow_relu.datasets import DATASETS, STOP_LOSS, WIDTH
+from gradflow.derivations.shallow_relu.simulators import derivation, relu_like_simulator
+from gradflow.derivations.shallow_relu.training import downsample
+from gradflow.numerics.drivers.shallow_network import initial_parameters
+
+
+class ReluEntry(ModelEntry):
+    name = "relu"
+    summary = ("one-hidden-layer ReLU-like network, mean squared loss: generated GD kernel, landscape tools, "
+               "saddle-to-saddle dynamics")
+    parameters = parameters.RELU
+    methods = ("gd",)
+    backends = ("cpu",)
+
+    def derivation(self):
+        return derivation()
+
+    def run(self, settings, method, steps, t_end, backend, progress):
+        dataset = DATASETS[f"relu-exp-{settings['data']}"]
+        steps = dataset.iterations if steps is None else steps
+        dtype = np.float32 if settings["dtype"] == "float32" else np.float64
+        W0, H0 = initial_parameters(settings["width"], dataset.X.shape[1], dataset.Y.shape[1], WIDTH ** settings["mu"],
+                                    seed=settings["seed"])
+        run = relu_like_simulator(settings["a_minus"]).gd(dataset.X, dataset.Y, W0, H0, settings["lr"], steps,
+                                                          stop_loss=STOP_LOSS, dtype=dtype, snapshots=200)
+        iterations, loss = downsample(run, 500)
+        return simulation_result({**settings, "steps": steps, "status": run.status}, t=iterations, loss=loss,
+                                 w_norm=np.linalg.norm(run.W_snapshots, axis=2)[-1:], h=run.H_snapshots[-1:, :, 0])
+
+    def checks(self, quick=True):
+        return checks.relu_checks(quick)
