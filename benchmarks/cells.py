@@ -116,14 +116,15 @@ def am_flow(quick: bool, ceilings: dict) -> list:
 
     from gradflow.derivations.associative_memory.simulators import derivation, margin_flow_simulator
     from gradflow.numerics.closed_form import numeric_function
+    from gradflow.numerics.drivers.lanes import lane_parameters
     from gradflow.theory.models import associative_memory as am
 
     particles = 1_000 if quick else 100_000
     M, t_end, ivp_t = 4, 1e8, 1e4
     p = np.random.default_rng(0).uniform(0.05, 1.0, particles)
-    q = np.c_[p, np.full(particles, M)]
     x0 = np.zeros((particles, 1))
     sim = margin_flow_simulator()
+    q = lane_parameters(sim.system, {"p": p, "M": M}, particles)  # by name, built once outside the timings
     closed = numeric_function(derivation().solution.explicit, (am.t, am.p, am.M))
     exact = closed(np.array([t_end]), p, float(M))
     rhs = sp.lambdify((am.m, am.p, am.M), derivation().margin_flow.rhs[0], "numpy")
