@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 from gradflow import __version__
+from gradflow.derivations.output import dumps
 from gradflow.derivations.registry import checks, experiments, get_experiment, get_model, models
+from gradflow.derivations.report import prepare_output
 from gradflow.numerics.errors import DivergenceError, IntegrationError
-from gradflow.theory.errors import ParameterError
+from gradflow.theory.errors import ParameterError, printable
 
 
 class _Parser(argparse.ArgumentParser):
+    json_errors = False  # set by main when --json is among the arguments
+
     def error(self, message):  # one line, exit 2, no usage dump
-        sys.stderr.write(f"gradflow: error: {message}\n")
-        sys.exit(2)
+        sys.exit(_fail(2, "usage", printable(message), "", _Parser.json_errors))
 
 
 class _DeclaredHelp(argparse.Action):
@@ -69,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     length.add_argument("--steps", type=int)
     length.add_argument("--t-end", type=float, dest="t_end")
     p.add_argument("--backend", choices=("cpu", "numpy", "cuda"), default="cpu")
+    p.add_argument("--force", action="store_true", help="run work estimated beyond the limit (hours)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("check", help="theory against simulation; exit 1 on any failure")
@@ -114,7 +119,8 @@ def _simulate(args):
     entry = get_model(args.name)
     settings = entry.parse_settings(args.set)
     start = time.perf_counter()
-    result = entry.simulate(settings, args.method, args.steps, args.t_end, args.backend, progress=not args.json)
+    result = entry.simulate(settings, args.method, args.steps, args.t_end, args.backend, progress=not args.json,
+                            force=args.force)
     result["wall_time_s"] = time.perf_counter() - start
     if args.json:
         return result
@@ -143,7 +149,7 @@ def _check(args):
                 print(f"{name}: {verdict}", flush=True)
     failed = [v for _, v in verdicts if not v.passed]
     if args.json:
-        print(json.dumps({"passed": not failed, "verdicts": [dict(v.to_dict(), model=n) for n, v in verdicts]}, indent=1))
+        print(dumps({"passed": not failed, "verdicts": [dict(v.to_dict(), model=n) for n, v in verdicts]}, indent=1))
     else:
         print(f"{len(verdicts) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0
@@ -152,10 +158,11 @@ def _check(args):
 def _reproduce(args):
     experiment = get_experiment(args.name)
     settings = experiment.parse_settings(args.set)
+    out = prepare_output(Path(args.out))  # before the work: a bad --out is known at once
     start = time.perf_counter()
     result = experiment.reproduce(settings, quick=args.quick, progress=not args.json, backend=args.backend)
     result.timings["total"] = time.perf_counter() - start
-    folder = result.write(Path(args.out))
+    folder = result.write(out)
     if args.json:
         return dict(result.to_json(), folder=str(folder))
     print(f"wrote {folder}/ (report.md, derivation.tex, figures/, data.npz, metadata.json, code/)")
@@ -193,22 +200,72 @@ COMMANDS = {"list": _list, "derive": _derive, "simulate": _simulate, "check": _c
             "bench": _bench}
 
 
+def _fail(code: int, kind: str, message: str, parameter: str, as_json: bool) -> int:
+    """One line on stderr (or, with --json, one JSON object on stdout); the exit code."""
+    if as_json:
+        error = {"kind": kind, "message": message}
+        if parameter:
+            error["parameter"] = parameter
+        _write(dumps({"error": error}) + "\n")
+    else:
+        sys.stderr.write(f"gradflow: {'error: ' if code == 2 else ''}{message}\n")
+    return code
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
 def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
+    """Exit codes: 0 done, 1 a run diverged, failed or ran out of memory, 2 bad input, 130 interrupted
+    (Ctrl-C), 141 the output was closed early (``| head``)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    as_json = _Parser.json_errors = "--json" in argv
     try:
+        args = _parser().parse_args(argv)
         result = COMMANDS[args.command](args)
+        if isinstance(result, int):
+            return result
+        if result is not None:
+            _write(dumps(result) + "\n")
+        return 0
     except ParameterError as exc:
-        sys.stderr.write(f"gradflow: error: {exc}\n")
-        return 2
-    except (DivergenceError, IntegrationError) as exc:
-        sys.stderr.write(f"gradflow: {exc}\n")
-        return 1
-    if isinstance(result, int):
-        return result
-    if result is not None:
-        json.dump(result, sys.stdout)
-        sys.stdout.write("\n")
-    return 0
+        return _fail(2, "parameter", str(exc), exc.parameter, as_json)
+    except DivergenceError as exc:
+        return _fail(1, "divergence", str(exc), "", as_json)
+    except IntegrationError as exc:
+        return _fail(1, "integration", str(exc), "", as_json)
+    except MemoryError:
+        return _fail(1, "memory", "out of memory: use smaller sizes or fewer recorded steps", "", as_json)
+    except KeyboardInterrupt:
+        return _fail(130, "interrupted", "interrupted", "", as_json)
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
+    except Exception as exc:
+        if _caused_by_interrupt(exc):  # Ctrl-C arrived inside a call into compiled code, which then failed
+            return _fail(130, "interrupted", "interrupted", "", as_json)
+        raise
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _silence_stdout() -> None:
+    """The reader closed the pipe: send what Python still wants to flush to /dev/null, quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

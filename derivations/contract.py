@@ -14,19 +14,41 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import numpy as np
+
+from gradflow.derivations.cost import Cost, refuse_if_too_costly
 from gradflow.theory.errors import ParameterError, require
 
 KINDS = {"int": "an integer", "float": "a finite number", "floats": "a comma list of finite numbers",
          "ints": "a comma list of integers", "choice": "one of the listed names"}
 
 
+_INT = re.compile(r"[+-]?[0-9]+")
+_FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+MAX_STEPS = 10 ** 15  # a step count far beyond any run that ends; above it step counters would overflow
+
+
 def _anything(value) -> bool:
     return True
+
+
+def _number(text: str, pattern: re.Pattern, kind: type):
+    """``kind(text)`` if ``text`` is a plain ASCII number (Python alone would also take '1_0', '\uff15',
+    'inf' and 'nan'), a finite one."""
+    if not pattern.fullmatch(text):
+        raise ValueError
+    value = kind(text)
+    if kind is float and not math.isfinite(value):  # 1e999
+        raise ValueError
+    return value
 
 
 @dataclass(frozen=True)
@@ -51,21 +73,18 @@ class Parameter:
             raise ValueError(f"Parameter {self.name}: a choice needs its choices")
 
     def parse(self, text: str):
-        """The value of command-line text, validated."""
+        """The value of command-line text, validated.  Numbers are plain ASCII decimals (no digit
+        separators, no other scripts' digits): what is not written as a number is not a number."""
         text = text.strip()
         try:
             if self.kind == "int":
-                value = int(text)
+                value = _number(text, _INT, int)
             elif self.kind == "float":
-                value = float(text)
-                if not math.isfinite(value):
-                    raise ValueError
+                value = _number(text, _FLOAT, float)
             elif self.kind == "floats":
-                value = tuple(float(v) for v in text.split(","))
-                if not all(math.isfinite(v) for v in value):
-                    raise ValueError
+                value = tuple(_number(v.strip(), _FLOAT, float) for v in text.split(","))
             elif self.kind == "ints":
-                value = tuple(int(v) for v in text.split(","))
+                value = tuple(_number(v.strip(), _INT, int) for v in text.split(","))
             else:
                 if text not in self.choices:
                     raise ValueError
@@ -117,8 +136,6 @@ def _real(value) -> bool:
 
 
 def _is_numpy_real(value) -> bool:
-    import numpy as np
-
     return isinstance(value, (np.integer, np.floating))
 
 
@@ -148,7 +165,7 @@ class Declared:
         return {p.name: p.validate(given[p.name]) if p.name in given else p.default for p in self.parameters}
 
     def parse_settings(self, pairs: list[str]) -> dict:
-        """Settings from ``KEY=VALUE`` strings (the command line)."""
+        """Settings from ``KEY=VALUE`` strings (the command line): each key at most once."""
         given: dict[str, Any] = {}
         names = {p.name for p in self.parameters}
         for pair in pairs:
@@ -158,8 +175,14 @@ class Declared:
             name = name.strip()
             if name not in names:
                 raise ParameterError(name, f"a known key: one of {', '.join(p.name for p in self.parameters)}")
+            if name in given:
+                raise ParameterError(name, "given once (it is set twice)", text)
             given[name] = self.parameter(name).parse(text)
+        self.check_given(given)
         return self.settings(given)
+
+    def check_given(self, given: dict) -> None:
+        """Constraints on which parameters are given together (e.g. two ways to say the same thing)."""
 
     def require_backend(self, backend: str) -> None:
         """``backend`` is declared; for cuda, a GPU (or numba's simulator) must also be there."""
@@ -219,9 +242,18 @@ class ModelEntry(Declared, ABC):
         """The backends that run ``method``: every declared one, cuda only for ``cuda_methods``."""
         return tuple(b for b in self.backends if b != "cuda" or method in self.cuda_methods)
 
+    def cost(self, settings: dict, method: str, steps: int | None, t_end: float | None) -> Cost:
+        """What the run will take, estimated from the settings before it starts (work, peak memory).
+        The default, no estimate, refuses nothing; entries whose runs can grow large override it."""
+        return Cost()
+
     def simulate(self, settings: Mapping[str, Any] | None = None, method: str | None = None, steps: int | None = None,
-                 t_end: float | None = None, backend: str = "cpu", progress: bool = False) -> dict:
-        """Validate once (declared parameters, method, backend, length), then :meth:`run`."""
+                 t_end: float | None = None, backend: str = "cpu", progress: bool = False, force: bool = False) -> dict:
+        """Validate once (declared parameters, method, backend, length), refuse what cannot end well
+        (memory beyond what is available; work beyond the limit unless ``force``), then :meth:`run`.
+
+        NumPy's floating-point warnings are silenced inside the run: its result is checked instead (a
+        non-finite recorded value is a DivergenceError naming the step and the quantity)."""
         settings = self.settings(settings)
         method = self.methods[0] if method is None else method
         require(method in self.methods, "--method", f"one of {', '.join(self.methods)} for {self.name}", method)
@@ -231,8 +263,8 @@ class ModelEntry(Declared, ABC):
             why = f" (cuda runs {', '.join(self.cuda_methods)})" if "cuda" in self.backends else ""
             raise ParameterError("--backend", f"{' or '.join(allowed)} with --method {method}{why}", backend)
         if steps is not None:
-            require(not isinstance(steps, bool) and int(steps) == steps and steps >= 0, "--steps", "an integer >= 0",
-                    steps)
+            require(not isinstance(steps, bool) and int(steps) == steps and 0 <= steps <= MAX_STEPS, "--steps",
+                    f"an integer in [0, {MAX_STEPS:.0e}]", steps)
             steps = int(steps)
         if t_end is not None:
             require(math.isfinite(t_end) and t_end > 0, "--t-end", "a number > 0", t_end)
@@ -240,8 +272,11 @@ class ModelEntry(Declared, ABC):
             require(steps is None, "--steps", "not used with --method flow (give --t-end)")
         else:
             require(t_end is None, "--t-end", "used only with --method flow (give --steps)")
+        refuse_if_too_costly(self.cost(settings, method, steps, t_end), settings,
+                             "--t-end" if method == "flow" else "--steps", force)
         self.require_backend(backend)
-        return self.run(settings, method, steps, t_end, backend, progress)
+        with np.errstate(all="ignore"):
+            return self.run(settings, method, steps, t_end, backend, progress)
 
     def describe(self) -> dict:
         return {**super().describe(), "methods": list(self.methods)}

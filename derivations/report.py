@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import json
+import os
 import platform
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from gradflow.derivations.output import dumps
+from gradflow.theory.errors import ParameterError
 
 
 def pyplot():
@@ -20,6 +24,34 @@ def pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def prepare_output(out_dir: Path) -> Path:
+    """``out_dir`` as a writable directory (created if missing), or a ParameterError naming --out."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ParameterError("--out", "a directory (it exists and is not one)", str(out_dir))
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.TemporaryFile(dir=out_dir)
+        probe.close()
+    except OSError as error:
+        raise ParameterError("--out", f"a directory gradflow can create and write ({error.strerror})",
+                             str(out_dir)) from None
+    return out_dir
+
+
+def _folder_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
+
+
+def _remove_leftovers(out_dir: Path, name: str) -> None:
+    """Hidden partial or old copies of ``name`` that an earlier, killed write left behind."""
+    for pattern in (f".{name}.*.partial", f".{name}.*.old"):
+        for path in out_dir.glob(pattern):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def versions() -> dict:
@@ -53,21 +85,42 @@ class Reproduction:
                 "versions": versions(), "arrays": {k: list(np.shape(v)) for k, v in self.arrays.items()}}
 
     def write(self, out_dir: Path) -> Path:
-        folder = Path(out_dir) / self.name
-        (folder / "figures").mkdir(parents=True, exist_ok=True)
-        (folder / "code").mkdir(exist_ok=True)
+        """Write the folder ``out_dir/name`` as a whole: into a hidden sibling first, renamed into place
+        only when complete.  An existing result is replaced whole (never mixed with the new one, no stale
+        generated modules); an interrupted write leaves the old result as it was."""
+        out_dir = prepare_output(Path(out_dir))
+        folder = out_dir / self.name
+        _remove_leftovers(out_dir, self.name)
+        staging = Path(tempfile.mkdtemp(prefix=f".{self.name}.", suffix=".partial", dir=out_dir))
+        try:
+            staging.chmod(_folder_mode())  # mkdtemp's 0700, as a plain mkdir would have made it
+            self._write_into(staging)
+            if folder.exists() or folder.is_symlink():
+                old = Path(tempfile.mkdtemp(prefix=f".{self.name}.", suffix=".old", dir=out_dir))
+                os.replace(folder, old / self.name)
+                os.replace(staging, folder)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(staging, folder)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return folder
+
+    def _write_into(self, folder: Path) -> None:
+        (folder / "figures").mkdir()
+        (folder / "code").mkdir()
         (folder / "report.md").write_text(self.report_markdown)
         (folder / "derivation.tex").write_text(self.derivation_latex)
         np.savez(folder / "data.npz", **{k: np.asarray(v) for k, v in self.arrays.items()})
-        (folder / "metadata.json").write_text(json.dumps(self.metadata(), indent=2, default=float))
+        (folder / "metadata.json").write_text(dumps(self.metadata(), indent=2))
         if self.results:
-            (folder / "results.json").write_text(json.dumps(self.results, indent=1, default=float))
+            (folder / "results.json").write_text(dumps(self.results, indent=1))
         for stem, fig in self.figures.items():
             fig.savefig(folder / "figures" / f"{stem}.png", dpi=150, bbox_inches="tight")
             fig.savefig(folder / "figures" / f"{stem}.pdf", bbox_inches="tight")
         for path in self.generated_code:
             shutil.copyfile(path, folder / "code" / Path(path).name)
-        return folder
 
     def to_json(self) -> dict:
         if self.results:  # a summary was made for JSON: the bulky arrays stay in data.npz

@@ -6,10 +6,12 @@ from __future__ import annotations
 class DivergenceError(FloatingPointError):
     """A run produced a non-finite value or blew up; names where and what."""
 
-    def __init__(self, step, quantity: str, detail: str = ""):
+    def __init__(self, step, quantity: str, detail: str = "", time: float | None = None):
         self.step = step
         self.quantity = quantity
-        message = f"run diverged at step {step}: {quantity} became non-finite"
+        self.time = time
+        where = f"time {time:g}" if time is not None else f"step {step}"
+        message = f"run diverged at {where}: {quantity} became non-finite"
         if detail:
             message += f" ({detail})"
         super().__init__(message)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from gradflow.derivations.associative_memory import checks, parameters
@@ -12,6 +14,7 @@ from gradflow.derivations.associative_memory.simulators import (derivation, logi
                                                                 logit_particle_simulator, margin_flow_simulator,
                                                                 margin_map_cuda_simulator, margin_map_simulator)
 from gradflow.derivations.contract import ModelEntry
+from gradflow.derivations.cost import BYTES_PER_NUMBER, JSON_BYTES_PER_NUMBER, Cost
 from gradflow.derivations.output import simulation_result
 from gradflow.numerics import log_times, record_steps
 
@@ -22,8 +25,25 @@ def _orthogonal_zero_one(margins, p, labels):
     return wrong.astype(float) @ p
 
 
+def _records(method: str, steps: int | None, t_end: float | None, default_steps: int, default_t_end: float) -> int:
+    """How many records a run keeps (record_steps for GD/SGD, log_times or 101 times for the flow)."""
+    if method == "flow":
+        return 101 if default_t_end == 10.0 else len(log_times(default_t_end if t_end is None else t_end))
+    n = default_steps if steps is None else steps
+    return n + 1 if n <= 100_000 else int(200 * math.log10(n)) + 3
+
+
+def _cost(work: float, arrays: dict, records: int, per_record: float, length: float, hint: str = "") -> Cost:
+    """Memory = the named arrays (numbers, by the setting that drives each) + the records and their JSON."""
+    recorded = records * per_record * (4 * BYTES_PER_NUMBER + JSON_BYTES_PER_NUMBER)
+    name, largest = max(arrays.items(), key=lambda item: item[1])
+    memory = BYTES_PER_NUMBER * sum(arrays.values()) + recorded
+    return Cost(work, memory, name if largest * BYTES_PER_NUMBER >= recorded else "N", hint, length)
+
+
 def _run_params(settings: dict, inst: MemoryInstance, method: str, backend: str) -> dict:
-    return dict(settings, p=inst.p.tolist(), labels=inst.labels.tolist(), method=method, backend=backend)
+    zipf = None if settings["p"] is not None else settings["zipf"]  # given p, zipf plays no part
+    return dict(settings, zipf=zipf, p=inst.p.tolist(), labels=inst.labels.tolist(), method=method, backend=backend)
 
 
 class OrthogonalMemory(ModelEntry):
@@ -35,6 +55,21 @@ class OrthogonalMemory(ModelEntry):
 
     def derivation(self):
         return derivation()
+
+    def check_given(self, given: dict) -> None:
+        parameters.check_given(given)
+
+    def cost(self, settings, method, steps, t_end):
+        N, M = settings["N"], settings["M"]
+        d = max(N, M)  # orthonormal embeddings in d = max(N, M) dimensions
+        arrays = {"N": 3.0 * N * d, "M": 3.0 * M * d}  # E, U and their QR
+        records = _records(method, steps, t_end, 1000, 1e4)
+        if method == "sgd":  # the logit particles: K, Gamma, S and its updates
+            arrays = {"N": arrays["N"] + N * N + 4.0 * N * M, "M": arrays["M"] + M * M}
+            work = (1000 if steps is None else steps) * 2.0 * (N * N * M + N * M * M)
+        else:
+            work = (1000 if steps is None else steps) * 30.0 * N if method == "gd" else N * 1e6
+        return _cost(work, arrays, records, N, t_end if method == "flow" else (1000 if steps is None else steps))
 
     def instance(self, settings: dict) -> MemoryInstance:
         N, M = settings["N"], settings["M"]
@@ -83,6 +118,23 @@ class RandomMemory(ModelEntry):
 
     def derivation(self):
         return derivation()
+
+    def check_given(self, given: dict) -> None:
+        parameters.check_given(given)
+
+    def cost(self, settings, method, steps, t_end):
+        N, M, d = settings["N"], settings["M"], settings["d"]
+        # E, U, W_0, K = E E^T, Gamma = U U^T, the logits S and the GD kernel's temporaries
+        arrays = {"N": N * d + N * N + 4.0 * N * M, "M": M * d + M * M, "d": 2.0 * d * d}
+        per_step = 2.0 * (N * N * M + N * M * M) + 10.0 * N * M
+        if method == "flow":
+            t_end = 10.0 if t_end is None else t_end
+            n_steps = t_end / 1e-2
+            return _cost(4 * n_steps * per_step, arrays, 101, N, t_end,
+                         "the logit flow takes fixed RK4 steps of 0.01: shorten --t-end (for orthonormal embeddings "
+                         "am-orthogonal --method flow integrates in log-time out to t = 1e12)")
+        n_steps = 200 if steps is None else steps
+        return _cost(n_steps * per_step, arrays, _records(method, steps, t_end, 200, 10.0), N, n_steps)
 
     def instance(self, settings: dict) -> MemoryInstance:
         return memory_instance(settings["N"], settings["M"], settings["d"], parameters.probabilities(settings),

@@ -6,6 +6,7 @@ import numpy as np
 
 from gradflow.derivations.associative_memory.instances import zipf_probabilities
 from gradflow.derivations.contract import Parameter
+from gradflow.theory.errors import ParameterError
 
 
 def _sizes(name: str, default: int, low: int, what: str) -> Parameter:
@@ -37,7 +38,18 @@ RANDOM = (
 
 
 def probabilities(settings: dict) -> np.ndarray:
-    """p as given, else the Zipf frequencies of N inputs."""
+    """p as given, else the Zipf frequencies of N inputs (every one of them representable: > 0)."""
     if settings.get("p") is not None:
         return np.asarray(settings["p"], dtype=float)
-    return zipf_probabilities(settings["N"], settings["zipf"])
+    p = zipf_probabilities(settings["N"], settings["zipf"])
+    if not np.all(p > 0):
+        raise ParameterError("zipf", f"small enough that every frequency (x + 1)^-zipf / sum is a positive float for "
+                                     f"N = {settings['N']} (at most about {700 / np.log(settings['N']):.3g})",
+                             settings["zipf"])
+    return p
+
+
+def check_given(given: dict) -> None:
+    """p and zipf are two ways to give the frequencies: one at a time."""
+    if "p" in given and "zipf" in given:
+        raise ParameterError("zipf", "left out when p is given (p sets the frequencies itself)", given["zipf"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradflow.derivations.contract import ModelEntry
+from gradflow.derivations.cost import BYTES_PER_NUMBER, Cost
 from gradflow.derivations.deep_linear import checks
 from gradflow.derivations.deep_linear.parameters import PARAMETERS, require_consistent
 from gradflow.derivations.deep_linear.simulators import derivation, lane_flow, laws, weight_space_gd
@@ -36,6 +37,18 @@ class DeepLinearEntry(ModelEntry):
         if method == "gd":
             return _run_gd(settings, DEFAULT_GD_STEPS if steps is None else steps, backend, progress, params)
         return _run_flow(settings, t_end, backend, params)
+
+    def cost(self, settings, method, steps, t_end):
+        n_in, hidden, n_out = settings["n_in"], settings["hidden"], settings["n_out"]
+        # the random frames are QR factors of square matrices; C, W1, W2 and the kernel's temporaries
+        arrays = {"n_in": 2.0 * n_in * n_in + 3.0 * n_in * (hidden + n_out), "hidden": 2.0 * hidden * hidden,
+                  "n_out": 2.0 * n_out * n_out}
+        name = max(arrays, key=arrays.get)
+        memory = BYTES_PER_NUMBER * sum(arrays.values())
+        if method == "flow":
+            return Cost(1e7 * len(settings["sigma"]), memory, name, length=t_end)
+        steps = DEFAULT_GD_STEPS if steps is None else steps
+        return Cost(6.0 * steps * n_in * hidden * n_out, memory, name, length=steps)
 
     def checks(self, quick=True):
         return checks.deep_linear_checks(self.settings(), quick)

@@ -6,13 +6,14 @@ the two-layer network's system, with the mode strengths diag(U^T W2 W1 V) as the
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
 
 from gradflow.numerics.codegen.squared_module import SquaredSystem, squared_module
-from gradflow.numerics.drivers.progress import step_chunks
+from gradflow.numerics.drivers.progress import chunked
 from gradflow.numerics.errors import DivergenceError
 from gradflow.theory.errors import ParameterError, require
 from gradflow.theory.model import Model
@@ -102,13 +103,13 @@ class SquaredLossSimulator:
         status = -np.ones(2, dtype=np.int64)
         steps = steps.astype(np.int64)
         work = sum(x.size for x in states) * max(a.shape[0] for a in data_arrays)
-        pieces = [(0, 0, None), *step_chunks(int(n_steps), steps, work, progress, self.system.name)]  # (0, 0): step 0
         row = 0
-        for first, last, _ in pieces:
-            *states, row = self.module.run_gd(*states, *data_arrays, float(eta), first, last, steps, row, loss,
-                                              observable, status)
-            if status[0] >= 0:
-                raise DivergenceError(int(status[0]), self._quantity(int(status[1])), f"GD with eta = {eta}")
+        with chunked(int(n_steps), steps, work, progress, self.system.name) as chunks:
+            for first, last, _ in itertools.chain([(0, 0, None)], chunks):  # (0, 0): the record of step 0
+                *states, row = self.module.run_gd(*states, *data_arrays, float(eta), first, last, steps, row, loss,
+                                                  observable, status)
+                if status[0] >= 0:
+                    raise DivergenceError(int(status[0]), self._quantity(int(status[1])), f"GD with eta = {eta}")
         return SquaredTrajectory(steps.astype(float), loss, observable, tuple(states), "gd")
 
     def flow(self, initial, data: dict, times, step: float = 1e-2) -> SquaredTrajectory:

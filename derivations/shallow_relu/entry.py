@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradflow.derivations.contract import ModelEntry
+from gradflow.derivations.cost import BYTES_PER_NUMBER, Cost
 from gradflow.derivations.output import simulation_result
 from gradflow.derivations.shallow_relu import checks, parameters
 from gradflow.derivations.shallow_relu.datasets import DATASETS, STOP_LOSS, WIDTH
@@ -35,6 +36,16 @@ class ReluEntry(ModelEntry):
         iterations, loss = downsample(run, 500)
         return simulation_result({**settings, "steps": steps, "status": run.status}, t=iterations, loss=loss,
                                  w_norm=np.linalg.norm(run.W_snapshots, axis=2)[-1:], h=run.H_snapshots[-1:, :, 0])
+
+    def cost(self, settings, method, steps, t_end):
+        dataset = DATASETS[f"relu-exp-{settings['data']}"]
+        steps = dataset.iterations if steps is None else steps
+        (n, d), d_out, width = dataset.X.shape, dataset.Y.shape[1], settings["width"]
+        per_neuron = d + d_out
+        # W, H, their gradients and 200 snapshots; the loss of every step
+        memory = BYTES_PER_NUMBER * (width * per_neuron * (4 + 201) + steps + 2)
+        name = "width" if width * per_neuron * 205 >= steps else "--steps"
+        return Cost(6.0 * steps * n * width * per_neuron, memory, name, length=steps)
 
     def checks(self, quick=True):
         return checks.relu_checks(quick)

@@ -43,8 +43,8 @@ def _summary(dataset: ReluDataset) -> str:
 
 def _parameters(dataset: ReluDataset) -> tuple[Parameter, ...]:
     return (
-        Parameter("mu", "float", dataset.mu, "a number < 0 (sigma = 50^mu < 1)",
-                  "initial scale: W, H entries i.i.d. N(0, sigma^2), sigma = 50^mu", lambda v: v < 0),
+        Parameter("mu", "float", dataset.mu, "a number in [-20, 0) (sigma = 50^mu between 1e-34 and 1)",
+                  "initial scale: W, H entries i.i.d. N(0, sigma^2), sigma = 50^mu", lambda v: -20 <= v < 0),
         Parameter("lr", "float", dataset.lr, "a number > 0", "GD learning rate", lambda v: v > 0),
         Parameter("iterations", "int", dataset.iterations, "an integer >= 1",
                   f"GD iterations (GD stops earlier once the loss is <= {STOP_LOSS:g})", lambda v: v >= 1),
@@ -164,9 +164,9 @@ class ReluSigmaSweep(Experiment):
     summary = ("relu-exp-a at sigma = 50^mu, mu in {-1.8, -2.5, -3}, several seeds in one ensemble launch: "
                "first escape time against ln(1/sigma)/(2 lambda*)")
     parameters = (
-        Parameter("mus", "floats", SWEEP_MUS, "a comma list of numbers < 0, at least two different",
+        Parameter("mus", "floats", SWEEP_MUS, "a comma list of numbers in [-20, 0), at least two different",
                   "the initial scales sigma = 50^mu, one run per mu and seed",
-                  lambda v: all(mu < 0 for mu in v) and len(set(v)) >= 2),
+                  lambda v: all(-20 <= mu < 0 for mu in v) and len(set(v)) >= 2),
         Parameter("seeds", "int", 5, "an integer >= 1",
                   "runs per mu, seeds seed, seed + 1, ... (at most 2 with --quick)", lambda v: v >= 1),
         Parameter("iterations", "int", 150_000, "an integer >= 1", "GD iterations of every run", lambda v: v >= 1),

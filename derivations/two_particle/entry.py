@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradflow.derivations.contract import ModelEntry
+from gradflow.derivations.cost import BYTES_PER_NUMBER, JSON_BYTES_PER_NUMBER, Cost
 from gradflow.derivations.output import jsonable, simulation_result
 from gradflow.derivations.two_particle import checks, parameters
 from gradflow.derivations.two_particle.instances import KAPPA, Instance
@@ -49,6 +50,15 @@ class TwoParticle(ModelEntry):
                                    margins=margins, sharpness=sharp)
         result["observables"] = jsonable(_observables(inst, method, eta, margins, loss, sharp))
         return result
+
+    def cost(self, settings, method, steps, t_end):
+        if method == "flow":
+            return Cost(work=1e7, length=parameters.DEFAULT_T_END if t_end is None else t_end)
+        steps = parameters.DEFAULT_STEPS if steps is None else steps
+        records = len(record_steps(steps))
+        dense = 1e4 * records if records <= DENSE_SHARPNESS_RECORDS else 0.0  # one 4 x 4 Hessian per record
+        return Cost(work=50.0 * steps + dense, memory=records * 6 * (BYTES_PER_NUMBER + JSON_BYTES_PER_NUMBER),
+                    memory_parameter="--steps", length=steps)
 
     def checks(self, quick=True):
         return checks.two_particle_checks(quick)

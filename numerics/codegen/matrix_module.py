@@ -83,13 +83,21 @@ def run_gd(X0, {data}, labels, eta, n_steps, record, batch, seed, loss_out, l01_
 
 
 @numba.njit(cache=True)
-def run_rk4(X0, {data}, labels, h, times, loss_out, l01_out, margins_out, norm_out, status):
-    """Fixed-step RK4 on the flow; steps shortened to land on each times[r]."""
+def run_rk4(X0, {data}, labels, h, times, clock, max_steps, loss_out, l01_out, margins_out, norm_out, status):
+    """Fixed-step RK4 on the flow; steps shortened to land on each times[r].  Goes on from
+    clock = [r, t] (record r next, at time t) for at most max_steps steps, then leaves clock where it
+    stopped (a long flow is run in such chunks, so that Ctrl-C is answered between them).
+    status = (steps of this call, 0) on a non-finite state."""
     X = X0.copy()
-    t = 0.0
+    r = np.int64(clock[0])
+    t = clock[1]
     step = 0
-    for r in range(times.shape[0]):
+    while r < times.shape[0]:
         while t < times[r]:
+            if step == max_steps:
+                clock[0] = r
+                clock[1] = t
+                return X
             dt = min(h, times[r] - t)
             k1 = velocity(X, {data})
             k2 = velocity(X + 0.5 * dt * k1, {data})
@@ -102,6 +110,9 @@ def run_rk4(X0, {data}, labels, h, times, loss_out, l01_out, margins_out, norm_o
                 return X
             t = times[r] if dt < h else t + h
         _record(r, X, prediction(X, {data}), {data}, labels, loss_out, l01_out, margins_out, norm_out)
+        r += 1
+    clock[0] = r
+    clock[1] = t
     return X
 '''
 

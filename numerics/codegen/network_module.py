@@ -123,14 +123,16 @@ def loss_and_gradients_{suffix}(W, H, X, Y, consts, grad_W, grad_H):
 
 
 @numba.njit(cache=True, fastmath=_FAST)
-def run_gd_{suffix}(W, H, X, Y, consts, lr, n_steps, loss_every, snap_every, stop_loss, loss_out, snap_W, snap_H,
-               status):
-    """Full-batch GD in place on (W, H).  Records the loss before step s when s % loss_every == 0
-    and (W, H) when s % snap_every == 0.  status = [code, last step]: code 0 finished, 1 stopped at
-    loss <= stop_loss, 2 non-finite loss."""
-{_indent(head, 1)}    next_loss = 0
-    next_snap = 0
-    for step in range(n_steps + 1):
+def run_gd_{suffix}(W, H, X, Y, consts, lr, first_step, end_step, n_steps, loss_every, snap_every, stop_loss, loss_out,
+               snap_W, snap_H, status):
+    """Full-batch GD in place on (W, H): steps first_step .. end_step - 1 of a run of n_steps steps (a
+    long run is cut into such chunks, so that Ctrl-C is answered between them; end_step = n_steps + 1
+    for the last).  Records the loss before step s when s % loss_every == 0 and (W, H) when
+    s % snap_every == 0.  status = [code, last step]: code 0 finished, 1 stopped at loss <= stop_loss,
+    2 non-finite loss, 3 paused at end_step (the next chunk goes on from there)."""
+{_indent(head, 1)}    next_loss = -(-first_step // loss_every) * loss_every
+    next_snap = -(-first_step // snap_every) * snap_every
+    for step in range(first_step, end_step):
 {_indent(forward_lines, 2)}        if not math.isfinite(loss):
             status[0] = 2
             status[1] = step
@@ -149,15 +151,18 @@ def run_gd_{suffix}(W, H, X, Y, consts, lr, n_steps, loss_every, snap_every, sto
             if step % loss_every != 0:
                 loss_out[step // loss_every + 1] = loss
             return
-{_indent(backward_lines, 2)}{_indent(update, 2)}
+{_indent(backward_lines, 2)}{_indent(update, 2)}    status[0] = 3
+    status[1] = end_step
+
 
 @numba.njit(cache=True, parallel=True)
-def run_gd_ensemble_{suffix}(W, H, X, Y, consts, lr, n_steps, loss_every, snap_every, stop_loss, loss_out, snap_W,
-                        snap_H, status):
-    """run_gd for each member e of W[e], H[e], lr[e], in parallel over members."""
+def run_gd_ensemble_{suffix}(W, H, X, Y, consts, lr, first_step, end_step, n_steps, loss_every, snap_every, stop_loss,
+                        loss_out, snap_W, snap_H, status):
+    """run_gd for each member e of W[e], H[e], lr[e] still running (status[e, 0] == 3), in parallel."""
     for e in numba.prange(W.shape[0]):
-        run_gd_{suffix}(W[e], H[e], X, Y, consts, lr[e], n_steps, loss_every, snap_every, stop_loss, loss_out[e],
-                   snap_W[e], snap_H[e], status[e])
+        if status[e, 0] == 3:
+            run_gd_{suffix}(W[e], H[e], X, Y, consts, lr[e], first_step, end_step, n_steps, loss_every, snap_every,
+                       stop_loss, loss_out[e], snap_W[e], snap_H[e], status[e])
 '''
 
 

@@ -27,7 +27,7 @@ from gradflow.numerics.codegen.matrix_module import MatrixSystem
 from gradflow.numerics.errors import DivergenceError
 from gradflow.numerics.drivers.lanes import LaneSimulator, LaneTrajectory
 from gradflow.numerics.drivers.particles import ParticleSimulator, ParticleTrajectory
-from gradflow.numerics.drivers.progress import step_chunks
+from gradflow.numerics.drivers.progress import GPU_CHUNK_WORK, chunked
 
 SIMULATOR_ENV = "NUMBA_ENABLE_CUDASIM"
 THREADS_PER_BLOCK = 128
@@ -155,27 +155,27 @@ class CudaLaneSimulator:
         cuda, d_x, d_q = self._to_device(x0, q)
         d_status = cuda.to_device(-np.ones((L, 2), dtype=np.int64))
         d_hits = cuda.to_device(-np.ones((max(n_cond, 1), L), dtype=np.int64))
-        chunks = step_chunks(int(n_steps), steps, L, progress, self.system.name) if n_steps else [(0, 0, steps[:0])]
-        for first, last, rows in chunks:
-            if first == 0:
-                rows = np.union1d(np.flatnonzero(steps == 0), rows).astype(np.int64)
-            # a sentinel row (-1 never matches) keeps every device array non-empty
-            d_record = cuda.to_device(steps[rows].astype(np.int64) if rows.size else np.array([-1], dtype=np.int64))
-            d_out = cuda.device_array((max(rows.size, 1), L, k))
-            d_obs = cuda.device_array((max(n_obs, 1), max(rows.size, 1), L))
-            _launch(self.module.iterate_map, L, d_x, d_q, int(first), int(last - first), d_record, d_out, d_obs,
-                    d_status, d_hits)
-            status = d_status.copy_to_host()
-            failed = np.flatnonzero(status[:, 0] >= 0)
-            if failed.size:
-                lane = failed[0]
-                values = dict(zip(map(str, self.system.params), q[lane].tolist()))
-                raise DivergenceError(int(status[lane, 0]), str(self.system.states[status[lane, 1]]),
-                                      f"lane {lane}, parameters {values}")
-            if rows.size:
-                out[rows] = d_out.copy_to_host()
-                if n_obs:
-                    obs[:, rows] = d_obs.copy_to_host()
+        with chunked(int(n_steps), steps, L, progress, self.system.name, chunk_work=GPU_CHUNK_WORK) as chunks:
+            for first, last, rows in (chunks if n_steps else [(0, 0, steps[:0])]):
+                if first == 0:
+                    rows = np.union1d(np.flatnonzero(steps == 0), rows).astype(np.int64)
+                # a sentinel row (-1 never matches) keeps every device array non-empty
+                d_record = cuda.to_device(steps[rows].astype(np.int64) if rows.size else np.array([-1], dtype=np.int64))
+                d_out = cuda.device_array((max(rows.size, 1), L, k))
+                d_obs = cuda.device_array((max(n_obs, 1), max(rows.size, 1), L))
+                _launch(self.module.iterate_map, L, d_x, d_q, int(first), int(last - first), d_record, d_out, d_obs,
+                        d_status, d_hits)
+                status = d_status.copy_to_host()
+                failed = np.flatnonzero(status[:, 0] >= 0)
+                if failed.size:
+                    lane = failed[0]
+                    values = dict(zip(map(str, self.system.params), q[lane].tolist()))
+                    raise DivergenceError(int(status[lane, 0]), str(self.system.states[status[lane, 1]]),
+                                          f"lane {lane}, parameters {values}")
+                if rows.size:
+                    out[rows] = d_out.copy_to_host()
+                    if n_obs:
+                        obs[:, rows] = d_obs.copy_to_host()
         hits = d_hits.copy_to_host()
         return CudaLaneTrajectory(steps.astype(float), out, self._observables(obs), "map", None,
                                   {name: hits[c] for c, name in enumerate(self.condition_exprs)})
@@ -279,21 +279,23 @@ class CudaParticleSimulator:
         d_data = [cuda.to_device(a) for a in arrays]
         work = self.module.workspace(d_X, *d_data)
         d_status = cuda.to_device(-np.ones(1, dtype=np.int64))
-        chunks = step_chunks(int(n_steps), steps, X.size * max(1, N), progress, self.system.name) if n_steps \
-            else [(0, 0, steps[:0])]
-        for first, last, rows in chunks:
-            if first == 0:
-                rows = np.union1d(np.flatnonzero(steps == 0), rows).astype(np.int64)
-            # a spare row keeps the device arrays non-empty when this chunk records nothing
-            d_records, d_margins = cuda.device_array((max(rows.size, 1), 3)), cuda.device_array((max(rows.size, 1), N))
-            self.module.run_gd(d_X, *d_data, d_labels, float(eta), int(last - first), (steps[rows] - first).tolist(),
-                               d_records, d_margins, d_status, work, self.divergence_check_every)
-            status = int(d_status.copy_to_host()[0])
-            if status >= 0:
-                raise DivergenceError(first + status, str(self.system.state), f"GD with eta = {eta}")
-            if rows.size:
-                loss[rows], l01[rows], norm[rows] = d_records.copy_to_host()[:rows.size].T
-                margins[rows] = d_margins.copy_to_host()[:rows.size]
+        with chunked(int(n_steps), steps, X.size * max(1, N), progress, self.system.name,
+                     chunk_work=GPU_CHUNK_WORK) as chunks:
+            for first, last, rows in (chunks if n_steps else [(0, 0, steps[:0])]):
+                if first == 0:
+                    rows = np.union1d(np.flatnonzero(steps == 0), rows).astype(np.int64)
+                # a spare row keeps the device arrays non-empty when this chunk records nothing
+                d_records = cuda.device_array((max(rows.size, 1), 3))
+                d_margins = cuda.device_array((max(rows.size, 1), N))
+                self.module.run_gd(d_X, *d_data, d_labels, float(eta), int(last - first),
+                                   (steps[rows] - first).tolist(),
+                                   d_records, d_margins, d_status, work, self.divergence_check_every)
+                status = int(d_status.copy_to_host()[0])
+                if status >= 0:
+                    raise DivergenceError(first + status, str(self.system.state), f"GD with eta = {eta}")
+                if rows.size:
+                    loss[rows], l01[rows], norm[rows] = d_records.copy_to_host()[:rows.size].T
+                    margins[rows] = d_margins.copy_to_host()[:rows.size]
         return ParticleTrajectory(steps.astype(float), loss, l01, margins, norm, d_X.copy_to_host(), "gd")
 
 

@@ -20,10 +20,11 @@ from gradflow.numerics.errors import DivergenceError, IntegrationError
 from gradflow.numerics.integrators import FLOW_METHODS
 from gradflow.numerics.integrators.dopri5 import BLOCK as FLOW_BLOCK
 from gradflow.numerics.integrators.dopri5 import BLOCK_STATES
-from gradflow.numerics.drivers.progress import step_chunks
+from gradflow.numerics.drivers.progress import chunked
 
 
 MIN_BLOCK = 8  # one AVX-512 vector of float64
+FLOW_GROUP = 4096  # lanes per call of the adaptive integrators (each call well under a second)
 
 
 def lane_parameters(system: Flow | Map, values: Mapping, lanes: int) -> np.ndarray:
@@ -133,14 +134,15 @@ class LaneSimulator:
         status = -np.ones((L, 2), dtype=np.int64)
         hits = -np.ones((max(len(self.condition_exprs), 1), L), dtype=np.int64)
         block = lanes_per_block(L)
-        chunks = step_chunks(int(n_steps), steps, L, progress, self.system.name) if n_steps else [(0, 0, None)]
-        for first, last, _ in chunks:
-            self.module.iterate_map(state, q, int(first), int(last - first), steps, out, status, hits, block)
-            failed = np.flatnonzero(status[:, 0] >= 0)
-            if failed.size:
-                lane = failed[0]
-                raise DivergenceError(int(status[lane, 0]), str(self.system.states[status[lane, 1]]),
-                                      f"lane {lane}, parameters {dict(zip(map(str, self.system.params), q[lane].tolist()))}")
+        with chunked(int(n_steps), steps, L, progress, self.system.name) as chunks:
+            for first, last, _ in (chunks if n_steps else [(0, 0, None)]):
+                self.module.iterate_map(state, q, int(first), int(last - first), steps, out, status, hits, block)
+                failed = np.flatnonzero(status[:, 0] >= 0)
+                if failed.size:
+                    lane = failed[0]
+                    parameters = dict(zip(map(str, self.system.params), q[lane].tolist()))
+                    raise DivergenceError(int(status[lane, 0]), str(self.system.states[status[lane, 1]]),
+                                          f"lane {lane}, parameters {parameters}")
         return LaneTrajectory(steps.astype(float), out, self._observe(out, q), "map", None,
                               {name: hits[c] for c, name in enumerate(self.condition_exprs)})
 
@@ -172,8 +174,16 @@ class LaneSimulator:
                 raise DivergenceError(int(status[lane, 0]), str(self.system.states[status[lane, 1]]), f"lane {lane}")
         else:
             status = np.zeros((x0.shape[0], 2), dtype=np.int64)
-            self.module.integrate_dopri5(x0, q, times, method == "logtime", float(t_switch), float(rtol), float(atol),
-                                         int(max_steps), out, status, self._flow_block(x0.shape[0]))
+            # lanes in groups, one kernel call each, so that Ctrl-C is answered between them; every lane
+            # is integrated on its own (its own steps and error control), so the groups change no number
+            for first in range(0, x0.shape[0], FLOW_GROUP):
+                lanes = slice(first, first + FLOW_GROUP)
+                part, part_status = np.empty((times.size, *x0[lanes].shape)), np.zeros((x0[lanes].shape[0], 2),
+                                                                                       dtype=np.int64)
+                self.module.integrate_dopri5(np.ascontiguousarray(x0[lanes]), np.ascontiguousarray(q[lanes]), times,
+                                             method == "logtime", float(t_switch), float(rtol), float(atol),
+                                             int(max_steps), part, part_status, self._flow_block(x0.shape[0]))
+                out[:, lanes], status[lanes] = part, part_status
             work = status[:, 0].copy()
             codes = status[:, 1]
             if np.any(codes >= 0):

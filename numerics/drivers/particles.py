@@ -12,7 +12,7 @@ from gradflow.theory.model import Model, MatrixFlow
 
 from gradflow.numerics.codegen.matrix_module import MatrixSystem, matrix_module
 from gradflow.numerics.errors import DivergenceError
-from gradflow.numerics.drivers.progress import step_chunks
+from gradflow.numerics.drivers.progress import CHUNK_WORK, chunked
 
 
 @dataclass
@@ -112,13 +112,15 @@ class ParticleSimulator:
             self.module.run_gd(X, *arrays, labels, float(eta), 0, np.zeros(1, dtype=np.int64), 0, 0, *zero)
             loss[0], l01[0], margins[0], norm[0] = zero[0][0], zero[1][0], zero[2][0], zero[3][0]
         work = X.size * max(1, labels.size)
-        for first, last, rows in step_chunks(int(n_steps), steps, work, progress, self.system.name):
-            local = (steps[rows] - first).astype(np.int64)
-            chunk_seed = int(seed) if first == 0 else -1  # -1: keep the generator's state
-            out = self._allocate(local.size, labels.size)
-            X = self.module.run_gd(X, *arrays, labels, float(eta), last - first, local, int(batch), chunk_seed, *out)
-            self._check(out[4], f"{'SGD' if batch else 'GD'} with eta = {eta}", first)
-            loss[rows], l01[rows], margins[rows], norm[rows] = out[0], out[1], out[2], out[3]
+        with chunked(int(n_steps), steps, work, progress, self.system.name) as chunks:
+            for first, last, rows in chunks:
+                local = (steps[rows] - first).astype(np.int64)
+                chunk_seed = int(seed) if first == 0 else -1  # -1: keep the generator's state
+                out = self._allocate(local.size, labels.size)
+                X = self.module.run_gd(X, *arrays, labels, float(eta), last - first, local, int(batch), chunk_seed,
+                                       *out)
+                self._check(out[4], f"{'SGD' if batch else 'GD'} with eta = {eta}", first)
+                loss[rows], l01[rows], margins[rows], norm[rows] = out[0], out[1], out[2], out[3]
         return ParticleTrajectory(steps.astype(float), loss, l01, margins, norm, X, "sgd" if batch else "gd")
 
     def flow(self, state, data: dict, labels, times, step: float = 1e-2) -> ParticleTrajectory:
@@ -129,7 +131,13 @@ class ParticleSimulator:
         require(times.ndim == 1 and bool(np.all(np.diff(times) >= 0)) and times[0] >= 0, "times",
                 "a sorted array of non-negative times")
         loss, l01, margins, norm, status = self._allocate(times.size, labels.size)
-        final = self.module.run_rk4(X, *arrays, labels, float(step), times, loss, l01, margins, norm, status)
-        self._check(status, f"RK4 with step {step}")
-        return ParticleTrajectory(times, loss, l01, margins, norm, final, "flow")
+        clock = np.zeros(2)  # [next record, time]: the kernel goes on from there
+        budget = max(1, CHUNK_WORK // (4 * X.size * max(1, labels.size)))  # RK4 steps per call
+        taken = 0
+        while clock[0] < times.size:
+            X = self.module.run_rk4(X, *arrays, labels, float(step), times, clock, budget, loss, l01, margins, norm,
+                                    status)
+            self._check(status, f"RK4 with step {step}", taken)
+            taken += budget
+        return ParticleTrajectory(times, loss, l01, margins, norm, X, "flow")
 

@@ -16,6 +16,7 @@ from gradflow.theory.errors import ParameterError, require
 from gradflow.theory.models.shallow_network import ShallowNetwork
 
 from gradflow.numerics.codegen.network_module import network_module, slopes
+from gradflow.numerics.drivers.progress import chunked
 from gradflow.numerics.errors import DivergenceError
 
 # Below this many multiply-adds per product the explicit loops beat BLAS calls.
@@ -145,15 +146,26 @@ class ShallowNetworkSimulator:
         snap_W = np.full((members, n_snap, *W0s.shape[1:]), np.nan, dtype=dtype)
         snap_H = np.full((members, n_snap, *H0s.shape[1:]), np.nan, dtype=dtype)
         status = np.zeros((members, 2), dtype=np.int64)
+        status[:, 0] = 3  # running
         W, H = W0s.copy(), H0s.copy()
-        args = (X, Y, consts, lrs.astype(dtype), n_steps, loss_every, snap_every, dtype(stop_loss), loss_out, snap_W,
-                snap_H, status)
-        if members == 1:
-            getattr(module, f"run_gd_{suffix}")(W[0], H[0], X, Y, consts, dtype(lrs[0]), n_steps, loss_every,
-                                                     snap_every, dtype(stop_loss), loss_out[0], snap_W[0], snap_H[0],
-                                                     status[0])
-        else:
-            getattr(module, f"run_gd_ensemble_{suffix}")(W, H, *args)
+        lrs_d = lrs.astype(dtype)
+        work = X.shape[0] * width * (X.shape[1] + Y.shape[1]) * members
+        with chunked(n_steps, np.zeros(0), work, False, "GD") as chunks:
+            for start, stop, _ in chunks:
+                end = stop if stop < n_steps else n_steps + 1  # the last chunk also evaluates the final loss
+                if members == 1:
+                    getattr(module, f"run_gd_{suffix}")(W[0], H[0], X, Y, consts, lrs_d[0], start, end, n_steps,
+                                                        loss_every, snap_every, dtype(stop_loss), loss_out[0],
+                                                        snap_W[0], snap_H[0], status[0])
+                else:
+                    getattr(module, f"run_gd_ensemble_{suffix}")(W, H, X, Y, consts, lrs_d, start, end, n_steps,
+                                                                 loss_every, snap_every, dtype(stop_loss), loss_out,
+                                                                 snap_W, snap_H, status)
+                if not np.any(status[:, 0] == 3):
+                    break
+        if n_steps == 0:  # no chunk: evaluate the loss at the start
+            getattr(module, f"run_gd_ensemble_{suffix}")(W, H, X, Y, consts, lrs_d, 0, 1, 0, loss_every, snap_every,
+                                                         dtype(stop_loss), loss_out, snap_W, snap_H, status)
         return [self._run(e, loss_out, snap_W, snap_H, status, W, H, lrs[e], loss_every, snap_every) for e in range(members)]
 
     @staticmethod

@@ -50,10 +50,11 @@ staircases = st.integers(1, 4).flatmap(lambda k: st.tuples(
 def test_random_staircases_give_one_plateau_per_level(case):
     shares, drops, width, seed = case
     k = len(drops)
-    # centres in [0.1, 0.9], at least 0.15 apart
-    slack = 0.8 - 0.15 * (k - 1)
+    # centres in [0.1, 0.85], at least 0.15 apart: the last level lasts long enough to be a plateau once
+    # its drop has settled (with a centre at 0.9 only ~0.05 of the run is left: found by Hypothesis)
+    slack = 0.75 - 0.15 * (k - 1)
     offsets = np.cumsum(np.r_[0.0, np.full(k - 1, 0.15)]) + slack * np.sort(shares)
-    centres = 0.1 + np.minimum(offsets, 0.8)
+    centres = 0.1 + np.minimum(offsets, 0.75)
     iterations = np.arange(0, RUN + 1, 50)
     loss = staircase(iterations, centres, drops, width)
     loss *= np.exp(0.005 * np.random.default_rng(seed).standard_normal(iterations.size))
