@@ -121,7 +121,10 @@ def signing_key() -> bytes | None:
             if not os.path.lexists(path):
                 _create_key(path)
             _keys[path] = _read_key(path)
-        except (OSError, ValueError, UnicodeDecodeError) as error:
+        except OSError as error:
+            _keys[path] = None
+            _warn_once(f"cannot use the derivation cache key {path} ({error})")
+        except ValueError as error:  # UnicodeDecodeError included
             _keys[path] = None
             _warn_once(f"cannot use the derivation cache key {path} ({error}; delete it to make a new one)")
     return _keys[path]

@@ -78,7 +78,10 @@ class _CanonicalRepr(ReprPrinter):
         self._dummies: dict = {}
 
     def _print_Symbol(self, expr):  # Symbol, Dummy (Wild has its own printer)
-        items = [f"{k}={v}" for k, v in sorted(expr._assumptions_orig.items())]
+        given = getattr(expr, "_assumptions_orig", None)  # the assumptions as given (SymPy >= 1.12)
+        if given is None:
+            given = expr._assumptions.generator
+        items = [f"{k}={v}" for k, v in sorted(given.items())]
         if expr.is_Dummy:
             items.insert(0, f"first_appearance={self._dummies.setdefault(expr, len(self._dummies))}")
         return f"{type(expr).__name__}({', '.join([self._print(expr.name), *items])})"
