@@ -19,11 +19,9 @@ Generated kernels (all arrays float64 except ``record``, ``status`` and ``hits``
 
 from __future__ import annotations
 
-import sympy as sp
-
 from gradflow.theory.flow import Flow, Map
 
-from gradflow.numerics.codegen.cache import cached_module_path, load_module
+from gradflow.numerics.codegen.cache import cached_module, canonical_srepr
 from gradflow.numerics.codegen.lane_module import _body, _names, _unpack
 from gradflow.numerics.codegen.lane_module import validate as _validate
 from gradflow.numerics.codegen.printer import condition_code  # shared with the CPU kernel (lane_module)
@@ -182,9 +180,20 @@ def cuda_module(system: Flow | Map, observables: dict | None = None, conditions:
     Importing the module needs ``numba.cuda`` but no GPU: kernels compile at their first launch."""
     observables, conditions = dict(observables or {}), dict(conditions or {})
     _validate(system, observables, conditions)
-    key = sp.srepr(("numba-cuda", CUDA_TEMPLATE_VERSION, type(system).__name__, system.states,
-                    getattr(system, "rhs", None), getattr(system, "update", None), system.params,
-                    tuple((k, sp.srepr(v)) for k, v in observables.items()),  # order = obs index
-                    tuple((k, sp.srepr(v)) for k, v in conditions.items())))
-    path, hit = cached_module_path(key, lambda: render(system, observables, conditions))
-    return load_module(path), path, hit
+    return cached_module(cuda_module_key(system, observables, conditions),
+                         lambda: render(system, observables, conditions), defines(system, observables, conditions))
+
+
+def cuda_module_key(system: Flow | Map, observables: dict, conditions: dict) -> str:
+    """The symbolic input of the module: canonical (``cache.canonical_srepr``), one text in every process."""
+    return canonical_srepr(("numba-cuda", CUDA_TEMPLATE_VERSION, type(system).__name__, system.states,
+                            getattr(system, "rhs", None), getattr(system, "update", None), system.params,
+                            tuple(observables.items()),  # order = obs index
+                            tuple(conditions.items())))  # order = hits row
+
+
+def defines(system: Flow | Map, observables: dict, conditions: dict) -> tuple:
+    """The names the CUDA module of ``system`` defines."""
+    kernels = ("lane_rhs", "integrate_rk4") if isinstance(system, Flow) else ("lane_update", "iterate_map")
+    return (kernels + ("_record", "_check_hits") + tuple(f"_observable_{label}" for label in observables)
+            + tuple(f"_condition_{label}" for label in conditions))

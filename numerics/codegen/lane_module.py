@@ -37,7 +37,7 @@ from gradflow.theory.errors import ParameterError
 from gradflow.theory.flow import Flow, Map
 
 from gradflow.numerics.integrators import SOURCES
-from gradflow.numerics.codegen.cache import cached_module_path, load_module
+from gradflow.numerics.codegen.cache import cached_module, canonical_srepr
 from gradflow.numerics.codegen.printer import condition_code, lane_block
 
 LANE_TEMPLATE_VERSION = "2"
@@ -260,9 +260,20 @@ def lane_module(system: Flow | Map, observables: dict | None = None, conditions:
     ``conditions`` (Map only): name -> SymPy relation(s) of states and params, checked by iterate_map."""
     observables, conditions = dict(observables or {}), dict(conditions or {})
     validate(system, observables, conditions)
-    key = sp.srepr((LANE_TEMPLATE_VERSION, type(system).__name__, system.states, getattr(system, "rhs", None),
-                    getattr(system, "update", None), system.params,
-                    tuple(sorted((k, sp.srepr(v)) for k, v in observables.items())),
-                    tuple((k, sp.srepr(v)) for k, v in conditions.items())))  # order = hits row
-    path, hit = cached_module_path(key, lambda: render(system, observables, conditions))
-    return load_module(path), path, hit
+    return cached_module(lane_module_key(system, observables, conditions),
+                         lambda: render(system, observables, conditions), defines(system, observables))
+
+
+def lane_module_key(system: Flow | Map, observables: dict, conditions: dict) -> str:
+    """The symbolic input of the module: canonical (``cache.canonical_srepr``), one text in every process."""
+    return canonical_srepr((LANE_TEMPLATE_VERSION, type(system).__name__, system.states,
+                            getattr(system, "rhs", None), getattr(system, "update", None), system.params,
+                            tuple(sorted(observables.items(), key=lambda item: item[0])),
+                            tuple(conditions.items())))  # order = hits row
+
+
+def defines(system: Flow | Map, observables: dict) -> tuple:
+    """The names the module of ``system`` defines (see the module docstring)."""
+    kernels = (("lane_rhs", "lane_derivative", "_block_rhs", "integrate_rk4", "integrate_dopri5")
+               if isinstance(system, Flow) else ("lane_update", "lane_step", "iterate_map"))
+    return kernels + tuple(f"observable_{label}" for label in observables)

@@ -30,7 +30,7 @@ import sympy as sp
 from gradflow.theory.matrix_functions import RowSoftmax
 from gradflow.theory.model import SoftmaxCrossEntropy
 
-from gradflow.numerics.codegen.cache import cached_module_path, load_module
+from gradflow.numerics.codegen.cache import cached_module, canonical_srepr
 from gradflow.numerics.codegen.matrix_module import MatrixSystem
 
 CUDA_MATRIX_TEMPLATE_VERSION = "1"
@@ -298,6 +298,13 @@ def matrix_cuda_module(system: MatrixSystem):
     """Load (generating on a cache miss) the CUDA module for ``system``; returns (module, path, hit).
 
     Importing the module needs ``numba.cuda`` but no GPU: kernels compile at their first launch."""
-    path, hit = cached_module_path(sp.srepr(("numba-cuda-matrix", CUDA_MATRIX_TEMPLATE_VERSION)) + system.key(),
-                                   lambda: render(system))
-    return load_module(path), path, hit
+    return cached_module(matrix_cuda_module_key(system), lambda: render(system), DEFINES)
+
+
+# the host functions every module defines (see the module docstring)
+DEFINES = ("workspace", "prediction", "velocity", "record", "run_gd")
+
+
+def matrix_cuda_module_key(system: MatrixSystem) -> str:
+    """The symbolic input of the module: the template version and the (canonical) ``MatrixSystem.key``."""
+    return canonical_srepr(("numba-cuda-matrix", CUDA_MATRIX_TEMPLATE_VERSION)) + system.key()

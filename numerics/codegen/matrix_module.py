@@ -13,7 +13,7 @@ import sympy as sp
 
 from gradflow.theory.model import Head, SoftmaxCrossEntropy
 
-from gradflow.numerics.codegen.cache import cached_module_path, load_module
+from gradflow.numerics.codegen.cache import cached_module, canonical_srepr
 from gradflow.numerics.codegen.printer import matrix_code
 
 _TEMPLATE = '''
@@ -143,8 +143,15 @@ class MatrixSystem:
     direction: sp.MatrixSymbol | None = None
 
     def key(self) -> str:
-        return sp.srepr((self.name, self.state, self.data, self.prediction, self.rhs, self.placeholder, self.meaning,
-                         self.prediction_symbol, self.head.loss(self.prediction_symbol), self.hvp, self.direction))
+        """The symbolic input of the module: canonical (``cache.canonical_srepr``), one text in every process."""
+        return canonical_srepr((self.name, self.state, self.data, self.prediction, self.rhs, self.placeholder,
+                                self.meaning, self.prediction_symbol, self.head.loss(self.prediction_symbol),
+                                self.hvp, self.direction))
+
+    def defines(self) -> tuple:
+        """The names its module defines."""
+        return (("prediction", "velocity_unscaled", "VELOCITY_SCALE", "velocity", "loss_of_prediction", "run_gd",
+                 "run_rk4") + (("hessian_vector_product",) if self.hvp is not None else ()))
 
 
 def _numeric_factor(rhs) -> tuple:
@@ -199,5 +206,4 @@ def render(system: MatrixSystem) -> str:
 
 
 def matrix_module(system: MatrixSystem):
-    path, hit = cached_module_path(system.key(), lambda: render(system))
-    return load_module(path), path, hit
+    return cached_module(system.key(), lambda: render(system), system.defines())

@@ -19,7 +19,7 @@ from gradflow.theory.activations import ReluLike
 from gradflow.theory.model import MeanSquaredError
 from gradflow.theory.models import shallow_network as sn
 
-from gradflow.numerics.codegen.cache import cached_module_path, load_module
+from gradflow.numerics.codegen.cache import cached_module, canonical_srepr
 from gradflow.numerics.codegen.loops import LoopProgram, Ref
 
 _ARGUMENTS = {sn.W: "W", sn.H: "H", sn.X: "X", sn.Y: "Y"}
@@ -200,14 +200,21 @@ def _python_constant(value) -> str:
 
 
 def network_key(network: sn.ShallowNetwork, fixed: tuple = ()) -> str:
+    """The symbolic input of the network's kernels: canonical, so the same in every process (the
+    prediction holds a Lambda whose Dummy variable is new in each process)."""
     network = kernel_network(network)
-    return sp.srepr((network.model.prediction, network.activation.expr(sp.Symbol("z")),
-                     network.activation.derivative(sp.Symbol("z")), network.loss)) + repr(fixed)
+    return canonical_srepr((network.model.prediction, network.activation.expr(sp.Symbol("z")),
+                            network.activation.derivative(sp.Symbol("z")), network.loss,
+                            tuple((str(name), int(size)) for name, size in fixed)))  # 5 and np.int64(5): one key
+
+
+# what every network module defines (``cached_module`` regenerates a cached file that lacks one)
+DEFINES = ("constants", *(f"{kind}_{layout}" for kind in ("loss_and_gradients", "run_gd", "run_gd_ensemble")
+                          for layout in ("loops", "blas")))
 
 
 @lru_cache(maxsize=None)
 def network_module(network: sn.ShallowNetwork, fixed: tuple = ()):
     """(module, path, hit) for the network's kernels; memoised per process.  ``fixed`` =
     (("n", 5), ("d", 2), ...) generates a kernel specialised to those sizes."""
-    path, hit = cached_module_path(network_key(network, fixed), lambda: render(network, dict(fixed) or None))
-    return load_module(path), path, hit
+    return cached_module(network_key(network, fixed), lambda: render(network, dict(fixed) or None), DEFINES)
