@@ -16,14 +16,26 @@ from gradflow.derivations.output import dumps
 from gradflow.theory.errors import ParameterError
 
 
-def pyplot():
-    """matplotlib.pyplot on the file-only Agg backend (reproductions never open windows)."""
-    import matplotlib
+class _Figures:
+    """The part of pyplot the figure modules use, making figures outside pyplot's registry: a
+    reproduction's figures live as long as its result and never open a window."""
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    def __init__(self):
+        import matplotlib
 
-    return plt
+        self.cm = matplotlib.cm
+
+    @staticmethod
+    def subplots(nrows: int = 1, ncols: int = 1, *, figsize=None, **grid):
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=figsize)
+        return fig, fig.subplots(nrows, ncols, **grid)
+
+
+def pyplot() -> _Figures:
+    """``subplots`` and ``cm`` as in matplotlib.pyplot, for figures that are saved, not shown."""
+    return _Figures()
 
 
 def prepare_output(out_dir: Path) -> Path:

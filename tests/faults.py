@@ -1,5 +1,5 @@
 """Fault injection for the reliability tests: run the CLI as a user would (a fresh process), interrupt
-it, close its output early, corrupt files; and the assertions every such scenario shares."""
+it, close its output early; and the assertions every such scenario shares (file damage: corrupt.py)."""
 
 from __future__ import annotations
 
@@ -73,18 +73,6 @@ def closed_early(*args: str, env: dict | None = None, cwd: Path | None = None, t
     err = proc.stderr.read().decode()
     proc.wait(timeout=timeout)
     return Outcome(proc.returncode, first.decode(errors="replace"), err)
-
-
-def truncate(path: Path, keep: float = 0.5) -> None:
-    data = Path(path).read_bytes()
-    Path(path).write_bytes(data[: int(len(data) * keep)])
-
-
-def flip_bytes(path: Path, every: int = 97) -> None:
-    data = bytearray(Path(path).read_bytes())
-    for i in range(len(data) // 2, len(data), every):
-        data[i] ^= 0xFF
-    Path(path).write_bytes(bytes(data))
 
 
 def assert_one_line_error(outcome: Outcome, parameter: str, code: int = 2) -> str:

@@ -67,7 +67,7 @@ def test_configured_experiment_trains_with_its_settings():
     dataset = configured.dataset
     assert (dataset.mu, dataset.lr, dataset.iterations, configured.seed) == (-2.0, 2e-3, 1000, 3)
     assert dataset.inputs == DATASETS["relu-exp-a"].inputs and dataset.sigma == WIDTH ** -2.0
-    with pytest.raises(ParameterError, match="mu: must be a number < 0"):
+    with pytest.raises(ParameterError, match=r"mu: must be a number in \[-20, 0\)"):
         ReluExpA().configured({"mu": 0.5})
     with pytest.raises(ParameterError, match="iterations"):
         ReluExpB().configured({"iterations": 0})
