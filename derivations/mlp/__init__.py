@@ -1,0 +1,1 @@
+"""The ``mlp`` model family: deep networks trained to convergence, teacher-student, Gaussian inputs."""
