@@ -1,4 +1,4 @@
-"""The ``gradflow`` command: list | derive | simulate | check | reproduce | bench.
+"""The ``gradflow`` command: list | derive | simulate | train | check | reproduce | bench.
 
 Every command takes --json.  Bad input exits with code 2 and one line naming the parameter
 and the constraint; a diverging run exits with code 1 and names the step and quantity.
@@ -15,7 +15,8 @@ from pathlib import Path
 
 from gradflow import __version__
 from gradflow.derivations.output import dumps
-from gradflow.derivations.registry import checks, experiments, get_experiment, get_model, models
+from gradflow.derivations.registry import (checks, experiments, get_experiment, get_model, models,
+                                           trainable_models)
 from gradflow.derivations.report import prepare_output
 from gradflow.numerics.errors import DivergenceError, IntegrationError
 from gradflow.theory.errors import ParameterError, printable
@@ -76,6 +77,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="run work estimated beyond the limit (hours)")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("train", help="train a model to convergence (flow, then a polish)", add_help=False)
+    p.add_argument("name", metavar="MODEL")
+    p.add_argument("-h", "--help", action=_DeclaredHelp, lookup=trainable_models,
+                   help="MODEL --help lists its parameters")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--data", type=Path, metavar="F.npz", help="the training data instead of the model's own")
+    p.add_argument("--init", type=Path, metavar="F.npz", help="the starting parameters")
+    p.add_argument("--members", type=int, default=1, help="train an ensemble of this many members")
+    p.add_argument("--out", type=Path, help="write result.npz and result.json into this folder")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("check", help="theory against simulation; exit 1 on any failure")
     p.add_argument("name", metavar="MODEL", help="a model name or 'all'")
     p.add_argument("--quick", action="store_true")
@@ -125,6 +137,22 @@ def _simulate(args):
     if args.json:
         return result
     _summarise(result)
+
+
+def _train(args):
+    table = trainable_models()
+    if args.name not in table:
+        raise ParameterError("MODEL", f"a model that trains: one of {', '.join(table)}", args.name)
+    entry = table[args.name]
+    settings = entry.parse_settings(args.set)
+    out = prepare_output(args.out) if args.out is not None else None  # before the work
+    result = entry.train(settings, data=args.data, init=args.init, members=args.members, progress=not args.json)
+    folder = result.write(out) if out is not None else None
+    if args.json:
+        return dict(result.to_json(), **({"folder": str(folder)} if folder else {}))
+    print(result.summary())
+    if folder:
+        print(f"wrote {folder}/ (result.npz, result.json)")
 
 
 def _summarise(result):
@@ -196,8 +224,8 @@ def _bench(args):
     return 0 if all(c["agree"] for c in report["cells"]) else 1
 
 
-COMMANDS = {"list": _list, "derive": _derive, "simulate": _simulate, "check": _check, "reproduce": _reproduce,
-            "bench": _bench}
+COMMANDS = {"list": _list, "derive": _derive, "simulate": _simulate, "train": _train, "check": _check,
+            "reproduce": _reproduce, "bench": _bench}
 
 
 def _fail(code: int, kind: str, message: str, parameter: str, as_json: bool) -> int:

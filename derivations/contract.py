@@ -26,7 +26,8 @@ from gradflow.derivations.cost import Cost, refuse_if_too_costly
 from gradflow.theory.errors import ParameterError, require
 
 KINDS = {"int": "an integer", "float": "a finite number", "floats": "a comma list of finite numbers",
-         "ints": "a comma list of integers", "choice": "one of the listed names"}
+         "ints": "a comma list of integers", "choice": "one of the listed names",
+         "grammar": "a text in the parameter's own grammar"}
 
 
 _INT = re.compile(r"[+-]?[0-9]+")
@@ -59,23 +60,29 @@ class Parameter:
     error a bad value gets.  ``default`` None means "not set" (e.g. ``p``, which overrides ``zipf``)."""
 
     name: str
-    kind: str  # "int", "float", "floats" (tuple of floats), "ints" (tuple of ints) or "choice"
+    kind: str  # "int", "float", "floats" (tuple of floats), "ints" (tuple of ints), "choice" or "grammar"
     default: Any
     constraint: str
     help: str = ""
     check: Callable[[Any], bool] = _anything
     choices: tuple = ()
+    # kind "grammar": text -> its canonical text, raising ParameterError (naming the token) on bad text
+    grammar: Callable[[str], str] | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"Parameter {self.name}: kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
         if self.kind == "choice" and not self.choices:
             raise ValueError(f"Parameter {self.name}: a choice needs its choices")
+        if (self.kind == "grammar") != (self.grammar is not None):
+            raise ValueError(f"Parameter {self.name}: kind grammar goes with a grammar function, and only it")
 
     def parse(self, text: str):
         """The value of command-line text, validated.  Numbers are plain ASCII decimals (no digit
         separators, no other scripts' digits): what is not written as a number is not a number."""
         text = text.strip()
+        if self.kind == "grammar":
+            return self.validate(text)
         try:
             if self.kind == "int":
                 value = _number(text, _INT, int)
@@ -115,6 +122,8 @@ class Parameter:
             require(values is not None and all(isinstance(v, int) and not isinstance(v, bool) or _integral(v)
                                                for v in values), self.name, "a list of integers", value)
             value = tuple(int(v) for v in values)
+        elif self.kind == "grammar":
+            value = self.grammar(value)
         else:
             require(value in self.choices, self.name, f"one of {', '.join(self.choices)}", value)
         if not self.check(value):

@@ -30,6 +30,11 @@ def models() -> dict[str, ModelEntry]:
     return {entry.name: entry for family in families() for entry in family.entries}
 
 
+def trainable_models() -> dict[str, ModelEntry]:
+    """The models ``gradflow train`` runs: those whose entry can train (a ``train`` method)."""
+    return {name: entry for name, entry in models().items() if callable(getattr(entry, "train", None))}
+
+
 def experiments() -> dict[str, Experiment]:
     return {experiment.name: experiment for family in families() for experiment in family.experiments}
 
