@@ -45,3 +45,32 @@ def orthogonal_memory_settings(draw, n_max: int = 8, m_max: int = 50, eta_low: f
     """Settings of the orthogonal associative memory: N, M, p, eta."""
     p = draw(probability_vectors(1, n_max))
     return {"N": p.size, "M": draw(st.integers(2, m_max)), "p": p, "eta": draw(step_sizes(eta_low, eta_high))}
+
+
+SMOOTH_ACTIVATIONS = ("identity", "tanh", "sigmoid", "softplus", "g", "gelu", "silu", "erf", "erf2", "normal_cdf",
+                      "square", "cube")
+KINKED_ACTIVATIONS = ("relu", "leaky_relu", "abs")
+
+
+@st.composite
+def mlps(draw, hidden_min: int = 1, hidden_max: int = 3, width_max: int = 6, input_max: int = 4, output_max: int = 3,
+         kinks: bool = True, losses: tuple = ("mse", "nll")):
+    """A ``gradflow.theory.mlp.Network``: 1-3 hidden layers of widths 1..6 with per-neuron activations
+    (kinked ones only when ``kinks``), biases on or off per layer, D0 in 1..4, k_L in 1..3 outputs
+    (2..3 classes for the nll loss, whose output is softmax)."""
+    from gradflow.theory.mlp import Layer, Network
+
+    names = SMOOTH_ACTIVATIONS + (KINKED_ACTIVATIONS if kinks else ())
+    layers = []
+    for _ in range(draw(st.integers(hidden_min, hidden_max))):
+        width = draw(st.integers(1, width_max))
+        acts = draw(st.lists(st.sampled_from(names), min_size=1, max_size=width))
+        per_neuron = tuple(acts[i % len(acts)] for i in range(width))
+        layers.append(Layer(width, per_neuron, draw(st.booleans())))
+    loss = draw(st.sampled_from(losses))
+    if loss == "nll":
+        layers.append(Layer(draw(st.integers(2, max(2, output_max))), "softmax", draw(st.booleans())))
+    else:
+        output = draw(st.sampled_from(("identity", "identity", "tanh")))
+        layers.append(Layer(draw(st.integers(1, output_max)), output, draw(st.booleans())))
+    return Network(draw(st.integers(1, input_max)), tuple(layers), loss=loss)

@@ -175,22 +175,27 @@ def _output(A_L, Z_L, D1_L, D2_L, T, w, start, loss_kind, out_scale, curvature):
                     c[i, u] = 2.0 * wi * (D1_L[i, u] * D1_L[i, u] + e * D2_L[i, u])
     else:
         for i in range(n):
-            top = Z_L[i, 0]
+            # log-sum-exp as top + log1p(rest), rest = sum of e^{z_c - top} over the other classes:
+            # a confident, correct prediction has a loss of about rest, kept to full relative precision
+            best = 0
             for u in range(1, k):
-                top = max(top, Z_L[i, u])
-            total = 0.0
+                if Z_L[i, u] > Z_L[i, best]:
+                    best = u
+            top = Z_L[i, best]
+            rest = 0.0
             for u in range(k):
-                total += math.exp(Z_L[i, u] - top)
-            lse = top + math.log(total)
+                if u != best:
+                    rest += math.exp(Z_L[i, u] - top)
+            log_norm = math.log1p(rest)
             mass = 0.0
             for u in range(k):
                 mass += T[start + i, u]
             wi = w[start + i]
             for u in range(k):
-                p = math.exp(Z_L[i, u] - lse)
+                p = math.exp(Z_L[i, u] - top) / (1.0 + rest)
                 t = T[start + i, u]
                 if t != 0.0:
-                    loss -= wi * t * (Z_L[i, u] - lse)
+                    loss += wi * t * ((top - Z_L[i, u]) + log_norm)
                 delta[i, u] = wi * (mass * p - t)
                 if curvature:
                     c[i, u] = wi * mass * p

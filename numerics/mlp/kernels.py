@@ -18,7 +18,7 @@ from functools import cached_property
 import numpy as np
 
 from gradflow.numerics.codegen.mlp_module import mlp_module
-from gradflow.theory.errors import ParameterError, require
+from gradflow.theory.errors import require
 from gradflow.theory.mlp.activations import ACTIVATION_NAMES
 from gradflow.theory.mlp.network import Network
 
@@ -180,7 +180,3 @@ class MLPKernels:
         return np.stack([self.hessian(theta, data)[2] for theta in Theta])
 
 
-def check_finite(value, what: str):
-    if not np.all(np.isfinite(value)):
-        raise ParameterError(what, "finite (the network overflowed at these parameters)")
-    return value

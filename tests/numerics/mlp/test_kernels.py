@@ -1,0 +1,229 @@
+"""The generated MLP kernels against a plain NumPy network, finite differences and PyTorch."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gradflow.numerics.mlp import L2, Barrier, Merge, MLPKernels, MLPObjective, hessian_spectrum, prepare_samples
+from gradflow.theory.errors import ParameterError
+from gradflow.theory.mlp import Layer, Network, random_params
+from gradflow.theory.strategies import mlps
+
+from . import oracle
+
+
+def _data(net, n, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, net.input_dim))
+    if net.loss == "nll":
+        Y = rng.integers(0, net.output_dim, n)
+    else:
+        Y = rng.normal(size=(n, net.output_dim))
+    w = rng.uniform(0.2, 2.0, n)
+    return X, Y, w
+
+
+def _point(net, seed, scale=0.5):
+    rng = np.random.default_rng(seed)
+    return random_params(net, seed) + scale * rng.normal(size=net.n_params)
+
+
+def _rel(a, b):
+    return float(np.max(np.abs(np.asarray(a) - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+def _far_from_kinks(net, theta, X, margin=1e-3):
+    _, zs, _ = oracle.forward(net, theta, X)
+    for layer, Z in zip(net.layers, zs):
+        for u, act in enumerate(layer.activation):
+            if act.kink and np.min(np.abs(Z[:, u])) < margin:
+                return False
+    return True
+
+
+SMALL = Network(2, (Layer(3, ("tanh", "softplus", "relu")), Layer(2, "gelu", bias=False), Layer(2)))
+
+
+def test_the_loss_is_exact_for_every_sample_count_from_1_to_64_across_chunk_edges():
+    X, Y, w = _data(SMALL, 64, 0)
+    theta = _point(SMALL, 1)
+    for chunk in (5, 8, None):
+        kernels = MLPKernels(SMALL, chunk=chunk)
+        for n in range(1, 65):
+            got = kernels.loss(theta, prepare_samples(SMALL, X[:n], Y[:n], w[:n]))
+            want = oracle.loss(SMALL, theta, X[:n], Y[:n], w[:n])
+            assert abs(got - want) <= 1e-13 * abs(want), (chunk, n, got, want)
+
+
+def test_ensemble_members_equal_single_calls():
+    X, Y, w = _data(SMALL, 37, 2)
+    Theta = np.stack([_point(SMALL, s) for s in range(5)])
+    for chunk in (4, None):
+        kernels = MLPKernels(SMALL, chunk=chunk)
+        data = prepare_samples(SMALL, X, Y, w)
+        losses, grads = kernels.gradient_ensemble(Theta, data)
+        assert np.array_equal(kernels.loss_ensemble(Theta, data), losses)
+        for e in range(5):
+            loss, grad = kernels.loss_and_gradient(Theta[e], data)
+            assert losses[e] == pytest.approx(loss, rel=1e-14) and np.allclose(grads[e], grad, rtol=1e-13, atol=0)
+
+
+@settings(max_examples=25)
+@given(mlps(), st.integers(1, 40), st.integers(0, 2 ** 16))
+def test_loss_and_gradient_equal_the_numpy_network(net, n, seed):
+    X, Y, w = _data(net, n, seed)
+    theta = _point(net, seed)
+    objective = MLPObjective.create(net, X, Y, w, chunk=7)
+    loss, grad = objective.loss_and_gradient(theta)
+    want = oracle.loss(net, theta, X, Y, w)
+    assert loss == pytest.approx(want, rel=1e-13, abs=1e-300)
+    assert _rel(grad, oracle.gradient(net, theta, X, Y, w)) <= 1e-12 or np.max(np.abs(grad)) < 1e-300
+
+
+def _central(f, theta, eps):
+    return np.array([(f(theta + eps * e) - f(theta - eps * e)) / (2 * eps) for e in np.eye(theta.size)])
+
+
+@settings(max_examples=15)
+@given(mlps(hidden_max=2, width_max=4), st.integers(1, 12), st.integers(0, 2 ** 16))
+def test_gradient_and_hessian_equal_central_differences_of_the_generated_kernels(net, n, seed):
+    X, Y, w = _data(net, n, seed)
+    theta = _point(net, seed)
+    if not _far_from_kinks(net, theta, X):
+        return  # derivatives are one-sided there; the Hessian is the almost-everywhere one
+    objective = MLPObjective.create(net, X, Y, w)
+    loss, grad, H = objective.loss_gradient_hessian(theta)
+    fd_grad = _central(objective.loss, theta, 1e-6)
+    assert np.max(np.abs(grad - fd_grad)) <= 1e-6 * max(1.0, np.max(np.abs(grad)))
+    fd_H = _central(lambda t: objective.loss_and_gradient(t)[1], theta, 1e-6)
+    assert np.max(np.abs(H - fd_H)) <= 1e-6 * max(1.0, np.max(np.abs(H)))
+    assert np.max(np.abs(H - H.T)) <= 1e-14 * np.max(np.abs(H))
+    v = np.random.default_rng(seed).normal(size=net.n_params)
+    assert np.allclose(objective.hessian_vector(theta, v), H @ v, rtol=1e-10, atol=1e-12 * np.max(np.abs(H)))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch not installed")
+@pytest.mark.parametrize("net", [
+    SMALL,
+    Network(3, (Layer(4, ("sigmoid", "erf", "silu", "softplus")), Layer(3, "tanh"), Layer(3, "softmax")), loss="nll"),
+    Network(1, (Layer(2, "cube", bias=False), Layer(2, "g"), Layer(1, "tanh")), output_mean=True),
+])
+def test_hessian_equals_torch_autograd(net):
+    import torch
+
+    X, Y, w = _data(net, 9, 4)
+    theta = _point(net, 5)
+    H = MLPObjective.create(net, X, Y, w).hessian(theta)
+    torch_acts = {"tanh": torch.tanh, "softplus": torch.nn.functional.softplus, "relu": torch.relu,
+                  "gelu": lambda z: torch.nn.functional.gelu(z), "identity": lambda z: z, "softmax": lambda z: z,
+                  "sigmoid": torch.sigmoid, "erf": torch.erf, "silu": torch.nn.functional.silu,
+                  "cube": lambda z: z ** 3, "g": lambda z: torch.sigmoid(4 * z) + torch.nn.functional.softplus(z)}
+    Xt, wt = torch.tensor(X), torch.tensor(w)
+    T = torch.tensor(oracle.targets(net, Y, len(X)))
+
+    def loss(t):
+        A, start = Xt, 0
+        for (rows, cols), layer in zip(net.shapes, net.layers):
+            W = t[start:start + rows * cols].reshape(rows, cols)
+            start += rows * cols
+            Z = A @ W[:, :A.shape[1]].T + (W[:, -1] if layer.bias else 0)
+            A = torch.stack([torch_acts[a.name](Z[:, u]) for u, a in enumerate(layer.activation)], dim=1)
+        if net.loss == "nll":
+            return -(wt * (T * torch.log_softmax(A, dim=1)).sum(1)).mean()
+        scale = 1.0 / net.output_dim if net.output_mean else 1.0
+        return (wt * scale * ((A - T) ** 2).sum(1)).mean()
+
+    want = torch.autograd.functional.hessian(loss, torch.tensor(theta)).numpy()
+    assert np.max(np.abs(H - want)) <= 1e-10 * np.max(np.abs(want))
+
+
+@settings(max_examples=15)
+@given(mlps(kinks=False), st.integers(2, 15), st.integers(0, 2 ** 16), st.data())
+def test_permuting_a_hidden_layer_permutes_gradient_and_hessian(net, n, seed, data):
+    X, Y, w = _data(net, n, seed)
+    theta = _point(net, seed)
+    layer = data.draw(st.integers(1, net.depth - 1))
+    order = np.array(data.draw(st.permutations(range(net.layers[layer - 1].width))))
+    # the permuted network: neurons of `layer` reordered, with their activations
+    layers = list(net.layers)
+    acts = net.layers[layer - 1].activation
+    layers[layer - 1] = Layer(len(order), tuple(acts[i] for i in order), net.layers[layer - 1].bias)
+    permuted_net = Network(net.input_dim, tuple(layers), net.loss, net.output_mean)
+    index = np.arange(net.n_params)
+    Ws = net.unflatten(index)
+    Ws[layer - 1] = Ws[layer - 1][order]
+    cols = net.widths[layer]
+    Ws[layer] = np.concatenate([Ws[layer][:, :cols][:, order], Ws[layer][:, cols:]], axis=1)
+    perm = np.concatenate([W.ravel() for W in Ws])  # new parameter i is old parameter perm[i]
+    original = MLPObjective.create(net, X, Y, w)
+    moved = MLPObjective.create(permuted_net, X, Y, w)
+    loss, grad, H = original.loss_gradient_hessian(theta)
+    loss2, grad2, H2 = moved.loss_gradient_hessian(theta[perm])
+    assert loss2 == pytest.approx(loss, rel=1e-14, abs=1e-300)
+    assert np.allclose(grad2, grad[perm], rtol=1e-12, atol=1e-14 * max(1.0, np.max(np.abs(grad))))
+    assert np.allclose(H2, H[np.ix_(perm, perm)], rtol=1e-11, atol=1e-13 * max(1.0, np.max(np.abs(H))))
+
+
+def test_penalties_equal_finite_differences():
+    X, Y, w = _data(SMALL, 10, 7)
+    theta = 3.0 * _point(SMALL, 8)  # |theta|^2 / 2P beyond the barrier's 0.5
+    penalties = (Barrier(0.5), Merge(SMALL, 1, 0, 2, 0.7), L2(0.3))
+    objective = MLPObjective.create(SMALL, X, Y, w, penalties=penalties)
+    plain = objective.data_term
+    assert objective.loss(theta) > plain.loss(theta) + 1e-3
+    assert Barrier(0.5).value(theta) > 0
+    loss, grad, H = objective.loss_gradient_hessian(theta)
+    assert np.max(np.abs(grad - _central(objective.loss, theta, 1e-6))) <= 1e-6 * np.max(np.abs(grad))
+    fd_H = _central(lambda t: objective.loss_and_gradient(t)[1], theta, 1e-6)
+    assert np.max(np.abs(H - fd_H)) <= 1e-6 * np.max(np.abs(H))
+    v = np.random.default_rng(1).normal(size=theta.size)
+    assert np.allclose(objective.hessian_vector(theta, v), H @ v, rtol=1e-10, atol=1e-10)
+
+
+def test_nll_stays_finite_and_exact_at_logits_of_a_thousand():
+    net = Network(1, (Layer(3, "identity", bias=False), Layer(3, "softmax", bias=False)), loss="nll")
+    theta = np.concatenate([np.array([1.0, -1.0, 0.5]) * np.sqrt(1e3), np.eye(3).ravel()])
+    X = np.array([[np.sqrt(1e3)], [-np.sqrt(1e3)]])  # logits (1000, -1000, 500) and their negatives
+    y = np.array([1, 0])
+    objective = MLPObjective.create(net, X, y)
+    loss, grad, H = objective.loss_gradient_hessian(theta)
+    # log softmax of (1000, -1000, 500) at class 1 is -2000 (to rounding); at (-1000, 1000, -500), class 0: -2000
+    assert loss == pytest.approx(2000.0, rel=1e-15)
+    assert np.isfinite(grad).all() and np.isfinite(H).all()
+    assert loss == pytest.approx(oracle.loss(net, theta, X, y), rel=1e-15)
+
+
+def test_hessian_spectrum_dense_and_lanczos_agree():
+    X, Y, w = _data(SMALL, 20, 3)
+    objective = MLPObjective.create(SMALL, X, Y, w)
+    theta = _point(SMALL, 2)
+    dense = hessian_spectrum(objective, theta)
+    assert dense.method == "dense" and np.all(np.diff(dense.values) >= 0)
+    lanczos = hessian_spectrum(objective, theta, k=4)
+    assert np.allclose(lanczos.values[:2], dense.values[:2], rtol=1e-8, atol=1e-10)
+    assert np.allclose(lanczos.values[2:], dense.values[-2:], rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: prepare_samples(SMALL, np.ones((3, 3)), np.ones((3, 2))), "X: must be of shape (N, 2)"),
+    (lambda: prepare_samples(SMALL, np.ones((3, 2)), np.ones((3, 1))), "Y: must be of shape (3, 2)"),
+    (lambda: prepare_samples(SMALL, np.full((3, 2), np.nan), np.ones((3, 2))), "X: must be finite"),
+    (lambda: prepare_samples(SMALL, np.ones((3, 2)), np.ones((3, 2)), -np.ones(3)), "weights: must be finite and >= 0"),
+    (lambda: MLPKernels(SMALL).loss(np.ones(3), prepare_samples(SMALL, np.ones((3, 2)), np.ones((3, 2)))),
+     "theta: must be a vector of 21 parameters"),
+    (lambda: prepare_samples(Network(2, (Layer(3, "softmax"),), loss="nll"), np.ones((2, 2)), np.array([0, 3])),
+     "Y: must be labels in 0..2"),
+    (lambda: Network(2, (Layer(3, "softmax"),)), "loss: must be nll with a softmax output"),
+    (lambda: Network(2, (Layer(3, "softmax"), Layer(1)), loss="nll"), "activation: must be softmax only in the last"),
+    (lambda: Layer(0, "tanh"), "width: must be an integer >= 1"),
+    (lambda: Layer(2, "tanhh"), "activation: must be one of identity"),
+])
+def test_bad_input_names_the_argument(call, words):
+    with pytest.raises(ParameterError) as info:
+        call()
+    assert words in str(info.value), str(info.value)
