@@ -85,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, metavar="F.npz", help="the training data instead of the model's own")
     p.add_argument("--init", type=Path, metavar="F.npz", help="the starting parameters")
     p.add_argument("--members", type=int, default=1, help="train an ensemble of this many members")
+    p.add_argument("--method", default="flow", help="the dynamics of phase 1 (default flow)")
     p.add_argument("--out", type=Path, help="write result.npz and result.json into this folder")
     p.add_argument("--json", action="store_true")
 
@@ -146,7 +147,8 @@ def _train(args):
     entry = table[args.name]
     settings = entry.parse_settings(args.set)
     out = prepare_output(args.out) if args.out is not None else None  # before the work
-    result = entry.train(settings, data=args.data, init=args.init, members=args.members, progress=not args.json)
+    result = entry.train(settings, data=args.data, init=args.init, members=args.members, progress=not args.json,
+                         method=args.method)
     folder = result.write(out) if out is not None else None
     if args.json:
         return dict(result.to_json(), **({"folder": str(folder)} if folder else {}))

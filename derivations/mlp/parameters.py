@@ -9,7 +9,7 @@ from gradflow.derivations.mlp.layers import parse_layers
 from gradflow.theory.errors import ParameterError
 
 POLISHES = ("auto", "newton", "bfgs", "lbfgs", "none")
-DATA_KINDS = ("teacher", "hermite", "population")
+DATA_KINDS = ("teacher", "hermite")
 MAX_SAMPLES = 10 ** 8
 
 
@@ -33,13 +33,15 @@ PARAMETERS = (
               "the student network: input dimension, then each layer's width, activation(s) and bias",
               grammar=_layers("layers")),
     Parameter("teacher", "grammar", "2,4:softplus,1", "the layers= grammar",
-              "the teacher network that labels the inputs (data=teacher, hermite or population)",
+              "the teacher network that labels the inputs",
               grammar=_layers("teacher")),
-    Parameter("data", "choice", "teacher", "one of teacher, hermite, population",
-              "teacher: n Gaussian inputs labelled by the teacher; hermite: Gauss-Hermite nodes (D0 <= 2); "
-              "population: the exact Gaussian-input loss (one hidden layer)", choices=DATA_KINDS),
-    Parameter("n", "int", 10_000, f"an integer in [1, {MAX_SAMPLES:.0e}]", "number of samples (data=teacher); "
-              "Gauss-Hermite nodes per dimension (data=hermite)", check=lambda v: 1 <= v <= MAX_SAMPLES),
+    Parameter("data", "choice", "teacher", "one of teacher, hermite",
+              "teacher: n Gaussian inputs labelled by the teacher; hermite: Gauss-Hermite nodes for Gaussian "
+              "inputs (D0 <= 2), labelled by the teacher", choices=DATA_KINDS),
+    Parameter("n", "int", 10_000, f"an integer in [1, {MAX_SAMPLES:.0e}]", "number of samples (data=teacher)",
+              check=lambda v: 1 <= v <= MAX_SAMPLES),
+    Parameter("nodes", "int", 600, "an integer in [1, 10000]", "Gauss-Hermite nodes per input dimension "
+              "(data=hermite)", check=lambda v: 1 <= v <= 10_000),
     Parameter("seed", "int", 1, "an integer >= 0", "seed of the student's initial weights",
               check=lambda v: v >= 0),
     Parameter("teacher_seed", "int", 0, "an integer >= 0", "seed of the teacher's weights and of the inputs",
@@ -82,25 +84,15 @@ def check_consistent(settings: dict, n_samples: int | None = None) -> None:
     if student.loss == "nll" and teacher.output_dim != student.output_dim:
         raise ParameterError("teacher", f"{student.output_dim} outputs (one logit per class of the student)",
                              settings["teacher"])
-    if settings["data"] == "population":
-        for key, spec in (("layers", student), ("teacher", teacher)):
-            hidden = spec.layers[0] if len(spec.layers) == 2 else None
-            if (hidden is None or len(set(hidden.activations)) != 1 or spec.output_dim != 1
-                    or spec.layers[-1].activations[0].name != "identity"):
-                raise ParameterError(key, "one hidden layer with one activation and a scalar identity output "
-                                     "with data=population", settings[key])
-        if student.layers[0].activations[0] != teacher.layers[0].activations[0]:
-            raise ParameterError("teacher", "the student's hidden activation with data=population",
-                                 settings["teacher"])
     if settings["data"] == "hermite" and student.input_dim > 2 and not settings["force"]:
-        raise ParameterError("data", f"teacher or population for D0 = {student.input_dim} > 2 (hermite needs "
-                             f"nodes^D0 = {settings['n']}^{student.input_dim} points; force=1 to insist)",
+        raise ParameterError("data", f"teacher for D0 = {student.input_dim} > 2 (hermite needs "
+                             f"nodes^D0 = {settings['nodes']}^{student.input_dim} points; force=1 to insist)",
                              "hermite")
     if settings["data"] == "hermite":
-        points = float(settings["n"]) ** student.input_dim
+        points = float(settings["nodes"]) ** student.input_dim
         if points > MAX_SAMPLES:
-            raise ParameterError("n", f"at most {math.floor(MAX_SAMPLES ** (1 / student.input_dim))} nodes per "
-                                 f"dimension for D0 = {student.input_dim}", settings["n"])
+            raise ParameterError("nodes", f"at most {math.floor(MAX_SAMPLES ** (1 / student.input_dim))} per "
+                                 f"dimension for D0 = {student.input_dim}", settings["nodes"])
     samples = n_samples if n_samples is not None else (settings["n"] if settings["data"] == "teacher" else None)
     if settings["batch"] is not None and samples is not None and settings["batch"] > samples:
         raise ParameterError("batch", f"an integer in [1, {samples}] (the number of samples)", settings["batch"])

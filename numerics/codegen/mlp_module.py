@@ -113,14 +113,14 @@ import numpy as np
 
 _TEMPLATE = '''
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _weights(theta, widths, biases, offsets, layer):
     rows = widths[layer + 1]
     cols = widths[layer] + biases[layer]
     return theta[offsets[layer]:offsets[layer + 1]].reshape(rows, cols)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _forward(theta, X, start, stop, widths, biases, offsets, codes, prms):
     """A~_0..A~_{L-1} (activations with their ones column), Z, S', S'' for layers 1..L."""
     L = widths.shape[0] - 1
@@ -156,7 +156,7 @@ def _forward(theta, X, start, stop, widths, biases, offsets, codes, prms):
     return inputs, zs, d1s, d2s, A
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _output(A_L, Z_L, D1_L, D2_L, T, w, start, loss_kind, out_scale, curvature):
     """(loss sum, delta_L = dloss/dz_L, c_L): c_L is the diagonal of d2loss/dz_L^2 (mse) or, for the
     nll, w (sum t) p, whose rank-one remainder -w (sum t) p p^T the Hessian subtracts; p = softmax."""
@@ -202,7 +202,7 @@ def _output(A_L, Z_L, D1_L, D2_L, T, w, start, loss_kind, out_scale, curvature):
     return loss, delta, c
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def loss_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, loss_kind, out_scale):
     """Sum over samples start..stop-1 of w_n loss_n."""
     inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms)
@@ -211,7 +211,7 @@ def loss_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms
     return loss
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _backward(theta, widths, biases, offsets, inputs, d1s, d2s, delta, grad, curvature):
     """Accumulates the gradient; returns delta_l and c_l = g_l sigma''(z_l) for l = 1..L-1 (index l-1)."""
     L = widths.shape[0] - 1
@@ -238,7 +238,7 @@ def _backward(theta, widths, biases, offsets, inputs, d1s, d2s, delta, grad, cur
     return deltas, cs
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def gradient_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, loss_kind, out_scale, grad):
     """Adds the chunk's sum of w_n grad loss_n to ``grad``; returns its loss sum."""
     inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms)
@@ -248,14 +248,14 @@ def gradient_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, 
     return loss
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _own_rows(offsets, widths, biases, layer, u):
     cols = widths[layer] + biases[layer]
     first = offsets[layer] + u * cols
     return first, first + cols
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def hessian_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, loss_kind, out_scale, grad, H):
     """Adds the chunk's gradient to ``grad`` and its Hessian to ``H`` (full, symmetric); returns the loss sum."""
     inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms)
@@ -332,7 +332,7 @@ def hessian_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, p
     return loss
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def hvp_chunk(theta, v, X, T, w, start, stop, widths, biases, offsets, codes, prms, loss_kind, out_scale, Hv):
     """Adds the chunk's H v to ``Hv`` (forward and backward directional derivatives)."""
     inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms)
@@ -394,7 +394,7 @@ def hvp_chunk(theta, v, X, T, w, start, stop, widths, biases, offsets, codes, pr
     return loss
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, nogil=True, parallel=True)
 def loss_ensemble(Theta, X, T, w, chunk, widths, biases, offsets, codes, prms, loss_kind, out_scale, out):
     """out[e] = the loss of member e (rows of Theta), members in parallel."""
     N = X.shape[0]
@@ -407,7 +407,7 @@ def loss_ensemble(Theta, X, T, w, chunk, widths, biases, offsets, codes, prms, l
         out[e] = total
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, nogil=True, parallel=True)
 def gradient_ensemble(Theta, X, T, w, chunk, widths, biases, offsets, codes, prms, loss_kind, out_scale, out,
                       grads):
     """out[e], grads[e] = loss and gradient of member e, members in parallel."""

@@ -20,9 +20,18 @@ from gradflow.theory.errors import require
 from gradflow.theory.mlp.network import Network
 
 
+class NonFiniteValue(DivergenceError):
+    """The loss, gradient or Hessian is not finite at the parameters asked for (training drivers turn
+    it into a DivergenceError naming the step or time)."""
+
+    def __init__(self, quantity: str):
+        FloatingPointError.__init__(self, f"the {quantity} is non-finite at these parameters")
+        self.step, self.quantity, self.time = None, quantity, None
+
+
 def _finite(value, quantity: str):
     if not np.all(np.isfinite(value)):
-        raise DivergenceError(f"the {quantity} became non-finite")
+        raise NonFiniteValue(quantity)
     return value
 
 

@@ -1,2 +1,5 @@
-"""Gaussian inputs numerically: Gauss-Hermite data, the bivariate normal CDF by Owen's T, and the
-population network whose loss is a sum of derived covariance kernels."""
+"""Gaussian inputs numerically: Gauss-Hermite data for E over x ~ N(0, I)."""
+
+from gradflow.numerics.mlp.population.hermite import gauss_hermite_data
+
+__all__ = ["gauss_hermite_data"]

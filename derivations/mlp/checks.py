@@ -1,0 +1,129 @@
+"""``gradflow check mlp``: the derived recursions, the generated kernels against independent
+oracles, and training against what theory says it must find."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from gradflow.numerics.compare import Verdict, compare
+from gradflow.numerics.mlp import MLPKernels, MLPObjective, prepare_samples
+from gradflow.numerics.mlp.training import train
+from gradflow.theory.mlp import Layer, Network, random_params
+from gradflow.theory.mlp.recursions import numeric_residuals, symbolic_residuals
+
+KERNEL_NET = Network(2, (Layer(3, ("tanh", "softplus", "gelu")), Layer(2, "sigmoid", bias=False), Layer(2)))
+
+
+def _central(f, theta, eps=1e-6):
+    return np.array([(f(theta + eps * e) - f(theta - eps * e)) / (2 * eps) for e in np.eye(theta.size)])
+
+
+def _scaled(name: str, got, want, tolerance: float, regime: str) -> Verdict:
+    """max |got - want| relative to the largest |want| (entries near 0 would make a ratio meaningless)."""
+    got, want = np.asarray(got, float), np.asarray(want, float)
+    error = float(np.max(np.abs(got - want)) / max(np.max(np.abs(want)), np.finfo(float).tiny))
+    return Verdict(name, bool(error <= tolerance), error, tolerance, regime, "max abs / max |reference|")
+
+
+def recursion_verdicts() -> list:
+    symbolic = symbolic_residuals()
+    numbers = numeric_residuals()
+    return [Verdict(f"recursion {name}", all(r == 0 for r in symbolic[name]) and numbers[name] <= 1e-12,
+                    numbers[name], 1e-12, "a layer of symbols (simplified) and random numbers", "symbolic + numeric")
+            for name in symbolic]
+
+
+def kernel_verdicts(quick: bool) -> list:
+    rng = np.random.default_rng(0)
+    net = KERNEL_NET
+    X, Y, w = rng.normal(size=(64, 2)), rng.normal(size=(64, 2)), rng.uniform(0.5, 2.0, 64)
+    theta = random_params(net, 1) + 0.5 * rng.normal(size=net.n_params)
+    kernels = MLPKernels(net, chunk=7)
+    worst = 0.0
+    for n in range(1, 65):
+        got = kernels.loss(theta, prepare_samples(net, X[:n], Y[:n], w[:n]))
+        out = net.forward(theta, X[:n])
+        want = np.mean(w[:n] * np.sum((out - Y[:n]) ** 2, axis=1))
+        worst = max(worst, abs(got - want) / abs(want))
+    verdicts = [Verdict("loss kernel = NumPy forward, N = 1..64 (chunks of 7)", worst <= 1e-13, worst, 1e-13,
+                        "every N in 1..64", "max rel")]
+    objective = MLPObjective.create(net, X, Y, w)
+    loss, grad, H = objective.loss_gradient_hessian(theta)
+    fd = _central(objective.loss, theta)
+    verdicts.append(_scaled("gradient = central differences of the generated loss", grad, fd, 1e-6,
+                            "one random point"))
+    fd_H = _central(lambda t: objective.loss_and_gradient(t)[1], theta)
+    verdicts.append(_scaled("Hessian = central differences of the generated gradient", H, fd_H, 1e-6,
+                            "one random point"))
+    asym = float(np.max(np.abs(H - H.T)) / np.max(np.abs(H)))
+    verdicts.append(Verdict("Hessian symmetric", asym <= 1e-14, asym, 1e-14, "one random point", "max rel"))
+    v = rng.normal(size=net.n_params)
+    verdicts.append(_scaled("Hessian-vector product = H v", objective.hessian_vector(theta, v), H @ v, 1e-12,
+                            "one random direction"))
+    Theta = np.stack([theta, theta + 0.1, theta - 0.2])
+    losses, grads = objective.gradient_ensemble(Theta)
+    singles = np.stack([objective.loss_and_gradient(t)[1] for t in Theta])
+    verdicts.append(compare("ensemble member = single run", grads, singles, 1e-13, "3 members", relative=True))
+    return verdicts
+
+
+def _aligned_distance(student: np.ndarray, teacher: np.ndarray, net: Network) -> float:
+    """max |student - teacher| after matching the hidden neurons (one hidden layer, odd sigma: signs too)."""
+    W1s, W2s = net.unflatten(student)
+    W1t, W2t = net.unflatten(teacher)
+    odd = all(a.odd for a in net.layers[0].activation)
+    signs = (1.0, -1.0) if odd else (1.0,)
+    k = W1s.shape[0]
+    cost = np.full((k, k), np.inf)
+    best_sign = np.ones((k, k))
+    for i in range(k):
+        for j in range(k):
+            for s in signs:
+                d = np.max(np.abs(s * W1s[i] - W1t[j]))
+                if d < cost[i, j]:
+                    cost[i, j], best_sign[i, j] = d, s
+    rows, cols = linear_sum_assignment(cost)
+    worst = 0.0
+    for i, j in zip(rows, cols):
+        s = best_sign[i, j]
+        worst = max(worst, np.max(np.abs(s * W1s[i] - W1t[j])), np.max(np.abs(s * W2s[:, i] - W2t[:, j])))
+    worst = max(worst, np.max(np.abs(W2s[:, k:] - W2t[:, k:]))) if W2s.shape[1] > k else worst
+    return float(worst)
+
+
+def teacher_student_verdicts(quick: bool) -> list:
+    """A realisable teacher (tanh, no hidden biases): a student of the same width trained to L <= 1e-25
+    equals the teacher up to a permutation and the signs of odd neurons."""
+    net = Network(2, (Layer(3, "tanh", bias=False), Layer(1)))
+    rng = np.random.default_rng(3)
+    teacher = 1.5 * random_params(net, 3) + np.r_[np.zeros(6), rng.normal(size=4)]
+    n = 400 if quick else 10_000
+    X = rng.normal(size=(n, 2))
+    objective = MLPObjective.create(net, X, net.forward(teacher, X))
+    start = teacher + 0.3 * rng.normal(size=net.n_params)
+    result = train(objective, start, maxtime_ode=60, maxtime_optim=30, minloss=1e-25, min_gnorm=0.0)
+    distance = _aligned_distance(result.x, teacher, net)
+    return [Verdict("teacher-student: the trained student reaches loss <= 1e-25", result.loss <= 1e-25, result.loss,
+                    1e-25, f"N = {n}, flow then Newton", "loss"),
+            Verdict("teacher-student: student = teacher up to permutation and sign", distance <= 1e-6, distance, 1e-6,
+                    f"N = {n}", "max abs")]
+
+
+def time_scale_verdicts(quick: bool) -> list:
+    """A scalar tauinv = c runs the flow c times faster: theta_c(t) = theta_1(c t)."""
+    net = Network(1, (Layer(2, "tanh"), Layer(1)))
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(50, 1))
+    objective = MLPObjective.create(net, X, np.sin(2 * X))
+    start = random_params(net, 2)
+    options = {"polish": "none", "spectrum": False, "rtol": 1e-10, "atol": 1e-10}
+    reference = train(objective, start, maxT=4.0, **options)
+    fast = train(objective, start, maxT=2.0, tauinv=2.0, **options)
+    return [compare("scalar tauinv = 2 to t = 2 equals tauinv = 1 to t = 4", fast.ode_x, reference.ode_x, 1e-7,
+                    "Radau, rtol = atol = 1e-10", relative=True)]
+
+
+def mlp_checks(quick: bool = True) -> list:
+    return [*recursion_verdicts(), *kernel_verdicts(quick), *teacher_student_verdicts(quick),
+            *time_scale_verdicts(quick)]

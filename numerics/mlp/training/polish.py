@@ -1,0 +1,108 @@
+"""The second phase: from where the dynamics stopped, down to the nearest minimum, fast.
+
+``newton``: the step -(H + mu I)^+ grad from the eigendecomposition of H; mu = 0 while H is positive
+definite, otherwise a Levenberg-Marquardt mu just beyond -lambda_min, raised tenfold while a step
+fails to help; directions whose eigenvalue is zero to rounding are left out (the pseudo-inverse:
+the minimum-norm step, which stays put along the flat directions of an overparameterised minimum).
+A step is taken when it lowers the loss, or, once the loss is at rounding level, when it keeps the
+loss and lowers |grad|_inf.
+``bfgs`` / ``lbfgs``: SciPy's BFGS and L-BFGS-B on the same loss and gradient.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize
+
+from gradflow.numerics.errors import DivergenceError
+from gradflow.numerics.mlp.training.termination import Tracker
+
+_EPS = np.finfo(float).eps
+MAX_DAMPING_TRIES = 40
+
+
+def _gnorm(grad) -> float:
+    return float(np.max(np.abs(grad))) if grad.size else 0.0
+
+
+def _helps(old_loss, old_gnorm, new_loss, new_gnorm) -> bool:
+    if new_loss < old_loss:
+        return True
+    rounding = 64 * _EPS * max(abs(old_loss), 1e-300)
+    return new_loss <= old_loss + rounding and new_gnorm < old_gnorm
+
+
+def newton(objective, x, tracker: Tracker) -> np.ndarray:
+    x = np.array(x, dtype=float)
+    loss, grad, H = objective.loss_gradient_hessian(x)
+    gnorm = _gnorm(grad)
+    tracker.observe(x, loss, gnorm)
+    if tracker.check(loss, gnorm):
+        return x
+    mu = 0.0
+    while True:
+        values, vectors = np.linalg.eigh(H)
+        scale = max(float(np.max(np.abs(values))), 1e-300)
+        floor = 1e3 * _EPS * scale * values.size  # eigenvalues this small are zero to rounding
+        lowest = float(values[0])
+        mu = 0.0 if lowest > floor else max(mu, -lowest + floor, 1e-12 * scale)
+        projected = vectors.T @ grad
+        taken = False
+        for _ in range(MAX_DAMPING_TRIES):
+            shifted = values + mu
+            keep = np.abs(shifted) > floor
+            step = -(vectors[:, keep] @ (projected[keep] / shifted[keep]))
+            trial = x + step
+            try:
+                new_loss, new_grad, new_H = objective.loss_gradient_hessian(trial)
+            except DivergenceError:
+                new_loss = np.inf
+            if np.isfinite(new_loss):
+                new_gnorm = _gnorm(new_grad)
+                tracker.observe(trial, new_loss, new_gnorm)
+                if _helps(loss, gnorm, new_loss, new_gnorm):
+                    x, loss, grad, H, gnorm = trial, new_loss, new_grad, new_H, new_gnorm
+                    taken = True
+                    break
+            mu = max(10.0 * mu, 1e-8 * scale)
+        tracker.step()
+        if not taken:
+            tracker.stopped_by = "no_progress"
+            return x
+        if tracker.check(loss, gnorm):
+            return x
+        mu = mu / 10.0 if mu > 0 else 0.0
+
+
+class _Stop(Exception):
+    pass
+
+
+def quasi_newton(objective, x, tracker: Tracker, method: str) -> np.ndarray:
+    """SciPy's BFGS or L-BFGS-B, stopped by the tracker's rules (checked at every evaluation)."""
+
+    def fun(y):
+        loss, grad = objective.loss_and_gradient(y)
+        gnorm = _gnorm(grad)
+        tracker.observe(y, loss, gnorm)
+        if tracker.check(loss, gnorm):
+            raise _Stop
+        return loss, grad
+
+    def callback(*_):
+        tracker.step()
+        if tracker.iterations >= tracker.limits.maxiterations:
+            tracker.stopped_by = "maxiterations"
+            raise _Stop
+
+    options = {"maxiter": max(int(min(tracker.limits.maxiterations, 10 ** 9)), 1), "gtol": 0.0}
+    if method == "lbfgs":
+        options.update(ftol=0.0, maxfun=10 ** 9, maxls=50)
+    try:
+        result = minimize(fun, np.array(x, dtype=float), jac=True, callback=callback,
+                          method="BFGS" if method == "bfgs" else "L-BFGS-B", options=options)
+        if tracker.stopped_by is None:
+            tracker.stopped_by = "no_progress" if not result.success else "converged"
+    except _Stop:
+        pass
+    return tracker.best_x
