@@ -112,11 +112,13 @@ class Recorder:
         self.losses: list[float] = []
         self._stride = 1.0 / (4.0 * max(n, 1)) if spacing == "log" else 1.0
         self._last = -math.inf
+        self._latest = None
 
     def _position(self, t: float) -> float:
         return math.log10(1.0 + max(t, 0.0)) if self.spacing == "log" else float(t)
 
     def record(self, t: float, x, loss: float, force: bool = False) -> None:
+        self._latest = (float(t), x, float(loss))  # the run's last point is always kept (see select)
         position = self._position(t)
         if not (force or position - self._last >= self._stride * (1 - 1e-12)):
             return
@@ -134,7 +136,12 @@ class Recorder:
             self._stride *= 2.0
 
     def select(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(times, points, losses) at the recorded points nearest to n target times."""
+        """(times, points, losses) at the recorded points nearest to n target times, the last one included."""
+        latest = self._latest
+        if latest is not None and (not self.times or latest[0] != self.times[-1]):
+            self.times.append(latest[0])
+            self.points.append(np.array(latest[1], dtype=float))
+            self.losses.append(latest[2])
         times = np.asarray(self.times)
         if len(times) <= self.n:
             chosen = np.arange(len(times))
