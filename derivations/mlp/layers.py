@@ -86,7 +86,12 @@ class LayersSpec:
         return self.layers[-1].width
 
     def __str__(self) -> str:
-        return ",".join([str(self.input_dim), *map(str, self.layers)])
+        """The canonical text: the output layer's identity, its default, is left out."""
+        last = self.layers[-1]
+        output = str(last)
+        if all(a == ActivationSpec("identity") for a in last.activations):
+            output = f"{last.width}" + ("" if last.bias else ":nobias")
+        return ",".join([str(self.input_dim), *map(str, self.layers[:-1]), output])
 
 
 def _number_text(value: float) -> str:

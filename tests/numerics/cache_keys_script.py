@@ -39,6 +39,7 @@ SETTINGS = {
     "am-two-particle": {},
     "deep-linear": {"n_in": 3, "hidden": 2, "n_out": 2, "sigma": (2.0, 1.0)},
     "relu": {"width": 2},
+    "mlp": {"layers": "2,2:tanh,1", "teacher": "2,1:tanh,1", "n": 20, "batch": 5},
 }
 
 

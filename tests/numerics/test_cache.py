@@ -448,7 +448,7 @@ def test_canonical_srepr_numbers_dummies_by_first_appearance():
 
 
 _KEYS_SCRIPT = Path(__file__).with_name("cache_keys_script.py")
-MODELS = ("am-orthogonal", "am-random", "am-two-particle", "deep-linear", "relu")
+MODELS = ("am-orthogonal", "am-random", "am-two-particle", "deep-linear", "relu", "mlp")
 
 
 def _run_keys_script(folder: Path, seed: int, models) -> dict:

@@ -157,10 +157,13 @@ class Network:
     def describe(self) -> str:
         """The network in the ``layers=`` notation: D0,WIDTH:ACT[:nobias],..."""
         parts = [str(self.input_dim)]
-        for layer in self.layers:
+        for index, layer in enumerate(self.layers, start=1):
             groups = layer.groups
             act = str(groups[0][0]) if len(groups) == 1 else "+".join(f"{a}*{b - s}" for a, s, b in groups)
-            parts.append(f"{layer.width}:{act}" + ("" if layer.bias else ":nobias"))
+            if index == self.depth and act == "identity":  # the output's default
+                parts.append(f"{layer.width}" + ("" if layer.bias else ":nobias"))
+            else:
+                parts.append(f"{layer.width}:{act}" + ("" if layer.bias else ":nobias"))
         return ",".join(parts)
 
 

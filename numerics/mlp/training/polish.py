@@ -1,8 +1,8 @@
 """The second phase: from where the dynamics stopped, down to the nearest minimum, fast.
 
 ``newton``: the step -(H + mu I)^+ grad from the eigendecomposition of H; mu = 0 while H is positive
-definite, otherwise a Levenberg-Marquardt mu just beyond -lambda_min, raised tenfold while a step
-fails to help; directions whose eigenvalue is zero to rounding are left out (the pseudo-inverse:
+definite, otherwise a Levenberg-Marquardt mu just beyond -lambda_min; a step that does not help is
+tried at 1/2, 1/4, ... of its length, then mu is raised tenfold; directions whose eigenvalue is zero to rounding are left out (the pseudo-inverse:
 the minimum-norm step, which stays put along the flat directions of an overparameterised minimum).
 A step is taken when it lowers the loss, or, once the loss is at rounding level, when it keeps the
 loss and lowers |grad|_inf.
@@ -32,6 +32,14 @@ def _helps(old_loss, old_gnorm, new_loss, new_gnorm) -> bool:
     return new_loss <= old_loss + rounding and new_gnorm < old_gnorm
 
 
+def _trial(objective, x):
+    try:
+        loss, grad = objective.loss_and_gradient(x)
+    except DivergenceError:
+        return np.inf, None
+    return loss, grad
+
+
 def newton(objective, x, tracker: Tracker) -> np.ndarray:
     x = np.array(x, dtype=float)
     loss, grad, H = objective.loss_gradient_hessian(x)
@@ -52,18 +60,20 @@ def newton(objective, x, tracker: Tracker) -> np.ndarray:
             shifted = values + mu
             keep = np.abs(shifted) > floor
             step = -(vectors[:, keep] @ (projected[keep] / shifted[keep]))
-            trial = x + step
-            try:
-                new_loss, new_grad, new_H = objective.loss_gradient_hessian(trial)
-            except DivergenceError:
-                new_loss = np.inf
-            if np.isfinite(new_loss):
+            # the full step first, then shorter ones along it (a curved valley), then more damping
+            for fraction in (1.0, 0.5, 0.25, 0.125, 1 / 16, 1 / 64):
+                trial = x + fraction * step
+                new_loss, new_grad = _trial(objective, trial)
+                if not np.isfinite(new_loss):
+                    continue
                 new_gnorm = _gnorm(new_grad)
                 tracker.observe(trial, new_loss, new_gnorm)
                 if _helps(loss, gnorm, new_loss, new_gnorm):
-                    x, loss, grad, H, gnorm = trial, new_loss, new_grad, new_H, new_gnorm
+                    x, loss, grad, gnorm = trial, new_loss, new_grad, new_gnorm
                     taken = True
                     break
+            if taken:
+                break
             mu = max(10.0 * mu, 1e-8 * scale)
         tracker.step()
         if not taken:
@@ -71,6 +81,7 @@ def newton(objective, x, tracker: Tracker) -> np.ndarray:
             return x
         if tracker.check(loss, gnorm):
             return x
+        H = objective.hessian(x)
         mu = mu / 10.0 if mu > 0 else 0.0
 
 

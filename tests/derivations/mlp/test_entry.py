@@ -35,7 +35,7 @@ def test_train_writes_its_result_and_converges(tmp_path, capsys):
     assert member["converged"] and member["gnorm"] <= 1e-13 and out["n_params"] == 13
     saved = np.load(tmp_path / "result.npz")
     assert np.allclose(saved["x"], member["x"]) and saved["trajectory"].shape[1] == 13
-    assert json.loads((tmp_path / "result.json").read_text())["layerspec"] == "2,3:tanh,1:identity"
+    assert json.loads((tmp_path / "result.json").read_text())["layerspec"] == "2,3:tanh,1"
     assert not list(tmp_path.glob(".*partial"))
 
 

@@ -28,7 +28,7 @@ def test_the_last_layer_defaults_to_identity_and_numbers_go_in_brackets():
     assert spec.layers[0].activations[0] == ActivationSpec("poly", (0.0, 1.0, 0.5))
     assert spec.layers[1].activations == (ActivationSpec("leaky_relu", (0.1,)), ActivationSpec("tanh"))
     assert spec.layers[2].activations == (ActivationSpec("identity"),)
-    assert str(spec) == "1,3:poly[0;1;0.5],2:leaky_relu[0.1]+tanh*1,1:identity".replace("]+", "]*1+")
+    assert str(spec) == "1,3:poly[0;1;0.5],2:leaky_relu[0.1]*1+tanh*1,1"
 
 
 def _error(text: str) -> str:

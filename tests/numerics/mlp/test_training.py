@@ -199,7 +199,7 @@ def test_ensemble_members_equal_single_runs():
     X = rng.normal(size=(60, 2))
     objective = MLPObjective.create(net, X, np.sin(X[:, :1]))
     Theta0 = np.stack([random_params(net, s) for s in range(3)])
-    options = {"maxtime_ode": 60, "maxiterations_ode": 300, "spectrum": False}
+    options = {"method": "gd", "lr": 0.2, "maxiterations_ode": 200, "maxiterations_optim": 20, "spectrum": False}
     together = train_ensemble(objective, Theta0, workers=2, **options)
     for theta0, member in zip(Theta0, together):
         alone = train(objective, theta0, **options)
