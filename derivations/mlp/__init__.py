@@ -2,7 +2,8 @@
 
 from gradflow.derivations.contract import Family
 from gradflow.derivations.mlp.entry import MLPEntry
+from gradflow.derivations.mlp.experiments import EXPERIMENTS, TeacherStudent
 
-FAMILY = Family("mlp", entries=(MLPEntry(),))
+FAMILY = Family("mlp", entries=(MLPEntry(),), experiments=EXPERIMENTS)
 
-__all__ = ["FAMILY", "MLPEntry"]
+__all__ = ["FAMILY", "MLPEntry", "TeacherStudent"]

@@ -4,10 +4,10 @@ oracles, and training against what theory says it must find."""
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from gradflow.numerics.compare import Verdict, compare
 from gradflow.numerics.mlp import MLPKernels, MLPObjective, prepare_samples
+from gradflow.numerics.mlp.teacher import aligned_distance
 from gradflow.numerics.mlp.training import train
 from gradflow.theory.mlp import Layer, Network, random_params
 from gradflow.theory.mlp.recursions import numeric_residuals, symbolic_residuals
@@ -68,30 +68,6 @@ def kernel_verdicts(quick: bool) -> list:
     return verdicts
 
 
-def _aligned_distance(student: np.ndarray, teacher: np.ndarray, net: Network) -> float:
-    """max |student - teacher| after matching the hidden neurons (one hidden layer, odd sigma: signs too)."""
-    W1s, W2s = net.unflatten(student)
-    W1t, W2t = net.unflatten(teacher)
-    odd = all(a.odd for a in net.layers[0].activation)
-    signs = (1.0, -1.0) if odd else (1.0,)
-    k = W1s.shape[0]
-    cost = np.full((k, k), np.inf)
-    best_sign = np.ones((k, k))
-    for i in range(k):
-        for j in range(k):
-            for s in signs:
-                d = np.max(np.abs(s * W1s[i] - W1t[j]))
-                if d < cost[i, j]:
-                    cost[i, j], best_sign[i, j] = d, s
-    rows, cols = linear_sum_assignment(cost)
-    worst = 0.0
-    for i, j in zip(rows, cols):
-        s = best_sign[i, j]
-        worst = max(worst, np.max(np.abs(s * W1s[i] - W1t[j])), np.max(np.abs(s * W2s[:, i] - W2t[:, j])))
-    worst = max(worst, np.max(np.abs(W2s[:, k:] - W2t[:, k:]))) if W2s.shape[1] > k else worst
-    return float(worst)
-
-
 def teacher_student_verdicts(quick: bool) -> list:
     """A realisable teacher (tanh, no hidden biases): a student of the same width trained to L <= 1e-25
     equals the teacher up to a permutation and the signs of odd neurons."""
@@ -103,7 +79,7 @@ def teacher_student_verdicts(quick: bool) -> list:
     objective = MLPObjective.create(net, X, net.forward(teacher, X))
     start = teacher + 0.3 * rng.normal(size=net.n_params)
     result = train(objective, start, maxtime_ode=60, maxtime_optim=30, minloss=1e-25, min_gnorm=0.0)
-    distance = _aligned_distance(result.x, teacher, net)
+    distance = aligned_distance(result.x, teacher, net)
     return [Verdict("teacher-student: the trained student reaches loss <= 1e-25", result.loss <= 1e-25, result.loss,
                     1e-25, f"N = {n}, flow then Newton", "loss"),
             Verdict("teacher-student: student = teacher up to permutation and sign", distance <= 1e-6, distance, 1e-6,

@@ -79,7 +79,8 @@ def integrate_flow(objective, theta0, tauinv, tracker: Tracker, recorder: Record
             if _observe(objective, tracker, recorder, t, y):
                 return t
         if solver.status == "finished":
-            tracker.stopped_by = "maxT"
+            # without a maxT the bound is "infinity": reaching it means the flow is at rest
+            tracker.stopped_by = "maxT" if t_bound != _FAR else "stationary"
             return t
         if solver_class is Radau and not restarted:
             solver_class, restarted = BDF, True

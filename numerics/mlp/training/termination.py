@@ -9,6 +9,8 @@ step), in this order:
   min_gnorm      |grad L|_inf <= ``min_gnorm``
   patience       no new best loss in the last ``patience`` loss evaluations
   maxT           the flow reached time ``maxT`` (flows only)
+  stationary     without a maxT, the integrator's steps grew without bound: the flow is at rest
+  no_progress    (polish) no step lowers the loss any more: rounding level
 
 Losses and gradient norms are those of the regularised mean loss.  The phase's result is the
 best-loss point seen, not the last one.

@@ -1,0 +1,37 @@
+"""Figures of ``mlp-teacher-student``: loss curves on log-log axes, trajectory distances to the flow."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradflow.derivations.report import pyplot
+
+COLORS = {"flow": "black", "gd": "tab:blue", "sgd": "tab:orange", "adam": "tab:green"}
+
+
+def loss_curves(runs: dict):
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4.0))
+    for name, run in runs.items():
+        t, loss = np.asarray(run["time"]), np.asarray(run["loss"])
+        keep = t > 0
+        ax.loglog(t[keep], loss[keep], label=name, color=COLORS.get(name), lw=1.5 if name == "flow" else 1.0)
+    ax.set_xlabel("time (flow) or lr x steps")
+    ax.set_ylabel("loss")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def trajectory_distances(distances: dict):
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4.0))
+    for name, d in distances.items():
+        t = np.asarray(d.reference_times)
+        keep = t > 0
+        ax.loglog(t[keep], np.maximum(d.distances[keep], 1e-300), label=name, color=COLORS.get(name))
+    ax.set_xlabel("flow time of the matching point")
+    ax.set_ylabel(r"$|\theta - \theta_{flow}|^2 / 2P$")
+    ax.legend()
+    fig.tight_layout()
+    return fig
