@@ -127,16 +127,16 @@ class MLPEntry(ModelEntry):
         if n * student.input_dim * BYTES_PER_NUMBER < 8 * P * P * BYTES_PER_NUMBER:
             name = "layers"
         per_step = 6.0 * n * P
-        if method in DISCRETE or method == "rk4":
+        if method != "flow":
             length = DEFAULT_STEPS if steps is None else steps
-            return Cost(per_step * length * (4 if method == "rk4" else 1), memory, name, length=length)
+            return Cost(per_step * length * (1 if method in DISCRETE else 6), memory, name, length=length)
         return Cost(per_step * 1e4, memory, name, length=t_end)
 
     def run(self, settings, method, steps, t_end, backend, progress):
         problem = build_problem(settings)
         options = training_options(settings, method)
         options.update(polish="none", spectrum=False)
-        if method in DISCRETE or method == "rk4":
+        if method != "flow":  # discrete methods, rk4 and dopri5 count their steps
             options["maxiterations_ode"] = DEFAULT_STEPS if steps is None else steps
         if t_end is not None:
             options["maxT"] = t_end
