@@ -39,3 +39,7 @@ class Phi2(sp.Function):
     def _latex(self, printer):
         h, k, rho = (printer._print(x) for x in self.args)
         return rf"\Phi_2\left({h}, {k}; {rho}\right)"
+
+    def _pythoncode(self, printer):
+        # generated numeric code binds the name Phi2 to a numeric implementation
+        return "Phi2(" + ", ".join(printer._print(x) for x in self.args) + ")"
