@@ -104,6 +104,14 @@ class PopulationNetwork:
         N, D = weights.shape
         norms = np.einsum("nd,nd->n", weights, weights)
         I, J = np.triu_indices(N, 1)
+        zero = norms == 0
+        if self.activation == "relu" and zero.any():
+            if order >= 1:
+                self._check_relu(norms, None, None, None, I, J, 0)
+            # relu(0) = 0: a zero neuron contributes nothing; evaluate it at a stand-in and drop it
+            weights = np.where(zero[:, None], 1.0, weights)
+            norms = np.einsum("nd,nd->n", weights, weights)
+            alpha = np.where(zero, 0.0, alpha)
         A, B = norms[I], norms[J]
         C = np.einsum("nd,nd->n", weights[I], weights[J])
         P, Q = biases[I], biases[J]
@@ -113,7 +121,7 @@ class PopulationNetwork:
         self._module.self_derivatives(norms, biases, S, gS, hS)
         M, gM, hM = np.zeros(N), np.zeros((N, 2)), np.zeros((N, 2, 2))
         self._module.mean_derivatives(norms, biases, M, gM, hM)
-        if order >= 1 and self.activation == "relu":
+        if order >= 2 and self.activation == "relu":
             self._check_relu(norms, A, B, C, I, J, order)
         loss = 2 * np.sum(alpha[I] * alpha[J] * K) + np.sum(alpha**2 * S) + 2 * beta * np.sum(alpha * M) + beta**2
         if not np.isfinite(loss):
@@ -125,7 +133,8 @@ class PopulationNetwork:
     def _check_relu(self, norms, A, B, C, I, J, order):
         k = self.hidden
         for n in np.flatnonzero(norms[:k] == 0):
-            raise ParameterError(f"neuron ({n}, {n})", "nonzero: ReLU's kernel is not differentiable at a zero neuron", 0.0)
+            raise ParameterError(f"neuron pair ({n}, {n})", "nonzero: ReLU's kernel is not differentiable at a "
+                                 "zero neuron", 0.0)
         if order < 2:
             return
         gap = 1 - C**2 / np.maximum(A * B, np.finfo(float).tiny)
