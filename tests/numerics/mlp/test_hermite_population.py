@@ -1,0 +1,181 @@
+"""Gaussian-input numerics against independent oracles: scipy's bivariate normal CDF and Owen's T,
+Monte Carlo, 2-D Gauss-Hermite, nested quad, plain-NumPy sample losses and finite differences."""
+
+import numpy as np
+import pytest
+from scipy import integrate
+from scipy.special import erf, owens_t as scipy_owens_t
+from scipy.stats import multivariate_normal
+
+from gradflow.numerics.mlp.objective import Objective
+from gradflow.numerics.mlp.population.gauss_hermite import gauss_hermite_data, kernel_by_quadrature
+from gradflow.numerics.mlp.population.network import PopulationNetwork
+from gradflow.numerics.mlp.population.owen import owens_t, phi2
+from gradflow.theory.errors import ParameterError
+
+ACTIVATIONS = {
+    "erf2": lambda z: erf(z / np.sqrt(2)),
+    "erf": erf,
+    "normal_cdf": lambda z: 0.5 * (1 + erf(z / np.sqrt(2))),
+    "relu": lambda z: np.maximum(z, 0.0),
+}
+# closed forms written out independently of the derivation
+CLOSED = {
+    "erf2": lambda a, b, c: 2 / np.pi * np.arcsin(c / np.sqrt((1 + a) * (1 + b))),
+    "erf": lambda a, b, c: 2 / np.pi * np.arcsin(2 * c / np.sqrt((1 + 2 * a) * (1 + 2 * b))),
+    "normal_cdf": lambda a, b, c: 0.25 + np.arcsin(c / np.sqrt((1 + a) * (1 + b))) / (2 * np.pi),
+    "relu": lambda a, b, c: (np.sqrt(a * b - c * c) + c * (np.pi / 2 + np.arcsin(c / np.sqrt(a * b)))) / (2 * np.pi),
+}
+POINT = (1.3, 0.7, 0.4)
+
+
+def test_owens_t_and_phi2_against_scipy():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        h, a = rng.normal(0, 3, 2)
+        assert owens_t(h, a) == pytest.approx(scipy_owens_t(h, a), abs=1e-15)
+    for _ in range(40):
+        h, k = rng.normal(0, 2, 2)
+        r = rng.uniform(-0.95, 0.95)
+        assert phi2(h, k, r) == pytest.approx(multivariate_normal(cov=[[1, r], [r, 1]]).cdf([h, k]), abs=1e-7)
+    assert phi2(0.0, -1.0, 0.3) == pytest.approx(multivariate_normal(cov=[[1, .3], [.3, 1]]).cdf([0, -1]), abs=1e-7)
+
+
+def _kernel_by_monte_carlo(sigma, a, b, c, n, seed):
+    X = np.random.default_rng(seed).multivariate_normal([0, 0], [[a, c], [c, b]], size=n)
+    f = sigma(X[:, 0]) * sigma(X[:, 1])
+    return f.mean(), f.std() / np.sqrt(n)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_kernels_against_monte_carlo_quick(name):
+    mean, se = _kernel_by_monte_carlo(ACTIVATIONS[name], *POINT, 100_000, seed=11)
+    assert abs(CLOSED[name](*POINT) - mean) < 5 * se
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_kernels_against_monte_carlo(name):
+    mean, se = _kernel_by_monte_carlo(ACTIVATIONS[name], *POINT, 1_000_000, seed=12)
+    assert abs(CLOSED[name](*POINT) - mean) < 5 * se
+
+
+@pytest.mark.parametrize("name", ["erf2", "erf", "normal_cdf"])
+def test_smooth_kernels_against_gauss_hermite(name):
+    for a, b, c in [POINT, (0.3, 2.0, -0.5), (1.0, 1.0, 0.9)]:
+        value = kernel_by_quadrature(ACTIVATIONS[name], a, b, c, nodes=200)
+        assert value == pytest.approx(CLOSED[name](a, b, c), rel=1e-12, abs=1e-14)
+
+
+def _relu_by_quad(a, b, c):
+    density = multivariate_normal([0, 0], [[a, c], [c, b]]).pdf
+    value, _ = integrate.dblquad(lambda v, u: u * v * density([u, v]), 0, np.inf, 0, np.inf, epsabs=1e-13, epsrel=1e-12)
+    return value
+
+
+def test_relu_kernel_against_nested_quad_quick():
+    assert _relu_by_quad(*POINT) == pytest.approx(CLOSED["relu"](*POINT), rel=1e-10)
+
+
+@pytest.mark.slow
+def test_relu_kernel_against_nested_quad():
+    for a, b, c in [(0.3, 2.0, -0.5), (1.0, 1.0, 0.9), (2.0, 0.5, 0.0)]:
+        assert _relu_by_quad(a, b, c) == pytest.approx(CLOSED["relu"](a, b, c), rel=1e-10, abs=1e-12)
+
+
+def test_gauss_hermite_data_is_a_weighted_mean_quadrature():
+    for d in (1, 2):
+        X, w = gauss_hermite_data(d)
+        assert X.shape == (w.size, d)
+        assert np.mean(w) == pytest.approx(1.0, abs=1e-13)
+        assert np.mean(w * X[:, 0] ** 4) == pytest.approx(3.0, rel=1e-12)
+        assert np.mean(w * X[:, -1] ** 2 * X[:, 0] ** 2) == pytest.approx(1.0 if d == 2 else 3.0, rel=1e-12)
+    with pytest.warns(UserWarning, match="tensor-product"):
+        gauss_hermite_data(3, nodes=20)
+    with pytest.raises(ParameterError, match="d"):
+        gauss_hermite_data(0)
+
+
+def _sample_loss(theta, X, w, sigma, k, D, hb, ob, tw, ta, tb, tbeta):
+    """The mean squared error of a plain 1-hidden-layer MLP with theta's layout (bias last column)."""
+    W1 = theta[: k * (D + hb)].reshape(k, D + hb)
+    W2 = theta[k * (D + hb):]
+    hidden = X @ W1[:, :D].T + (W1[:, D] if hb else 0.0)
+    student = sigma(hidden) @ W2[:k] + (W2[k] if ob else 0.0)
+    teacher = sigma(X @ tw.T + tb) @ ta + tbeta
+    return np.mean(w * (student - teacher) ** 2)
+
+
+CASES = [("relu", False, True), ("erf2", False, True), ("erf2", True, True)]
+
+
+def _network(name, hb, ob, seed=2, k=3, D=2):
+    rng = np.random.default_rng(seed)
+    tw, ta = rng.normal(size=(2, D)), rng.normal(size=2)
+    tb = rng.normal(size=2) if hb else np.zeros(2)
+    net = PopulationNetwork(name, D, k, tw, ta, hidden_bias=hb, output_bias=ob,
+                            teacher_biases=tb if hb else None, teacher_output_bias=0.3)
+    return net, rng.normal(size=net.n_params), (k, D, int(hb), int(ob), tw, ta, tb, 0.3)
+
+
+@pytest.mark.parametrize("name, hb, ob", CASES)
+def test_population_loss_against_gauss_hermite_and_monte_carlo(name, hb, ob):
+    net, theta, args = _network(name, hb, ob)
+    X, w = gauss_hermite_data(2, nodes=200 if name != "relu" else 600)
+    quadrature = _sample_loss(theta, X, w, ACTIVATIONS[name], *args)
+    tolerance = 1e-10 if name != "relu" else 1e-5  # the kink converges slowly under Gauss-Hermite
+    assert net.loss(theta) == pytest.approx(quadrature, rel=tolerance)
+    Xmc = np.random.default_rng(4).normal(size=(100_000, 2))
+    per_sample = np.array([_sample_loss(theta, Xmc[i:i + 1], np.ones(1), ACTIVATIONS[name], *args) for i in range(0, 2000)])
+    mc = _sample_loss(theta, Xmc, np.ones(len(Xmc)), ACTIVATIONS[name], *args)
+    assert abs(net.loss(theta) - mc) < 5 * per_sample.std() / np.sqrt(len(Xmc))
+
+
+@pytest.mark.parametrize("name, hb, ob", CASES)
+def test_population_gradient_and_hessian_against_finite_differences(name, hb, ob):
+    net, theta, _ = _network(name, hb, ob)
+    loss, grad = net.loss_and_gradient(theta)
+    H = net.hessian(theta)
+    eps = 1e-6
+    E = np.eye(net.n_params)
+    fd_grad = np.array([(net.loss(theta + eps * e) - net.loss(theta - eps * e)) / (2 * eps) for e in E])
+    fd_hess = np.array([(net.loss_and_gradient(theta + eps * e)[1] - net.loss_and_gradient(theta - eps * e)[1]) / (2 * eps) for e in E])
+    assert loss == net.loss(theta)
+    np.testing.assert_allclose(grad, fd_grad, atol=1e-7)
+    np.testing.assert_allclose(H, fd_hess, atol=1e-6)
+    np.testing.assert_allclose(H, H.T, atol=1e-14)
+    v = np.random.default_rng(0).normal(size=net.n_params)
+    np.testing.assert_allclose(net.hessian_vector(theta, v), H @ v, atol=1e-14)
+
+
+def test_population_is_an_objective_without_samples():
+    net, theta, _ = _network("erf2", False, False)
+    assert isinstance(net, Objective)
+    assert net.n_samples == 0 and net.data_term is net
+    with pytest.raises(ParameterError, match="no samples"):
+        net.on_samples(0, 1)
+    with pytest.raises(ParameterError, match="no samples"):
+        net.shuffled(np.arange(1))
+
+
+def test_relu_hessian_at_parallel_neurons_names_the_pair():
+    net, theta, _ = _network("relu", False, False)
+    W = theta[:6].reshape(3, 2)
+    theta[2:4] = 2.5 * W[0]  # student 1 parallel to student 0
+    net.loss_and_gradient(theta)  # the gradient stays finite
+    with pytest.raises(ParameterError, match=r"\(0, 1\)"):
+        net.hessian(theta)
+    theta[2:4] = 0.0
+    with pytest.raises(ParameterError, match=r"\(1, 1\)"):
+        net.hessian(theta)
+    # the loss itself is defined there: the zero neuron outputs relu(0) = 0
+    dropped = theta.copy()
+    dropped[2:4], dropped[7] = 1.0, 0.0
+    assert net.loss(theta) == pytest.approx(net.loss(dropped), rel=1e-14)
+
+
+def test_quadrature_takes_a_sympy_activation():
+    import sympy as sp
+
+    z = sp.Symbol("z")
+    assert kernel_by_quadrature(sp.erf(z), *POINT) == pytest.approx(CLOSED["erf"](*POINT), rel=1e-12)
