@@ -95,8 +95,9 @@ class TrainingReport:
         return out_dir
 
     def summary(self) -> str:
-        lines = [f"mlp {self.problem.student.describe()} (P = {self.problem.student.n_params}) on "
-                 f"{self.problem.data.n_samples} samples ({self.problem.data_source})"]
+        where = ("the Gaussian population (exact expected loss)" if self.problem.data_source == "population"
+                 else f"{self.problem.data.n_samples} samples ({self.problem.data_source})")
+        lines = [f"mlp {self.problem.student.describe()} (P = {self.problem.student.n_params}) on {where}"]
         for e, r in enumerate(self.results):
             lines.append(f"  member {e}: loss {r.loss:.6g}, |grad|_inf {r.gnorm:.3g}, converged {r.converged}; "
                          f"{r.method} stopped by {r.ode_stopped_by} after {r.ode_iterations} iterations "
@@ -119,7 +120,7 @@ class MLPEntry(ModelEntry):
 
     def cost(self, settings, method, steps, t_end):
         student = network_of(parse_layers(settings["layers"]))
-        n = settings["n"] if settings["data"] == "teacher" else settings["nodes"] ** student.input_dim
+        n = {"teacher": settings["n"], "hermite": settings["nodes"] ** student.input_dim}.get(settings["data"], 1)
         P = student.n_params
         width = sum(student.widths)
         memory = BYTES_PER_NUMBER * (n * (student.input_dim + 2 * student.output_dim + 4 * width) + 8 * P * P)

@@ -9,7 +9,10 @@ from gradflow.derivations.mlp.layers import parse_layers
 from gradflow.theory.errors import ParameterError
 
 POLISHES = ("auto", "newton", "bfgs", "lbfgs", "none")
-DATA_KINDS = ("teacher", "hermite")
+DATA_KINDS = ("teacher", "hermite", "population")
+# activations whose population kernel is derived in closed form (with hidden biases: the second list)
+POPULATION_ACTIVATIONS = ("erf2", "erf", "normal_cdf", "relu")
+POPULATION_BIASED = ("erf2", "normal_cdf")
 MAX_SAMPLES = 10 ** 8
 
 
@@ -35,9 +38,10 @@ PARAMETERS = (
     Parameter("teacher", "grammar", "2,4:softplus,1", "the layers= grammar",
               "the teacher network that labels the inputs",
               grammar=_layers("teacher")),
-    Parameter("data", "choice", "teacher", "one of teacher, hermite",
+    Parameter("data", "choice", "teacher", "one of teacher, hermite, population",
               "teacher: n Gaussian inputs labelled by the teacher; hermite: Gauss-Hermite nodes for Gaussian "
-              "inputs (D0 <= 2), labelled by the teacher", choices=DATA_KINDS),
+              "inputs (D0 <= 2), labelled by the teacher; population: the exact expected loss over Gaussian "
+              "inputs (one hidden layer of erf2, erf, normal_cdf or relu)", choices=DATA_KINDS),
     Parameter("n", "int", 10_000, f"an integer in [1, {MAX_SAMPLES:.0e}]", "number of samples (data=teacher)",
               check=lambda v: 1 <= v <= MAX_SAMPLES),
     Parameter("nodes", "int", 600, "an integer in [1, 10000]", "Gauss-Hermite nodes per input dimension "
@@ -84,6 +88,8 @@ def check_consistent(settings: dict, n_samples: int | None = None) -> None:
     if student.loss == "nll" and teacher.output_dim != student.output_dim:
         raise ParameterError("teacher", f"{student.output_dim} outputs (one logit per class of the student)",
                              settings["teacher"])
+    if settings["data"] == "population":
+        _check_population(settings, student, teacher)
     if settings["data"] == "hermite" and student.input_dim > 2 and not settings["force"]:
         raise ParameterError("data", f"teacher for D0 = {student.input_dim} > 2 (hermite needs "
                              f"nodes^D0 = {settings['nodes']}^{student.input_dim} points; force=1 to insist)",
@@ -96,3 +102,26 @@ def check_consistent(settings: dict, n_samples: int | None = None) -> None:
     samples = n_samples if n_samples is not None else (settings["n"] if settings["data"] == "teacher" else None)
     if settings["batch"] is not None and samples is not None and settings["batch"] > samples:
         raise ParameterError("batch", f"an integer in [1, {samples}] (the number of samples)", settings["batch"])
+
+
+def _check_population(settings: dict, student, teacher) -> None:
+    for key, spec in (("layers", student), ("teacher", teacher)):
+        hidden = spec.layers[0]
+        if (len(spec.layers) != 2 or len(set(hidden.activations)) != 1 or spec.output_dim != 1
+                or spec.layers[-1].activations[0].name != "identity"):
+            raise ParameterError(key, "one hidden layer with one activation and a scalar identity output "
+                                 "with data=population", settings[key])
+    name = student.layers[0].activations[0].name
+    if name not in POPULATION_ACTIVATIONS:
+        raise ParameterError("layers", f"a hidden activation among {', '.join(POPULATION_ACTIVATIONS)} with "
+                             "data=population (their kernels are derived in closed form)", settings["layers"])
+    if teacher.layers[0].activations[0].name != name:
+        raise ParameterError("teacher", f"the student's hidden activation {name} with data=population",
+                             settings["teacher"])
+    if student.layers[0].bias and name not in POPULATION_BIASED:
+        raise ParameterError("layers", f"hidden neurons without biases (:nobias) for {name} with data=population "
+                             f"(biased kernels: {', '.join(POPULATION_BIASED)})", settings["layers"])
+    for key in ("batch", "maxnorm"):
+        if settings[key] is not None:
+            raise ParameterError(key, "left out with data=population (an expectation has no samples or "
+                                 "penalty terms here)", settings[key])

@@ -11,7 +11,7 @@ from gradflow.derivations.mlp.files import TrainingData, load_data, load_init
 from gradflow.derivations.mlp.layers import LayersSpec, parse_layers
 from gradflow.derivations.mlp.parameters import check_consistent
 from gradflow.numerics.mlp import Barrier, MLPObjective
-from gradflow.numerics.mlp.population import gauss_hermite_data
+from gradflow.numerics.mlp.population import PopulationNetwork, gauss_hermite_data
 from gradflow.theory.mlp import Layer, Network, activation, random_params
 
 
@@ -27,7 +27,7 @@ class Problem:
     teacher: Network | None
     teacher_theta: np.ndarray | None
     data: TrainingData
-    objective: MLPObjective
+    objective: object  # an MLPObjective, or a PopulationNetwork for data=population
     data_source: str  # "teacher", "hermite" or the --data file
 
 
@@ -53,6 +53,8 @@ def build_problem(settings: dict, data_path: Path | None = None) -> Problem:
     teacher = network_of(parse_layers(settings["teacher"], "teacher"))
     rng = np.random.default_rng(settings["teacher_seed"])
     teacher_theta = random_params(teacher, rng)
+    if settings["data"] == "population":
+        return _population_problem(student, teacher, teacher_theta)
     if settings["data"] == "hermite":
         X, w = gauss_hermite_data(student.input_dim, settings["nodes"])
     else:
@@ -71,3 +73,17 @@ def initial_point(problem: Problem, settings: dict, init_path: Path | None, memb
     if members == 1:
         return random_params(problem.student, settings["seed"])
     return np.stack([random_params(problem.student, settings["seed"] + e) for e in range(members)])
+
+
+def _population_problem(student: Network, teacher: Network, teacher_theta: np.ndarray) -> Problem:
+    """The exact expected loss over x ~ N(0, I): no samples, the same parameter layout as the network."""
+    W1, W2 = teacher.unflatten(teacher_theta)
+    d = teacher.input_dim
+    hidden, output = student.layers
+    objective = PopulationNetwork(
+        hidden.activation[0].name, d, hidden.width, teacher_weights=W1[:, :d], teacher_output=W2[0, :W1.shape[0]],
+        hidden_bias=hidden.bias, output_bias=output.bias,
+        teacher_biases=W1[:, d] if teacher.layers[0].bias and hidden.bias else None,
+        teacher_output_bias=float(W2[0, -1]) if teacher.layers[1].bias else 0.0)
+    empty = TrainingData(np.zeros((0, d)), np.zeros((0, 1)), None)
+    return Problem(student, teacher, teacher_theta, empty, objective, "population")

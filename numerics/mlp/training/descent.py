@@ -35,13 +35,14 @@ def _full(objective, x, tracker: Tracker, recorder: Recorder, step: int):
 def descend(objective, theta0, method: str, lr: float, tauinv, tracker: Tracker, recorder: Recorder,
             batchsize: int | None = None, shuffle: bool = False, seed: int | None = None) -> int:
     """Run until a termination rule holds; returns the number of steps taken."""
-    n = objective.n_samples
+    n = objective.n_samples  # 0 for an expectation (a population loss): always the full "batch"
+    full_batch = n == 0 or ((batchsize is None or batchsize == n) and not shuffle)
     batchsize = n if batchsize is None else batchsize
-    batches = n // batchsize
-    if batches * batchsize < n:
+    batches = 1 if full_batch else n // batchsize
+    if not full_batch and batches * batchsize < n:
         warnings.warn(f"the last {n - batches * batchsize} samples of every epoch are dropped "
                       f"(batchsize {batchsize} does not divide {n})", stacklevel=3)
-    full_batch = batchsize == n and not shuffle
+    shuffle = shuffle and n > 0
     rng = np.random.default_rng(seed)
     x = np.array(theta0, dtype=float)
     rates = tauinv if np.ndim(tauinv) == 0 else np.asarray(tauinv, dtype=float)

@@ -40,9 +40,18 @@ def _trial(objective, x):
     return loss, grad
 
 
+def _loss_gradient_hessian(objective, x):
+    """One pass when the objective offers it (the MLP kernels do), else the two calls of the contract."""
+    combined = getattr(objective, "loss_gradient_hessian", None)
+    if combined is not None:
+        return combined(x)
+    loss, grad = objective.loss_and_gradient(x)
+    return loss, grad, objective.hessian(x)
+
+
 def newton(objective, x, tracker: Tracker) -> np.ndarray:
     x = np.array(x, dtype=float)
-    loss, grad, H = objective.loss_gradient_hessian(x)
+    loss, grad, H = _loss_gradient_hessian(objective, x)
     gnorm = _gnorm(grad)
     tracker.observe(x, loss, gnorm)
     if tracker.check(loss, gnorm):

@@ -98,3 +98,31 @@ def test_bad_data_files_are_one_line(tmp_path, capsys):
 def test_only_models_that_train_are_accepted(capsys):
     assert main(["train", "am-orthogonal"]) == 2
     assert "MODEL: must be a model that trains: one of mlp" in capsys.readouterr().err
+
+
+POPULATION = ["--set", "data=population", "--set", "layers=2,3:erf2:nobias,1", "--set", "teacher=2,2:erf2:nobias,1"]
+
+
+def test_population_data_trains_on_the_exact_expected_loss(capsys):
+    out = _json(capsys, ["train", "mlp", *POPULATION, "--set", "maxtime_ode=20", "--json"])
+    member = out["members"][0]
+    assert out["data"] == "population" and out["n_samples"] == 0
+    assert member["converged"] and abs(member["loss"]) <= 1e-12  # a realisable teacher: zero up to rounding
+    out = _json(capsys, ["simulate", "mlp", *POPULATION, "--method", "gd", "--steps", "10", "--json"])
+    assert out["t"][-1] == 10 and out["loss"][-1] < out["loss"][0]
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--set", "layers=2,3:tanh:nobias,1", "--set", "teacher=2,2:tanh:nobias,1"],
+     "layers: must be a hidden activation among erf2, erf, normal_cdf, relu"),
+    (["--set", "layers=2,3:relu,1", "--set", "teacher=2,2:relu,1"], "layers: must be hidden neurons without biases"),
+    (["--set", "layers=2,3:erf2:nobias,2:tanh,1", "--set", "teacher=2,2:erf2:nobias,1"],
+     "layers: must be one hidden layer with one activation and a scalar identity output"),
+    (["--set", "layers=2,3:erf2:nobias,1", "--set", "teacher=2,2:erf:nobias,1"],
+     "teacher: must be the student's hidden activation erf2"),
+    ([*POPULATION[2:], "--set", "batch=10"], "batch: must be left out with data=population"),
+])
+def test_population_settings_that_have_no_kernel_are_refused(capsys, argv, words):
+    assert main(["train", "mlp", "--set", "data=population", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and words in err, err
