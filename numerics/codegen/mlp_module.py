@@ -217,10 +217,9 @@ def _backward(theta, widths, biases, offsets, inputs, d1s, d2s, delta, grad, cur
     L = widths.shape[0] - 1
     deltas = numba.typed.List()
     cs = numba.typed.List()
-    for layer in range(L):
+    for layer in range(L):  # placeholders of the right type, overwritten layer by layer below
         deltas.append(delta)
         cs.append(delta)
-    deltas[L - 1] = delta
     for layer in range(L - 1, -1, -1):
         rows = widths[layer + 1]
         cols = widths[layer] + biases[layer]
@@ -289,10 +288,7 @@ def hessian_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, p
             if loss_kind == 1:  # the rank-one part of the softmax curvature
                 P_all = offsets[L]
                 V = np.zeros((n, P_all))
-                p = np.empty((n, k))
-                for i in range(n):
-                    for u in range(k):
-                        p[i, u] = c_L[i, u]
+                p = c_L  # w (sum t) softmax: the rank-one term is V^T V / (w sum t), V = J^T p
                 for u in range(k):
                     a, b = _own_rows(offsets, widths, biases, layer, u)
                     V[:, a:b] = Ain * p[:, u:u + 1]

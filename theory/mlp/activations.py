@@ -13,7 +13,7 @@ layer itself passes its logits on).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -102,7 +102,6 @@ class MLPActivation:
 
     name: str
     params: tuple = ()
-    _numbers: tuple = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self):
         require(self.name in _DEFINITIONS, "activation", f"one of {', '.join(ACTIVATION_NAMES)}", self.name)

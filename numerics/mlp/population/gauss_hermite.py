@@ -7,7 +7,6 @@ number of kept nodes, so any loss written as a weighted sample MEAN computes the
 
 from __future__ import annotations
 
-import itertools
 import math
 import warnings
 

@@ -28,7 +28,7 @@ def _derivatives(expr, variables):
 def _function(name: str, expr, variables) -> str:
     gradient, hessian = _derivatives(expr, variables)
     args = ", ".join(_NAMES[v].upper() for v in variables)
-    lines = [f"@numba.njit(cache=True)", f"def {name}({args}, value, gradient, hessian):",
+    lines = ["@numba.njit(cache=True)", f"def {name}({args}, value, gradient, hessian):",
              "    for n in range(value.shape[0]):"]
     lines += [f"        {_NAMES[v]} = {_NAMES[v].upper()}[n]" for v in variables]
     lines.append(f"        value[n] = {lane_code(expr, _NAMES)}")

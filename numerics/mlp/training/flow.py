@@ -25,10 +25,6 @@ RADAU_LIMIT = 1024
 _FAR = 1e300  # "no end time": scipy's solvers want a finite bound
 
 
-def _rates(tauinv, n_params: int) -> np.ndarray | float:
-    return tauinv if np.ndim(tauinv) == 0 else np.asarray(tauinv, dtype=float)
-
-
 def _observe(objective, tracker: Tracker, recorder: Recorder, t: float, y) -> str | None:
     try:
         loss, grad = objective.loss_and_gradient(y)
@@ -43,7 +39,7 @@ def _observe(objective, tracker: Tracker, recorder: Recorder, t: float, y) -> st
 def integrate_flow(objective, theta0, tauinv, tracker: Tracker, recorder: Recorder, method: str = "flow",
                    rtol: float = 1e-6, atol: float = 1e-6, dt: float | None = None) -> float:
     """Integrate from t = 0; returns the final time.  The tracker holds the best point and the stop."""
-    rates = _rates(tauinv, objective.n_params)
+    rates = tauinv if np.ndim(tauinv) == 0 else np.asarray(tauinv, dtype=float)
 
     def rhs(t, y):
         try:
@@ -65,6 +61,7 @@ def integrate_flow(objective, theta0, tauinv, tracker: Tracker, recorder: Record
     solver_class = kinds[method]
     t = 0.0
     restarted = False
+    message = ""
     while True:
         kwargs = {"jac": jacobian} if solver_class in (Radau, BDF) else {}
         solver = solver_class(rhs, t, y, t_bound, rtol=rtol, atol=atol, **kwargs)

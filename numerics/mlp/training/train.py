@@ -118,16 +118,16 @@ def train(objective, theta0, *, method: str = "flow", polish: str = "auto", taui
     ode_x, ode_loss = ode.best_x, ode.best_loss
     kind = _polish_kind(polish, objective.n_params)
     optim = Tracker(Limits(maxtime_optim, maxiterations_optim, minloss, min_gnorm, patience))
-    x, loss = ode_x, ode_loss
+    # the trackers hold each best point's regularised |grad|_inf: no evaluation again
+    x, loss, gnorm_regularized = ode_x, ode_loss, ode.best_gnorm
     if kind != "none" and ode.stopped_by not in ("minloss", "min_gnorm"):
         if kind == "newton":
             newton(objective, ode_x, optim)
         else:
             quasi_newton(objective, ode_x, optim, kind)
         if optim.best_x is not None and optim.best_loss <= ode_loss:
-            x, loss = optim.best_x, optim.best_loss
+            x, loss, gnorm_regularized = optim.best_x, optim.best_loss, optim.best_gnorm
     optim_stopped_by = optim.stopped_by or ("not run" if kind == "none" or optim.evaluations == 0 else "no_progress")
-    gnorm_regularized = float(np.max(np.abs(objective.loss_and_gradient(x)[1])))
     plain = objective.data_term
     gnorm = gnorm_regularized if plain is objective else float(np.max(np.abs(plain.loss_and_gradient(x)[1])))
     last_phase = optim.stopped_by if optim.evaluations else ode.stopped_by
