@@ -12,6 +12,7 @@ import tempfile
 import numpy as np
 
 from gradflow.bench.harness import Implementation, run_cell, skipped_cell
+from gradflow.bench.mlp_hessian import mlp_hessian
 
 
 def _missing(module: str) -> str:
@@ -500,4 +501,4 @@ def _timing_cell(name, times, notes):
 
 
 CELLS = {"am-particles": am_particles, "am-ensemble": am_ensemble, "am-flow": am_flow, "relu-gd": relu_gd,
-         "codegen": codegen, "gpu-ensemble": gpu_ensemble}
+         "codegen": codegen, "mlp-hessian": mlp_hessian, "gpu-ensemble": gpu_ensemble}

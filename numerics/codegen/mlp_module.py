@@ -25,12 +25,14 @@ from __future__ import annotations
 from functools import lru_cache
 
 import sympy as sp
+from sympy.codegen.cfunctions import expm1
+from sympy.codegen.rewriting import expm1_opt, optimize
 from sympy.logic.boolalg import Boolean
 
 from gradflow.theory.mlp.activations import ACTIVATION_NAMES, SLOPE, MLPActivation, z
 
 from gradflow.numerics.codegen.cache import cached_module, canonical_srepr
-from gradflow.numerics.codegen.printer import _rewrites, condition_code, lane_code
+from gradflow.numerics.codegen.printer import _log1p_of_sums, condition_code, lane_code
 
 DEFINES = ("activate", "loss_chunk", "gradient_chunk", "hessian_chunk", "hvp_chunk", "loss_ensemble",
            "gradient_ensemble")
@@ -43,43 +45,67 @@ def _forms(name: str) -> tuple:
     return tuple(act.numeric_form(order) for order in range(3))
 
 
-def _activation_branch(code: int, name: str) -> str:
-    if name == "poly":  # c0 + c1 x + ...: Horner on the neuron's coefficients (any degree)
-        return f"""    if code == {code}:  # poly
-        s = 0.0
-        d1 = 0.0
-        d2 = 0.0
-        for i in range(prm.shape[0] - 1, -1, -1):
-            d2 = d2 * x + 2.0 * d1
-            d1 = d1 * x + s
-            s = s * x + prm[i]
-        return s, d1, d2
-"""
+# exp and log1p are the vectorisable ones of support (libm's are scalar calls LLVM cannot vectorise)
+_FUNCTIONS = {"exp": "_exp", "log1p": "_log1p"}
+_OUTPUTS = ("s", "d1", "d2")
+
+
+def _element_loop(body: list, indent: str) -> str:
+    """A loop over the elements of the flat z, ``body`` computing from x = z[i]."""
+    inner = indent + "    "
+    return f"{indent}for i in range(z.shape[0]):\n{inner}x = z[i]\n" + "".join(f"{inner}{line}\n" for line in body)
+
+
+def _poly_body(order: int) -> list:
+    # c0 + c1 x + ...: Horner on the neuron's coefficients (any degree)
+    body = ["h0 = 0.0", "h1 = 0.0", "h2 = 0.0", "for j in range(prm.shape[0] - 1, -1, -1):",
+            "    h2 = h2 * x + 2.0 * h1", "    h1 = h1 * x + h0", "    h0 = h0 * x + prm[j]"]
+    return body + [f"{out}[i] = {value}" for out, value in zip(_OUTPUTS[:order + 1], ("h0", "h1", "h2"))]
+
+
+def _kernel_form(expr):
+    """log(1 + ...) -> log1p(...); e^x - 1 -> expm1(x) only where there is one: SymPy's expm1 pass also
+    turns the stable e^{-|x|} / (1 + e^{-|x|}) into 1 / (e^{|x|} + 1), a second exponential per element."""
+    logs = _log1p_of_sums(expr)
+    optimized = optimize(logs, [expm1_opt])
+    return optimized if optimized.has(expm1) else logs
+
+
+def _activation_body(name: str, order: int) -> list:
+    if name == "poly":
+        return _poly_body(order)
     names = {z: "x", SLOPE: "prm[0]"}
     temps = sp.numbered_symbols("t")
     # log(1 + e^{-|x|}) -> log1p(...) before the common subexpressions hide the 1 + ...
-    shared, outputs = sp.cse([_rewrites(form) for form in _forms(name)], symbols=temps)
+    shared, outputs = sp.cse([_kernel_form(form) for form in _forms(name)[:order + 1]], symbols=temps)
     lines = []
     for symbol, expr in shared:
-        printed = condition_code(expr, names) if isinstance(expr, Boolean) else lane_code(expr, names)
-        lines.append(f"        {symbol} = {printed}")
+        printed = (condition_code(expr, names, _FUNCTIONS) if isinstance(expr, Boolean)
+                   else lane_code(expr, names, _FUNCTIONS))
+        lines.append(f"{symbol} = {printed}")
         names[symbol] = str(symbol)
-    s, d1, d2 = (f"float({lane_code(expr, names)})" for expr in outputs)
-    body = "\n".join(lines + [f"        return {s}, {d1}, {d2}"])
-    return f"""    if code == {code}:  # {name}
-{body}
-"""
+    return lines + [f"{out}[i] = float({lane_code(expr, names, _FUNCTIONS)})"
+                    for out, expr in zip(_OUTPUTS, outputs)]
+
+
+def _activation_branch(code: int, name: str) -> str:
+    """Both orders of one activation: (sigma, sigma') for loss and gradient, and sigma'' as well."""
+    return (f"    if code == {code}:  # {name}\n        if order == 2:\n"
+            + _element_loop(_activation_body(name, 2), "            ")
+            + "        else:\n" + _element_loop(_activation_body(name, 1), "            ")
+            + "        return\n")
 
 
 def render() -> str:
     branches = "".join(_activation_branch(code, name) for code, name in enumerate(ACTIVATION_NAMES))
     return _HEADER + f'''
 
-@numba.njit(cache=True, inline="always")
-def activate(code, prm, x):
-    """(sigma, sigma', sigma'') of activation ``code`` at x; prm: its numbers.  Codes: {", ".join(
-        f"{i} {n}" for i, n in enumerate(ACTIVATION_NAMES))}."""
-{branches}    return math.nan, math.nan, math.nan
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def activate(code, prm, z, order, s, d1, d2):
+    """s = sigma(z), d1 = sigma'(z) and, for order 2, d2 = sigma''(z), all flat arrays, for activation
+    ``code`` with numbers prm.  One flat loop per activation and order, with no call to libm's exp or
+    log1p in it, so that LLVM vectorises it.  Codes: {", ".join(f"{i} {n}" for i, n in enumerate(ACTIVATION_NAMES))}."""
+{branches}    raise ValueError("unknown activation code")
 ''' + _TEMPLATE
 
 
@@ -109,6 +135,8 @@ import math
 
 import numba
 import numpy as np
+
+from gradflow.numerics.codegen.support import _bits_from_double, _double_from_bits, _exp, _log1p  # vectorisable
 '''
 
 _TEMPLATE = '''
@@ -121,8 +149,28 @@ def _weights(theta, widths, biases, offsets, layer):
 
 
 @numba.njit(cache=True, nogil=True)
-def _forward(theta, X, start, stop, widths, biases, offsets, codes, prms):
-    """A~_0..A~_{L-1} (activations with their ones column), Z, S', S'' for layers 1..L."""
+def _activate_run(code, prm, Z, u0, u1, order, A, D1, D2):
+    """A[:, u0:u1], D1[:, u0:u1], D2[:, u0:u1] (order 2) of activation ``code`` on Z[:, u0:u1]; through
+    contiguous copies unless the run is the whole of Z (flat loops vectorise, short strided rows do not)."""
+    n, k = Z.shape
+    whole = u0 == 0 and u1 == k
+    m = u1 - u0
+    z = Z.reshape(n * k) if whole else np.ascontiguousarray(Z[:, u0:u1]).reshape(n * m)
+    s = A.reshape(n * k) if whole and A.shape[1] == k else np.empty(n * m)
+    d1 = D1.reshape(n * k) if whole else np.empty(n * m)
+    d2 = (D2.reshape(n * k) if whole else np.empty(n * m)) if order == 2 else np.empty(0)
+    activate(code, prm, z, order, s, d1, d2)
+    if not (whole and A.shape[1] == k):
+        A[:, u0:u1] = s.reshape(n, m)
+    if not whole:
+        D1[:, u0:u1] = d1.reshape(n, m)
+        if order == 2:
+            D2[:, u0:u1] = d2.reshape(n, m)
+
+
+@numba.njit(cache=True, nogil=True)
+def _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, order):
+    """A~_0..A~_{L-1} (activations with their ones column), Z, S', S'' (order 2; else empty) for layers 1..L."""
     L = widths.shape[0] - 1
     n = stop - start
     inputs = numba.typed.List()
@@ -139,15 +187,14 @@ def _forward(theta, X, start, stop, widths, biases, offsets, codes, prms):
         k = widths[layer + 1]
         nxt = np.ones((n, k + (biases[layer + 1] if layer + 1 < L else 0)))
         D1 = np.empty((n, k))
-        D2 = np.empty((n, k))
-        for u in range(k):
-            code = codes[first + u]
-            prm = prms[first + u]
-            for i in range(n):
-                s, d1, d2 = activate(code, prm, Z[i, u])
-                nxt[i, u] = s
-                D1[i, u] = d1
-                D2[i, u] = d2
+        D2 = np.empty((n, k) if order == 2 else (0, 0))
+        u0 = 0
+        while u0 < k:  # runs of neurons with the same activation, each as one flat array
+            u1 = u0 + 1
+            while u1 < k and codes[first + u1] == codes[first + u0] and np.all(prms[first + u1] == prms[first + u0]):
+                u1 += 1
+            _activate_run(codes[first + u0], prms[first + u0], Z, u0, u1, order, nxt, D1, D2)
+            u0 = u1
         zs.append(Z)
         d1s.append(D1)
         d2s.append(D2)
@@ -158,11 +205,16 @@ def _forward(theta, X, start, stop, widths, biases, offsets, codes, prms):
 
 @numba.njit(cache=True, nogil=True)
 def _output(A_L, Z_L, D1_L, D2_L, T, w, start, loss_kind, out_scale, curvature):
-    """(loss sum, delta_L = dloss/dz_L, c_L): c_L is the diagonal of d2loss/dz_L^2 (mse) or, for the
-    nll, w (sum t) p, whose rank-one remainder -w (sum t) p p^T the Hessian subtracts; p = softmax."""
+    """(loss sum, delta_L = dloss/dz_L, c_L, best).  mse: c_L is the diagonal of d2loss/dz_L^2.
+    nll (p = softmax, s = w sum t, b = best = argmax p per sample, q_u = p_u off b, r = 1 - p_b = sum q):
+    c_L = s q off b and s r at b.  The curvature s (diag p - p p^T) then equals c_L's diagonal minus
+    s (J_b Jt^T + Jt J_b^T + Dbar Dbar^T), Jt = sum_{u != b} q_u J_u, Dbar = Jt - r J_b, for the Jacobians
+    J_u of z_u: every term is of order r, so a confident prediction (r ~ 1e-9) loses no digits to the
+    cancellation of diag(p) against p p^T.  delta_b = w (sum_{u != b} t_u - r sum t), without 1 - p_b."""
     n, k = Z_L.shape
     delta = np.empty((n, k))
     c = np.zeros((n, k))
+    bests = np.zeros(n, dtype=np.int64)
     loss = 0.0
     if loss_kind == 0:
         for i in range(n):
@@ -181,33 +233,43 @@ def _output(A_L, Z_L, D1_L, D2_L, T, w, start, loss_kind, out_scale, curvature):
             for u in range(1, k):
                 if Z_L[i, u] > Z_L[i, best]:
                     best = u
+            bests[i] = best
             top = Z_L[i, best]
             rest = 0.0
             for u in range(k):
                 if u != best:
                     rest += math.exp(Z_L[i, u] - top)
             log_norm = math.log1p(rest)
+            r = rest / (1.0 + rest)
             mass = 0.0
+            others = 0.0
             for u in range(k):
                 mass += T[start + i, u]
+                if u != best:
+                    others += T[start + i, u]
             wi = w[start + i]
             for u in range(k):
-                p = math.exp(Z_L[i, u] - top) / (1.0 + rest)
                 t = T[start + i, u]
                 if t != 0.0:
                     loss += wi * t * ((top - Z_L[i, u]) + log_norm)
-                delta[i, u] = wi * (mass * p - t)
-                if curvature:
-                    c[i, u] = wi * mass * p
-    return loss, delta, c
+                if u == best:
+                    delta[i, u] = wi * (others - mass * r)
+                    if curvature:
+                        c[i, u] = wi * mass * r
+                else:
+                    p = math.exp(Z_L[i, u] - top) / (1.0 + rest)
+                    delta[i, u] = wi * (mass * p - t)
+                    if curvature:
+                        c[i, u] = wi * mass * p
+    return loss, delta, c, bests
 
 
 @numba.njit(cache=True, nogil=True)
 def loss_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, loss_kind, out_scale):
     """Sum over samples start..stop-1 of w_n loss_n."""
-    inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms)
+    inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, 1)
     L = widths.shape[0] - 1
-    loss, delta, c = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale, False)
+    loss, delta, c, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale, False)
     return loss
 
 
@@ -240,9 +302,9 @@ def _backward(theta, widths, biases, offsets, inputs, d1s, d2s, delta, grad, cur
 @numba.njit(cache=True, nogil=True)
 def gradient_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, loss_kind, out_scale, grad):
     """Adds the chunk's sum of w_n grad loss_n to ``grad``; returns its loss sum."""
-    inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms)
+    inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, 1)
     L = widths.shape[0] - 1
-    loss, delta, c = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale, False)
+    loss, delta, c, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale, False)
     _backward(theta, widths, biases, offsets, inputs, d1s, d2s, delta, grad, False)
     return loss
 
@@ -255,12 +317,46 @@ def _own_rows(offsets, widths, biases, layer, u):
 
 
 @numba.njit(cache=True, nogil=True)
+def _softmax_remainder(H, T, w, start, offsets, widths, biases, layer, Ain, J, before, c, bests):
+    """H -= s (J_b Jt^T + Jt J_b^T + Dbar Dbar^T) per sample (the terms of _output's docstring)."""
+    n, k = c.shape
+    P_all = offsets[layer + 1]
+    s = np.empty(n)
+    r = np.zeros(n)
+    q = np.zeros((n, k))
+    onb = np.zeros((n, k))
+    for i in range(n):
+        mass = 0.0
+        for u in range(k):
+            mass += T[start + i, u]
+        s[i] = w[start + i] * mass
+        for u in range(k):
+            if u == bests[i]:
+                onb[i, u] = 1.0
+            elif s[i] != 0.0:
+                q[i, u] = c[i, u] / s[i]
+                r[i] += q[i, u]
+    Jt = np.zeros((n, P_all))
+    Jb = np.zeros((n, P_all))
+    for u in range(k):
+        a, b = _own_rows(offsets, widths, biases, layer, u)
+        Jt[:, a:b] = Ain * q[:, u:u + 1]
+        Jb[:, a:b] = Ain * onb[:, u:u + 1]
+        if before > 0:
+            Jt[:, :before] += J[u] * q[:, u:u + 1]
+            Jb[:, :before] += J[u] * onb[:, u:u + 1]
+    Dbar = Jt - Jb * r[:, None]
+    cross = np.dot((Jb * s[:, None]).T, Jt)
+    H -= cross + cross.T + np.dot((Dbar * s[:, None]).T, Dbar)
+
+
+@numba.njit(cache=True, nogil=True)
 def hessian_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, loss_kind, out_scale, grad, H):
     """Adds the chunk's gradient to ``grad`` and its Hessian to ``H`` (full, symmetric); returns the loss sum."""
-    inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms)
+    inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, 2)
     L = widths.shape[0] - 1
     n = stop - start
-    loss, delta_L, c_L = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale, True)
+    loss, delta_L, c_L, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale, True)
     deltas, cs = _backward(theta, widths, biases, offsets, inputs, d1s, d2s, delta_L, grad, True)
     cs[L - 1] = c_L
     # J holds dz_l/dtheta for the parameters of layers before l, laid out (k_l, n, P_<l)
@@ -285,22 +381,8 @@ def hessian_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, p
             cr = np.ascontiguousarray(c.T).reshape(k * n)
             H[:before, :before] += np.dot(Jr.T, Jr * cr[:, None])
         if layer == L - 1:
-            if loss_kind == 1:  # the rank-one part of the softmax curvature
-                P_all = offsets[L]
-                V = np.zeros((n, P_all))
-                p = c_L  # w (sum t) softmax: the rank-one term is V^T V / (w sum t), V = J^T p
-                for u in range(k):
-                    a, b = _own_rows(offsets, widths, biases, layer, u)
-                    V[:, a:b] = Ain * p[:, u:u + 1]
-                    if before > 0:
-                        V[:, :before] += J[u] * p[:, u:u + 1]
-                scale = np.empty(n)
-                for i in range(n):
-                    total = 0.0
-                    for u in range(k):
-                        total += p[i, u]
-                    scale[i] = 1.0 / total if total > 0.0 else 0.0
-                H -= np.dot(V.T, V * scale[:, None])
+            if loss_kind == 1:  # the softmax curvature beyond c_L's diagonal (see _output)
+                _softmax_remainder(H, T, w, start, offsets, widths, biases, layer, Ain, J, before, c_L, bests)
             break
         # K = sigma'_l * J_full,l over the parameters up to layer l; then J_{l+1} = Wbar_{l+1} K
         upto = offsets[layer + 1]
@@ -331,10 +413,10 @@ def hessian_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, p
 @numba.njit(cache=True, nogil=True)
 def hvp_chunk(theta, v, X, T, w, start, stop, widths, biases, offsets, codes, prms, loss_kind, out_scale, Hv):
     """Adds the chunk's H v to ``Hv`` (forward and backward directional derivatives)."""
-    inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms)
+    inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, 2)
     L = widths.shape[0] - 1
     n = stop - start
-    loss, delta, c = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale, True)
+    loss, delta, c, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale, True)
     # forward: Zdot_l = A~_{l-1} V_l^T + Adot_{l-1} Wbar_l^T; Adot_l = sigma' Zdot_l
     zdots = numba.typed.List()
     adots = numba.typed.List()
@@ -360,16 +442,24 @@ def hvp_chunk(theta, v, X, T, w, start, stop, widths, biases, offsets, codes, pr
                 ddelta[i, u] = 2.0 * wi * (d1s[L - 1][i, u] * d1s[L - 1][i, u] + e[i, u] * d2s[L - 1][i, u]) * ZdotL[i, u]
     else:
         for i in range(n):
-            # c holds w (sum t) p; the directional derivative of w (sum t) p is c * (Zdot - <p, Zdot>)
+            # s (diag p - p p^T) Zdot, from the best class b: off b, s q_u ((Zdot_u - Zdot_b) - mean shift);
+            # at b, minus their sum (the row sums to zero): no 1 - p_b, no cancellation (see _output)
+            b = bests[i]
+            mass = 0.0
+            for u in range(k):
+                mass += T[start + i, u]
+            s_i = w[start + i] * mass
+            shift = 0.0
+            if s_i != 0.0:
+                for u in range(k):
+                    if u != b:
+                        shift += c[i, u] / s_i * (ZdotL[i, u] - ZdotL[i, b])
             total = 0.0
-            mean = 0.0
             for u in range(k):
-                total += c[i, u]
-            for u in range(k):
-                mean += c[i, u] * ZdotL[i, u]
-            mean = mean / total if total > 0.0 else 0.0
-            for u in range(k):
-                ddelta[i, u] = c[i, u] * (ZdotL[i, u] - mean)
+                if u != b:
+                    ddelta[i, u] = c[i, u] * ((ZdotL[i, u] - ZdotL[i, b]) - shift)
+                    total += ddelta[i, u]
+            ddelta[i, b] = -total
     for layer in range(L - 1, -1, -1):
         rows = widths[layer + 1]
         cols = widths[layer] + biases[layer]

@@ -22,8 +22,8 @@ PRINTER_VERSION = "3"
 
 
 class _LanePrinter(PythonCodePrinter):
-    def __init__(self, names: dict):
-        super().__init__({"fully_qualified_modules": True, "standard": "python3"})
+    def __init__(self, names: dict, functions: dict | None = None):
+        super().__init__({"fully_qualified_modules": True, "standard": "python3", "user_functions": functions or {}})
         self._names = names
 
     def _print_Symbol(self, expr):
@@ -49,27 +49,28 @@ def _rewrites(expr):
     return optimize(_log1p_of_sums(sp.sympify(expr)), [expm1_opt])
 
 
-def lane_code(expr, names: dict) -> str:
-    """Python source for a scalar expression, symbols renamed by ``names``."""
-    return _LanePrinter(names).doprint(_rewrites(expr))
+def lane_code(expr, names: dict, functions: dict | None = None) -> str:
+    """Python source for a scalar expression, symbols renamed by ``names``; ``functions`` replaces the
+    printed name of SymPy functions (e.g. {"exp": "_exp"}: a vectorisable one instead of math.exp)."""
+    return _LanePrinter(names, functions).doprint(_rewrites(expr))
 
 
 _RELATIONS = {"==", "!=", "<", "<=", ">", ">="}
 
 
-def condition_code(expr, names: dict) -> str:
+def condition_code(expr, names: dict, functions: dict | None = None) -> str:
     """Python source of a SymPy boolean (relations joined by And/Or/Not); each side printed by lane_code."""
     expr = sp.sympify(expr)
     if expr is sp.true or expr is sp.false:
         return str(bool(expr))
     if isinstance(expr, sp.And):
-        return "(" + " and ".join(condition_code(a, names) for a in expr.args) + ")"
+        return "(" + " and ".join(condition_code(a, names, functions) for a in expr.args) + ")"
     if isinstance(expr, sp.Or):
-        return "(" + " or ".join(condition_code(a, names) for a in expr.args) + ")"
+        return "(" + " or ".join(condition_code(a, names, functions) for a in expr.args) + ")"
     if isinstance(expr, sp.Not):
-        return f"(not {condition_code(expr.args[0], names)})"
+        return f"(not {condition_code(expr.args[0], names, functions)})"
     if isinstance(expr, sp.core.relational.Relational) and expr.rel_op in _RELATIONS:
-        return f"({lane_code(expr.lhs, names)} {expr.rel_op} {lane_code(expr.rhs, names)})"
+        return f"({lane_code(expr.lhs, names, functions)} {expr.rel_op} {lane_code(expr.rhs, names, functions)})"
     raise ParameterError("conditions", "relations (==, !=, <, <=, >, >=) joined by And/Or/Not", str(expr))
 
 

@@ -12,17 +12,32 @@ probability rows (N, k_L); weights w (N,) >= 0 (default 1), not renormalised: th
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
 from gradflow.numerics.codegen.mlp_module import mlp_module
+from gradflow.numerics.blas import one_blas_thread
+from gradflow.numerics.memory import keep_freed_memory
 from gradflow.theory.errors import require
 from gradflow.theory.mlp.activations import ACTIVATION_NAMES
 from gradflow.theory.mlp.network import Network
 
 CHUNK_BYTES = 32 * 2 ** 20  # temporaries of one chunk (the Hessian's Jacobians dominate)
+PARALLEL_WORK = 2e7  # multiply-adds (about N P for a gradient, N P^2 for a Hessian) above which chunks run in threads
+
+
+@lru_cache(maxsize=None)
+def _cores() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+@lru_cache(maxsize=None)
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=_cores(), thread_name_prefix="gradflow-chunks")
 
 
 @dataclass(frozen=True)
@@ -94,6 +109,7 @@ class MLPKernels:
         self.loss_kind = 1 if network.loss == "nll" else 0
         self.out_scale = 1.0 / network.output_dim if network.output_mean else 1.0
         self._chunk = chunk
+        keep_freed_memory()  # temporaries reuse pages instead of faulting fresh ones on every call
 
     @cached_property
     def module(self):
@@ -118,30 +134,44 @@ class MLPKernels:
         require(theta.shape == (self.n_params,), "theta", f"a vector of {self.n_params} parameters", theta.shape)
         return theta
 
-    def _chunks(self, n: int, hessian: bool = False):
-        size = self.chunk_size(hessian)
-        for start in range(0, n, size):
-            yield start, min(start + size, n)
+    def _run(self, kernel, n: int, hessian: bool, shapes: tuple, *args) -> tuple:
+        """Sum of ``kernel(..., a, b, layout, *accumulators)`` over the chunks: (loss, *accumulators).
+
+        One BLAS thread per call; above PARALLEL_WORK multiply-adds the samples are split evenly over
+        the cores, each thread with accumulators of its own (the kernels release the GIL)."""
+        work = n * self.n_params * (self.n_params if hessian else 6)
+        workers = min(_cores(), -(-n // 64)) if work >= PARALLEL_WORK else 1
+        size = min(self.chunk_size(hessian), -(-n // workers))
+        spans = [(a, min(a + size, n)) for a in range(0, n, size)]
+        layout = self._layout()
+
+        def part(index: int):
+            accumulators = tuple(np.zeros(shape) for shape in shapes)
+            loss = 0.0
+            for a, b in spans[index::workers]:
+                loss += kernel(*args, a, b, *layout, *accumulators)
+            return (loss, *accumulators)
+
+        with one_blas_thread():
+            parts = [part(0)] if workers == 1 else list(_pool().map(part, range(workers)))
+        return tuple(sum(values[i] for values in parts) for i in range(len(shapes) + 1))
 
     def loss(self, theta, data: Samples) -> float:
         theta = self._theta(theta)
-        return float(sum(self.module.loss_chunk(theta, data.X, data.T, data.w, a, b, *self._layout())
-                         for a, b in self._chunks(data.n)))
+        return float(self._run(self.module.loss_chunk, data.n, False, (), theta, data.X, data.T, data.w)[0])
 
     def loss_and_gradient(self, theta, data: Samples) -> tuple[float, np.ndarray]:
         theta = self._theta(theta)
-        grad = np.zeros(self.n_params)
-        loss = sum(self.module.gradient_chunk(theta, data.X, data.T, data.w, a, b, *self._layout(), grad)
-                   for a, b in self._chunks(data.n))
+        loss, grad = self._run(self.module.gradient_chunk, data.n, False, ((self.n_params,),), theta, data.X, data.T,
+                               data.w)
         return float(loss), grad
 
     def hessian(self, theta, data: Samples) -> tuple[float, np.ndarray, np.ndarray]:
         """(loss, gradient, Hessian)."""
         theta = self._theta(theta)
-        grad = np.zeros(self.n_params)
-        H = np.zeros((self.n_params, self.n_params))
-        loss = sum(self.module.hessian_chunk(theta, data.X, data.T, data.w, a, b, *self._layout(), grad, H)
-                   for a, b in self._chunks(data.n, hessian=True))
+        P = self.n_params
+        loss, grad, H = self._run(self.module.hessian_chunk, data.n, True, ((P,), (P, P)), theta, data.X, data.T,
+                                  data.w)
         H = 0.5 * (H + H.T)  # exact up to rounding already; symmetric to the last bit
         return float(loss), grad, H
 
@@ -149,10 +179,9 @@ class MLPKernels:
         theta = self._theta(theta)
         v = np.ascontiguousarray(v, dtype=float)
         require(v.shape == (self.n_params,), "v", f"a vector of {self.n_params} numbers", v.shape)
-        out = np.zeros(self.n_params)
-        for a, b in self._chunks(data.n):
-            self.module.hvp_chunk(theta, v, data.X, data.T, data.w, a, b, *self._layout(), out)
-        return out
+        # hvp_chunk returns its loss too; the sum of products is H v
+        return self._run(self.module.hvp_chunk, data.n, False, ((self.n_params,),), theta, v, data.X, data.T,
+                         data.w)[1]
 
     def _thetas(self, Theta) -> np.ndarray:
         Theta = np.ascontiguousarray(Theta, dtype=float)
@@ -163,19 +192,21 @@ class MLPKernels:
     def loss_ensemble(self, Theta, data: Samples) -> np.ndarray:
         Theta = self._thetas(Theta)
         out = np.zeros(Theta.shape[0])
-        self.module.loss_ensemble(Theta, data.X, data.T, data.w, self.chunk_size(), *self._layout(), out)
+        with one_blas_thread():  # the members run in Numba's threads
+            self.module.loss_ensemble(Theta, data.X, data.T, data.w, self.chunk_size(), *self._layout(), out)
         return out
 
     def gradient_ensemble(self, Theta, data: Samples) -> tuple[np.ndarray, np.ndarray]:
         Theta = self._thetas(Theta)
         out = np.zeros(Theta.shape[0])
         grads = np.zeros_like(Theta)
-        self.module.gradient_ensemble(Theta, data.X, data.T, data.w, self.chunk_size(), *self._layout(), out,
-                                      grads)
+        with one_blas_thread():  # the members run in Numba's threads
+            self.module.gradient_ensemble(Theta, data.X, data.T, data.w, self.chunk_size(), *self._layout(), out,
+                                          grads)
         return out, grads
 
     def hessian_ensemble(self, Theta, data: Samples) -> np.ndarray:
-        """(E, P, P): one member after the other (each Hessian already runs BLAS on all cores)."""
+        """(E, P, P): one member after the other (each Hessian splits its samples over the cores)."""
         Theta = self._thetas(Theta)
         return np.stack([self.hessian(theta, data)[2] for theta in Theta])
 

@@ -89,3 +89,28 @@ def test_scaled_implementation_is_compared_with_its_reference():
 def test_unknown_cell_is_a_clear_error(capsys):
     assert main(["bench", "--cell", "warp-drive"]) == 2
     assert "--cell: must be one of am-particles" in capsys.readouterr().err
+
+
+def test_mlp_hessian_quick_sizes_agree_and_judge_their_targets(quick_report):
+    cells = {c["name"]: c for c in _cells(quick_report[1], "mlp-hessian")}
+    assert set(cells) == {f"mlp-hessian[{kind} k=10 N={n}]" for kind in ("gradient", "hessian") for n in (10, 1000)}
+    for cell in cells.values():
+        notes = cell["notes"]
+        assert cell["agree"] and cell["max_rel_diff"] <= notes["tolerance"]
+        assert notes["P"] == 41 and notes["calls_per_timing"] >= 1 and cell["ceiling"] == "blas"
+        assert cell["fraction_of_ceiling"] > 0
+        for family in ("torch", "jax"):  # run in their own processes when installed, otherwise skipped
+            ran = any(name.startswith(family) for name in cell["times"])
+            assert ran != (family in cell["skipped_implementations"]), cell
+        if len(cell["times"]) > 1:
+            assert notes["best_peer"] in cell["times"] and isinstance(notes["target_met"], bool)
+        else:
+            assert notes["target_met"] is None
+
+
+def test_mlp_hessian_call_counts_follow_the_work():
+    from gradflow.bench.mlp_hessian import calls_per_timing
+
+    assert calls_per_timing("gradient", 10, 10) == 5773  # floor(sqrt(1e10 / 300))
+    assert calls_per_timing("hessian", 10, 10) == 333  # floor(sqrt(1e8 / 100) / 3)
+    assert calls_per_timing("hessian", 100_000, 100) == 1

@@ -228,3 +228,19 @@ def test_bad_input_names_the_argument(call, words):
     with pytest.raises(ParameterError) as info:
         call()
     assert words in str(info.value), str(info.value)
+
+
+def test_a_confident_softmax_keeps_the_digits_of_its_hessian():
+    """p_best = 1 - 4e-9: diag(p) - p p^T cancels to 1e-9 of its terms; the kernels form it from the
+    other classes instead (a regression: the Hessian and H v were off by 1e-4 relative here)."""
+    net = Network(3, (Layer(4, "identity", bias=False), Layer(2, "softmax", bias=False)), loss="nll")
+    X, Y, w = _data(net, 1, 630)
+    theta = _point(net, 630)
+    objective = MLPObjective.create(net, X, Y, w)
+    loss, grad, H = objective.loss_gradient_hessian(theta)
+    assert 1e-10 < loss < 1e-7  # the confident regime this test is about
+    v = np.random.default_rng(630).normal(size=net.n_params)
+    h = 1e-6
+    fd = (objective.loss_and_gradient(theta + h * v)[1] - objective.loss_and_gradient(theta - h * v)[1]) / (2 * h)
+    assert _rel(H @ v, fd) <= 1e-8
+    assert _rel(objective.hessian_vector(theta, v), H @ v) <= 1e-12
