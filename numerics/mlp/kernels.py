@@ -27,6 +27,7 @@ from gradflow.theory.mlp.activations import ACTIVATION_NAMES
 from gradflow.theory.mlp.network import Network
 
 CHUNK_BYTES = 32 * 2 ** 20  # temporaries of one chunk (the Hessian's Jacobians dominate)
+SMALL_WORK = 1e5  # multiply-adds below which a call is one chunk on the calling thread, as it is
 PARALLEL_WORK = 2e7  # multiply-adds (about N P for a gradient, N P^2 for a Hessian) above which chunks run in threads
 
 
@@ -131,7 +132,8 @@ class MLPKernels:
 
     def _theta(self, theta) -> np.ndarray:
         theta = np.ascontiguousarray(theta, dtype=float)
-        require(theta.shape == (self.n_params,), "theta", f"a vector of {self.n_params} parameters", theta.shape)
+        if theta.shape != (self.n_params,):
+            require(False, "theta", f"a vector of {self.n_params} parameters", theta.shape)
         return theta
 
     def _run(self, kernel, n: int, hessian: bool, shapes: tuple, *args) -> tuple:
@@ -140,6 +142,9 @@ class MLPKernels:
         One BLAS thread per call; above PARALLEL_WORK multiply-adds the samples are split evenly over
         the cores, each thread with accumulators of its own (the kernels release the GIL)."""
         work = n * self.n_params * (self.n_params if hessian else 6)
+        if work < SMALL_WORK and self._chunk is None:  # one chunk on this thread; OpenBLAS does not thread products this small
+            accumulators = tuple(np.zeros(shape) for shape in shapes)
+            return (kernel(*args, 0, n, *self._layout(), *accumulators), *accumulators)
         workers = min(_cores(), -(-n // 64)) if work >= PARALLEL_WORK else 1
         size = min(self.chunk_size(hessian), -(-n // workers))
         spans = [(a, min(a + size, n)) for a in range(0, n, size)]
