@@ -244,3 +244,26 @@ def test_a_confident_softmax_keeps_the_digits_of_its_hessian():
     fd = (objective.loss_and_gradient(theta + h * v)[1] - objective.loss_and_gradient(theta - h * v)[1]) / (2 * h)
     assert _rel(H @ v, fd) <= 1e-8
     assert _rel(objective.hessian_vector(theta, v), H @ v) <= 1e-12
+
+
+def test_samples_split_over_threads_sum_to_the_same_values(monkeypatch):
+    """The threaded path (each thread its own accumulators) against one chunk on the calling thread."""
+    from gradflow.numerics.mlp import kernels
+
+    net = Network(3, (Layer(5, "tanh"), Layer(4, ("softplus", "erf", "relu", "tanh")), Layer(2)))
+    X, Y, w = _data(net, 301, 7)
+    theta = _point(net, 7)
+    v = np.random.default_rng(7).normal(size=net.n_params)
+    objective = MLPObjective.create(net, X, Y, w)
+    serial = (objective.loss_and_gradient(theta), objective.loss_gradient_hessian(theta),
+              objective.hessian_vector(theta, v))
+    monkeypatch.setattr(kernels, "SMALL_WORK", 0)
+    monkeypatch.setattr(kernels, "PARALLEL_WORK", 0)
+    monkeypatch.setattr(kernels, "_cores", lambda: 3)
+    monkeypatch.setattr(kernels, "_pool", lambda: __import__("concurrent.futures").futures.ThreadPoolExecutor(3))
+    threaded = (objective.loss_and_gradient(theta), objective.loss_gradient_hessian(theta),
+                objective.hessian_vector(theta, v))
+    assert abs(threaded[0][0] - serial[0][0]) <= 1e-13 * abs(serial[0][0])
+    assert _rel(threaded[0][1], serial[0][1]) <= 1e-13
+    assert _rel(threaded[1][2], serial[1][2]) <= 1e-13
+    assert _rel(threaded[2], serial[2]) <= 1e-13
