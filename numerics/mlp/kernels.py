@@ -27,6 +27,7 @@ from gradflow.theory.mlp.activations import ACTIVATION_NAMES
 from gradflow.theory.mlp.network import Network
 
 CHUNK_BYTES = 32 * 2 ** 20  # temporaries of one chunk (the Hessian's Jacobians dominate)
+GRADIENT_CHUNK_BYTES = 2 * 2 ** 20  # temporaries of one loss or gradient chunk: about a core's L2 cache
 SMALL_WORK = 1e5  # multiply-adds below which a call is one chunk on the calling thread, as it is
 PARALLEL_WORK = 2e7  # multiply-adds (about N P for a gradient, N P^2 for a Hessian) above which chunks run in threads
 
@@ -121,11 +122,16 @@ class MLPKernels:
         return self.network.n_params
 
     def chunk_size(self, hessian: bool = False) -> int:
-        """Samples per chunk: the Hessian's Jacobians take sum_l k_l P numbers per sample."""
+        """Samples per chunk: the Hessian's Jacobians take sum_l k_l P numbers per sample; the loss and
+        gradient keep their few arrays per layer within a core's cache (GRADIENT_CHUNK_BYTES), where the
+        passes over them run at cache speed instead of memory speed."""
         if self._chunk is not None:
             return int(self._chunk)
-        per_sample = (int(self.widths[1:].sum()) * (self.n_params if hessian else 1) + 4 * int(self.widths.sum())) * 8
-        return max(1, min(8192 if not hessian else 1 << 20, CHUNK_BYTES // max(per_sample, 1)))
+        if not hessian:
+            per_sample = 4 * int(self.widths.sum()) * 8
+            return max(64, min(8192, GRADIENT_CHUNK_BYTES // per_sample))
+        per_sample = (int(self.widths[1:].sum()) * self.n_params + 4 * int(self.widths.sum())) * 8
+        return max(1, min(1 << 20, CHUNK_BYTES // max(per_sample, 1)))
 
     def _layout(self):
         return self.widths, self.biases, self.offsets, self.codes, self.prms, self.loss_kind, self.out_scale
