@@ -81,10 +81,19 @@ def critical_count(r: int, m: int) -> int:
     return factorial(r) * stirling2(m, r)
 
 
+def surjection_row(m: int, top: int) -> list[int]:
+    """[s! S(m, s) for s = 0..top] (surjections {1..m} -> {1..s}), by the recurrence
+    s! S(m + 1, s) = s ((s-1)! S(m, s-1) + s! S(m, s)): O(m top) integer operations."""
+    row = [1] + [0] * integer(top, "top", 0)
+    for _ in range(integer(m, "m", 0)):
+        row = [0] + [s * (row[s] + row[s - 1]) for s in range(1, top + 1)]
+    return row
+
+
 def critical_count_sum_below(r_star: int, m: int) -> int:
     """sum_{r=1}^{r*-1} G(r, m): critical subspaces from every width below the teacher's."""
     r_star, m = _widths(r_star, m, "r_star", 2)
-    return sum(factorial(r) * stirling2(m, r) for r in range(1, r_star))
+    return sum(surjection_row(m, r_star - 1)[1:])
 
 
 def critical_count_with_zero_neurons(r: int, m: int) -> int:
