@@ -17,6 +17,7 @@ Three laws, derived by SymPy from two inputs it checks first:
 
 from __future__ import annotations
 
+from fractions import Fraction
 from math import comb, factorial
 
 import sympy as sp
@@ -94,6 +95,26 @@ def linear_growth_law() -> Law:
     c_h = sp.simplify(sp.limit(sp.gammasimp(critical / minima / r), r, sp.oo))
     return Law("ratio at fixed extra width", R(r, h), c_h * r, r, "asymptotic", sp.Integer(1),
                {"c_h": c_h}, ("fixed h >= 0", "r* -> infinity", "default and with_zero_neurons variants"))
+
+
+def linear_growth_sum_below_law() -> Law:
+    """(ii, sum_below) fixed h, r* -> oo: the numerator is the ordered Bell number a(r* + h) up to the
+    terms of widths >= r* (relatively O(poly(r*) (ln 2)^{r*})), a(n) ~ n!/(2 (ln 2)^{n+1}), and
+    (r* + h)!/r*! ~ r*^h; so R ~ 2^{h-1} h! / (r*^h (ln 2)^{r*+h+1})."""
+    _, bell = ordered_bell_pole()  # a(n)/n! ~ bell(n)
+    critical = sp.factorial(r) * r ** h * bell.subs(r, r + h)  # a(r+h), with (r+h)! ~ r! r^h
+    minima = sp.factorial(r) * r ** (2 * h) / (2 ** h * sp.factorial(h))  # r! S(r+1+h, r+1), (r+1)^{2h} ~ r^{2h}
+    leading = sp.powsimp(sp.simplify(critical / minima), force=True)
+    return Law("ratio at fixed extra width, all smaller widths", R(r, h), leading, r, "asymptotic", 1 / r,
+               {"ordered_bell_leading": bell}, ("sum_below variant", "fixed h >= 0", "r* -> infinity",
+                                                "relative error O(1/r*)"))
+
+
+def normalised_ratios(teachers=(200, 400, 800), extra=range(4)) -> dict[tuple[int, int], float]:
+    """R(r*, h) / (c_h r*) along large r*: increases towards 1."""
+    c_h = linear_growth_law().constants["c_h"]
+    return {(k, e): float(dominance_ratio(k, e) / (Fraction(str(c_h.subs(h, e))) * k))
+            for k in teachers for e in extra}
 
 
 def growth_rate_laws(widths=range(2, 7)) -> tuple[Law, Law, Law, Claim]:
