@@ -11,9 +11,13 @@ def residual_claim(statement: str, symbolic, numeric, points: int, simplifier=sp
     """A claim whose residuals (iterables of SymPy expressions) must vanish: ``symbolic`` ones are
     simplified, ``numeric`` ones (the same residuals with numbers substituted, one list per random
     point) evaluated to 30 digits."""
-    zero = all(simplifier(sp.sympify(r).doit()) == 0 for r in symbolic)
+    zero = all(_is_zero(simplifier(sp.sympify(r).doit())) for r in symbolic)
     worst = max((float(abs(sp.sympify(r).doit().evalf(30))) for r in numeric), default=0.0)
     return Claim(statement, bool(zero), worst, points)
+
+
+def _is_zero(value) -> bool:
+    return value == 0 or bool(getattr(value, "is_ZeroMatrix", False))
 
 
 def exact_claim(statement: str, proved: bool, mismatches: int, cases: int) -> Claim:
