@@ -35,6 +35,7 @@ n = sp.Symbol("n", integer=True, positive=True)
 m = sp.Symbol("m", integer=True, positive=True)
 x = sp.Symbol("x")
 R = sp.Function("R")
+R_below = sp.Function(r"R_{\mathrm{below}}")  # the sum_below variant
 T = sp.Function("T")
 G = sp.Function("G")
 
@@ -80,7 +81,7 @@ def ordered_bell_pole() -> tuple[sp.Expr, sp.Expr]:
 def ratio_at_zero_sum_below_law() -> Law:
     """(i, sum_below) R(r*, 0) = a(r*)/r*! - 1 ~ 1/(2 (ln 2)^{r*+1}) - 1."""
     residue, leading = ordered_bell_pole()
-    return Law("ratio without extra neurons, all smaller widths", R(r, 0), leading - 1, r, "asymptotic",
+    return Law("ratio without extra neurons, all smaller widths", R_below(r, 0), leading - 1, r, "asymptotic",
                (sp.log(2) / sp.sqrt(sp.log(2) ** 2 + 4 * sp.pi ** 2)) ** r,
                {"residue": residue, "ordered_bell_egf": 1 / (2 - sp.exp(x))},
                ("sum_below variant", "relative error from the next poles ln 2 +- 2 pi i"))
@@ -105,7 +106,7 @@ def linear_growth_sum_below_law() -> Law:
     critical = sp.factorial(r) * r ** h * bell.subs(r, r + h)  # a(r+h), with (r+h)! ~ r! r^h
     minima = sp.factorial(r) * r ** (2 * h) / (2 ** h * sp.factorial(h))  # r! S(r+1+h, r+1), (r+1)^{2h} ~ r^{2h}
     leading = sp.powsimp(sp.simplify(critical / minima), force=True)
-    return Law("ratio at fixed extra width, all smaller widths", R(r, h), leading, r, "asymptotic", 1 / r,
+    return Law("ratio at fixed extra width, all smaller widths", R_below(r, h), leading, r, "asymptotic", 1 / r,
                {"ordered_bell_leading": bell}, ("sum_below variant", "fixed h >= 0", "r* -> infinity",
                                                 "relative error O(1/r*)"))
 
