@@ -19,7 +19,7 @@ import numpy as np
 from gradflow.theory.errors import require
 from gradflow.theory.symmetry.counts import integer
 
-MAX_ENUMERATED = 8  # product() over (r + 1)^m tuples: 9^8 = 4.3e7 is the most we accept
+MAX_ENUMERATED = 8  # labellings of 8 neurons: about 1.1 million over all r*
 
 
 def _small(m: int, name: str = "m") -> int:
@@ -32,15 +32,28 @@ def labellings(r_star: int, m: int) -> list[tuple[int, ...]]:
     """Every lambda in {0..r*}^m whose non-zero values cover 1..r* (0 marks a zero-type neuron)."""
     m, r = _small(m), integer(r_star, "r_star", 1)
     require(r <= m, "r_star", f"<= m = {m}", r)
-    roles = set(range(1, r + 1))
-    return [lam for lam in product(range(r + 1), repeat=m) if roles <= set(lam)]
+    return list(_covering(m, range(r + 1), frozenset(range(1, r + 1))))
 
 
 def surjections(m: int, r: int) -> list[tuple[int, ...]]:
     """Every map {1..m} -> {1..r} (values 1..r) that is onto."""
     m, r = _small(m), integer(r, "r", 1)
     require(r <= m, "r", f"<= m = {m}", r)
-    return [lam for lam in product(range(1, r + 1), repeat=m) if len(set(lam)) == r]
+    return list(_covering(m, range(1, r + 1), frozenset(range(1, r + 1))))
+
+
+def _covering(length: int, values, required: frozenset, prefix: tuple = ()):
+    """Tuples over ``values`` of the given length that contain every value in ``required``, built
+    position by position and cut as soon as the remaining positions cannot cover what is missing."""
+    missing = required - set(prefix)
+    remaining = length - len(prefix)
+    if len(missing) > remaining:
+        return
+    if remaining == 0:
+        yield prefix
+        return
+    for v in values:
+        yield from _covering(length, values, required, prefix + (v,))
 
 
 def pair_maps(n: int, K: int) -> list[tuple[int, ...]]:
