@@ -134,12 +134,12 @@ def growth_rate_laws(widths=range(2, 7)) -> tuple[Law, Law, Law, Claim]:
     check = exact_claim("T ~ (r*+1)^m and G(r*-1, m) ~ (r*-1)^m (SymPy limits, r* = 2..6)", True, bad,
                         2 * len(widths))
     t_law = Law("zero-loss subspaces at large width", T(r, m), t_lead, m, "asymptotic",
-                (r / (r + 1)) ** m, {"rate": r + 1}, ("fixed r*", "relative error"))
+                r * (r / (r + 1)) ** m, {"rate": r + 1}, ("fixed r*", "relative error (the j = 1 term)"))
     g_law = Law("critical subspaces at large width", G(r - 1, m), g_lead, m, "asymptotic",
-                ((r - 2) / (r - 1)) ** m, {"rate": r - 1}, ("fixed r* >= 2", "relative error",
+                (r - 1) * ((r - 2) / (r - 1)) ** m, {"rate": r - 1}, ("fixed r* >= 2", "relative error (the j = 1 term)",
                                                              "also for the sum_below numerator"))
     ratio = Law("ratio at large width", R(r, m - r), (g_lead / t_lead), m, "asymptotic",
-                ((r - 2) / (r - 1)) ** m + (r / (r + 1)) ** m, {"rate": (r - 1) / (r + 1)},
+                (r - 1) * ((r - 2) / (r - 1)) ** m + r * (r / (r + 1)) ** m, {"rate": (r - 1) / (r + 1)},
                 ("fixed r* >= 2", "relative error"))
     return t_law, g_law, ratio, check
 
