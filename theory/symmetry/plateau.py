@@ -135,11 +135,13 @@ def _hessian_pairs(pb: PlateauProblem, L: sp.Expr, B: sp.Matrix) -> dict:
     q0 = {s: 0 for s in pb.q}
     at_point = {**q0, **{s: 0 for s in pb.e}}
     symmetric = (*pb.w_bar, *pb.u_bar)
+    # setting e or q to 0 commutes with differentiating in the other coordinates: substitute early
+    first = {a: sp.diff(coords, a) for a in (*pb.e, *pb.q)}
     return {
         "plateau directions are flat to second order (H_ee = 0)":
-            [(sp.diff(coords, a, b).xreplace(q0), 0) for a in pb.e for b in pb.e],
+            [(sp.diff(first[a].xreplace(q0), b), 0) for a in pb.e for b in pb.e],
         "antisymmetric mixed block H_eq = B":
-            [(sp.diff(coords, pb.e[o], pb.q[c]).xreplace(q0), B[o, c]) for o in range(_OUT) for c in range(_IN)],
+            [(sp.diff(first[pb.e[o]], pb.q[c]).xreplace(q0), B[o, c]) for o in range(_OUT) for c in range(_IN)],
         "Hessian is block diagonal at the permutation point":
-            [(sp.diff(coords, a, s).xreplace(at_point), 0) for a in (*pb.e, *pb.q) for s in (*symmetric, *pb.w_o, *pb.u_o)],
+            [(sp.diff(first[a].xreplace(at_point), s), 0) for a in (*pb.e, *pb.q) for s in (*symmetric, *pb.w_o, *pb.u_o)],
     }
