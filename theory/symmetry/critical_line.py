@@ -72,7 +72,8 @@ class SplitProblem:
         """The split point (at t = 0), or the line theta + t v(xi) through it."""
         s = t if along else 0
         w1, w2 = self.w + s * (1 - beta) * self.xi, self.w - s * beta * self.xi
-        return {**dict(zip(self.w1, w1)), **dict(zip(self.w2, w2)), self.a1: beta * self.a, self.a2: (1 - beta) * self.a}
+        return {**dict(zip(self.w1, w1)), **dict(zip(self.w2, w2)),
+                self.a1: beta * self.a, self.a2: (1 - beta) * self.a}
 
     def M(self) -> sp.Matrix:
         z, f = sp.symbols("z f", real=True)

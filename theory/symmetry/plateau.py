@@ -143,5 +143,6 @@ def _hessian_pairs(pb: PlateauProblem, L: sp.Expr, B: sp.Matrix) -> dict:
         "antisymmetric mixed block H_eq = B":
             [(sp.diff(first[pb.e[o]], pb.q[c]).xreplace(q0), B[o, c]) for o in range(_OUT) for c in range(_IN)],
         "Hessian is block diagonal at the permutation point":
-            [(sp.diff(first[a].xreplace(at_point), s), 0) for a in (*pb.e, *pb.q) for s in (*symmetric, *pb.w_o, *pb.u_o)],
+            [(sp.diff(first[a].xreplace(at_point), s), 0)
+             for a in (*pb.e, *pb.q) for s in (*symmetric, *pb.w_o, *pb.u_o)],
     }

@@ -64,7 +64,8 @@ def test_linear_growth_law():
 
 def test_sum_below_fixed_h_law_form():
     law = dominance.linear_growth_sum_below_law()
-    expected = 2 ** (h_symbol - 1) * sp.factorial(h_symbol) / (r_symbol ** h_symbol * sp.log(2) ** (r_symbol + h_symbol + 1))
+    expected = (2 ** (h_symbol - 1) * sp.factorial(h_symbol)
+                / (r_symbol ** h_symbol * sp.log(2) ** (r_symbol + h_symbol + 1)))
     assert sp.simplify(law.leading - expected) == 0
     value = counts.dominance_ratio(300, 1, "sum_below")
     lead = float(sp.log(law.leading.subs({h_symbol: 1, r_symbol: 300})).evalf())
