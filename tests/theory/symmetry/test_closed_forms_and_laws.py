@@ -86,3 +86,17 @@ def test_growth_rate_laws():
 def test_crossovers_table():
     table = dominance.crossovers((2, 3, 4, 10))
     assert table == {"default": {2: None, 3: None, 4: 0, 10: 1}, "sum_below": {2: None, 3: 0, 4: 0, 10: 3}}
+
+
+def test_higher_order_factor_law():
+    from gradflow.theory.symmetry import higher_order_factor
+    from gradflow.theory.symmetry.higher_order import K, factor_law, factor_polynomial, n
+
+    law, claim = factor_law()
+    assert claim.holds
+    assert sp.simplify(law.leading - n ** K / (2 ** K * sp.factorial(K))) == 0
+    assert factor_polynomial(2).as_expr() == sp.expand((n - 2) * (n - 3) / 8)
+    for order in (1, 2, 3):  # ratio to the leading term tends to 1 (numbers, from the exact counts)
+        ratios = [float(higher_order_factor((width,), order)) / (width ** order / (2 ** order * factorial(order)))
+                  for width in (50, 100, 200)]
+        assert ratios[0] < ratios[1] < ratios[2] < 1
