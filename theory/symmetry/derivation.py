@@ -18,8 +18,8 @@ from gradflow.theory.laws import Law
 from gradflow.theory.symmetry import closed_forms, dominance
 from gradflow.theory.symmetry.counts import critical_count, dominance_ratio, expansion_count
 from gradflow.theory.symmetry.critical_line import critical_line_claims, quadratic_form
-from gradflow.theory.symmetry.equivariance import (PROOF_NETWORKS, entrywise_claims, explicit_network_claims,
-                                                   matrix_form_claims)
+from gradflow.theory.symmetry.equivariance import (PROOF_NETWORKS, collision_claims, entrywise_claims,
+                                                   explicit_network_claims, matrix_form_claims)
 from gradflow.theory.symmetry.higher_order import factor_law
 from gradflow.theory.symmetry.plateau import plateau_claims
 from gradflow.theory.verify import Claim
@@ -82,13 +82,16 @@ def derive(quick: bool = False) -> SymmetryDerivation:
 
 def _geometry(doc: Draft, quick: bool) -> dict:
     networks = PROOF_NETWORKS[:1] if quick else PROOF_NETWORKS
-    equivariance = {**entrywise_claims(), **matrix_form_claims(), **explicit_network_claims(networks)}
+    equivariance = {**entrywise_claims(), **matrix_form_claims(), **explicit_network_claims(networks),
+                    **collision_claims(networks)}
     doc.add("Equivariance",
             r"L(P\theta) = L(\theta),\quad \nabla L(P\theta) = P\,\nabla L(\theta),\quad H(P\theta) = P H(\theta) P^T",
             r"$P$ permutes the neurons of one hidden layer: $(W^{(k)}, b^{(k)}, W^{(k+1)}) \mapsto "
             r"(\Pi W^{(k)}, \Pi b^{(k)}, W^{(k+1)} \Pi^T)$. Entrywise maps commute with row permutations, "
             r"$\sigma.(\Pi Z) = \Pi \sigma.(Z)$, and $\Pi^T \Pi = I$. Explicit networks: "
-            + ", ".join(str(list(w)) for w in networks) + r", with $\sigma$ and the loss undefined.",
+            + ", ".join(str(list(w)) for w in networks) + r", with $\sigma$ and the loss undefined. Hence the "
+            r"collision subspace $\{w_i = w_j, u_i = u_j\} = \mathrm{Fix}(P_{ij})$ is invariant under the flow: "
+            r"there $\nabla L = P_{ij} \nabla L$.",
             _checked(equivariance))
     plateau = plateau_claims()
     o, c, mu, N = sp.symbols("o c mu N", integer=True)

@@ -27,7 +27,7 @@ import numpy as np
 import sympy as sp
 
 from gradflow.theory.errors import require
-from gradflow.theory.symmetry.claims import residual_claim
+from gradflow.theory.symmetry.claims import identity_claim, residual_claim
 from gradflow.theory.symmetry.counts import integer
 from gradflow.theory.verify import Claim
 
@@ -197,3 +197,29 @@ def matrix_form_claims() -> dict[str, Claim]:
         "outgoing gradient (matrix form)": residual_claim(
             "dL/dW^(k+1) at P theta = dL/dW^(k+1) Pi^T", [grad_out], [], 1, simplifier=simplify),
     }
+
+
+def collision_claims(networks=PROOF_NETWORKS, points: int = 2, seed: int = 0) -> dict[str, Claim]:
+    """The collision subspace Fix(P_ij) = {w_i = w_j, u_i = u_j} is invariant under gradient flow:
+    on it grad L(theta) = grad L(P theta) = P grad L(theta), so the gradient lies in it too.  Checked
+    for the swap of neurons 0 and 1 of every hidden layer (sigma, loss undefined; numbers with tanh
+    and a random quadratic loss)."""
+    claims = {}
+    rng = np.random.default_rng(seed)
+    for widths in networks:
+        net = ExplicitNetwork(widths)
+        sigma, ell = _generic()
+        L = net.loss(sigma, ell)
+        grad = {s: sp.diff(L, s) for s in net.parameters}
+        concrete = dict(zip((sigma, ell), _concrete(widths[-1], rng)))
+        for layer in range(1, len(widths) - 1):
+            if widths[layer] < 2:
+                continue
+            move = net.permutation(layer, (1, 0, *range(2, widths[layer])))
+            second = {*net.weights[layer - 1][1, :], net.biases[layer - 1][1], *net.weights[layer][:, 1]}
+            collide = {s: move[s] for s in second}  # neuron 1 takes neuron 0's weights
+            pairs = [(grad[s].xreplace(collide), grad[move[s]].xreplace(collide)) for s in second]
+            label = f"gradient stays in the collision subspace on {list(widths)}, layer {layer}"
+            claims[label] = identity_claim(label, pairs, (*net.parameters, *net.x, *net.y), concrete, rng, points,
+                                           simplifier=_simplify_derivatives)
+    return claims

@@ -109,3 +109,15 @@ def test_the_numeric_oracle_sees_a_non_symmetry():
     weights[0] = weights[0][[1, 0, 2], :]
     wrong = net.flatten(weights)
     assert abs(_loss(net, wrong, X, Y) - _loss(net, theta, X, Y)) > 1e-6
+
+
+def test_collision_subspace_is_invariant():
+    from gradflow.theory.symmetry.equivariance import collision_claims
+
+    claims = collision_claims(((1, 2, 1), (1, 3, 1)))
+    assert len(claims) == 2 and all(c.holds for c in claims.values())
+    # off the collision subspace the two neurons' gradients differ
+    net = ExplicitNetwork((1, 2, 1))
+    L = net.loss(sp.Function("sigma"), sp.Function("ell"))
+    W1 = net.weights[0]
+    assert sp.simplify(sp.diff(L, W1[0, 0]) - sp.diff(L, W1[1, 0])) != 0
