@@ -1,0 +1,13 @@
+"""The ``symmetry`` model family: permutation points, plateaus, the expansion manifold and its counts.
+
+Modules: ``entry`` (the model ``symmetry``), ``experiments`` (``sym-counts``, ``sym-dominance``,
+``sym-permutation-points``), ``checks``, ``figures``.
+"""
+
+from gradflow.derivations.contract import Family
+from gradflow.derivations.symmetry.entry import SymmetryEntry
+from gradflow.derivations.symmetry.experiments import EXPERIMENTS
+
+FAMILY = Family("symmetry", entries=(SymmetryEntry(),), experiments=EXPERIMENTS)
+
+__all__ = ["FAMILY", "SymmetryEntry"]

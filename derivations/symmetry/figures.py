@@ -1,0 +1,40 @@
+"""Figures of the symmetry reproductions."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from gradflow.derivations.report import pyplot
+
+
+def factor_vs_width(rows: list):
+    """The K-th order factor N_K / N_min against the width, one line per K (one-hidden-layer rows)."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4.0))
+    for K in sorted({r["K"] for r in rows}):
+        points = sorted((sum(r["widths"]), float(Fraction(r["factor"]))) for r in rows
+                        if r["K"] == K and Fraction(r["factor"]) > 0)
+        if points:
+            ax.semilogy(*zip(*points), "o-", label=f"K = {K}")
+    ax.set_xlabel("total hidden width")
+    ax.set_ylabel(r"$N_K / N_{min}$ (bound)")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def ratio_vs_extra(ratios: dict):
+    """log R(r*, h) against h, one line per r*."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4.0))
+    for r_star, row in sorted(ratios.items()):
+        h = np.arange(len(row))
+        ax.semilogy(h, row, "o-", label=f"r* = {r_star}")
+    ax.axhline(1.0, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("extra neurons h = m - r*")
+    ax.set_ylabel("R = G(r* - 1, m) / T(r*, m)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

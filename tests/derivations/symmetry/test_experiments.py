@@ -1,0 +1,40 @@
+"""The counting reproductions of the symmetry family: sym-counts and sym-dominance."""
+
+from fractions import Fraction
+
+import pytest
+
+from gradflow.derivations.registry import get_experiment
+
+
+@pytest.fixture(scope="module")
+def counts():
+    return get_experiment("sym-counts").reproduce({}, quick=True)
+
+
+@pytest.fixture(scope="module")
+def dominance():
+    return get_experiment("sym-dominance").reproduce({}, quick=True)
+
+
+def test_the_bound_is_what_brute_force_counts(counts):
+    rows = counts.results["rows"]
+    assert counts.results["agree"] and len(rows) == 9
+    assert all(r["bound"] == r["brute_force_pairs"] <= r["brute_force_all"] for r in rows)
+    by_key = {(tuple(r["widths"]), r["K"]): r for r in rows}
+    assert by_key[((2, 3), 1)]["bound"] == 18 and by_key[((2, 3), 1)]["N_min"] == 12  # 12 (1/2 + 1)
+    assert by_key[((2, 3), 2)]["bound"] == 0  # every width < 2K: no such points
+
+
+def test_ratio_table_and_crossovers(dominance):
+    r = dominance.results
+    assert Fraction(r["R"]["2,0"]["exact"]) == Fraction(1, 2) and Fraction(r["R"]["3,0"]["exact"]) == 1
+    assert Fraction(r["R"]["2,1"]["exact"]) == Fraction(1, 12)  # G(1, 3) / T(2, 3) = 1 / 12
+    assert r["T"]["2,3"] == 12 and r["G"]["1,3"] == 1
+    assert r["h_c"]["default"]["2"] is None and r["h_c"]["default"]["4"] == 0 and r["h_c"]["default"]["20"] == 4
+    assert r["h_c"]["sum_below"]["3"] == 0
+    for teacher in (2, 3, 5, 10, 20, 50):  # R decreases in h
+        row = [r["R"][f"{teacher},{h}"]["float"] for h in range(8)]
+        assert all(a > b for a, b in zip(row, row[1:]))
+    assert all(0.9 < v < 1.0 for v in r["normalised_ratio"].values())
+    assert set(r["laws"]) >= {"ratio_at_zero", "linear_growth", "ratio_growth"}
