@@ -45,7 +45,9 @@ def cubic_minimizer(a: float, fa: float, da: float, b: float, fb: float, db: flo
         return None
     d2 = math.copysign(math.sqrt(disc), b - a)
     denominator = db - da + 2.0 * d2
-    if abs(denominator) <= 1e-12 * (abs(db) + abs(da) + 2 * abs(d2)):  # a concave quadratic: no minimum
+    # a concave quadratic or a line (zero up to rounding): no minimum; a real one inside [a, b] has a
+    # denominator of at least a third of this scale
+    if abs(denominator) <= 1e-6 * (abs(db) + abs(da) + 2 * abs(d2)):
         return None
     value = b - (b - a) * (db + d2 - d1) / denominator
     return value if math.isfinite(value) else None
