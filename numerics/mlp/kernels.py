@@ -23,6 +23,10 @@ from gradflow.theory.mlp.activations import ACTIVATION_NAMES
 from gradflow.theory.mlp.network import Network
 
 CHUNK_BYTES = 32 * 2 ** 20  # temporaries of one chunk (the Hessian's Jacobians dominate)
+# The Hessian's per-sample Jacobians: kept cache-sized.  Tens of MB per call were fetched from the
+# operating system afresh (page faults, serialised between threads): slower alone, worse in ensembles.
+HESSIAN_CHUNK_BYTES = 2 ** 20
+MIN_HESSIAN_CHUNK = 64  # samples: below this the per-chunk call overhead shows
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,9 @@ class MLPKernels:
         if self._chunk is not None:
             return int(self._chunk)
         per_sample = (int(self.widths[1:].sum()) * (self.n_params if hessian else 1) + 4 * int(self.widths.sum())) * 8
-        return max(1, min(8192 if not hessian else 1 << 20, CHUNK_BYTES // max(per_sample, 1)))
+        if hessian:
+            return max(1, min(CHUNK_BYTES // per_sample, max(MIN_HESSIAN_CHUNK, HESSIAN_CHUNK_BYTES // per_sample)))
+        return max(1, min(8192, CHUNK_BYTES // max(per_sample, 1)))
 
     def _layout(self):
         return self.widths, self.biases, self.offsets, self.codes, self.prms, self.loss_kind, self.out_scale
