@@ -73,6 +73,7 @@ class Stopwatch:
         self.started = time.perf_counter()
         self.hits: dict = {}
         self.points: dict = {}
+        self.hit_evaluations: dict = {}
         self.evaluations = 0
 
     def _seen(self, theta, grad):
@@ -82,6 +83,7 @@ class Stopwatch:
             if gnorm <= tol and tol not in self.hits:
                 self.hits[tol] = time.perf_counter() - self.started
                 self.points[tol] = np.array(theta, dtype=float)
+                self.hit_evaluations[tol] = self.evaluations
 
     def loss_and_gradient(self, theta):
         loss, grad = self.inner.loss_and_gradient(theta)
@@ -112,11 +114,12 @@ class Run:
     gnorm: float
     seconds: float
     evaluations: int
+    hit_evaluations: dict  # tolerance -> gradient evaluations until then (a count the machine's load leaves alone)
 
     @classmethod
     def of(cls, watch: Stopwatch, x, loss, gnorm, seconds):
         return cls(dict(watch.hits), dict(watch.points), np.array(x, dtype=float), float(loss), float(gnorm),
-                   float(seconds), watch.evaluations)
+                   float(seconds), watch.evaluations, dict(watch.hit_evaluations))
 
 
 def _gnorm(objective, x) -> float:
@@ -260,8 +263,11 @@ def _speed_ratio(ours: list, theirs: list) -> dict:
     if not pairs:
         return {"seeds_both_reached": 0, "summed": None, "median": None}
     a, b = np.array(pairs).T
+    counts = [(x.hit_evaluations[1e-8], y.hit_evaluations[1e-8]) for x, y in zip(ours, theirs)
+              if 1e-8 in x.hit_evaluations and 1e-8 in y.hit_evaluations]
+    ca, cb = np.array(counts).T
     return {"seeds_both_reached": len(pairs), "summed": float(b.sum() / a.sum()),
-            "median": float(np.median(b) / np.median(a))}
+            "median": float(np.median(b) / np.median(a)), "evaluations_summed": float(cb.sum() / ca.sum())}
 
 
 def _agreement(prob: Problem, runs: dict) -> dict:
@@ -289,7 +295,8 @@ def _per_seed(runs: dict) -> dict:
     table = {}
     for name in names:
         table[name] = [{"seed": s, "t_1e-8": r.hits.get(1e-8), "t_1e-12": r.hits.get(1e-12), "loss": r.loss,
-                        "gnorm": r.gnorm, "minimum": next(labels), "seconds": r.seconds, "evaluations": r.evaluations}
+                        "gnorm": r.gnorm, "minimum": next(labels), "seconds": r.seconds, "evaluations": r.evaluations,
+                        "evaluations_to_1e-8": r.hit_evaluations.get(1e-8)}
                        for s, r in enumerate(runs[name])]
     return table
 
@@ -334,7 +341,7 @@ def mlp_train(quick: bool, ceilings: dict) -> list:
         "target_bfgs_3x_scipy_to_1e-8": bool(versus_scipy["summed"] is not None and versus_scipy["summed"] >= 3
                                              and versus_scipy["seeds_both_reached"] == seeds),
         "target_ensemble_throughput": throughput["target_throughput_met"],
-        "max_rel_diff_by_impl": diffs,
+        "max_rel_diff_by_impl": diffs, "load_average": os.getloadavg(),
     }
     ratios = {k: times[k] / times["gradflow"] for k in times if k != "gradflow"}
     return [CellResult("mlp-train", False, worst <= 1e-9, worst, times, {"warm-up": compile_s}, ratios, None, notes)]
