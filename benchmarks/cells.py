@@ -500,5 +500,11 @@ def _timing_cell(name, times, notes):
     return CellResult(name, False, True, 0.0, times, {}, {}, None, notes)
 
 
+def mlp_train(quick: bool, ceilings: dict) -> list:
+    from gradflow.bench.mlp_train import mlp_train as cell
+
+    return cell(quick, ceilings)
+
+
 CELLS = {"am-particles": am_particles, "am-ensemble": am_ensemble, "am-flow": am_flow, "relu-gd": relu_gd,
-         "codegen": codegen, "mlp-hessian": mlp_hessian, "gpu-ensemble": gpu_ensemble}
+         "codegen": codegen, "mlp-hessian": mlp_hessian, "mlp-train": mlp_train, "gpu-ensemble": gpu_ensemble}

@@ -41,6 +41,11 @@ def _cores() -> int:
 def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=_cores(), thread_name_prefix="gradflow-chunks")
 
+# The Hessian's per-sample Jacobians: kept cache-sized.  Tens of MB per call were fetched from the
+# operating system afresh (page faults, serialised between threads): slower alone, worse in ensembles.
+HESSIAN_CHUNK_BYTES = 2 ** 20
+MIN_HESSIAN_CHUNK = 64  # samples: below this the per-chunk call overhead shows
+
 
 @dataclass(frozen=True)
 class Samples:
@@ -131,7 +136,7 @@ class MLPKernels:
             per_sample = 4 * int(self.widths.sum()) * 8
             return max(64, min(8192, GRADIENT_CHUNK_BYTES // per_sample))
         per_sample = (int(self.widths[1:].sum()) * self.n_params + 4 * int(self.widths.sum())) * 8
-        return max(1, min(1 << 20, CHUNK_BYTES // max(per_sample, 1)))
+        return max(1, min(CHUNK_BYTES // per_sample, max(MIN_HESSIAN_CHUNK, HESSIAN_CHUNK_BYTES // per_sample)))
 
     def _layout(self):
         return self.widths, self.biases, self.offsets, self.codes, self.prms, self.loss_kind, self.out_scale

@@ -114,3 +114,23 @@ def test_mlp_hessian_call_counts_follow_the_work():
     assert calls_per_timing("gradient", 10, 10) == 5773  # floor(sqrt(1e10 / 300))
     assert calls_per_timing("hessian", 10, 10) == 333  # floor(sqrt(1e8 / 100) / 3)
     assert calls_per_timing("hessian", 100_000, 100) == 1
+
+
+def test_mlp_train_runs_every_implementation_and_they_agree(quick_report):
+    (cell,) = _cells(quick_report[1], "mlp-train")
+    names = {"gradflow", "gradflow-ensemble", "scipy-bfgs", "scipy-bfgs-pool", "gradflow-gd"}
+    assert not cell["skipped"] and set(cell["times"]) == names and cell["agree"]
+    notes = cell["notes"]
+    assert notes["seeds"] == 4 and notes["n_samples"] == 2000 and notes["n_params"] == 33
+    # every reported loss is NumPy's loss at the reported point; the pooled SciPy run retraces the serial one
+    assert all(v <= 1e-9 for v in notes["max_rel_diff_by_impl"].values())
+    for name in names:
+        rows = notes["per_seed"][name]
+        assert [row["seed"] for row in rows] == [0, 1, 2, 3]
+        for row in rows:
+            assert row["loss"] >= 0 and isinstance(row["minimum"], int)
+            # a run that reached 1e-12 reached 1e-8 no later
+            assert row["t_1e-12"] is None or (row["t_1e-8"] is not None and row["t_1e-8"] <= row["t_1e-12"])
+    for target in ("target_bfgs_3x_scipy_to_1e-8", "target_ensemble_throughput"):
+        assert isinstance(notes[target], bool)  # measured and reported, never assumed
+    assert notes["ensemble_throughput"]["members"] == 4

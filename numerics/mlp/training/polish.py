@@ -6,7 +6,8 @@ tried at 1/2, 1/4, ... of its length, then mu is raised tenfold; directions whos
 the minimum-norm step, which stays put along the flat directions of an overparameterised minimum).
 A step is taken when it lowers the loss, or, once the loss is at rounding level, when it keeps the
 loss and lowers |grad|_inf.
-``bfgs`` / ``lbfgs``: SciPy's BFGS and L-BFGS-B on the same loss and gradient.
+``bfgs``: gradflow's own BFGS (``dense_bfgs.py``).  ``scipy-bfgs`` / ``lbfgs``: SciPy's BFGS and L-BFGS-B on
+the same loss and gradient.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def quasi_newton(objective, x, tracker: Tracker, method: str) -> np.ndarray:
         options.update(ftol=0.0, maxfun=10 ** 9, maxls=50)
     try:
         result = minimize(fun, np.array(x, dtype=float), jac=True, callback=callback,
-                          method="BFGS" if method == "bfgs" else "L-BFGS-B", options=options)
+                          method="BFGS" if method == "scipy-bfgs" else "L-BFGS-B", options=options)
         if tracker.stopped_by is None:
             tracker.stopped_by = "no_progress" if not result.success else "converged"
     except _Stop:

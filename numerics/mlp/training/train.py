@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gradflow.numerics.mlp.training.dense_bfgs import bfgs
 from gradflow.numerics.mlp.training.descent import descend
 from gradflow.numerics.mlp.training.flow import integrate_flow
 from gradflow.numerics.mlp.training.polish import newton, quasi_newton
@@ -27,7 +28,7 @@ from gradflow.numerics.mlp.training.termination import Limits, Recorder, Tracker
 from gradflow.theory.errors import ParameterError, require
 
 METHODS = ("flow", "gd", "sgd", "adam", "dopri5", "rk4")
-POLISHES = ("auto", "newton", "bfgs", "lbfgs", "none")
+POLISHES = ("auto", "newton", "bfgs", "scipy-bfgs", "lbfgs", "none")
 NEWTON_LIMIT, BFGS_LIMIT = 1024, 20_000
 SPECTRUM_LIMIT = 2000
 
@@ -123,6 +124,8 @@ def train(objective, theta0, *, method: str = "flow", polish: str = "auto", taui
     if kind != "none" and ode.stopped_by not in ("minloss", "min_gnorm"):
         if kind == "newton":
             newton(objective, ode_x, optim)
+        elif kind == "bfgs":
+            bfgs(objective, ode_x, optim)
         else:
             quasi_newton(objective, ode_x, optim, kind)
         if optim.best_x is not None and optim.best_loss <= ode_loss:

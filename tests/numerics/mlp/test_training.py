@@ -124,7 +124,7 @@ def test_the_minimum_norm_newton_step_stays_put_along_flat_directions():
     assert (result.x - result.ode_x) @ flat == pytest.approx(0.0, abs=1e-12)
 
 
-@pytest.mark.parametrize("polish", ["bfgs", "lbfgs"])
+@pytest.mark.parametrize("polish", ["bfgs", "scipy-bfgs", "lbfgs"])
 def test_quasi_newton_polish_reaches_the_rosenbrock_minimum(polish):
     result = train(Rosenbrock(), np.array([-1.2, 1.0]), method="gd", lr=1e-4, maxiterations_ode=1, polish=polish,
                    min_gnorm=1e-8)

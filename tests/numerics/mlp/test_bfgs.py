@@ -1,0 +1,118 @@
+"""gradflow's BFGS: finite termination on quadratics, Rosenbrock, a teacher-student network to a
+gradient at rounding level, and its place among the polish methods."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.optimize import rosen, rosen_der
+
+from gradflow.numerics.mlp import MLPObjective
+from gradflow.numerics.mlp.teacher import TeacherNet, teacher_data
+from gradflow.numerics.mlp.training import POLISHES, bfgs, train
+from gradflow.numerics.mlp.training.termination import Limits, Tracker
+from gradflow.theory.errors import ParameterError
+from gradflow.theory.mlp import Layer, Network, random_params
+
+
+class _Counted:
+    """A loss from (loss, gradient) function, with the rest of the contract ``train`` needs."""
+
+    n_samples = 0
+
+    def __init__(self, fg, n_params=2, hessian=None):
+        self.fg, self.evaluations, self.n_params, self._hessian = fg, 0, n_params, hessian
+
+    def loss_and_gradient(self, x):
+        self.evaluations += 1
+        return self.fg(x)
+
+    def hessian(self, x):
+        return self._hessian
+
+    @property
+    def data_term(self):
+        return self
+
+
+def _quadratic(P, seed):
+    rng = np.random.default_rng(seed)
+    Q = rng.standard_normal((P, P))
+    A = Q @ Q.T + 0.5 * np.eye(P)  # condition number up to a few hundred
+    b = rng.standard_normal(P)
+    minimum = np.linalg.solve(A, b)
+    # the same gradient as x.A.x / 2 - b.x; shifted to a minimum value of 0 (values stay accurate there)
+    return A, b, _Counted(lambda x: (float(0.5 * (x - minimum) @ A @ (x - minimum)), A @ x - b), P, A)
+
+
+@pytest.mark.parametrize("P, seed", [(2, 0), (5, 1), (8, 3), (12, 2)])  # rounding erodes conjugacy beyond
+def test_with_exact_line_searches_a_quadratic_is_solved_in_at_most_P_plus_one_iterations(P, seed):
+    A, b, objective = _quadratic(P, seed)
+    tracker = Tracker(Limits(minloss=0.0, min_gnorm=1e-7 * np.abs(b).max(), maxiterations=P + 1))
+    x = bfgs(objective, np.zeros(P), tracker, c1=1e-11, c2=1e-10)
+    # a loss of exactly 0 (minloss) can happen on the last step; the gradient falls 7 decades at once
+    assert tracker.stopped_by in ("min_gnorm", "minloss"), (tracker.stopped_by, tracker.iterations)
+    assert tracker.iterations <= P + 1
+    assert np.allclose(x, np.linalg.solve(A, b), rtol=1e-6, atol=1e-7)
+
+
+def test_the_default_wolfe_search_also_solves_a_quadratic_to_rounding():
+    A, b, objective = _quadratic(30, 4)
+    tracker = Tracker(Limits(minloss=0.0, min_gnorm=1e-13))
+    x = bfgs(objective, np.ones(30), tracker)
+    assert tracker.stopped_by == "min_gnorm" and tracker.iterations < 200
+    assert np.allclose(x, np.linalg.solve(A, b), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("start", [(-1.2, 1.0), (2.0, -1.0), (0.0, 0.0, 0.0, 0.0, 0.0)])
+def test_rosenbrock_to_a_gradient_at_rounding_level(start):
+    objective = _Counted(lambda x: (float(rosen(x)), rosen_der(x)))
+    tracker = Tracker(Limits(minloss=0.0, min_gnorm=1e-12))
+    x = bfgs(objective, np.array(start), tracker)
+    assert tracker.stopped_by == "min_gnorm" and np.allclose(x, 1.0, atol=1e-9)
+    assert objective.evaluations < 400
+
+
+def test_a_teacher_student_network_down_to_a_gradient_of_1e_10():
+    teacher = TeacherNet(Network(2, (Layer(2, "softplus"), Layer(1))), seed=0)
+    data = teacher_data(teacher, 200, seed=1)
+    student = Network(2, (Layer(3, "softplus"), Layer(1)))
+    objective = MLPObjective.create(student, data.X, data.Y)
+    result = train(objective, random_params(student, 2), method="gd", lr=0.1, maxiterations_ode=1, polish="bfgs",
+                   min_gnorm=1e-10, spectrum=False)
+    assert result.polish == "bfgs" and result.optim_stopped_by == "min_gnorm" and result.gnorm <= 1e-10
+    loss, grad = objective.loss_and_gradient(result.x)
+    assert loss == result.loss and np.max(np.abs(grad)) <= 1e-10
+
+
+def test_gradflow_and_scipy_bfgs_reach_the_same_minimum():
+    A, b, objective = _quadratic(6, 5)
+    options = dict(method="gd", lr=1e-3, maxiterations_ode=1, minloss=0.0, min_gnorm=1e-11)
+    ours = train(objective, np.zeros(6), polish="bfgs", **options)
+    scipy = train(objective, np.zeros(6), polish="scipy-bfgs", **options)
+    assert "scipy-bfgs" in POLISHES and ours.polish == "bfgs" and scipy.polish == "scipy-bfgs"
+    assert np.allclose(ours.x, scipy.x, atol=1e-9)
+
+
+def test_it_stops_by_the_tracker_rules_and_names_the_stop():
+    objective = _Counted(lambda x: (float(rosen(x)), rosen_der(x)))
+    tracker = Tracker(Limits(maxiterations=3))
+    bfgs(objective, np.array([-1.2, 1.0]), tracker)
+    assert tracker.stopped_by == "maxiterations" and tracker.iterations == 3
+
+
+def test_a_stationary_start_is_returned_at_once():
+    objective = _Counted(lambda x: (float(1 + x @ x), 2 * x))
+    tracker = Tracker(Limits())
+    assert np.array_equal(bfgs(objective, np.zeros(3), tracker), np.zeros(3))
+    assert tracker.stopped_by == "min_gnorm" and objective.evaluations == 1
+
+
+def test_bad_wolfe_constants_and_polish_names_are_clear_errors():
+    objective = _Counted(lambda x: (float(x @ x), 2 * x))
+    with pytest.raises(ParameterError, match="c1, c2"):
+        bfgs(objective, np.ones(2), Tracker(Limits()), c1=0.5, c2=0.1)
+    with pytest.raises(ParameterError, match="min_gnorm"):
+        Limits(min_gnorm=-1.0)
+    with pytest.raises(ParameterError, match="polish"):
+        train(objective, np.ones(2), polish="newton-bfgs")
