@@ -38,3 +38,17 @@ def ratio_vs_extra(ratios: dict):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def sorted_spectra(reports: list):
+    """Sorted log10 |lambda| of the Hessian at each permutation point; zero eigenvalues sit far below."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4.0))
+    for report in reports:
+        values = np.sort(np.log10(np.maximum(np.abs(np.asarray(report.eigenvalues)), 1e-300)))
+        ax.plot(values, "o-", ms=3, label=f"{list(report.sizes)}: {report.zero_count} zero")
+    ax.set_xlabel("index")
+    ax.set_ylabel(r"$\log_{10} |\lambda|$")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
