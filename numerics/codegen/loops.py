@@ -116,11 +116,13 @@ class LoopProgram:
         """Code of a scalar expression whose numbers are all routed through ``consts``."""
         expr = sp.sympify(expr)
         numbers = {}
-        for atom in expr.atoms(sp.Number):
+        # sorted: the order of a set of symbols changes with the process's string hashing, and the order
+        # of ``consts`` must be the same whichever process generates the module
+        for atom in sorted(expr.atoms(sp.Number), key=sp.default_sort_key):
             if atom == sp.S.NegativeOne and not isinstance(expr, sp.Number):
                 continue  # printed as a sign: no dtype promotion
             numbers[atom] = sp.Symbol(f"__k{len(numbers)}")
-        for atom in expr.free_symbols & set(self.runtime):
+        for atom in (s for s in self.runtime if s in expr.free_symbols):
             numbers[atom] = sp.Symbol(f"__k{len(numbers)}")
         # Integer exponents must stay literal: numbers inside Pow exponents are restored.
         placeholders = {v: k for k, v in numbers.items()}

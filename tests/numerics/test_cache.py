@@ -655,3 +655,21 @@ def test_a_numba_data_file_with_another_digest_is_not_loaded(numba_cache, tmp_pa
     result, err = _numba_run(tmp_path / "copy")
     assert result["last"] == cold["last"] and result["loss"] == cold["loss"]
     assert err.count("Numba's cache entry") == 1 and "does not match its recorded SHA-256" in err
+
+
+def test_network_modules_list_their_constants_alike_in_every_process():
+    """A module cached by one process serves every other: the order of ``consts`` may not depend on the
+    process's string hashing (it did: a_plus and a_minus swapped between processes, and a size-specialised
+    module read the generic module's constants the other way round)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from gradflow.numerics.codegen.network_module import render, kernel_network\n"
+            "from gradflow.theory.models.shallow_network import ShallowNetwork\n"
+            "from gradflow.theory.activations import RELU\n"
+            "net = kernel_network(ShallowNetwork(RELU))\n"
+            "print(render(net)); print(render(net, {'n': 5, 'd': 2, 'm': 50, 'd_out': 1}))")
+    texts = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env=dict(os.environ, PYTHONHASHSEED=str(seed))).stdout for seed in (1, 2, 3, 4)}
+    assert len(texts) == 1
