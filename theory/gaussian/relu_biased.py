@@ -1,0 +1,49 @@
+"""ReLU's covariance kernel with biases, by Price's theorem applied twice.
+
+(u, v) ~ N((p, q), [[a, c], [c, b]]) is u = p + sqrt(a) X, v = q + sqrt(b) Y with standard (X, Y) of
+correlation rho = c / sqrt(ab), so kappa = E[relu(u) relu(v)] = sqrt(ab) g(h, k, rho), h = p / sqrt(a),
+k = q / sqrt(b), g(h, k, rho) = E[(X + h)_+ (Y + k)_+], and d/dc = d/drho / sqrt(ab).  Price's theorem:
+
+    d kappa / dc   = E[H(u) H(v)]         = P(X > -h, Y > -k) = Phi2(h, k; rho),
+    d2 kappa / dc2 = E[delta(u) delta(v)] = the density of (u, v) at (0, 0),
+    kappa(c = 0)   = E[relu(u)] E[relu(v)], E[relu(u)] = p Phi(h) + sqrt(a) phi(h).
+
+Integrating Phi2 in rho (the truncated bivariate moments of Rosenbaum, J. R. Stat. Soc. B 1961) gives
+
+    g = (rho + h k) Phi2(h, k; rho) + k phi(h) Phi((k - rho h)/s) + h phi(k) Phi((h - rho k)/s)
+        + s^2 phi2(h, k; rho),    s = sqrt(1 - rho^2),
+
+phi2 the standard bivariate density.  ``gaussian.proofs`` proves it: dg/drho - Phi2 and g(rho = 0) -
+the product of the one-dimensional means simplify to 0.  The one-dimensional moments E[relu(u)^n]
+are integrated by SymPy.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from gradflow.theory.gaussian.phi2 import Phi2, normal_cdf, normal_pdf
+
+h, k = sp.symbols("h k", real=True)
+rho = sp.Symbol("rho", real=True)
+
+
+def standard_density(h, k, rho) -> sp.Expr:
+    """The density of standard normals with correlation rho at (h, k) (symmetric under (h, k) -> -(h, k))."""
+    return sp.exp(-(h**2 - 2 * rho * h * k + k**2) / (2 * (1 - rho**2))) / (2 * sp.pi * sp.sqrt(1 - rho**2))
+
+
+def standardized_relu_kernel(h=h, k=k, rho=rho) -> sp.Expr:
+    """g(h, k, rho) = E[(X + h)_+ (Y + k)_+] for standard normals (X, Y) with correlation rho."""
+    s = sp.sqrt(1 - rho**2)
+    return ((rho + h * k) * Phi2(h, k, rho) + k * normal_pdf(h) * normal_cdf((k - rho * h) / s)
+            + h * normal_pdf(k) * normal_cdf((h - rho * k) / s) + (1 - rho**2) * standard_density(h, k, rho))
+
+
+def truncated_moment(power: int, variance: sp.Expr, mean: sp.Expr) -> sp.Expr:
+    """E[relu(u)^power], u ~ N(mean, variance): the integral over u > 0, integrated by SymPy."""
+    x = sp.Symbol("x", real=True)
+    integrand = (mean + sp.sqrt(variance) * x) ** power * normal_pdf(x)
+    moment = sp.simplify(sp.integrate(sp.expand(integrand), (x, -mean / sp.sqrt(variance), sp.oo)))
+    # SymPy writes Phi(h) as 1 - erfc(h / sqrt2)/2, which cancels for h << 0: erfc(-h / sqrt2)/2 does not
+    return sp.expand(moment.replace(sp.erfc, lambda y: 2 - sp.erfc(-y, evaluate=False)))
