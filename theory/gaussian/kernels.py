@@ -15,10 +15,12 @@ from functools import cached_property
 import sympy as sp
 
 from gradflow.theory.errors import ParameterError
+from gradflow.theory.gaussian.composite import Composite
 from gradflow.theory.gaussian.integrals import gaussian_expectation
 from gradflow.theory.gaussian.phi2 import Phi2, normal_cdf
 from gradflow.theory.gaussian.price import a, b, c, kernel_by_price, kernel_of_polynomial, mean_under, z
-from gradflow.theory.gaussian.relu_biased import standardized_relu_kernel, truncated_moment
+from gradflow.theory.gaussian.relu_biased import (h, k, rho, standardized_derivatives, standardized_relu_kernel,
+                                                  truncated_moment)
 
 p, q = sp.symbols("p q", real=True)
 
@@ -33,6 +35,7 @@ class Kernel:
     mean: sp.Expr
     biased: bool = False
     diagonal: sp.Expr | None = None  # E[sigma(u)^2] when derived apart from kappa (kappa's limit is awkward)
+    composite: Composite | None = None  # kappa = prefactor g(y): generated code uses g's own derivatives
 
     @property
     def variables(self) -> tuple:
@@ -93,9 +96,11 @@ def erf2_biased() -> Kernel:
 def relu_biased() -> Kernel:
     """E[relu(u) relu(v)] = sqrt(ab) g(p/sqrt(a), q/sqrt(b), c/sqrt(ab)) (``relu_biased`` module: Price's
     theorem twice); the mean and E[relu(u)^2] are one-dimensional integrals."""
-    expression = sp.sqrt(a * b) * standardized_relu_kernel(p / sp.sqrt(a), q / sp.sqrt(b), c / sp.sqrt(a * b))
-    return Kernel("relu", sp.Max(z, 0), expression, truncated_moment(1, a, p), biased=True,
-                  diagonal=truncated_moment(2, a, p))
+    gradient, hessian = standardized_derivatives()
+    composite = Composite(sp.sqrt(a * b), ((h, p / sp.sqrt(a)), (k, q / sp.sqrt(b)), (rho, c / sp.sqrt(a * b))),
+                          standardized_relu_kernel(), gradient, hessian)
+    return Kernel("relu", sp.Max(z, 0), composite.expression, truncated_moment(1, a, p), biased=True,
+                  diagonal=truncated_moment(2, a, p), composite=composite)
 
 
 def price_derivative_biased(sigma_prime_scale, q2) -> sp.Expr:

@@ -47,3 +47,22 @@ def truncated_moment(power: int, variance: sp.Expr, mean: sp.Expr) -> sp.Expr:
     moment = sp.simplify(sp.integrate(sp.expand(integrand), (x, -mean / sp.sqrt(variance), sp.oo)))
     # SymPy writes Phi(h) as 1 - erfc(h / sqrt2)/2, which cancels for h << 0: erfc(-h / sqrt2)/2 does not
     return sp.expand(moment.replace(sp.erfc, lambda y: 2 - sp.erfc(-y, evaluate=False)))
+
+
+def standardized_derivatives(h=h, k=k, rho=rho) -> tuple:
+    """(gradient, Hessian) of g in (h, k, rho), by Price's theorem and conditioning, each proven in
+    ``gaussian.proofs``: g_rho = Phi2, g_h = E[(Y + k)_+ ; X > -h], g_hh = phi(h) E[(Y + k)_+ | X = -h],
+    g_hk = Phi2 (the boundary term vanishes), g_h rho = phi(h) Phi(m_h).  Written so that no factor
+    overflows: every exponential is a density."""
+    s = sp.sqrt(1 - rho**2)
+    m_h, m_k = (k - rho * h) / s, (h - rho * k) / s  # Y given X = -h is N(-rho h, s^2); likewise X given Y
+    big = Phi2(h, k, rho)
+    gradient = (k * big + normal_pdf(k) * normal_cdf(m_k) + rho * normal_pdf(h) * normal_cdf(m_h),
+                h * big + normal_pdf(h) * normal_cdf(m_h) + rho * normal_pdf(k) * normal_cdf(m_k),
+                big)
+    hh = normal_pdf(h) * ((k - rho * h) * normal_cdf(m_h) + s * normal_pdf(m_h))
+    kk = normal_pdf(k) * ((h - rho * k) * normal_cdf(m_k) + s * normal_pdf(m_k))
+    hessian = ((hh, big, normal_pdf(h) * normal_cdf(m_h)),
+               (big, kk, normal_pdf(k) * normal_cdf(m_k)),
+               (normal_pdf(h) * normal_cdf(m_h), normal_pdf(k) * normal_cdf(m_k), standard_density(h, k, rho)))
+    return gradient, hessian
