@@ -14,7 +14,8 @@ from gradflow.theory.gaussian.integrals import bivariate_density_at
 from gradflow.theory.gaussian.kernels import erf2_biased, normal_cdf_biased, p, price_derivative_biased, q, relu_biased
 from gradflow.theory.gaussian.phi2 import Phi2, normal_cdf, normal_pdf
 from gradflow.theory.gaussian.price import a, b, c
-from gradflow.theory.gaussian.relu_biased import h, k, rho, standard_density, standardized_relu_kernel, truncated_moment
+from gradflow.theory.gaussian.relu_biased import (h, k, rho, standard_density, standardized_derivatives,
+                                                  standardized_relu_kernel)
 
 
 def _exponents_cancelled(expr):
@@ -73,4 +74,17 @@ def erf2_biased_residuals() -> dict:
                                                                                           integrand)
         out[f"{kern.name}: kappa(c = 0) - mean(a, p) mean(b, q)"] = sp.simplify(
             kern.expression.subs(c, 0) - kern.mean * kern.mean.subs({a: b, p: q}, simultaneous=True))
+    return out
+
+
+def relu_standardized_derivative_residuals() -> dict:
+    """g's gradient and Hessian in (h, k, rho), as generated code uses them, against SymPy's derivatives."""
+    g = standardized_relu_kernel(h, k, rho)
+    gradient, hessian = standardized_derivatives(h, k, rho)
+    variables = (h, k, rho)
+    out = {f"dg/d{v} - closed form": simplified(sp.diff(g, v) - gradient[i]) for i, v in enumerate(variables)}
+    for i, v in enumerate(variables):
+        for j in range(i, 3):
+            w = variables[j]
+            out[f"d2g/d{v}d{w} - closed form"] = simplified(sp.diff(gradient[i], w) - hessian[i][j])
     return out
