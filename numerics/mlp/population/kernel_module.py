@@ -1,6 +1,9 @@
 """Numba code generated from a derived ``Kernel``: loops over arrays of pairs evaluating kappa, its
 gradient and Hessian in (a, b, c, p, q), and the same for the diagonal (self kernel) and the mean,
-both in (a, p).  Bias-free kernels get zero derivatives in p and q, so callers see one layout."""
+both in (a, p).  Bias-free kernels get zero derivatives in p and q, so callers see one layout.
+A kernel with a ``composite`` form (ReLU with biases: sqrt(ab) g(h, k, rho)) is printed as y, then g and
+its proven derivatives, then the chain rule: differentiating the composed Phi2 form directly gives
+pages of code that take minutes to generate.  Subexpressions shared by the outputs are printed once."""
 
 from __future__ import annotations
 
