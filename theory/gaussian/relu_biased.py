@@ -16,6 +16,9 @@ Integrating Phi2 in rho (the truncated bivariate moments of Rosenbaum, J. R. Sta
 phi2 the standard bivariate density.  ``gaussian.proofs`` proves it: dg/drho - Phi2 and g(rho = 0) -
 the product of the one-dimensional means simplify to 0.  The one-dimensional moments E[relu(u)^n]
 are integrated by SymPy.
+
+Numerically the terms of g have both signs: its absolute error is ~1e-16 of sqrt(ab) (1 + |h k|), so
+deep in a tail (a neuron almost never active, h or k << -5) kappa is tiny and its relative error large.
 """
 
 from __future__ import annotations

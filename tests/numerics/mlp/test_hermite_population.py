@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from scipy import integrate
 from scipy.special import erf, owens_t as scipy_owens_t
-from scipy.stats import multivariate_normal
+from hypothesis import given, settings, strategies as st
+from scipy.stats import multivariate_normal, norm
 
 from gradflow.numerics.mlp.objective import Objective
 from gradflow.numerics.mlp.population.gauss_hermite import gauss_hermite_data, kernel_by_quadrature
@@ -176,8 +177,6 @@ def test_relu_hessian_at_parallel_neurons_names_the_pair():
 
 def _relu_biased_closed(a, b, c, p, q):
     """E[relu(u) relu(v)] with means (p, q), written out with scipy (the truncated bivariate moments)."""
-    from scipy.stats import norm
-
     h, k, r = p / np.sqrt(a), q / np.sqrt(b), c / np.sqrt(a * b)
     s = np.sqrt(1 - r * r)
     big = multivariate_normal(cov=[[1, r], [r, 1]]).cdf([h, k])
@@ -277,3 +276,42 @@ def test_quadrature_takes_a_sympy_activation():
 
     z = sp.Symbol("z")
     assert kernel_by_quadrature(sp.erf(z), *POINT) == pytest.approx(CLOSED["erf"](*POINT), rel=1e-12)
+
+
+def _relu_module():
+    from gradflow.numerics.mlp.population.kernel_module import kernel_module
+    from gradflow.theory.gaussian.kernels import kernel
+
+    return kernel_module(kernel("relu", biased=True))
+
+
+def test_relu_biased_kernel_tends_to_its_diagonal_and_factorises_at_zero_covariance():
+    module = _relu_module()
+    a, p = np.array([1.7]), np.array([-0.4])
+    S, gS, hS = np.zeros(1), np.zeros((1, 2)), np.zeros((1, 2, 2))
+    module.self_derivatives(a, p, S, gS, hS)
+    M, gM, hM = np.zeros(1), np.zeros((1, 2)), np.zeros((1, 2, 2))
+    module.mean_derivatives(a, p, M, gM, hM)
+    X = np.random.default_rng(8).normal(size=400_000) * np.sqrt(a[0]) + p[0]
+    assert abs(M[0] - np.maximum(X, 0).mean()) < 5 * np.maximum(X, 0).std() / np.sqrt(X.size)
+    assert abs(S[0] - (np.maximum(X, 0) ** 2).mean()) < 5 * (np.maximum(X, 0) ** 2).std() / np.sqrt(X.size)
+    near = _relu_pair(a[0], a[0], a[0] * (1 - 1e-12), p[0], p[0])[0]
+    assert near == pytest.approx(S[0], rel=1e-6)  # kappa -> E[relu(u)^2] as the pair becomes one neuron
+    # c = 0: independent, kappa = E[relu(u)] E[relu(v)]
+    mean_v = 0.9 * norm.cdf(0.9 / np.sqrt(0.6)) + np.sqrt(0.6) * norm.pdf(0.9 / np.sqrt(0.6))
+    assert _relu_pair(1.7, 0.6, 0.0, -0.4, 0.9)[0] == pytest.approx(M[0] * mean_v, rel=1e-13)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(0.05, 5.0), st.floats(0.05, 5.0), st.floats(-0.99, 0.99), st.floats(-4.0, 4.0), st.floats(-4.0, 4.0))
+def test_relu_biased_kernel_symmetric_and_bounded(a, b, r, p, q):
+    c = r * np.sqrt(a * b)
+    value, gradient, _ = _relu_pair(a, b, c, p, q)
+    swapped, swapped_gradient, _ = _relu_pair(b, a, c, q, p)
+    # the closed form sums terms of both signs: deep in a tail (p/sqrt(a) = -4/0.22) a few digits cancel
+    assert value == pytest.approx(swapped, rel=1e-9, abs=1e-15)
+    np.testing.assert_allclose(gradient[[1, 0, 2, 4, 3]], swapped_gradient, rtol=1e-9, atol=1e-14)
+    # Cauchy-Schwarz: 0 <= kappa <= sqrt(E relu(u)^2 E relu(v)^2); d kappa / dc = P(u > 0, v > 0) in [0, 1]
+    second = lambda s, m: (s + m * m) * norm.cdf(m / np.sqrt(s)) + m * np.sqrt(s) * norm.pdf(m / np.sqrt(s))
+    assert -1e-15 <= value <= np.sqrt(second(a, p) * second(b, q)) * (1 + 1e-12) + 1e-300
+    assert -1e-12 <= gradient[2] <= 1 + 1e-12
