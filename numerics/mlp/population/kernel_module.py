@@ -10,7 +10,7 @@ from __future__ import annotations
 import sympy as sp
 
 from gradflow.numerics.codegen.cache import cached_module, canonical_srepr
-from gradflow.numerics.codegen.printer import _cse_lines
+from gradflow.numerics.codegen.printer import lane_code
 from gradflow.theory.gaussian.kernels import Kernel, a, b, c, p, q
 from gradflow.theory.gaussian.phi2 import Phi2
 
@@ -18,6 +18,18 @@ PAIR_VARIABLES = (a, b, c, p, q)
 SINGLE_VARIABLES = (a, p)
 _NAMES = {a: "a", b: "b", c: "c", p: "p", q: "q"}
 DEFINES = ("pair_derivatives", "self_derivatives", "mean_derivatives")
+
+
+def _cse_lines(exprs, targets, names: dict, indent: str, temps) -> str:
+    """targets[i] = exprs[i], the subexpressions they share printed once as temps."""
+    replacements, reduced = sp.cse(list(exprs), symbols=temps)
+    names = dict(names)
+    names.update({t: str(t) for t, _ in replacements})
+    lines = "".join(f"{indent}{t} = {lane_code(v, names)}\n" for t, v in replacements)
+    for target, expr in zip(targets, reduced):
+        code = repr(float(expr)) if expr.is_Number else lane_code(expr, names)
+        lines += f"{indent}{target} = {code}\n"
+    return lines
 
 
 def _derivatives(expr, variables):
@@ -85,6 +97,7 @@ def kernel_module(kernel: Kernel):
             _function("mean_derivatives", mean_expr, SINGLE_VARIABLES),
         ])
 
-    key = "population-kernel-v2|" + canonical_srepr((kernel.expression, self_expr, mean_expr))
+    # v4: phi2's sign rule fixed (Numba's cache does not see changes in the functions a module calls)
+    key = "population-kernel-v4|" + canonical_srepr((kernel.expression, self_expr, mean_expr))
     module, _, _ = cached_module(key, render, DEFINES)
     return module

@@ -40,6 +40,9 @@ def test_owens_t_and_phi2_against_scipy():
         r = rng.uniform(-0.95, 0.95)
         assert phi2(h, k, r) == pytest.approx(multivariate_normal(cov=[[1, r], [r, 1]]).cdf([h, k]), abs=1e-7)
     assert phi2(0.0, -1.0, 0.3) == pytest.approx(multivariate_normal(cov=[[1, .3], [.3, 1]]).cdf([0, -1]), abs=1e-7)
+    # a product of tiny arguments underflows to 0: the sign rule must not read it as "one of them is 0"
+    assert phi2(0.0, -3e-251, 0.0) == pytest.approx(0.25, abs=1e-15)
+    assert phi2(-1e-200, -1e-200, 0.5) == pytest.approx(1 / 3, abs=1e-15)
 
 
 def _kernel_by_monte_carlo(sigma, a, b, c, n, seed):
