@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradflow.derivations.mlp.kernel_errors import generated_values, random_points, relu_by_quad
 from gradflow.numerics.compare import Verdict, compare
 from gradflow.numerics.mlp import MLPKernels, MLPObjective, prepare_samples
+from gradflow.numerics.mlp.population import PopulationNetwork
 from gradflow.numerics.mlp.teacher import aligned_distance
 from gradflow.numerics.mlp.training import train
+from gradflow.theory.gaussian.proofs import (erf2_biased_residuals, relu_biased_residuals,
+                                             relu_standardized_derivative_residuals)
 from gradflow.theory.mlp import Layer, Network, random_params
 from gradflow.theory.mlp.recursions import numeric_residuals, symbolic_residuals
 
@@ -100,6 +104,38 @@ def time_scale_verdicts(quick: bool) -> list:
                     "Radau, rtol = atol = 1e-10", relative=True)]
 
 
+def relu_biased_verdicts(quick: bool) -> list:
+    """ReLU's Gaussian kernel with biases: the closed form proven by Price's theorem (SymPy), the generated
+    kernel against nested quad and Monte Carlo, the population loss's derivatives against differences."""
+    residuals = {**relu_biased_residuals(), **relu_standardized_derivative_residuals(), **erf2_biased_residuals()}
+    nonzero = [name for name, r in residuals.items() if r != 0]
+    verdicts = [Verdict("biased kernels (relu, erf2, normal_cdf): Price's theorem proofs simplify to 0", not nonzero,
+                        float(len(nonzero)), 0.0, f"{len(residuals)} residuals: dkappa/dc, kappa(c = 0), g's derivatives",
+                        "nonzero residuals")]
+    points = random_points(3, 41, biased=True)
+    values = generated_values("relu", True, points)
+    quad = np.array([relu_by_quad(*point) for point in points])
+    verdicts.append(_scaled("relu kernel with biases = nested quad", values, quad, 1e-10, "3 random (a, b, c, p, q)"))
+    samples = 100_000 if quick else 1_000_000
+    worst = 0.0
+    for i, (a, b, c, p, q) in enumerate(points):
+        X = np.random.default_rng(50 + i).multivariate_normal([p, q], [[a, c], [c, b]], size=samples)
+        f = np.maximum(X[:, 0], 0) * np.maximum(X[:, 1], 0)
+        worst = max(worst, abs(values[i] - f.mean()) / (f.std() / np.sqrt(samples)))
+    verdicts.append(Verdict("relu kernel with biases = Monte Carlo", worst <= 5.0, worst, 5.0,
+                            f"{samples} samples at 3 points", "standard errors"))
+    rng = np.random.default_rng(6)
+    net = PopulationNetwork("relu", 2, 3, rng.normal(size=(2, 2)), rng.normal(size=2), hidden_bias=True,
+                            output_bias=True, teacher_biases=rng.normal(size=2), teacher_output_bias=0.2)
+    theta = rng.normal(size=net.n_params)
+    _, grad = net.loss_and_gradient(theta)
+    verdicts.append(_scaled("relu population gradient (biases) = central differences", grad,
+                            _central(net.loss, theta), 1e-7, "one random point"))
+    verdicts.append(_scaled("relu population Hessian (biases) = central differences", net.hessian(theta),
+                            _central(lambda t: net.loss_and_gradient(t)[1], theta), 1e-6, "one random point"))
+    return verdicts
+
+
 def mlp_checks(quick: bool = True) -> list:
     return [*recursion_verdicts(), *kernel_verdicts(quick), *teacher_student_verdicts(quick),
-            *time_scale_verdicts(quick)]
+            *time_scale_verdicts(quick), *relu_biased_verdicts(quick)]

@@ -19,6 +19,7 @@ import numpy as np
 from gradflow.derivations.contract import Experiment, Parameter
 from gradflow.derivations.derivation_cache import cached
 from gradflow.derivations.mlp import figures
+from gradflow.derivations.mlp.gaussian_experiment import GaussianInputs
 from gradflow.derivations.report import Reproduction
 from gradflow.numerics.codegen.mlp_module import mlp_module
 from gradflow.numerics.mlp import MLPObjective
@@ -166,4 +167,4 @@ def _report(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-EXPERIMENTS = (TeacherStudent(),)
+EXPERIMENTS = (TeacherStudent(), GaussianInputs())

@@ -12,7 +12,7 @@ POLISHES = ("auto", "newton", "bfgs", "scipy-bfgs", "lbfgs", "none")
 DATA_KINDS = ("teacher", "hermite", "population")
 # activations whose population kernel is derived in closed form (with hidden biases: the second list)
 POPULATION_ACTIVATIONS = ("erf2", "erf", "normal_cdf", "relu")
-POPULATION_BIASED = ("erf2", "normal_cdf")
+POPULATION_BIASED = ("erf2", "normal_cdf", "relu")
 MAX_SAMPLES = 10 ** 8
 
 

@@ -15,9 +15,12 @@ from functools import cached_property
 import sympy as sp
 
 from gradflow.theory.errors import ParameterError
+from gradflow.theory.gaussian.composite import Composite
 from gradflow.theory.gaussian.integrals import gaussian_expectation
 from gradflow.theory.gaussian.phi2 import Phi2, normal_cdf
 from gradflow.theory.gaussian.price import a, b, c, kernel_by_price, kernel_of_polynomial, mean_under, z
+from gradflow.theory.gaussian.relu_biased import (h, k, rho, standardized_derivatives, standardized_relu_kernel,
+                                                  truncated_moment)
 
 p, q = sp.symbols("p q", real=True)
 
@@ -31,6 +34,8 @@ class Kernel:
     expression: sp.Expr
     mean: sp.Expr
     biased: bool = False
+    diagonal: sp.Expr | None = None  # E[sigma(u)^2] when derived apart from kappa (kappa's limit is awkward)
+    composite: Composite | None = None  # kappa = prefactor g(y): generated code uses g's own derivatives
 
     @property
     def variables(self) -> tuple:
@@ -53,6 +58,8 @@ class Kernel:
     @cached_property
     def self_kernel(self) -> sp.Expr:
         on_diagonal = {b: a, c: a, q: p}
+        if self.diagonal is not None:
+            return self.diagonal
         if self.name == "relu":  # E[relu(u)^2] = a/2 by symmetry; kappa's limit c -> sqrt(ab)
             return sp.limit(self.expression.subs(b, a), c, a, "-")
         return sp.simplify(self.expression.subs(on_diagonal))
@@ -86,6 +93,16 @@ def erf2_biased() -> Kernel:
     return Kernel("erf2", sp.erf(z / sp.sqrt(2)), expression, sp.erf(h / sp.sqrt(2)), biased=True)
 
 
+def relu_biased() -> Kernel:
+    """E[relu(u) relu(v)] = sqrt(ab) g(p/sqrt(a), q/sqrt(b), c/sqrt(ab)) (``relu_biased`` module: Price's
+    theorem twice); the mean and E[relu(u)^2] are one-dimensional integrals."""
+    gradient, hessian = standardized_derivatives()
+    composite = Composite(sp.sqrt(a * b), ((h, p / sp.sqrt(a)), (k, q / sp.sqrt(b)), (rho, c / sp.sqrt(a * b))),
+                          standardized_relu_kernel(), gradient, hessian)
+    return Kernel("relu", sp.Max(z, 0), composite.expression, truncated_moment(1, a, p), biased=True,
+                  diagonal=truncated_moment(2, a, p), composite=composite)
+
+
 def price_derivative_biased(sigma_prime_scale, q2) -> sp.Expr:
     """E[sigma'(u) sigma'(v)] with biases for sigma'(z) = C exp(q2 z^2/2): shift x = (u - p, v - q)
     and complete the square (the Price integrand the biased closed forms are checked against)."""
@@ -100,12 +117,12 @@ _BIAS_FREE = {
     "normal_cdf": lambda: normal_cdf(z),
     "relu": lambda: sp.Max(z, 0),
 }
-_BIASED = {"normal_cdf": normal_cdf_biased, "erf2": erf2_biased}
+_BIASED = {"normal_cdf": normal_cdf_biased, "erf2": erf2_biased, "relu": relu_biased}
 _cache: dict = {}
 
 
 def kernel(name: str, biased: bool = False) -> Kernel:
-    """The derived kernel of ``name`` (erf2, erf, normal_cdf, relu; biased: normal_cdf, erf2)."""
+    """The derived kernel of ``name`` (erf2, erf, normal_cdf, relu; biased: normal_cdf, erf2, relu)."""
     table = _BIASED if biased else _BIAS_FREE
     if name not in table:
         raise ParameterError("name", f"one of {sorted(table)}" + (" (with biases)" if biased else ""), name)

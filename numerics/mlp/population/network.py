@@ -28,6 +28,7 @@ from gradflow.theory.errors import ParameterError, require
 from gradflow.theory.gaussian.kernels import kernel as derived_kernel
 
 _PARALLEL_TOLERANCE = 1e-10  # ReLU's kappa is not C^2 where 1 - c^2/(ab) vanishes
+_RHO_MARGIN = 1e-13
 
 
 @dataclass(frozen=True)
@@ -108,12 +109,19 @@ class PopulationNetwork:
         if self.activation == "relu" and zero.any():
             if order >= 1:
                 self._check_relu(norms, None, None, None, I, J, 0)
-            # relu(0) = 0: a zero neuron contributes nothing; evaluate it at a stand-in and drop it
+            # a zero neuron outputs the constant relu(b_n): it joins the output bias; evaluate it at a
+            # stand-in with no weight (the gradient in beta is the same: beta enters only through beta + ...)
+            beta = beta + float(np.sum(np.where(zero, alpha * np.maximum(biases, 0.0), 0.0)))
             weights = np.where(zero[:, None], 1.0, weights)
             norms = np.einsum("nd,nd->n", weights, weights)
             alpha = np.where(zero, 0.0, alpha)
         A, B = norms[I], norms[J]
         C = np.einsum("nd,nd->n", weights[I], weights[J])
+        if self.activation == "relu" and self.hidden_bias:
+            # the biased closed form divides by sqrt(1 - rho^2): (anti)parallel pairs are evaluated at
+            # |rho| = 1 - 1e-13, where kappa and its gradient (continuous there) move by ~1e-13
+            limit = np.sqrt(A * B) * (1 - _RHO_MARGIN)
+            C = np.clip(C, -limit, limit)
         P, Q = biases[I], biases[J]
         K, gK, hK = np.zeros(I.size), np.zeros((I.size, 5)), np.zeros((I.size, 5, 5))
         self._module.pair_derivatives(A, B, C, P, Q, K, gK, hK)

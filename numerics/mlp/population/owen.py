@@ -4,7 +4,8 @@ T(h, a) = (1/2pi) int_0^a exp(-h^2 (1 + x^2)/2) / (1 + x^2) dx: Gauss-Legendre o
 and for |a| > 1 the reflection T(h, a) = (Phi(h) + Phi(ah))/2 - Phi(h) Phi(ah) - T(ah, 1/a)
 (h >= 0 form, T even in h), so the integrand is always smooth on a short interval.
 Phi2(h, k; rho) = (Phi(h) + Phi(k))/2 - T(h, a_h) - T(k, a_k) - beta, a_h = (k - rho h)/(h sqrt(1-rho^2)),
-a_k = (h - rho k)/(k sqrt(1-rho^2)), beta = 1/2 when h k < 0 (or one is 0 and h + k < 0).
+a_k = (h - rho k)/(k sqrt(1-rho^2)), beta = 1/2 when h and k have opposite signs (h = 0 or k = 0
+takes the other's sign: the limit from that side).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def phi2(h, k, rho):
         return 0.25 + math.asin(rho) / (2.0 * math.pi)
     hh = h if h != 0.0 else (_TINY if k > 0.0 else -_TINY)
     kk = k if k != 0.0 else (_TINY if h > 0.0 else -_TINY)
-    beta = 0.5 if hh * kk < 0.0 or (hh * kk == 0.0 and hh + kk < 0.0) else 0.0
+    beta = 0.5 if (hh < 0.0) != (kk < 0.0) else 0.0  # signs, not hh * kk: the product underflows
     a_h = (kk - rho * hh) / (hh * root)
     a_k = (hh - rho * kk) / (kk * root)
     return 0.5 * (normal_cdf(hh) + normal_cdf(kk)) - owens_t(hh, a_h) - owens_t(kk, a_k) - beta

@@ -112,10 +112,16 @@ def test_population_data_trains_on_the_exact_expected_loss(capsys):
     assert out["t"][-1] == 10 and out["loss"][-1] < out["loss"][0]
 
 
+def test_population_relu_with_biases_descends(capsys):
+    argv = ["--set", "data=population", "--set", "layers=2,3:relu,1", "--set", "teacher=2,2:relu,1"]
+    out = _json(capsys, ["simulate", "mlp", *argv, "--method", "gd", "--steps", "10", "--json"])
+    assert out["t"][-1] == 10 and out["loss"][-1] < out["loss"][0]
+
+
 @pytest.mark.parametrize("argv, words", [
     (["--set", "layers=2,3:tanh:nobias,1", "--set", "teacher=2,2:tanh:nobias,1"],
      "layers: must be a hidden activation among erf2, erf, normal_cdf, relu"),
-    (["--set", "layers=2,3:relu,1", "--set", "teacher=2,2:relu,1"], "layers: must be hidden neurons without biases"),
+    (["--set", "layers=2,3:erf,1", "--set", "teacher=2,2:erf,1"], "layers: must be hidden neurons without biases"),
     (["--set", "layers=2,3:erf2:nobias,2:tanh,1", "--set", "teacher=2,2:erf2:nobias,1"],
      "layers: must be one hidden layer with one activation and a scalar identity output"),
     (["--set", "layers=2,3:erf2:nobias,1", "--set", "teacher=2,2:erf:nobias,1"],

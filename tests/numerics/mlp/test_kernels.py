@@ -166,8 +166,9 @@ def test_permuting_a_hidden_layer_permutes_gradient_and_hessian(net, n, seed, da
     loss2, grad2, H2 = moved.loss_gradient_hessian(theta[perm])
     assert loss2 == pytest.approx(loss, rel=1e-14, abs=1e-300)
     assert np.allclose(grad2, grad[perm], rtol=1e-12, atol=1e-14 * max(1.0, np.max(np.abs(grad))))
-    # the same sums in another order: equal to rounding, relative to the Hessian's scale
-    assert np.max(np.abs(H2 - H[np.ix_(perm, perm)])) <= 1e-13 * max(1.0, np.max(np.abs(H)))
+    # the same sums in another order: equal to rounding, relative to the Hessian's scale (Hypothesis found
+    # 1.1e-13 for a softmax network whose per-sample terms cancel to a Hessian of size 0.7)
+    assert np.max(np.abs(H2 - H[np.ix_(perm, perm)])) <= 1e-12 * max(1.0, np.max(np.abs(H)))
 
 
 def test_penalties_equal_finite_differences():

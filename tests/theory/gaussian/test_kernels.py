@@ -115,4 +115,42 @@ def test_unknown_kernel_names_the_parameter():
     with pytest.raises(ParameterError, match="name"):
         kernel("tanh")
     with pytest.raises(ParameterError, match="with biases"):
-        kernel("relu", biased=True)
+        kernel("erf", biased=True)
+
+
+def test_biased_closed_forms_proven_by_price():
+    """Every residual of the biased kernels (ReLU: Price twice; erf2, normal_cdf: once) simplifies to 0."""
+    from gradflow.theory.gaussian.proofs import erf2_biased_residuals, relu_biased_residuals
+
+    for name, residual in {**relu_biased_residuals(), **erf2_biased_residuals()}.items():
+        assert residual == 0, name
+
+
+def test_relu_standardized_derivatives_proven_and_numbers():
+    from gradflow.theory.gaussian.proofs import simplified
+    from gradflow.theory.gaussian.relu_biased import h, k, rho, standardized_derivatives, standardized_relu_kernel
+
+    g = standardized_relu_kernel()
+    gradient, hessian = standardized_derivatives()
+    variables = (h, k, rho)
+    for i, v in enumerate(variables):
+        assert simplified(sp.diff(g, v) - gradient[i]) == 0
+        for j in range(i, 3):
+            assert simplified(sp.diff(gradient[i], variables[j]) - hessian[i][j]) == 0
+    # numbers: E[(X + h)_+ (Y + k)_+] by Monte Carlo at one point
+    hv, kv, rv = 0.4, -0.3, 0.6
+    X = np.random.default_rng(9).multivariate_normal([0, 0], [[1, rv], [rv, 1]], size=400_000)
+    f = np.maximum(X[:, 0] + hv, 0) * np.maximum(X[:, 1] + kv, 0)
+    value = g.subs({h: hv, k: kv, rho: rv}).replace(
+        Phi2, lambda x, y, r: sp.Float(multivariate_normal(cov=[[1, float(r)], [float(r), 1]]).cdf([float(x), float(y)])))
+    assert abs(float(value) - f.mean()) < 5 * f.std() / np.sqrt(f.size)
+
+
+def test_relu_biased_kernel_reduces_to_the_arc_cosine_kernel():
+    biased = kernel("relu", biased=True)
+    for av, bv, cv in _random_points(3):
+        point = {a: av, b: bv, c: cv}
+        value = biased.expression.subs({p: 0, q: 0}).subs(point).replace(
+            Phi2, lambda x, y, r: sp.Float(multivariate_normal(cov=[[1, float(r)], [float(r), 1]]).cdf([float(x), float(y)])))
+        assert float(value) == pytest.approx(float(EXPECTED["relu"].subs(point)), abs=1e-7)
+    assert biased.self_kernel.subs(p, 0) == a / 2

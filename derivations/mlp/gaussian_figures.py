@@ -1,0 +1,45 @@
+"""Figures of ``mlp-gaussian``: loss curves of the three data kinds per teacher, trajectory distances
+of the quadrature and sample runs to the population run."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradflow.derivations.report import pyplot
+
+COLORS = {"population": "black", "hermite": "tab:blue", "samples": "tab:orange"}
+
+
+def loss_curves(runs: dict):
+    """runs[teacher][kind] = {"time", "loss"}: one log-log panel per teacher."""
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(runs), figsize=(5.0 * len(runs), 4.0), squeeze=False)
+    for ax, (teacher, kinds) in zip(axes[0], runs.items()):
+        for kind, run in kinds.items():
+            t, loss = np.asarray(run["time"]), np.asarray(run["loss"])
+            keep = (t > 0) & (loss > 0)
+            ax.loglog(t[keep], loss[keep], label=kind, color=COLORS.get(kind), lw=1.5 if kind == "population" else 1.0)
+        ax.set_title(f"{teacher} teacher")
+        ax.set_xlabel("flow time")
+        ax.set_ylabel("loss (each on its own data)")
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def trajectory_distances(distances: dict):
+    """distances[teacher][kind] = TrajectoryDistance to the population run."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4.0))
+    styles = ("-", "--", ":")
+    for style, (teacher, kinds) in zip(styles, distances.items()):
+        for kind, d in kinds.items():
+            t = np.asarray(d.reference_times)
+            keep = t > 0
+            ax.loglog(t[keep], np.maximum(d.distances[keep], 1e-300), style, color=COLORS.get(kind),
+                      label=f"{teacher}: {kind}")
+    ax.set_xlabel("flow time of the matching point (population run)")
+    ax.set_ylabel(r"$|\theta - \theta_{population}|^2 / 2P$")
+    ax.legend()
+    fig.tight_layout()
+    return fig
