@@ -1,0 +1,23 @@
+"""Permutation symmetry, numerically: critical points to rounding level, permutation points made by
+duplicating a neuron, the plateau matrix B and the Hessian's kernel there, constant-loss paths
+between permuted copies."""
+
+from gradflow.numerics.symmetry.backprop import RANK_TOLERANCE, PlateauMatrix, forward_backward, plateau_matrix
+from gradflow.numerics.symmetry.collision import antisymmetric_basis, permutation_point, symmetric_basis
+from gradflow.numerics.symmetry.critical import CriticalPoint, CriticalPointError, critical_point
+from gradflow.numerics.symmetry.neurons import neuron_indices, swap_neurons, transposition, transposition_matrix
+from gradflow.numerics.symmetry.paths import (MIN_POINTS, move_free_slot, permutation_path, rearrangement_path,
+                                              relocation, transposition_path)
+from gradflow.numerics.symmetry.plateau import free_slot_point, plateau_gradient, plateau_point
+from gradflow.numerics.symmetry.problems import mlp, narrowed, teacher_data
+from gradflow.numerics.symmetry.reduced import ReducedPoint, clean_reduced_point, is_clean
+from gradflow.numerics.symmetry.report import (ZERO_TOLERANCE, PermutationPointReport, analyse_permutation_point,
+                                               permutation_point_report)
+
+__all__ = ["CriticalPoint", "CriticalPointError", "MIN_POINTS", "PermutationPointReport", "PlateauMatrix",
+           "RANK_TOLERANCE", "ReducedPoint", "ZERO_TOLERANCE", "analyse_permutation_point", "antisymmetric_basis",
+           "clean_reduced_point", "critical_point", "forward_backward", "free_slot_point", "is_clean", "mlp",
+           "move_free_slot", "narrowed", "neuron_indices", "permutation_path", "permutation_point",
+           "permutation_point_report", "plateau_gradient", "plateau_matrix", "plateau_point", "rearrangement_path",
+           "relocation", "swap_neurons", "symmetric_basis", "teacher_data", "transposition", "transposition_matrix",
+           "transposition_path"]

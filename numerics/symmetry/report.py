@@ -1,0 +1,118 @@
+"""What the Hessian at a permutation point looks like, measured, beside the bound claimed for it.
+
+The claim under test: "at least n_{k+1} vanishing Hessian eigenvalues".  What holds generically is
+dim ker H = n_{k+1} - rank(B) (B: the plateau matrix), at least one since B^T u-bar = 0; the claim
+holds exactly when B = 0 (a single output, or zero residual).  Every number here is measured from the
+dense Hessian, the plain NumPy B and the loss on the plateau; nothing is assumed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from gradflow.numerics.mlp.mlp_objective import MLPObjective
+from gradflow.numerics.symmetry.backprop import RANK_TOLERANCE, plateau_matrix
+from gradflow.numerics.symmetry.collision import permutation_point
+from gradflow.numerics.symmetry.neurons import neuron_indices, transposition
+from gradflow.numerics.symmetry.plateau import plateau_gradient, plateau_point
+from gradflow.numerics.symmetry.problems import mlp, narrowed, teacher_data
+from gradflow.numerics.symmetry.reduced import clean_reduced_point
+
+ZERO_TOLERANCE = 1e-9  # |lambda| <= ZERO_TOLERANCE * max |lambda| counts as zero
+
+
+@dataclass(frozen=True)
+class PermutationPointReport:
+    sizes: tuple
+    P: int
+    n_next: int
+    L_red: float
+    grad_norm: float  # |grad L(theta_P)|_2
+    zero_count: int
+    negative_count: int
+    rank_B: int
+    B_singular_values: tuple
+    predicted_zero_count: int  # n_next - rank_B
+    paper_bound: int  # n_next
+    paper_claim_holds: bool  # zero_count >= paper_bound
+    spectral_gap: float  # decades between the smallest non-zero |lambda| and the largest zero one
+    max_antisym_residual: float  # max ||P v + v|| over eigenvectors of negative eigenvalues
+    plateau_max_dev: float  # max |L - L_P| / L_P over the plateau offsets tried
+    plateau_grad_error: float  # max |grad L - (B^T e, -B^T e)|_inf over the plateau offsets tried
+    eigenvalues: tuple = ()
+
+    def to_dict(self) -> dict:
+        return {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(self).items()}
+
+
+def _spectrum_counts(eigenvalues, tolerance):
+    scale = float(np.max(np.abs(eigenvalues)))
+    zero = np.abs(eigenvalues) <= tolerance * scale
+    nonzero = np.abs(eigenvalues[~zero])
+    if zero.any() and nonzero.size:
+        gap = float(np.log10(nonzero.min()) - np.log10(max(np.abs(eigenvalues[zero]).max(), 1e-300)))
+    else:
+        gap = float("inf")
+    return int(zero.sum()), int(np.sum(eigenvalues < -tolerance * scale)), gap
+
+
+def _plateau_checks(objective, theta_P, layer, i, j, B, n_offsets, seed):
+    net = objective.network
+    _, out_i = neuron_indices(net, layer, i)
+    _, out_j = neuron_indices(net, layer, j)
+    total = theta_P[out_i] + theta_P[out_j]
+    rng = np.random.default_rng(seed)
+    scale = max(float(np.linalg.norm(total)), 1.0)
+    offsets = [-0.5 * total] + [rng.normal(0.0, scale, total.size) for _ in range(n_offsets)]
+    loss_P = objective.loss(theta_P)
+    dev, grad_error = 0.0, 0.0
+    for e in offsets:
+        loss, grad = objective.loss_and_gradient(plateau_point(net, theta_P, layer, i, j, e))
+        dev = max(dev, abs(loss - loss_P) / abs(loss_P))
+        grad_error = max(grad_error, float(np.max(np.abs(grad - plateau_gradient(net, B, layer, i, j, e)))))
+    return dev, grad_error
+
+
+def analyse_permutation_point(objective, theta_P, layer: int, i: int, j: int, L_red: float, *,
+                              n_offsets: int = 8, seed: int = 0, zero_tolerance: float = ZERO_TOLERANCE,
+                              rank_tolerance: float = RANK_TOLERANCE) -> PermutationPointReport:
+    """The report for the permutation point ``theta_P`` of neurons i, j (dense Hessian: small nets)."""
+    net = objective.network
+    theta_P = np.asarray(theta_P, dtype=float)
+    _, grad, H = objective.loss_gradient_hessian(theta_P)
+    eigenvalues, vectors = np.linalg.eigh(H)
+    zero_count, negative_count, gap = _spectrum_counts(eigenvalues, zero_tolerance)
+    negative = vectors[:, eigenvalues < -zero_tolerance * np.max(np.abs(eigenvalues))]
+    perm = transposition(net, layer, i, j)
+    residual = float(np.max(np.linalg.norm(negative[perm] + negative, axis=0))) if negative.size else 0.0
+    pm = plateau_matrix(objective, theta_P, layer, i, rank_tolerance)
+    dev, grad_error = _plateau_checks(objective, theta_P, layer, i, j, pm.B, n_offsets, seed)
+    n_next = net.layers[layer].width
+    return PermutationPointReport(
+        sizes=tuple(net.widths), P=net.n_params, n_next=n_next, L_red=float(L_red),
+        grad_norm=float(np.linalg.norm(grad)), zero_count=zero_count, negative_count=negative_count,
+        rank_B=pm.rank, B_singular_values=tuple(float(s) for s in pm.singular_values),
+        predicted_zero_count=n_next - pm.rank, paper_bound=n_next, paper_claim_holds=zero_count >= n_next,
+        spectral_gap=gap, max_antisym_residual=residual, plateau_max_dev=float(dev),
+        plateau_grad_error=float(grad_error), eigenvalues=tuple(float(v) for v in eigenvalues))
+
+
+def permutation_point_report(sizes, seed: int = 0, *, layer: int = 1, i: int = 0, n_samples: int = 400,
+                             restarts: int = 10, activation: str = "tanh", bias: bool = True,
+                             teacher_std: float = 2.0) -> PermutationPointReport:
+    """The whole experiment for a net of ``sizes`` (after duplication): a teacher of those sizes labels
+    x ~ N(0, I); the net with one neuron fewer in ``layer`` is trained to its lowest clean critical
+    point (``restarts`` N(0, 1) starts, seeded by ``seed``); neuron ``i`` is duplicated, the copy
+    appended; the permutation point is analysed."""
+    wide = mlp(sizes, activation, bias)
+    X, Y, _ = teacher_data(wide, seed, n_samples, teacher_std)
+    reduced = narrowed(wide, layer)
+    point = clean_reduced_point(MLPObjective.create(reduced, X, Y), restarts=restarts, seed=seed)
+    wide_net, theta_P, j = permutation_point(reduced, point.theta, layer, i)
+    return analyse_permutation_point(MLPObjective.create(wide_net, X, Y), theta_P, layer, i, j, point.loss,
+                                     seed=seed)
+
+
+__all__ = ["PermutationPointReport", "ZERO_TOLERANCE", "analyse_permutation_point", "permutation_point_report"]
