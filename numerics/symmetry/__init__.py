@@ -11,11 +11,12 @@ from gradflow.numerics.symmetry.paths import (MIN_POINTS, move_free_slot, permut
 from gradflow.numerics.symmetry.plateau import free_slot_point, plateau_gradient, plateau_point
 from gradflow.numerics.symmetry.problems import mlp, narrowed, teacher_data
 from gradflow.numerics.symmetry.reduced import ReducedPoint, clean_reduced_point, is_clean
+from gradflow.numerics.symmetry.setup import PermutationSetup, build_permutation_point
 from gradflow.numerics.symmetry.report import (ZERO_TOLERANCE, PermutationPointReport, analyse_permutation_point,
                                                permutation_point_report)
 
-__all__ = ["CriticalPoint", "CriticalPointError", "MIN_POINTS", "PermutationPointReport", "PlateauMatrix",
-           "RANK_TOLERANCE", "ReducedPoint", "ZERO_TOLERANCE", "analyse_permutation_point", "antisymmetric_basis",
+__all__ = ["CriticalPoint", "CriticalPointError", "MIN_POINTS", "PermutationPointReport", "PermutationSetup", "PlateauMatrix",
+           "RANK_TOLERANCE", "ReducedPoint", "ZERO_TOLERANCE", "analyse_permutation_point", "antisymmetric_basis", "build_permutation_point",
            "clean_reduced_point", "critical_point", "forward_backward", "free_slot_point", "is_clean", "mlp",
            "move_free_slot", "narrowed", "neuron_indices", "permutation_path", "permutation_point",
            "permutation_point_report", "plateau_gradient", "plateau_matrix", "plateau_point", "rearrangement_path",

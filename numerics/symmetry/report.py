@@ -8,17 +8,14 @@ dense Hessian, the plain NumPy B and the loss on the plateau; nothing is assumed
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from gradflow.numerics.mlp.mlp_objective import MLPObjective
 from gradflow.numerics.symmetry.backprop import RANK_TOLERANCE, plateau_matrix
-from gradflow.numerics.symmetry.collision import permutation_point
 from gradflow.numerics.symmetry.neurons import neuron_indices, transposition
 from gradflow.numerics.symmetry.plateau import plateau_gradient, plateau_point
-from gradflow.numerics.symmetry.problems import mlp, narrowed, teacher_data
-from gradflow.numerics.symmetry.reduced import clean_reduced_point
+from gradflow.numerics.symmetry.setup import build_permutation_point
 
 ZERO_TOLERANCE = 1e-9  # |lambda| <= ZERO_TOLERANCE * max |lambda| counts as zero
 
@@ -42,6 +39,7 @@ class PermutationPointReport:
     plateau_max_dev: float  # max |L - L_P| / L_P over the plateau offsets tried
     plateau_grad_error: float  # max |grad L - (B^T e, -B^T e)|_inf over the plateau offsets tried
     eigenvalues: tuple = ()
+    teacher_seed: int | None = None  # the teacher that gave a clean reduced point
 
     def to_dict(self) -> dict:
         return {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(self).items()}
@@ -99,20 +97,14 @@ def analyse_permutation_point(objective, theta_P, layer: int, i: int, j: int, L_
         plateau_grad_error=float(grad_error), eigenvalues=tuple(float(v) for v in eigenvalues))
 
 
-def permutation_point_report(sizes, seed: int = 0, *, layer: int = 1, i: int = 0, n_samples: int = 400,
-                             restarts: int = 10, activation: str = "tanh", bias: bool = True,
-                             teacher_std: float = 2.0) -> PermutationPointReport:
-    """The whole experiment for a net of ``sizes`` (after duplication): a teacher of those sizes labels
-    x ~ N(0, I); the net with one neuron fewer in ``layer`` is trained to its lowest clean critical
-    point (``restarts`` N(0, 1) starts, seeded by ``seed``); neuron ``i`` is duplicated, the copy
-    appended; the permutation point is analysed."""
-    wide = mlp(sizes, activation, bias)
-    X, Y, _ = teacher_data(wide, seed, n_samples, teacher_std)
-    reduced = narrowed(wide, layer)
-    point = clean_reduced_point(MLPObjective.create(reduced, X, Y), restarts=restarts, seed=seed)
-    wide_net, theta_P, j = permutation_point(reduced, point.theta, layer, i)
-    return analyse_permutation_point(MLPObjective.create(wide_net, X, Y), theta_P, layer, i, j, point.loss,
-                                     seed=seed)
+def permutation_point_report(sizes, seed: int = 0, **options) -> PermutationPointReport:
+    """The whole experiment for a net of ``sizes`` (after duplication): ``build_permutation_point``
+    (its options: layer, i, n_samples, restarts, activation, bias, teacher_std, seed_tries), then
+    ``analyse_permutation_point``; ``teacher_seed`` says which teacher gave a clean point."""
+    setup = build_permutation_point(sizes, seed, **options)
+    report = analyse_permutation_point(setup.objective, setup.theta_P, setup.layer, setup.i, setup.j,
+                                       setup.reduced.loss, seed=seed)
+    return replace(report, teacher_seed=setup.teacher_seed)
 
 
 __all__ = ["PermutationPointReport", "ZERO_TOLERANCE", "analyse_permutation_point", "permutation_point_report"]
