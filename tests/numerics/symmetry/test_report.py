@@ -59,3 +59,16 @@ def test_three_by_three_by_two_breaks_the_claimed_bound():
                 "max_antisym_residual", "plateau_max_dev", "plateau_grad_error"):
         assert key in d
     assert d["sizes"] == [3, 3, 2] and len(d["B_singular_values"]) == 2
+
+
+@pytest.mark.parametrize("sizes, layer", [((2, 3, 3, 1), 1), ((2, 3, 3, 1), 2), ((2, 3, 4, 2), 2)])
+def test_deep_nets_follow_the_same_count(sizes, layer):
+    """Two hidden layers: the error delta is back-propagated through the layer after the pair."""
+    c = case(sizes, layer=layer)
+    report = analyse_permutation_point(c.objective, c.theta_P, layer, c.i, c.j, c.loss_red)
+    n_next = sizes[layer + 1]
+    assert report.n_next == n_next and report.grad_norm <= 1e-12
+    assert report.zero_count == n_next - report.rank_B >= 1
+    assert report.paper_claim_holds == (report.rank_B == 0)
+    assert report.max_antisym_residual <= 1e-8 and report.negative_count >= report.rank_B
+    assert report.plateau_max_dev <= 1e-12 and report.plateau_grad_error <= 1e-10
