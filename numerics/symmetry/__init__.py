@@ -3,6 +3,7 @@ duplicating a neuron, the plateau matrix B and the Hessian's kernel there, const
 between permuted copies, the expansion manifold of a teacher in a wider student (labellings, random
 points, dimension and Hessian nullity, the intersection graph) and split critical subspaces."""
 
+from gradflow.numerics.symmetry.anti_block import antisymmetric_hessian
 from gradflow.numerics.symmetry.backprop import RANK_TOLERANCE, PlateauMatrix, forward_backward, plateau_matrix
 from gradflow.numerics.symmetry.collision import antisymmetric_basis, permutation_point, symmetric_basis
 from gradflow.numerics.symmetry.critical import CriticalPoint, CriticalPointError, critical_point
@@ -23,7 +24,7 @@ from gradflow.numerics.symmetry.report import (ZERO_TOLERANCE, PermutationPointR
 
 __all__ = ["CriticalPoint", "CriticalPointError", "MIN_POINTS", "PermutationPointReport", "PermutationSetup",
            "PlateauMatrix", "RANK_TOLERANCE", "ReducedPoint", "Teacher", "ZERO_TOLERANCE",
-           "analyse_permutation_point", "antisymmetric_basis", "build_permutation_point", "clean_reduced_point",
+           "analyse_permutation_point", "antisymmetric_basis", "antisymmetric_hessian", "build_permutation_point", "clean_reduced_point",
            "critical_point", "dimension", "forward_backward", "free_slot_point", "fukumizu_amari_matrix",
            "graph_components", "intersection_graph", "is_clean", "labellings", "labellings_intersect", "mlp",
            "move_free_slot", "narrowed", "neuron_indices", "nullity_formula", "numeric_nullity", "output_jacobian",

@@ -30,17 +30,20 @@ class CriticalPoint:
 
 
 def _newton(objective, theta, loss, grad, gtol, max_steps):
-    steps = 0
-    while np.linalg.norm(grad) >= gtol and steps < max_steps:
+    """Newton steps while they lower |grad|; below ``gtol`` only while they still converge fast (a
+    halving at least), so the point ends at rounding level rather than just under the tolerance."""
+    steps, norm = 0, np.linalg.norm(grad)
+    while steps < max_steps:
         step = np.linalg.lstsq(objective.hessian(theta), grad, rcond=None)[0]
         steps += 1
         try:
             new_loss, new_grad = objective.loss_and_gradient(theta - step)
         except DivergenceError:
             break
-        if not np.linalg.norm(new_grad) < np.linalg.norm(grad):
+        new_norm = np.linalg.norm(new_grad)
+        if not new_norm < (0.5 * norm if norm < gtol else norm):
             break  # rounding level, or too far for Newton: stop with the best point
-        theta, loss, grad = theta - step, new_loss, new_grad
+        theta, loss, grad, norm = theta - step, new_loss, new_grad, new_norm
     return theta, loss, grad, steps
 
 

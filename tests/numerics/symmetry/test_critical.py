@@ -36,7 +36,7 @@ class Sloped(Saddle):
 
 def test_minimum_and_saddle_of_a_plain_numpy_loss():
     point = critical_point(Saddle(), [0.7, 0.3, 0.0])
-    assert point.grad_norm < 1e-12
+    assert point.grad_norm < 1e-15  # Newton goes on to rounding level, not just under gtol
     assert np.linalg.norm(Saddle().loss_and_gradient(point.theta)[1]) == pytest.approx(point.grad_norm)
     assert abs(abs(point.theta[0]) - 1) < 0.01
     # Newton alone, from near the saddle, converges to it (no descent)

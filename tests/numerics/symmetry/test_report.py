@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from gradflow.numerics.symmetry import (PermutationPointReport, analyse_permutation_point, antisymmetric_basis,
+                                        antisymmetric_hessian,
                                         permutation_point_report, plateau_matrix, symmetric_basis)
 
 from .cases import case
@@ -72,3 +73,17 @@ def test_deep_nets_follow_the_same_count(sizes, layer):
     assert report.paper_claim_holds == (report.rank_B == 0)
     assert report.max_antisym_residual <= 1e-8 and report.negative_count >= report.rank_B
     assert report.plateau_max_dev <= 1e-12 and report.plateau_grad_error <= 1e-10
+
+
+@pytest.mark.parametrize("sizes", [(3, 3, 2), (2, 3, 4)])
+def test_antisymmetric_block_from_products_is_the_dense_block(sizes):
+    c = case(sizes)
+    H = c.objective.hessian(c.theta_P)
+    A = antisymmetric_basis(c.wide, 1, c.i, c.j)
+    block = antisymmetric_hessian(c.objective, c.theta_P, 1, c.i, c.j)
+    assert np.max(np.abs(block - A.T @ H @ A)) <= 1e-12 * np.max(np.abs(H))
+    # its e-q corner is B (c = 1 in this orthonormal basis) and its e-e corner vanishes
+    n_next = sizes[2]
+    B = plateau_matrix(c.objective, c.theta_P, 1, c.i).B
+    assert np.max(np.abs(block[:n_next, n_next:] - B)) <= 1e-10 * max(1.0, np.max(np.abs(B)))
+    assert np.max(np.abs(block[:n_next, :n_next])) <= 1e-12 * np.max(np.abs(H))
