@@ -6,6 +6,7 @@ points, dimension and Hessian nullity, the intersection graph) and split critica
 from gradflow.numerics.symmetry.anti_block import antisymmetric_hessian
 from gradflow.numerics.symmetry.backprop import RANK_TOLERANCE, PlateauMatrix, forward_backward, plateau_matrix
 from gradflow.numerics.symmetry.collision import antisymmetric_basis, permutation_point, symmetric_basis
+from gradflow.numerics.symmetry.collision_path import CollisionPath, collision_path
 from gradflow.numerics.symmetry.critical import CriticalPoint, CriticalPointError, critical_point
 from gradflow.numerics.symmetry.critical_lines import fukumizu_amari_matrix, split_directions, split_point
 from gradflow.numerics.symmetry.expansion import (Teacher, dimension, labellings, nullity_formula, numeric_nullity,
@@ -17,12 +18,13 @@ from gradflow.numerics.symmetry.paths import (MIN_POINTS, move_free_slot, permut
                                               relocation, transposition_path)
 from gradflow.numerics.symmetry.plateau import free_slot_point, plateau_gradient, plateau_point
 from gradflow.numerics.symmetry.problems import mlp, narrowed, teacher_data
+from gradflow.numerics.symmetry.restriction import AffineRestriction
 from gradflow.numerics.symmetry.reduced import ReducedPoint, clean_reduced_point, is_clean
 from gradflow.numerics.symmetry.setup import PermutationSetup, build_permutation_point
 from gradflow.numerics.symmetry.report import (ZERO_TOLERANCE, PermutationPointReport, analyse_permutation_point,
                                                permutation_point_report)
 
-__all__ = ["CriticalPoint", "CriticalPointError", "MIN_POINTS", "PermutationPointReport", "PermutationSetup",
+__all__ = ["AffineRestriction", "CollisionPath", "collision_path", "CriticalPoint", "CriticalPointError", "MIN_POINTS", "PermutationPointReport", "PermutationSetup",
            "PlateauMatrix", "RANK_TOLERANCE", "ReducedPoint", "Teacher", "ZERO_TOLERANCE",
            "analyse_permutation_point", "antisymmetric_basis", "antisymmetric_hessian", "build_permutation_point", "clean_reduced_point",
            "critical_point", "dimension", "forward_backward", "free_slot_point", "fukumizu_amari_matrix",

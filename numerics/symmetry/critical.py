@@ -29,21 +29,29 @@ class CriticalPoint:
     newton_steps: int
 
 
+FRACTIONS = (1.0, 0.5, 0.25, 0.125, 1 / 16, 1 / 64)
+
+
 def _newton(objective, theta, loss, grad, gtol, max_steps):
-    """Newton steps while they lower |grad|; below ``gtol`` only while they still converge fast (a
-    halving at least), so the point ends at rounding level rather than just under the tolerance."""
+    """Newton steps while they lower |grad| (the full step, else a fraction of it: ill-conditioned
+    Hessians overshoot); below ``gtol`` only while they still converge fast (a halving at least), so
+    the point ends at rounding level rather than just under the tolerance."""
     steps, norm = 0, np.linalg.norm(grad)
     while steps < max_steps:
         step = np.linalg.lstsq(objective.hessian(theta), grad, rcond=None)[0]
         steps += 1
-        try:
-            new_loss, new_grad = objective.loss_and_gradient(theta - step)
-        except DivergenceError:
-            break
-        new_norm = np.linalg.norm(new_grad)
-        if not new_norm < (0.5 * norm if norm < gtol else norm):
+        target = 0.5 * norm if norm < gtol else norm
+        for fraction in FRACTIONS:
+            try:
+                new_loss, new_grad = objective.loss_and_gradient(theta - fraction * step)
+            except DivergenceError:
+                continue
+            new_norm = np.linalg.norm(new_grad)
+            if new_norm < target:
+                theta, loss, grad, norm = theta - fraction * step, new_loss, new_grad, new_norm
+                break
+        else:
             break  # rounding level, or too far for Newton: stop with the best point
-        theta, loss, grad, norm = theta - step, new_loss, new_grad, new_norm
     return theta, loss, grad, steps
 
 
