@@ -7,6 +7,7 @@ from gradflow.numerics.symmetry.anti_block import antisymmetric_hessian
 from gradflow.numerics.symmetry.backprop import RANK_TOLERANCE, PlateauMatrix, forward_backward, plateau_matrix
 from gradflow.numerics.symmetry.collision import antisymmetric_basis, permutation_point, symmetric_basis
 from gradflow.numerics.symmetry.collision_path import CollisionPath, collision_path
+from gradflow.numerics.symmetry.complex_step import analytic_gradient, complex_step_hessian
 from gradflow.numerics.symmetry.critical import CriticalPoint, CriticalPointError, critical_point
 from gradflow.numerics.symmetry.critical_lines import fukumizu_amari_matrix, split_directions, split_point
 from gradflow.numerics.symmetry.expansion import (Teacher, dimension, labellings, nullity_formula, numeric_nullity,
@@ -26,7 +27,7 @@ from gradflow.numerics.symmetry.report import (ZERO_TOLERANCE, PermutationPointR
 
 __all__ = ["AffineRestriction", "CollisionPath", "collision_path", "CriticalPoint", "CriticalPointError", "MIN_POINTS", "PermutationPointReport", "PermutationSetup",
            "PlateauMatrix", "RANK_TOLERANCE", "ReducedPoint", "Teacher", "ZERO_TOLERANCE",
-           "analyse_permutation_point", "antisymmetric_basis", "antisymmetric_hessian", "build_permutation_point", "clean_reduced_point",
+           "analyse_permutation_point", "analytic_gradient", "complex_step_hessian", "antisymmetric_basis", "antisymmetric_hessian", "build_permutation_point", "clean_reduced_point",
            "critical_point", "dimension", "forward_backward", "free_slot_point", "fukumizu_amari_matrix",
            "graph_components", "intersection_graph", "is_clean", "labellings", "labellings_intersect", "mlp",
            "move_free_slot", "narrowed", "neuron_indices", "nullity_formula", "numeric_nullity", "output_jacobian",

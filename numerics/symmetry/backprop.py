@@ -11,46 +11,67 @@ rank decides how many Hessian eigenvalues vanish there.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
+import sympy as sp
 
 from gradflow.numerics.symmetry.neurons import check_hidden_layer, check_neuron
 from gradflow.theory.errors import require
+from gradflow.theory.mlp.activations import z as z_symbol
 
 RANK_TOLERANCE = 1e-9
 
 
-def _apply(layer, Z, derivative: bool):
+@lru_cache(maxsize=None)
+def _analytic(act, order: int):
+    """sigma^(order) as the derived expression, lambdified: complex arguments allowed (the numeric
+    forms that avoid overflow use |z| and max, which are not analytic)."""
+    require(not act.kink, "activation", "smooth for complex arguments (no kink)", act.name)
+    return sp.lambdify(z_symbol, act.derivative(order), modules=["numpy", "scipy"])
+
+
+def _apply(layer, Z, derivative: bool, analytic: bool = False):
     out = np.empty_like(Z)
     for act, start, stop in layer.groups:
-        out[:, start:stop] = (act.prime if derivative else act)(Z[:, start:stop])
+        if analytic:
+            out[:, start:stop] = np.broadcast_to(_analytic(act, int(derivative))(Z[:, start:stop]),
+                                                 Z[:, start:stop].shape)
+        else:
+            out[:, start:stop] = (act.prime if derivative else act)(Z[:, start:stop])
     return out
 
 
-def forward_backward(net, theta, X, T):
+def forward_backward(net, theta, X, T, *, analytic: bool = False):
     """(inputs, pre_activations, deltas), one entry per layer l = 1..L: the layer's input h~^(l-1)
-    (bias column included), z^(l), and dl/dz^(l) per sample (not divided by N)."""
+    (bias column included), z^(l), and dl/dz^(l) per sample (not divided by N).
+
+    ``analytic``: activations from their derived expressions, so a complex theta gives the complex
+    extension (the complex-step derivative); squared error only."""
     inputs, pres = [], []
     a = np.asarray(X, dtype=float)
-    weights = net.unflatten(np.asarray(theta, dtype=float))
+    theta = np.asarray(theta)
+    weights = net.unflatten(theta if analytic else theta.astype(float))
+    if analytic:
+        require(net.loss == "mse", "net", "a squared-error network for the analytic (complex) pass", net.loss)
     for W, layer in zip(weights, net.layers):
         h = np.hstack([a, np.ones((a.shape[0], 1))]) if layer.bias else a
         z = h @ W.T
         inputs.append(h)
         pres.append(z)
-        a = z if layer.is_softmax else _apply(layer, z, False)
+        a = z if layer.is_softmax else _apply(layer, z, False, analytic)
     last = net.layers[-1]
     if net.loss == "nll":
         shifted = np.exp(pres[-1] - pres[-1].max(axis=1, keepdims=True))
         delta = shifted / shifted.sum(axis=1, keepdims=True) * T.sum(axis=1, keepdims=True) - T
     else:
-        delta = 2.0 * (a - T) * _apply(last, pres[-1], True)
+        delta = 2.0 * (a - T) * _apply(last, pres[-1], True, analytic)
         if net.output_mean:
             delta = delta / net.output_dim
     deltas = [delta]
     for index in range(len(weights) - 1, 0, -1):
         width = net.layers[index - 1].width
-        delta = (delta @ weights[index][:, :width]) * _apply(net.layers[index - 1], pres[index - 1], True)
+        delta = (delta @ weights[index][:, :width]) * _apply(net.layers[index - 1], pres[index - 1], True, analytic)
         deltas.insert(0, delta)
     return inputs, pres, deltas
 

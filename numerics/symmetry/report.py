@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from gradflow.numerics.symmetry.backprop import RANK_TOLERANCE, plateau_matrix
+from gradflow.numerics.symmetry.complex_step import complex_step_hessian
 from gradflow.numerics.symmetry.neurons import neuron_indices, transposition
 from gradflow.numerics.symmetry.plateau import plateau_gradient, plateau_point
 from gradflow.numerics.symmetry.setup import build_permutation_point
@@ -40,6 +41,7 @@ class PermutationPointReport:
     plateau_grad_error: float  # max |grad L - (B^T e, -B^T e)|_inf over the plateau offsets tried
     eigenvalues: tuple = ()
     teacher_seed: int | None = None  # the teacher that gave a clean reduced point
+    hessian_check: float | None = None  # max |H - H_complex_step| / max |H| (None: not checked)
 
     def to_dict(self) -> dict:
         return {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(self).items()}
@@ -75,8 +77,10 @@ def _plateau_checks(objective, theta_P, layer, i, j, B, n_offsets, seed):
 
 def analyse_permutation_point(objective, theta_P, layer: int, i: int, j: int, L_red: float, *,
                               n_offsets: int = 8, seed: int = 0, zero_tolerance: float = ZERO_TOLERANCE,
-                              rank_tolerance: float = RANK_TOLERANCE) -> PermutationPointReport:
-    """The report for the permutation point ``theta_P`` of neurons i, j (dense Hessian: small nets)."""
+                              rank_tolerance: float = RANK_TOLERANCE,
+                              check_hessian: bool = False) -> PermutationPointReport:
+    """The report for the permutation point ``theta_P`` of neurons i, j (dense Hessian: small nets).
+    ``check_hessian``: compare the generated Hessian with the complex-step one (P gradients)."""
     net = objective.network
     theta_P = np.asarray(theta_P, dtype=float)
     _, grad, H = objective.loss_gradient_hessian(theta_P)
@@ -88,22 +92,27 @@ def analyse_permutation_point(objective, theta_P, layer: int, i: int, j: int, L_
     pm = plateau_matrix(objective, theta_P, layer, i, rank_tolerance)
     dev, grad_error = _plateau_checks(objective, theta_P, layer, i, j, pm.B, n_offsets, seed)
     n_next = net.layers[layer].width
+    check = None
+    if check_hessian:
+        check = float(np.max(np.abs(H - complex_step_hessian(objective, theta_P))) / np.max(np.abs(H)))
     return PermutationPointReport(
         sizes=tuple(net.widths), P=net.n_params, n_next=n_next, L_red=float(L_red),
         grad_norm=float(np.linalg.norm(grad)), zero_count=zero_count, negative_count=negative_count,
         rank_B=pm.rank, B_singular_values=tuple(float(s) for s in pm.singular_values),
         predicted_zero_count=n_next - pm.rank, paper_bound=n_next, paper_claim_holds=zero_count >= n_next,
         spectral_gap=gap, max_antisym_residual=residual, plateau_max_dev=float(dev),
-        plateau_grad_error=float(grad_error), eigenvalues=tuple(float(v) for v in eigenvalues))
+        plateau_grad_error=float(grad_error), eigenvalues=tuple(float(v) for v in eigenvalues),
+        hessian_check=check)
 
 
-def permutation_point_report(sizes, seed: int = 0, **options) -> PermutationPointReport:
+def permutation_point_report(sizes, seed: int = 0, *, check_hessian: bool = True,
+                             **options) -> PermutationPointReport:
     """The whole experiment for a net of ``sizes`` (after duplication): ``build_permutation_point``
     (its options: layer, i, n_samples, restarts, activation, bias, teacher_std, seed_tries), then
     ``analyse_permutation_point``; ``teacher_seed`` says which teacher gave a clean point."""
     setup = build_permutation_point(sizes, seed, **options)
     report = analyse_permutation_point(setup.objective, setup.theta_P, setup.layer, setup.i, setup.j,
-                                       setup.reduced.loss, seed=seed)
+                                       setup.reduced.loss, seed=seed, check_hessian=check_hessian)
     return replace(report, teacher_seed=setup.teacher_seed)
 
 
