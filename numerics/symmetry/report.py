@@ -70,7 +70,7 @@ def _plateau_checks(objective, theta_P, layer, i, j, B, n_offsets, seed):
     dev, grad_error = 0.0, 0.0
     for e in offsets:
         loss, grad = objective.loss_and_gradient(plateau_point(net, theta_P, layer, i, j, e))
-        dev = max(dev, abs(loss - loss_P) / abs(loss_P))
+        dev = max(dev, abs(loss - loss_P) / max(abs(loss_P), 1e-300))  # a zero-loss point: absolute
         grad_error = max(grad_error, float(np.max(np.abs(grad - plateau_gradient(net, B, layer, i, j, e)))))
     return dev, grad_error
 
