@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gradflow.theory.symmetry.enumeration import labellings as theory_labellings
+
 from gradflow.theory.errors import require
 from gradflow.theory.mlp.network import Layer, Network
 
@@ -58,9 +60,7 @@ def random_teacher(width: int, d: int, d_out: int = 1, seed: int = 0, min_a: flo
 
 def labellings(r: int, m: int) -> np.ndarray:
     """All labellings {0..m-1} -> {0..r} onto {1..r}, one per row (enumerated, m small)."""
-    require(1 <= r <= m <= 10, "(r, m)", "1 <= r <= m <= 10 (enumeration)", (r, m))
-    rows = [lab for lab in itertools.product(range(r + 1), repeat=m) if set(range(1, r + 1)) <= set(lab)]
-    return np.array(rows, dtype=int).reshape(-1, m)
+    return np.array(theory_labellings(r, m), dtype=int).reshape(-1, m)
 
 
 def _check_labelling(labelling, r: int) -> np.ndarray:

@@ -11,14 +11,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-
-def labellings_intersect(first, second) -> bool:
-    first, second = np.asarray(first), np.asarray(second)
-    both = (first != 0) & (second != 0)
-    if np.any(first[both] != second[both]):
-        return False
-    shared = first[both & (first == second)]
-    return set(range(1, int(max(first.max(), second.max())) + 1)) <= set(shared.tolist())
+from gradflow.theory.symmetry.enumeration import labellings_intersect  # the criterion, one definition
 
 
 def intersection_graph(labels) -> np.ndarray:

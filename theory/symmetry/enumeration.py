@@ -123,15 +123,12 @@ def intersection_graph(r_star: int, m: int) -> tuple[list[tuple[int, ...]], list
 
 
 def is_connected(count: int, edges) -> bool:
-    """Is the graph on 0..count-1 with these edges connected (union-find)?"""
-    parent = list(range(count))
+    """Is the graph on 0..count-1 with these edges connected?"""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
 
-    def root(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j in edges:
-        parent[root(i)] = root(j)
-    return len({root(i) for i in range(count)}) <= 1
+    if count <= 1:
+        return True
+    pairs = np.array(list(edges), dtype=int).reshape(-1, 2)
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(count, count))
+    return connected_components(graph, directed=False)[0] == 1

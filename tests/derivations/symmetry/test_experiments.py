@@ -38,3 +38,29 @@ def test_ratio_table_and_crossovers(dominance):
         assert all(a > b for a, b in zip(row, row[1:]))
     assert all(0.9 < v < 1.0 for v in r["normalised_ratio"].values())
     assert set(r["laws"]) >= {"ratio_at_zero", "linear_growth", "ratio_growth"}
+
+
+def test_permutation_points_count_the_kernel_and_show_where_the_old_bound_fails():
+    rep = get_experiment("sym-permutation-points").reproduce({}, quick=True)
+    cases = {tuple(c["sizes"]): c for c in rep.results["cases"]}
+    assert set(cases) == {(2, 3, 1), (3, 3, 2)}
+    assert rep.results["every_case_has_a_zero"] and rep.results["counts_as_predicted"]
+    assert cases[(2, 3, 1)]["rank_B"] == 0 and cases[(2, 3, 1)]["paper_claim_holds"]  # one output: B = 0
+    assert cases[(3, 3, 2)]["zero_count"] == 2 - cases[(3, 3, 2)]["rank_B"] >= 1
+    assert all(c["grad_norm"] <= 1e-12 and c["plateau_max_dev"] <= 1e-12 for c in cases.values())
+
+
+def test_simulate_symmetry_reports_the_permutation_point():
+    from gradflow.derivations.registry import get_model
+
+    out = get_model("symmetry").simulate({"sizes": (2, 3, 1), "n": 100})
+    report = out["report"]
+    assert report["zero_count"] == report["predicted_zero_count"] == 1 and report["grad_norm"] <= 1e-12
+
+
+def test_bad_sizes_name_the_parameter():
+    from gradflow.derivations.registry import get_model
+    from gradflow.theory.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="sizes"):
+        get_model("symmetry").simulate({"sizes": (2, 1, 1)})
