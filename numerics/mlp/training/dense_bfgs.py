@@ -18,23 +18,12 @@ import numpy as np
 
 from gradflow.numerics.errors import DivergenceError
 from gradflow.numerics.mlp.training.line_search import strong_wolfe
+from gradflow.numerics.mlp.training.polish import _gnorm, _helps  # the same acceptance rule as Newton's
 from gradflow.numerics.mlp.training.termination import Tracker
 from gradflow.theory.errors import require
 
 _EPS = float(np.finfo(float).eps)
 FALLBACK_FRACTIONS = (1.0, 0.5, 0.25, 0.125, 1 / 16, 1 / 64)
-
-
-def _gnorm(grad) -> float:
-    return float(np.max(np.abs(grad))) if grad.size else 0.0
-
-
-def _helps(old_loss, old_gnorm, new_loss, new_gnorm) -> bool:
-    """Lower loss, or the same loss to rounding and a lower |grad|_inf."""
-    if new_loss < old_loss:
-        return True
-    rounding = 64 * _EPS * max(abs(old_loss), 1e-300)
-    return new_loss <= old_loss + rounding and new_gnorm < old_gnorm
 
 
 class _Evaluator:

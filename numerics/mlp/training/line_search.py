@@ -36,7 +36,8 @@ class LineStep:
 
 
 def cubic_minimizer(a: float, fa: float, da: float, b: float, fb: float, db: float) -> float | None:
-    """The minimiser of the cubic matching value and slope at a and b; None when it has none."""
+    """The minimiser of the cubic matching value and slope at a and b; None when it has none within
+    1e4 interval lengths."""
     if a == b or not all(math.isfinite(v) for v in (fa, da, fb, db)):
         return None
     d1 = da + db - 3.0 * (fa - fb) / (a - b)
@@ -50,7 +51,8 @@ def cubic_minimizer(a: float, fa: float, da: float, b: float, fb: float, db: flo
     if abs(denominator) <= 1e-6 * (abs(db) + abs(da) + 2 * abs(d2)):
         return None
     value = b - (b - a) * (db + d2 - d1) / denominator
-    return value if math.isfinite(value) else None
+    # beyond 1e4 interval lengths the cubic is no guide (and for a line it is rounding noise)
+    return value if math.isfinite(value) and abs(value - b) <= 1e4 * abs(b - a) else None
 
 
 @dataclass
@@ -90,11 +92,11 @@ def strong_wolfe(phi: Callable[[float], tuple], phi0: float, slope0: float, alph
     while state["evaluations"] < max_evaluations:
         current = evaluate(alpha)
         if not decreases(current) or (previous.alpha > 0 and current.value >= previous.value):
-            return _zoom(evaluate, previous, current, decreases, flat, done, state, max_evaluations)
+            return _zoom(evaluate, previous, current, decreases, flat, done, state, max_evaluations, phi0)
         if flat(current):
             return done(current)
         if current.slope >= 0:
-            return _zoom(evaluate, current, previous, decreases, flat, done, state, max_evaluations)
+            return _zoom(evaluate, current, previous, decreases, flat, done, state, max_evaluations, phi0)
         if alpha >= alpha_max:
             return done(current, wolfe=False)
         # still going down: extrapolate (cubic minimiser, kept within [2, 10] times the step)
@@ -102,10 +104,11 @@ def strong_wolfe(phi: Callable[[float], tuple], phi0: float, slope0: float, alph
         low, high = 2.0 * alpha, 10.0 * alpha
         guess = 4.0 * alpha if guess is None else min(max(guess, low), high)
         previous, alpha = current, min(guess, alpha_max)
-    return done(previous, wolfe=False) if previous.alpha > 0 else None
+    return done(previous, wolfe=False) if previous.alpha > 0 and previous.value < phi0 else None
 
 
-def _zoom(evaluate, lo: _Point, hi: _Point, decreases, flat, done, state, max_evaluations) -> LineStep | None:
+def _zoom(evaluate, lo: _Point, hi: _Point, decreases, flat, done, state, max_evaluations,
+          phi0: float) -> LineStep | None:
     """Shrink [lo, hi] (lo: sufficient decrease and the lower value; the minimiser lies between)."""
     while state["evaluations"] < max_evaluations:
         left, right = min(lo.alpha, hi.alpha), max(lo.alpha, hi.alpha)
@@ -119,7 +122,8 @@ def _zoom(evaluate, lo: _Point, hi: _Point, decreases, flat, done, state, max_ev
             guess = 0.5 * (left + right)
         alpha = min(max(guess, left + 0.1 * width), right - 0.1 * width)  # the bracket must shrink
         point = evaluate(alpha)
-        if not decreases(point) or point.value >= lo.value:
+        # a value equal to lo's (rounding, near the minimum) is no reason to drop the point: the slope decides
+        if not decreases(point) or point.value > lo.value or point.value >= phi0:
             hi = point
             continue
         if flat(point):
@@ -127,4 +131,4 @@ def _zoom(evaluate, lo: _Point, hi: _Point, decreases, flat, done, state, max_ev
         if point.slope * (hi.alpha - lo.alpha) >= 0:
             hi = lo
         lo = point
-    return done(lo, wolfe=False) if lo.alpha > 0 else None
+    return done(lo, wolfe=False) if lo.alpha > 0 and lo.value < phi0 else None

@@ -116,3 +116,15 @@ def test_bad_wolfe_constants_and_polish_names_are_clear_errors():
         Limits(min_gnorm=-1.0)
     with pytest.raises(ParameterError, match="polish"):
         train(objective, np.ones(2), polish="newton-bfgs")
+
+
+def test_when_the_loss_is_flat_to_rounding_steps_that_lower_the_gradient_are_taken():
+    # 1 + x.A.x / 2 with |x| ~ 1e-9: the quadratic part is below the spacing of doubles near 1, so every
+    # loss is exactly 1.0 and no Wolfe step exists; the gradient A x still points the way
+    A = np.diag([1.0, 2.0, 3.0])
+    objective = _Counted(lambda x: (float(1.0 + 0.5 * x @ A @ x), A @ x), 3, A)
+    start = np.array([1e-9, -2e-9, 1.5e-9])
+    assert objective.loss_and_gradient(start)[0] == 1.0
+    tracker = Tracker(Limits(min_gnorm=1e-15, maxiterations=200))
+    bfgs(objective, start, tracker)
+    assert tracker.stopped_by == "min_gnorm", tracker.stopped_by
