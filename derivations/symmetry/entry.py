@@ -28,8 +28,9 @@ class SymmetryEntry(ModelEntry):
         Parameter("n", "int", 400, "an integer in [10, 100000]", "Gaussian input samples", lambda v: 10 <= v <= 100_000),
         Parameter("seed", "int", 0, "an integer >= 0", "seed of the teacher and the restarts", lambda v: v >= 0),
     )
-    methods = ("newton",)
+    methods = ("newton",)  # BFGS then Newton to |grad| < 1e-12 for the reduced network
     backends = ("cpu",)
+    cuda_methods = ()
 
     def derivation(self):
         return symmetry_derivation()
