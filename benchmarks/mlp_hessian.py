@@ -45,6 +45,7 @@ TOLERANCE = {"gradient": 1e-10, "hessian": 1e-8}
 TARGET_RATIO = {"gradient": 2.0, "hessian": 5.0}
 TEACHER_WIDTH = 4
 FAMILIES = ("torch", "jax")
+JAX_HESSIAN_BYTES_PER_ENTRY = 8 * 4  # float64 tangents of N k hidden units per parameter, a few held at once
 
 
 def calls_per_timing(kind: str, n: int, k: int) -> int:
@@ -126,16 +127,25 @@ def _time(fn, theta, count: int, repeats: int) -> tuple:
     return first, statistics.median(samples), np.asarray(result, dtype=float)
 
 
-def measure(family: str, quick: bool) -> dict:
-    """{(name, kind, k, n): {"seconds", "compile_s", "result"} or {"skipped": reason}} for one family."""
+def measure(family: str, quick: bool, save: Path | None = None) -> dict:
+    """{(name, kind, k, n): {"seconds", "compile_s", "result"} or {"skipped": reason}} for one family;
+    with ``save``, written there after every size (a process that dies keeps what it measured)."""
     repeats = 2 if quick else 3
     out, per_call = {}, {}
     for k, n in sizes(quick):
+        if save is not None and out:
+            _save(out, save)
         net, X, Y, theta = problem(n, k)
         for name, functions in _BUILDERS[family](X, Y, k).items():
             for kind, fn in zip(KINDS, functions):
                 count = calls_per_timing(kind, n, k)
                 estimate = per_call.get((name, kind, k, n // 10))
+                if name == "jax" and kind == "hessian" and JAX_HESSIAN_BYTES_PER_ENTRY * n * k * (4 * k + 1) > _memory():
+                    out[(name, kind, k, n)] = {"skipped": (
+                        f"jax.hessian (forward over reverse) would hold about "
+                        f"{JAX_HESSIAN_BYTES_PER_ENTRY * n * k * (4 * k + 1) / 2**30:.0f} GiB of tangents, over "
+                        f"half this machine's memory")}
+                    continue
                 if estimate is not None and 10 * estimate * count * (repeats + 1) > PEER_BUDGET_S:
                     per_call[(name, kind, k, n)] = 10 * estimate
                     out[(name, kind, k, n)] = {"skipped": (
@@ -145,7 +155,14 @@ def measure(family: str, quick: bool) -> dict:
                 first, seconds, result = _time(fn, theta, count, repeats)
                 per_call[(name, kind, k, n)] = seconds / count
                 out[(name, kind, k, n)] = {"seconds": seconds, "compile_s": first, "result": result}
+    if save is not None:
+        _save(out, save)
     return out
+
+
+def _memory() -> float:
+    """Half the machine's physical memory, in bytes."""
+    return 0.5 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 def _save(measured: dict, path: Path) -> None:
@@ -181,9 +198,18 @@ def _measure_in_a_process(family: str, quick: bool) -> dict | str:
         path = Path(folder) / family
         command = [sys.executable, "-m", "gradflow.bench.mlp_hessian", family, str(path)] + (["--quick"] if quick else [])
         done = subprocess.run(command, capture_output=True, text=True)
-        if done.returncode != 0:
-            return f"{family} failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}"
-        return _load(path)
+        if done.returncode == 0:
+            return _load(path)
+        reason = f"{family}'s process ended with code {done.returncode}: " + (
+            next((line for line in reversed(done.stderr.strip().splitlines()) if "Warning" not in line), "")[-300:])
+        if not path.with_suffix(".json").exists():
+            return reason
+        measured = _load(path)  # the sizes before the one it died at
+        for k, n in sizes(quick):
+            for kind in KINDS:
+                if not any(key[1:] == (kind, k, n) for key in measured):
+                    measured[(family, kind, k, n)] = {"skipped": reason}
+        return measured
 
 
 # --- assembling the cells ------------------------------------------------------------------------
@@ -254,7 +280,7 @@ def main(argv=None) -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
-    _save(measure(args.family, args.quick), args.out)
+    measure(args.family, args.quick, save=args.out)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from gradflow.theory.mlp.network import Network
 CHUNK_BYTES = 32 * 2 ** 20  # temporaries of one chunk (the Hessian's Jacobians dominate)
 GRADIENT_CHUNK_BYTES = 2 * 2 ** 20  # temporaries of one loss or gradient chunk: about a core's L2 cache
 SMALL_WORK = 1e5  # multiply-adds below which a call is one chunk on the calling thread, as it is
-PARALLEL_WORK = 2e7  # multiply-adds (about N P for a gradient, N P^2 for a Hessian) above which chunks run in threads
+PARALLEL_WORK = 5e5  # multiply-adds (about N P for a gradient, N P^2 for a Hessian) above which chunks run in threads
 
 
 @lru_cache(maxsize=None)
