@@ -9,13 +9,18 @@ from gradflow.derivations.report import pyplot
 COLORS = {"flow": "black", "gd": "tab:blue", "sgd": "tab:orange", "adam": "tab:green"}
 
 
+def draw_loss_curves(ax, runs: dict, colors: dict, reference: str) -> None:
+    """runs[name] = {"time", "loss"} on log-log axes (positive values); the reference run drawn thicker."""
+    for name, run in runs.items():
+        t, loss = np.asarray(run["time"]), np.asarray(run["loss"])
+        keep = (t > 0) & (loss > 0)
+        ax.loglog(t[keep], loss[keep], label=name, color=colors.get(name), lw=1.5 if name == reference else 1.0)
+
+
 def loss_curves(runs: dict):
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 4.0))
-    for name, run in runs.items():
-        t, loss = np.asarray(run["time"]), np.asarray(run["loss"])
-        keep = t > 0
-        ax.loglog(t[keep], loss[keep], label=name, color=COLORS.get(name), lw=1.5 if name == "flow" else 1.0)
+    draw_loss_curves(ax, runs, COLORS, "flow")
     ax.set_xlabel("time (flow) or lr x steps")
     ax.set_ylabel("loss")
     ax.legend()

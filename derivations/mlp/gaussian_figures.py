@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradflow.derivations.mlp.figures import draw_loss_curves
 from gradflow.derivations.report import pyplot
 
 COLORS = {"population": "black", "hermite": "tab:blue", "samples": "tab:orange"}
@@ -15,10 +16,7 @@ def loss_curves(runs: dict):
     plt = pyplot()
     fig, axes = plt.subplots(1, len(runs), figsize=(5.0 * len(runs), 4.0), squeeze=False)
     for ax, (teacher, kinds) in zip(axes[0], runs.items()):
-        for kind, run in kinds.items():
-            t, loss = np.asarray(run["time"]), np.asarray(run["loss"])
-            keep = (t > 0) & (loss > 0)
-            ax.loglog(t[keep], loss[keep], label=kind, color=COLORS.get(kind), lw=1.5 if kind == "population" else 1.0)
+        draw_loss_curves(ax, kinds, COLORS, "population")
         ax.set_title(f"{teacher} teacher")
         ax.set_xlabel("flow time")
         ax.set_ylabel("loss (each on its own data)")
