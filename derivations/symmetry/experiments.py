@@ -191,4 +191,96 @@ def _permutation_report(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-EXPERIMENTS = (SymCounts(), SymDominance(), SymPermutationPoints())
+CRITICAL_LINE_BETAS = (-0.5, 0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
+
+
+def _narrow_critical_point(d_out: int, n: int, seed: int):
+    """(net, theta, loss, X, Y): a width-1 critical point (tanh, no biases) for a width-2 teacher."""
+    from gradflow.numerics.mlp import MLPObjective
+    from gradflow.numerics.symmetry import critical_point, pack, random_teacher, shallow
+
+    teacher = random_teacher(2, 2, d_out, seed=seed)
+    X = np.random.default_rng(seed + 10).normal(size=(n, 2))
+    Y = shallow(2, 2, d_out, "tanh").forward(pack(teacher.W, teacher.A), X)
+    net = shallow(2, 1, d_out, "tanh")
+    point = critical_point(MLPObjective.create(net, X, Y), np.random.default_rng(seed).normal(size=net.n_params))
+    return net, point.theta, point.loss, X, Y
+
+
+def _inertia(values, scale: float) -> list:
+    zero = np.abs(values) <= 1e-9 * scale
+    return [int(np.sum((values < 0) & ~zero)), int(np.sum(zero)), int(np.sum((values > 0) & ~zero))]
+
+
+@dataclass(frozen=True)
+class SymCriticalLines(Experiment):
+    name = "sym-critical-lines"
+    summary = ("splitting a critical neuron into (w, beta a), (w, (1 - beta) a): a line of critical points at the "
+               "same loss, curvature beta (1 - beta) xi^T M xi across it")
+    parameters = (Parameter("n", "int", 300, "an integer in [10, 100000]", "Gaussian input samples",
+                            lambda v: 10 <= v <= 100_000),
+                  Parameter("seed", "int", 0, "an integer >= 0", "seed of the teacher, inputs and start",
+                            lambda v: v >= 0))
+    n: int = 300
+    seed: int = 0
+
+    def run(self, quick: bool = False, progress: bool = False, backend: str = "cpu") -> Reproduction:
+        from gradflow.numerics.mlp import MLPObjective
+        from gradflow.numerics.symmetry import fukumizu_amari_matrix, split_directions, split_point
+
+        start = time.perf_counter()
+        net, theta, loss_r, X, Y = _narrow_critical_point(1, self.n, self.seed)
+        M = fukumizu_amari_matrix(net, theta, X, Y)
+        eig_M = np.linalg.eigvalsh(M)
+        rows = []
+        for beta in CRITICAL_LINE_BETAS:
+            wide, theta_m = split_point(net, theta, np.array([0, 0]), np.array([beta, 1 - beta]))
+            objective = MLPObjective.create(wide, X, Y)
+            loss, grad, H = objective.loss_gradient_hessian(theta_m)
+            V = split_directions(wide, beta)
+            Q = V.T @ H @ V
+            eigenvalues = np.linalg.eigvalsh(H)
+            scaled = (np.linalg.eigvalsh(Q / (beta * (1 - beta))).tolist() if beta not in (0.0, 1.0) else None)
+            rows.append({"beta": beta, "loss": float(loss), "loss_r": float(loss_r),
+                         "grad_norm": float(np.linalg.norm(grad)), "Q_eigs": np.linalg.eigvalsh(Q).tolist(),
+                         "Q_scaled_eigs": scaled,
+                         "inertia": _inertia(eigenvalues, float(np.max(np.abs(eigenvalues))))})
+        wide2, theta2, loss2, X2, Y2 = _narrow_critical_point(2, self.n, self.seed)
+        a_bar = wide2.unflatten(theta2)[1][:, 0]
+        e = np.array([-a_bar[1], a_bar[0]])  # a split not parallel to a-bar: same loss, not critical
+        split_net, theta_np = split_point(wide2, theta2, np.array([0, 0]), np.array([0.5, 0.5]),
+                                          directions=np.array([e, -e]))
+        loss_np, grad_np = MLPObjective.create(split_net, X2, Y2).loss_and_gradient(theta_np)
+        results = {"eig_M": eig_M.tolist(), "betas": rows, "L_r": float(loss_r),
+                   "nonparallel_grad_norm": float(np.linalg.norm(grad_np)),
+                   "nonparallel_loss_change": float(abs(loss_np - loss2) / loss2),
+                   "max_scaled_eig_error": max(float(np.max(np.abs(np.asarray(r["Q_scaled_eigs"]) - eig_M)))
+                                               for r in rows if r["Q_scaled_eigs"] is not None)}
+        arrays = {"betas": np.array(CRITICAL_LINE_BETAS), "Q_eigs": np.array([r["Q_eigs"] for r in rows]),
+                  "eig_M": eig_M}
+        return Reproduction(name=self.name, parameters={"n": self.n, "seed": self.seed, "quick": quick},
+                            arrays=arrays, figures={"Q_vs_beta": figures.q_vs_beta(rows, eig_M)},
+                            report_markdown=_critical_lines_report(results),
+                            derivation_latex=symmetry_derivation().to_latex(), generated_code=[mlp_module()[1]],
+                            timings={"total": time.perf_counter() - start}, seeds=[self.seed], results=results)
+
+
+def _critical_lines_report(results: dict) -> str:
+    lines = ["# sym-critical-lines", "", "A width-1 tanh network (no biases) at a critical point for a width-2 "
+             f"teacher (loss L_r = {results['L_r']:.6e}); its neuron split into (w, beta a), (w, (1 - beta) a). "
+             "Along v = ((1 - beta) xi, -beta xi) the Hessian's form is beta (1 - beta) xi^T M xi.", "",
+             f"eig(M) = {', '.join(f'{v:.6g}' for v in results['eig_M'])}", "",
+             "| beta | loss - L_r | abs(grad) | eig(V^T H V) / (beta (1 - beta)) | inertia (neg, zero, pos) |",
+             "|---|---|---|---|---|"]
+    for r in results["betas"]:
+        scaled = "-" if r["Q_scaled_eigs"] is None else ", ".join(f"{v:.6g}" for v in r["Q_scaled_eigs"])
+        lines.append(f"| {r['beta']} | {r['loss'] - r['loss_r']:.1e} | {r['grad_norm']:.1e} | {scaled} | "
+                     f"{tuple(r['inertia'])} |")
+    lines += ["", f"Largest difference of the scaled eigenvalues to eig(M): {results['max_scaled_eig_error']:.1e}.",
+              f"A split not parallel to a-bar (two outputs) keeps the loss (relative change "
+              f"{results['nonparallel_loss_change']:.1e}) but is not critical: abs(grad) = "
+              f"{results['nonparallel_grad_norm']:.3e}."]
+    return "\n".join(lines) + "\n"
+
+
+EXPERIMENTS = (SymCounts(), SymDominance(), SymPermutationPoints(), SymCriticalLines())

@@ -52,3 +52,22 @@ def sorted_spectra(reports: list):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def q_vs_beta(rows: list, eig_M):
+    """eig(V^T H V) along the split direction against beta, with beta (1 - beta) eig(M) drawn through them."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4.0))
+    betas = np.array([r["beta"] for r in rows])
+    eigs = np.array([r["Q_eigs"] for r in rows])
+    for column in range(eigs.shape[1]):
+        ax.plot(betas, eigs[:, column], "o", label=f"eig {column + 1} of $V^T H V$")
+    fine = np.linspace(betas.min(), betas.max(), 200)
+    for value in eig_M:
+        ax.plot(fine, fine * (1 - fine) * value, "-", color="grey", lw=0.8)
+    ax.axhline(0.0, color="black", lw=0.5)
+    ax.set_xlabel(r"$\beta$")
+    ax.set_ylabel("curvature along the split")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

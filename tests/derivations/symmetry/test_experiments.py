@@ -64,3 +64,14 @@ def test_bad_sizes_name_the_parameter():
 
     with pytest.raises(ParameterError, match="sizes"):
         get_model("symmetry").simulate({"sizes": (2, 1, 1)})
+
+
+def test_critical_lines_are_critical_with_the_derived_curvature():
+    rep = get_experiment("sym-critical-lines").reproduce({"n": 120}, quick=True)
+    r = rep.results
+    assert r["max_scaled_eig_error"] <= 1e-8 and r["nonparallel_grad_norm"] > 1e-3
+    assert r["nonparallel_loss_change"] <= 1e-12
+    zeros = {row["beta"]: row["inertia"][1] for row in r["betas"]}
+    for row in r["betas"]:
+        assert row["grad_norm"] <= 1e-12 and abs(row["loss"] - row["loss_r"]) <= 1e-13 * row["loss_r"]
+    assert zeros[0.0] == zeros[1.0] == zeros[0.5] + 2  # d = 2 more zero eigenvalues where a neuron is free
