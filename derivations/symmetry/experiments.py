@@ -22,6 +22,7 @@ from gradflow.derivations.report import Reproduction
 from gradflow.derivations.symmetry import figures
 from gradflow.numerics.codegen.mlp_module import mlp_module
 from gradflow.theory.symmetry import (brute_force_higher_order, critical_count, dominance_ratio, expansion_count,
+                                      expansion_count_sum,
                                       higher_order_bound, higher_order_factor, orbit_size)
 from gradflow.theory.symmetry.derivation import SymmetryDerivation, derive
 from gradflow.theory.symmetry.dominance import CROSSOVER_TEACHERS, normalised_ratios
@@ -283,4 +284,87 @@ def _critical_lines_report(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-EXPERIMENTS = (SymCounts(), SymDominance(), SymPermutationPoints(), SymCriticalLines())
+EXPANSION_SIZES = ((1, 2), (2, 3), (2, 4), (3, 4))
+
+
+def _expansion_case(r: int, m: int, n: int, seed: int, points: int) -> dict:
+    """Every labelling of a width-m student of a width-r teacher: zero loss, dimension, nullity, graph."""
+    from gradflow.numerics.mlp import MLPObjective
+    from gradflow.numerics.symmetry import (dimension, graph_components, intersection_graph, labellings,
+                                            nullity_formula, numeric_nullity, pack, random_point, random_teacher,
+                                            shallow, unpack)
+
+    teacher = random_teacher(r, 2, 1, seed=seed)
+    X = np.random.default_rng(seed + 100).normal(size=(n, 2))
+    net = shallow(2, m, 1)
+    objective = MLPObjective.create(net, X, shallow(2, r, 1).forward(pack(teacher.W, teacher.A), X))
+    rng = np.random.default_rng(seed + 1)
+    labels = labellings(r, m)
+    rows = []
+    for lab in labels:
+        losses, grads, nullities, formulas = [], [], [], []
+        for _ in range(points):
+            theta = random_point(teacher, lab, rng)
+            loss, grad = objective.loss_and_gradient(theta)
+            losses.append(loss)
+            grads.append(float(np.linalg.norm(grad)))
+            nullities.append(numeric_nullity(net, theta, X))
+            formulas.append(nullity_formula(lab, r, 2, unpack(net, theta)[1]))
+        rows.append({"lambda": lab.tolist(), "k": int(np.sum(lab == 0)),
+                     "sizes": np.bincount(lab, minlength=r + 1)[1:].tolist(), "dim": dimension(lab, r, 2, 1),
+                     "max_loss": float(max(losses)), "max_grad": max(grads), "nullity": nullities,
+                     "nullity_formula": formulas})
+    adjacency = intersection_graph(labels)
+    return {"r_star": r, "m": m, "T_sum": expansion_count_sum(r, m), "T_closed_form": expansion_count(r, m),
+            "T_enumerated": len(labels), "labellings": rows, "edges": int(np.sum(adjacency) // 2),
+            "connected": graph_components(adjacency) == 1}
+
+
+@dataclass(frozen=True)
+class SymExpansionManifold(Experiment):
+    name = "sym-expansion-manifold"
+    summary = ("zero-loss subspaces of a wider student: T(r*, m) labellings, each at zero loss with the derived "
+               "dimension and Hessian nullity; connected once one neuron is added")
+    parameters = (Parameter("n", "int", 300, "an integer in [10, 100000]", "Gaussian input samples",
+                            lambda v: 10 <= v <= 100_000),
+                  Parameter("seed", "int", 0, "an integer >= 0", "seed of the teacher and the points",
+                            lambda v: v >= 0))
+    n: int = 300
+    seed: int = 0
+
+    def run(self, quick: bool = False, progress: bool = False, backend: str = "cpu") -> Reproduction:
+        start = time.perf_counter()
+        cases = [_expansion_case(r, m, self.n, self.seed, 1 if quick else 3)
+                 for r, m in (EXPANSION_SIZES[:2] if quick else EXPANSION_SIZES)]
+        table = {f"{r},{m}": expansion_count(r, m) for m in range(1, 11) for r in range(1, m + 1)}
+        results = {"cases": cases, "T_table": table,
+                   "all_zero_loss": all(row["max_loss"] <= 1e-25 for c in cases for row in c["labellings"]),
+                   "nullity_as_derived": all(row["nullity"] == row["nullity_formula"]
+                                             for c in cases for row in c["labellings"])}
+        arrays = {f"nullity_{c['r_star']}_{c['m']}": np.array([row["nullity"] for row in c["labellings"]])
+                  for c in cases}
+        return Reproduction(name=self.name, parameters={"n": self.n, "seed": self.seed, "quick": quick},
+                            arrays=arrays, figures={"nullity_vs_formula": figures.nullity_vs_formula(cases)},
+                            report_markdown=_expansion_report(results),
+                            derivation_latex=symmetry_derivation().to_latex(), generated_code=[mlp_module()[1]],
+                            timings={"total": time.perf_counter() - start}, seeds=[self.seed], results=results)
+
+
+def _expansion_report(results: dict) -> str:
+    lines = ["# sym-expansion-manifold", "", "Softplus students without biases, d = 2, scalar output. A labelling "
+             "maps each student neuron to a teacher role (a replica) or to 0 (a zero-type neuron, outgoing weight 0). "
+             "Every labelling's subspace has zero loss; its dimension is k d + (m - k - r*) d_out and its Hessian "
+             "nullity k d + sum_i (s_i - 1)(d + 1).", "",
+             "| r* | m | T (sum) | T (closed form) | labellings | edges | connected | max loss | nullity = formula |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for c in results["cases"]:
+        rows = c["labellings"]
+        lines.append(f"| {c['r_star']} | {c['m']} | {c['T_sum']} | {c['T_closed_form']} | {c['T_enumerated']} | "
+                     f"{c['edges']} | {'yes' if c['connected'] else 'no'} | {max(r['max_loss'] for r in rows):.1e} | "
+                     f"{all(r['nullity'] == r['nullity_formula'] for r in rows)} |")
+    lines += ["", "The intersection graph has no edges at m = r* (isolated permutations of the teacher) and is "
+              "connected once m > r*."]
+    return "\n".join(lines) + "\n"
+
+
+EXPERIMENTS = (SymCounts(), SymDominance(), SymPermutationPoints(), SymCriticalLines(), SymExpansionManifold())

@@ -71,3 +71,21 @@ def q_vs_beta(rows: list, eig_M):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def nullity_vs_formula(cases: list):
+    """Numeric Hessian nullity of every labelling's points against the derived formula."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.0, 4.5))
+    top = 1
+    for case in cases:
+        formula = [f for row in case["labellings"] for f in row["nullity_formula"]]
+        numeric = [v for row in case["labellings"] for v in row["nullity"]]
+        top = max(top, *formula, *numeric)
+        ax.plot(formula, numeric, "o", alpha=0.6, label=f"r* = {case['r_star']}, m = {case['m']}")
+    ax.plot([0, top], [0, top], color="grey", lw=0.8)
+    ax.set_xlabel("nullity (formula)")
+    ax.set_ylabel("nullity (Hessian, numeric)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -75,3 +75,14 @@ def test_critical_lines_are_critical_with_the_derived_curvature():
     for row in r["betas"]:
         assert row["grad_norm"] <= 1e-12 and abs(row["loss"] - row["loss_r"]) <= 1e-13 * row["loss_r"]
     assert zeros[0.0] == zeros[1.0] == zeros[0.5] + 2  # d = 2 more zero eigenvalues where a neuron is free
+
+
+def test_expansion_manifold_pieces_have_zero_loss_and_the_derived_nullity():
+    rep = get_experiment("sym-expansion-manifold").reproduce({"n": 100}, quick=True)
+    r = rep.results
+    assert r["all_zero_loss"] and r["nullity_as_derived"]
+    for case in r["cases"]:
+        assert case["T_sum"] == case["T_closed_form"] == case["T_enumerated"]
+        assert case["connected"] == (case["m"] > case["r_star"])
+        assert all(row["max_grad"] <= 1e-12 for row in case["labellings"])
+    assert r["T_table"]["1,2"] == 3 and r["T_table"]["3,3"] == 6
