@@ -1,7 +1,7 @@
 """The ``symmetry`` model family: permutation points, plateaus, the expansion manifold and its counts.
 
 Modules: ``entry`` (the model ``symmetry``), ``experiments`` (``sym-counts``, ``sym-dominance``,
-``sym-permutation-points``, ``sym-critical-lines``, ``sym-expansion-manifold``), ``checks``, ``figures``.
+``sym-permutation-points``, ``sym-critical-lines``, ``sym-expansion-manifold``, ``sym-paths``), ``checks``, ``figures``.
 """
 
 from gradflow.derivations.contract import Family

@@ -367,4 +367,73 @@ def _expansion_report(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-EXPERIMENTS = (SymCounts(), SymDominance(), SymPermutationPoints(), SymCriticalLines(), SymExpansionManifold())
+@dataclass(frozen=True)
+class SymPaths(Experiment):
+    name = "sym-paths"
+    summary = ("paths from a minimum to each mirror image P_ij theta* through a permutation point; pairs whose "
+               "merged network has no critical point are reported as refused")
+    parameters = (Parameter("n", "int", 400, "an integer in [10, 100000]", "Gaussian input samples",
+                            lambda v: 10 <= v <= 100_000),
+                  Parameter("seed", "int", 0, "an integer >= 0", "seed of the teacher and inputs", lambda v: v >= 0),
+                  Parameter("steps", "int", 41, "an integer in [3, 401]", "shrink factors s per half path",
+                            lambda v: 3 <= v <= 401))
+    n: int = 400
+    seed: int = 0
+    steps: int = 41
+
+    def run(self, quick: bool = False, progress: bool = False, backend: str = "cpu") -> Reproduction:
+        from itertools import combinations
+
+        from gradflow.numerics.mlp import MLPObjective
+        from gradflow.numerics.symmetry import CriticalPointError, collision_path, mlp, teacher_data
+
+        start = time.perf_counter()
+        net = mlp([1, 4, 1])
+        X, Y, theta_star = teacher_data(net, self.seed, self.n)
+        objective = MLPObjective.create(net, X, Y)
+        steps = min(self.steps, 11) if quick else self.steps
+        pairs, profiles = [], {}
+        for i, j in ([(0, 3), (0, 1)] if quick else combinations(range(4), 2)):
+            try:
+                path = collision_path(objective, theta_star, 1, i, j, n_steps=steps)
+            except CriticalPointError as refused:
+                pairs.append({"i": i, "j": j, "refused": str(refused)})
+                continue
+            eigenvalues = np.linalg.eigvalsh(objective.hessian(path.theta_P))
+            scale = float(np.max(np.abs(eigenvalues)))
+            pairs.append({"i": i, "j": j, "loss_P": path.loss_P, "path_max": float(np.max(path.losses)),
+                          "barrier": path.barrier, "grad_norm_P": path.grad_norm_P,
+                          "index": int(np.sum(eigenvalues < -1e-9 * scale)),
+                          "zero_count": int(np.sum(np.abs(eigenvalues) <= 1e-9 * scale))})
+            profiles[f"{i},{j}"] = path.losses.tolist()
+        results = {"pairs": pairs, "profiles": profiles, "loss_star": float(objective.loss(theta_star)),
+                   "reached": sum("refused" not in p for p in pairs), "refused": sum("refused" in p for p in pairs)}
+        arrays = {f"profile_{key.replace(',', '_')}": np.array(v) for key, v in profiles.items()}
+        return Reproduction(name=self.name, parameters={"n": self.n, "seed": self.seed, "steps": steps,
+                                                        "quick": quick},
+                            arrays=arrays, figures={"loss_along_paths": figures.loss_along_paths(profiles)},
+                            report_markdown=_paths_report(results), derivation_latex=symmetry_derivation().to_latex(),
+                            generated_code=[mlp_module()[1]], timings={"total": time.perf_counter() - start},
+                            seeds=[self.seed], results=results)
+
+
+def _paths_report(results: dict) -> str:
+    lines = ["# sym-paths", "", "A [1, 4, 1] tanh network with biases; its teacher's parameters theta* are a zero-loss "
+             "minimum. For each pair (i, j) the differences of neurons i and j are shrunk to zero with the loss "
+             "minimised over the rest (continuation); the end, polished, is a permutation point theta_P, and the "
+             "mirrored half leads on to P_ij theta*.", "",
+             "| i | j | loss at theta_P | highest loss on the path | index | zero eigenvalues | abs(grad) at theta_P |",
+             "|---|---|---|---|---|---|---|"]
+    for p in results["pairs"]:
+        if "refused" in p:
+            lines.append(f"| {p['i']} | {p['j']} | refused: {p['refused'].replace('|', '')} | | | | |")
+        else:
+            lines.append(f"| {p['i']} | {p['j']} | {p['loss_P']:.4e} | {p['path_max']:.4e} | {p['index']} | "
+                         f"{p['zero_count']} | {p['grad_norm_P']:.1e} |")
+    lines += ["", f"{results['reached']} pairs reached a permutation point, {results['refused']} refused (the "
+              "merged network's fit runs off to large outgoing weights: no critical point to 1e-12)."]
+    return "\n".join(lines) + "\n"
+
+
+EXPERIMENTS = (SymCounts(), SymDominance(), SymPermutationPoints(), SymCriticalLines(), SymExpansionManifold(),
+               SymPaths())

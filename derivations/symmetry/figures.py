@@ -89,3 +89,17 @@ def nullity_vs_formula(cases: list):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def loss_along_paths(profiles: dict):
+    """Loss along each path theta* -> theta_P -> P_ij theta* (position in steps)."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4.0))
+    for key, losses in profiles.items():
+        values = np.maximum(np.asarray(losses), 1e-300)
+        ax.semilogy(np.linspace(0.0, 1.0, values.size), values, label=f"(i, j) = ({key})")
+    ax.set_xlabel("position along the path")
+    ax.set_ylabel("loss")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

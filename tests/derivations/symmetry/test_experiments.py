@@ -86,3 +86,17 @@ def test_expansion_manifold_pieces_have_zero_loss_and_the_derived_nullity():
         assert case["connected"] == (case["m"] > case["r_star"])
         assert all(row["max_grad"] <= 1e-12 for row in case["labellings"])
     assert r["T_table"]["1,2"] == 3 and r["T_table"]["3,3"] == 6
+
+
+def test_paths_reach_a_permutation_point_or_say_why_not():
+    rep = get_experiment("sym-paths").reproduce({}, quick=True)
+    r = rep.results
+    assert r["reached"] + r["refused"] == 2 and r["reached"] >= 1
+    for pair in r["pairs"]:
+        if "refused" in pair:
+            assert "critical point" in pair["refused"]
+        else:
+            assert pair["grad_norm_P"] <= 1e-12 and pair["loss_P"] > r["loss_star"]
+            assert pair["path_max"] >= pair["loss_P"] and pair["zero_count"] >= 1
+            profile = r["profiles"][f"{pair['i']},{pair['j']}"]
+            assert profile == profile[::-1] or abs(profile[0] - profile[-1]) <= 1e-12  # mirror-symmetric ends
