@@ -1,13 +1,16 @@
 """The ``symmetry`` model family: permutation points, plateaus, the expansion manifold and its counts.
 
-Modules: ``entry`` (the model ``symmetry``), ``experiments`` (``sym-counts``, ``sym-dominance``,
-``sym-permutation-points``, ``sym-critical-lines``, ``sym-expansion-manifold``, ``sym-paths``), ``checks``, ``figures``.
+Modules: ``entry`` (the model ``symmetry``), ``experiments`` (``sym-counts``, ``sym-dominance``: exact
+counting), ``networks`` (``sym-permutation-points``, ``sym-critical-lines``, ``sym-expansion-manifold``,
+``sym-paths``: trained networks), ``checks``, ``figures``.
 """
 
 from gradflow.derivations.contract import Family
 from gradflow.derivations.symmetry.entry import SymmetryEntry
-from gradflow.derivations.symmetry.experiments import EXPERIMENTS
+from gradflow.derivations.symmetry.experiments import COUNTING_EXPERIMENTS
+from gradflow.derivations.symmetry.networks import NETWORK_EXPERIMENTS
 
+EXPERIMENTS = COUNTING_EXPERIMENTS + NETWORK_EXPERIMENTS
 FAMILY = Family("symmetry", entries=(SymmetryEntry(),), experiments=EXPERIMENTS)
 
-__all__ = ["FAMILY", "SymmetryEntry"]
+__all__ = ["EXPERIMENTS", "FAMILY", "SymmetryEntry"]
