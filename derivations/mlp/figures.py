@@ -28,13 +28,18 @@ def loss_curves(runs: dict):
     return fig
 
 
+def draw_distance(ax, d, label: str, color, style: str = "-") -> None:
+    """One TrajectoryDistance against the reference run's time, on log-log axes."""
+    t = np.asarray(d.reference_times)
+    keep = t > 0
+    ax.loglog(t[keep], np.maximum(d.distances[keep], 1e-300), style, color=color, label=label)
+
+
 def trajectory_distances(distances: dict):
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 4.0))
     for name, d in distances.items():
-        t = np.asarray(d.reference_times)
-        keep = t > 0
-        ax.loglog(t[keep], np.maximum(d.distances[keep], 1e-300), label=name, color=COLORS.get(name))
+        draw_distance(ax, d, name, COLORS.get(name))
     ax.set_xlabel("flow time of the matching point")
     ax.set_ylabel(r"$|\theta - \theta_{flow}|^2 / 2P$")
     ax.legend()

@@ -3,9 +3,7 @@ of the quadrature and sample runs to the population run."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from gradflow.derivations.mlp.figures import draw_loss_curves
+from gradflow.derivations.mlp.figures import draw_distance, draw_loss_curves
 from gradflow.derivations.report import pyplot
 
 COLORS = {"population": "black", "hermite": "tab:blue", "samples": "tab:orange"}
@@ -32,10 +30,7 @@ def trajectory_distances(distances: dict):
     styles = ("-", "--", ":")
     for style, (teacher, kinds) in zip(styles, distances.items()):
         for kind, d in kinds.items():
-            t = np.asarray(d.reference_times)
-            keep = t > 0
-            ax.loglog(t[keep], np.maximum(d.distances[keep], 1e-300), style, color=COLORS.get(kind),
-                      label=f"{teacher}: {kind}")
+            draw_distance(ax, d, f"{teacher}: {kind}", COLORS.get(kind), style)
     ax.set_xlabel("flow time of the matching point (population run)")
     ax.set_ylabel(r"$|\theta - \theta_{population}|^2 / 2P$")
     ax.legend()

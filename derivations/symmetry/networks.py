@@ -16,6 +16,15 @@ from gradflow.numerics.codegen.mlp_module import mlp_module
 from gradflow.theory.symmetry import expansion_count, expansion_count_sum
 
 
+def _samples(default: int) -> Parameter:
+    return Parameter("n", "int", default, "an integer in [10, 100000]", "Gaussian input samples",
+                     lambda v: 10 <= v <= 100_000)
+
+
+def _seed(meaning: str) -> Parameter:
+    return Parameter("seed", "int", 0, "an integer >= 0", meaning, lambda v: v >= 0)
+
+
 PERMUTATION_SIZES = ((2, 3, 1), (3, 3, 2), (3, 4, 2), (2, 3, 4), (1, 3, 5))
 REPORT_KEYS = ("sizes", "P", "n_next", "L_red", "grad_norm", "zero_count", "negative_count", "rank_B",
                "B_singular_values", "predicted_zero_count", "paper_bound", "paper_claim_holds", "spectral_gap",
@@ -27,8 +36,7 @@ class SymPermutationPoints(Experiment):
     name = "sym-permutation-points"
     summary = ("permutation points of one-hidden-layer tanh networks: the Hessian's zero eigenvalues n_next - "
                "rank(B) against the bound n_next")
-    parameters = (Parameter("n", "int", 400, "an integer in [10, 100000]", "Gaussian input samples",
-                            lambda v: 10 <= v <= 100_000),
+    parameters = (_samples(400),
                   Parameter("seeds", "int", 5, "an integer in [1, 100]", "teacher seeds 0..seeds-1 per size",
                             lambda v: 1 <= v <= 100))
     n: int = 400
@@ -109,10 +117,8 @@ class SymCriticalLines(Experiment):
     name = "sym-critical-lines"
     summary = ("splitting a critical neuron into (w, beta a), (w, (1 - beta) a): a line of critical points at the "
                "same loss, curvature beta (1 - beta) xi^T M xi across it")
-    parameters = (Parameter("n", "int", 300, "an integer in [10, 100000]", "Gaussian input samples",
-                            lambda v: 10 <= v <= 100_000),
-                  Parameter("seed", "int", 0, "an integer >= 0", "seed of the teacher, inputs and start",
-                            lambda v: v >= 0))
+    parameters = (_samples(300),
+                  _seed("seed of the teacher, inputs and start"))
     n: int = 300
     seed: int = 0
 
@@ -216,10 +222,8 @@ class SymExpansionManifold(Experiment):
     name = "sym-expansion-manifold"
     summary = ("zero-loss subspaces of a wider student: T(r*, m) labellings, each at zero loss with the derived "
                "dimension and Hessian nullity; connected once one neuron is added")
-    parameters = (Parameter("n", "int", 300, "an integer in [10, 100000]", "Gaussian input samples",
-                            lambda v: 10 <= v <= 100_000),
-                  Parameter("seed", "int", 0, "an integer >= 0", "seed of the teacher and the points",
-                            lambda v: v >= 0))
+    parameters = (_samples(300),
+                  _seed("seed of the teacher and the points"))
     n: int = 300
     seed: int = 0
 
@@ -263,9 +267,8 @@ class SymPaths(Experiment):
     name = "sym-paths"
     summary = ("paths from a minimum to each mirror image P_ij theta* through a permutation point; pairs whose "
                "merged network has no critical point are reported as refused")
-    parameters = (Parameter("n", "int", 400, "an integer in [10, 100000]", "Gaussian input samples",
-                            lambda v: 10 <= v <= 100_000),
-                  Parameter("seed", "int", 0, "an integer >= 0", "seed of the teacher and inputs", lambda v: v >= 0),
+    parameters = (_samples(400),
+                  _seed("seed of the teacher and inputs"),
                   Parameter("steps", "int", 41, "an integer in [3, 401]", "shrink factors s per half path",
                             lambda v: 3 <= v <= 401))
     n: int = 400
