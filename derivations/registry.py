@@ -19,13 +19,15 @@ def families() -> tuple[Family, ...]:
     from gradflow.derivations.am_transformer import FAMILY as am_transformer
     from gradflow.derivations.associative_memory import FAMILY as associative_memory
     from gradflow.derivations.binary_memory import FAMILY as binary_memory
+    from gradflow.derivations.confusion import FAMILY as confusion
     from gradflow.derivations.deep_linear import FAMILY as deep_linear
     from gradflow.derivations.mlp import FAMILY as mlp
     from gradflow.derivations.symmetry import FAMILY as symmetry
     from gradflow.derivations.shallow_relu import FAMILY as shallow_relu
     from gradflow.derivations.two_particle import FAMILY as two_particle
 
-    return (associative_memory, two_particle, binary_memory, am_transformer, deep_linear, shallow_relu, mlp, symmetry)
+    return (associative_memory, two_particle, binary_memory, am_transformer, deep_linear, shallow_relu, mlp, symmetry,
+            confusion)
 
 
 def models() -> dict[str, ModelEntry]:

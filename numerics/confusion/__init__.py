@@ -3,7 +3,8 @@
 relation across models and the difficulty diagnostics (``relation``), and ensembles trained by GD with
 the MLP engine (``ensembles``)."""
 
-from gradflow.numerics.confusion.bins import BINNINGS, Bins, edge_bins, make_bins, merge_empty, quantile_bins, width_bins
+from gradflow.numerics.confusion.bins import (BINNINGS, Bins, edge_bins, make_bins, merge_empty, quantile_bins,
+                                              width_bins)
 from gradflow.numerics.confusion.estimator import OODEstimate, correct_predictions, estimate_ood_accuracy
 from gradflow.numerics.confusion.relation import Difficulty, ModelRelation, difficulty, model_relation
 from gradflow.numerics.confusion.scores import (DEFAULT_SCORE, check_log_probabilities, confusion_score, get_score,
