@@ -1,0 +1,99 @@
+"""The reproductions: their JSON, determinism, metadata; the full runs' expectations (slow)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from gradflow.derivations.output import dumps
+from gradflow.derivations.registry import get_experiment
+
+SHIFT_KEYS = {"true_acc", "estimate", "naive", "gap_closed", "gap_closed_by_B", "gap_closed_by_score", "cs_mean_id",
+              "cs_mean_ood", "cs_shift", "bins", "decomposition", "models", "mae_estimate", "mae_naive",
+              "pearson_estimate", "pearson_naive", "line_observed", "line_predicted"}
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return get_experiment("confusion-synthetic").reproduce({}, quick=True)
+
+
+def test_synthetic_json_has_every_key_per_seed_mean_and_std(synthetic):
+    r = json.loads(dumps(synthetic.results))
+    assert {"params", "seeds", "ensemble_id_acc", "corr_cs_error", "id_acc_per_bin", "shifts", "relation",
+            "expectations"} <= set(r)
+    assert r["seeds"] == [0, 1] and len(r["ensemble_id_acc"]["per_seed"]) == 2
+    assert set(r["shifts"]) == {"hard-resample", "noise", "class-shift"}
+    for rec in r["shifts"].values():
+        assert SHIFT_KEYS <= set(rec)
+        assert set(rec["bins"]) >= {"edges", "pi_id", "pi_ood", "acc_id", "acc_ood", "contribution"}
+        assert set(rec["models"]) == {"softmax", "tanh-8", "tanh-32"}
+        assert set(rec["models"]["tanh-8"]) >= {"acc_id", "acc_ood", "estimate"}
+        assert rec["gap_closed_by_B"]["1"]["per_seed"] == [0.0, 0.0]
+        d = rec["decomposition"]
+        assert abs(d["drop"]["mean"] - d["mix_shift"]["mean"] - d["within_bin"]["mean"]) <= 1e-12
+        assert abs(sum(rec["bins"]["contribution"]["mean"]) - d["drop"]["mean"]) <= 1e-12
+        assert len(rec["bins"]["pi_id"]["mean"]) == 10
+    assert set(synthetic.figures) == {"per_bin_accuracy", "score_histograms", "predicted_vs_true", "gap_closed_vs_B"}
+
+
+def test_synthetic_is_deterministic_and_records_its_parameters(synthetic):
+    again = get_experiment("confusion-synthetic").reproduce({}, quick=True)
+    assert dumps(again.results) == dumps(synthetic.results)
+    meta = json.loads(dumps(synthetic.metadata()))  # what metadata.json holds
+    assert meta["seeds"] == [0, 1]
+    assert {"seeds", "members", "steps", "B", "score", "n_test", "quick", "settings_used"} <= set(meta["parameters"])
+    assert meta["parameters"]["settings_used"]["lr"] == 0.5 and meta["parameters"]["settings_used"]["members"] == 5
+
+
+@pytest.fixture(scope="module")
+def digits():
+    pytest.importorskip("sklearn")
+    return get_experiment("confusion-digits").reproduce({}, quick=True)
+
+
+def test_digits_json_per_variant_and_model(digits):
+    r = json.loads(dumps(digits.results))
+    assert set(r["shifts"]) == {"hard-resample", "noise", "blur", "class-specific"}
+    for rec in r["shifts"].values():
+        assert SHIFT_KEYS <= set(rec)
+        models = rec["models"]
+        assert len(models) == 8 and models["svc"]["source"] == "sklearn" and models["tanh-32"]["source"] == "gradflow"
+        assert set(models["knn"]) >= {"acc_id", "acc_ood", "estimate", "naive"}
+        assert set(rec["gap_closed_by_B"]) == {"1", "3", "5", "10"}
+    assert "examples" in digits.figures
+    assert r["expectations"]["gap_closed_zero_at_one_bin"] == {v: True for v in r["shifts"]}
+
+
+def test_digits_seed_is_deterministic():
+    pytest.importorskip("sklearn")
+    from gradflow.derivations.confusion.digits import DigitsSettings, seed_data
+
+    s = DigitsSettings(members=2, steps=5)
+    (a, _), (b, _) = seed_data(3, s), seed_data(3, s)
+    assert np.array_equal(a.id_log_probs, b.id_log_probs)
+    assert all(np.array_equal(a.predictions[m][k], b.predictions[m][k]) for m in a.predictions for k in a.predictions[m])
+
+
+def _expectations_hold(results: dict, limit: str):
+    e = results["expectations"]
+    assert all(e["cs_ood_above_id"].values())
+    assert all(e["gap_closed_zero_at_one_bin"].values())
+    assert e["gap_closed_smallest"] == limit
+    return e
+
+
+@pytest.mark.slow
+def test_full_synthetic_meets_the_qualitative_expectations():
+    r = get_experiment("confusion-synthetic").reproduce({}).results
+    e = _expectations_hold(r, "class-shift")
+    assert all(e["estimate_closer_than_naive"].values()) and e["gap_closed_largest"] == "hard-resample"
+    assert all(e["gap_closed_grows_with_B"].values())
+
+
+@pytest.mark.slow
+def test_full_digits_meets_the_qualitative_expectations():
+    pytest.importorskip("sklearn")
+    r = get_experiment("confusion-digits").reproduce({}).results
+    e = _expectations_hold(r, "class-specific")
+    assert all(e["mae_estimate_below_naive"][v] for v in ("hard-resample", "noise", "blur"))
