@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradflow.numerics.confusion import (DEFAULT_SCORE, confusion_score, correct_predictions, difficulty,
-                                         estimate_ood_accuracy, make_bins, model_relation)
+                                         estimate_ood_accuracy, make_bins, model_relation, score_range)
 
 SCORE_VARIANTS = ("cs_entropy", "cs_norm", "cs_vote", "cs_mi", "cs_var")
 
@@ -30,15 +30,18 @@ class SeedData:
     sources: dict | None = None  # model -> who trained it ("gradflow" when not given)
 
 
-def _shift_record(data: SeedData, shift: str, s_id, s_ood, B: int, B_sweep, variant_scores, bins) -> dict:
+def _shift_record(data: SeedData, shift: str, s_id, s_ood, B: int, B_sweep, variant_scores, bins, binning: str,
+                  score: str) -> dict:
     lp, labels = data.shifted[shift]
     C = data.n_classes
     correct = {m: (correct_predictions(p["id"], data.id_labels, C), correct_predictions(p[shift], labels, C))
                for m, p in data.predictions.items()}
     c_id, c_ood = correct[data.reference]
     e = estimate_ood_accuracy(s_id, c_id, s_ood, c_ood, bins=bins)
-    by_B = {str(b): estimate_ood_accuracy(s_id, c_id, s_ood, c_ood, B=b).gap_closed for b in B_sweep}
-    by_score = {name: estimate_ood_accuracy(sid, c_id, sood, c_ood, B=B).gap_closed
+    by_B = {str(b): estimate_ood_accuracy(s_id, c_id, s_ood, c_ood, B=b, binning=binning,
+                                          score_range=_range(binning, score, C)).gap_closed for b in B_sweep}
+    by_score = {name: estimate_ood_accuracy(sid, c_id, sood, c_ood, B=B, binning=binning,
+                                            score_range=_range(binning, name, C)).gap_closed
                 for name, (sid, sood) in variant_scores.items()}
     models = {}
     for m, (mc_id, mc_ood) in correct.items():
@@ -59,12 +62,17 @@ def _shift_record(data: SeedData, shift: str, s_id, s_ood, B: int, B_sweep, vari
             "models": models, **relation.to_json()}
 
 
-def analyse_seed(data: SeedData, B: int, B_sweep, score: str = DEFAULT_SCORE) -> tuple[dict, dict]:
+def _range(binning: str, score: str, C: int):
+    return score_range(score, C) if binning == "width" else None
+
+
+def analyse_seed(data: SeedData, B: int, B_sweep, score: str = DEFAULT_SCORE,
+                 binning: str = "quantile") -> tuple[dict, dict]:
     """(record, raw): the seed's JSON-ready numbers and the raw scores (for figures)."""
     s_id = confusion_score(data.id_log_probs, score)
     s_shift = {shift: confusion_score(lp, score) for shift, (lp, _) in data.shifted.items()}
-    bins = make_bins(s_id, B)
     C = data.n_classes
+    bins = make_bins(s_id, B, binning, score_range=_range(binning, score, C))
     ensemble_pred = np.argmax(np.exp(data.id_log_probs).mean(axis=0), axis=1)
     c_ref = correct_predictions(data.predictions[data.reference]["id"], data.id_labels, C)
     diag = difficulty(s_id, c_ref, bins)
@@ -72,7 +80,7 @@ def analyse_seed(data: SeedData, B: int, B_sweep, score: str = DEFAULT_SCORE) ->
     shifts = {}
     for shift in data.shifted:
         variants = {name: (variant_ids[name], confusion_score(data.shifted[shift][0], name)) for name in SCORE_VARIANTS}
-        shifts[shift] = _shift_record(data, shift, s_id, s_shift[shift], B, B_sweep, variants, bins)
+        shifts[shift] = _shift_record(data, shift, s_id, s_shift[shift], B, B_sweep, variants, bins, binning, score)
     pairs = [(m["acc_id"], m["acc_ood"], m["estimate"]) for rec in shifts.values() for m in rec["models"].values()]
     relation = model_relation(*zip(*pairs))
     record = {"ensemble_id_acc": float(np.mean(ensemble_pred == data.id_labels)),

@@ -26,7 +26,10 @@ def _common(seeds: int, members: int, steps: int, B: int) -> tuple:
             _int("steps", steps, 1, 100_000, "full-batch GD steps of every GD-trained model"),
             _int("B", B, 1, 1000, "confusion-score bins (ID-quantile edges)"),
             Parameter("score", "choice", "cs_entropy", "one of the built-in scores", "the confusion score",
-                      choices=SCORE_VARIANTS))
+                      choices=SCORE_VARIANTS),
+            Parameter("binning", "choice", "quantile", "quantile or width", "bin edges: ID-test quantiles (equal "
+                      "mass on ID) or equal width over the score's range ([0, log C] for the entropy)",
+                      choices=("quantile", "width")))
 
 
 def expectations(summary: dict, favoured: tuple, limit: str) -> dict:
@@ -51,12 +54,12 @@ def expectations(summary: dict, favoured: tuple, limit: str) -> dict:
     }
 
 
-def run_seeds(seed_data, seeds, B: int, B_sweep, score: str, progress: bool):
+def run_seeds(seed_data, seeds, B: int, B_sweep, score: str, binning: str, progress: bool):
     """(records, raw scores of the first seed, seconds per seed)."""
     records, first_raw, seconds = [], None, []
     for seed in seeds:
         start = time.perf_counter()
-        record, raw = analyse_seed(seed_data(seed), B, B_sweep, score)
+        record, raw = analyse_seed(seed_data(seed), B, B_sweep, score, binning)
         records.append(record)
         first_raw = raw if first_raw is None else first_raw
         seconds.append(time.perf_counter() - start)
@@ -132,6 +135,7 @@ class ConfusionSynthetic(Experiment):
     steps: int = 300
     B: int = 10
     score: str = "cs_entropy"
+    binning: str = "quantile"
     n_test: int = 5000
 
     def run(self, quick: bool = False, progress: bool = False, backend: str = "cpu") -> Reproduction:
@@ -142,15 +146,16 @@ class ConfusionSynthetic(Experiment):
                                      steps=min(self.steps, 150) if quick else self.steps,
                                      n_test=min(self.n_test, 1500) if quick else self.n_test)
         parameters = {"seeds": self.seeds, "members": self.members, "steps": self.steps, "B": self.B,
-                      "score": self.score, "n_test": self.n_test, "quick": quick, "B_sweep": [1, 5, 10, 20],
+                      "score": self.score, "binning": self.binning, "n_test": self.n_test, "quick": quick,
+                      "B_sweep": [1, 5, 10, 20],
                       "settings_used": settings.__dict__, "shifts": list(SHIFTS),
                       "models": ["softmax", "tanh-8", "tanh-32"], "reference_model": "softmax", "init_seed": "seed"}
         records, raw, seconds = run_seeds(lambda seed: seed_data(seed, settings), seeds, self.B, (1, 5, 10, 20),
-                                          self.score, progress)
+                                          self.score, self.binning, progress)
         intro = (f"C = {settings.classes} Gaussian classes in d = {settings.dim}, n = {settings.n_train} training "
                  f"points, {settings.n_test} per test set; ensemble of {settings.members} bootstrap softmax "
                  f"regressions ({settings.steps} GD steps, lr {settings.lr}, L2 {settings.l2}); score {self.score}, "
-                 f"B = {self.B} ID-quantile bins; seeds {list(seeds)}. The reference model is softmax regression "
+                 f"B = {self.B} {self.binning} bins; seeds {list(seeds)}. The reference model is softmax regression "
                  "on the full training set.")
         return reproduction(self.name, parameters, seeds, records, raw, seconds, {}, intro, SHIFTS, "class-shift")
 
@@ -171,6 +176,7 @@ class ConfusionDigits(Experiment):
     steps: int = 1000
     B: int = 5
     score: str = "cs_entropy"
+    binning: str = "quantile"
     variant_c: str = "blur"
     reference: str = "softmax"
 
@@ -187,7 +193,8 @@ class ConfusionDigits(Experiment):
                                          steps=min(self.steps, 100) if quick else self.steps,
                                          variant_c=self.variant_c, reference=self.reference)
         parameters = {"seeds": self.seeds, "members": self.members, "steps": self.steps, "B": self.B,
-                      "score": self.score, "variant_c": self.variant_c, "reference": self.reference, "quick": quick,
+                      "score": self.score, "binning": self.binning, "variant_c": self.variant_c,
+                      "reference": self.reference, "quick": quick,
                       "B_sweep": [1, 3, 5, 10], "settings_used": settings.__dict__, "variants": list(digits.VARIANTS),
                       "models": {m: digits.source(m) for m in digits.MODELS},
                       "member_init": "random_params(net, [seed, m])", "model_init": "random_params(net, seed)"}
@@ -199,11 +206,11 @@ class ConfusionDigits(Experiment):
                 examples.update({k: (X[:8], y[:8]) for k, (X, y) in pixel_sets.items()})
             return data
 
-        records, raw, seconds = run_seeds(one_seed, seeds, self.B, (1, 3, 5, 10), self.score, progress)
+        records, raw, seconds = run_seeds(one_seed, seeds, self.B, (1, 3, 5, 10), self.score, self.binning, progress)
         intro = (f"scikit-learn's 8x8 digits, stratified 60/20/20 split; ensemble of {settings.members} bootstrap "
                  f"tanh MLPs of width {settings.width} ({settings.steps} GD steps, lr {settings.lr}, "
                  f"L2 {settings.l2}); "
-                 f"score {self.score}, B = {self.B} ID-quantile bins; reference model {self.reference}; seeds "
+                 f"score {self.score}, B = {self.B} {self.binning} bins; reference model {self.reference}; seeds "
                  f"{list(seeds)}. Variants from the OOD pool: hard-resample (q^8), pixel noise (sigma 4), "
                  f"{self.variant_c}, class-specific (class 7 + mean class-1 image).")
         sources = {"sources": {m: digits.source(m) for m in digits.MODELS}}

@@ -8,7 +8,8 @@ from gradflow.derivations.report import pyplot
 
 
 def _mean(node):
-    return np.asarray(node["mean"], dtype=float)
+    """Seed means; where the bins differ between seeds (merged empty bins), the first seed's values."""
+    return np.asarray(node["mean"] if node["mean"] is not None else node["per_seed"][0], dtype=float)
 
 
 def per_bin_accuracy(shifts: dict):

@@ -9,9 +9,9 @@ from gradflow.numerics.confusion.estimator import OODEstimate, correct_predictio
 from gradflow.numerics.confusion.relation import Difficulty, ModelRelation, difficulty, model_relation
 from gradflow.numerics.confusion.scores import (DEFAULT_SCORE, check_log_probabilities, confusion_score, get_score,
                                                 log_probabilities, log_softmax, mean_log_probabilities,
-                                                register_score, score_names, unregister_score)
+                                                register_score, score_names, score_range, unregister_score)
 
 __all__ = ["BINNINGS", "Bins", "DEFAULT_SCORE", "Difficulty", "ModelRelation", "OODEstimate", "check_log_probabilities",
            "confusion_score", "correct_predictions", "difficulty", "edge_bins", "estimate_ood_accuracy", "get_score",
            "log_probabilities", "log_softmax", "make_bins", "mean_log_probabilities", "merge_empty", "model_relation",
-           "quantile_bins", "register_score", "score_names", "unregister_score", "width_bins"]
+           "quantile_bins", "register_score", "score_names", "score_range", "unregister_score", "width_bins"]

@@ -136,6 +136,14 @@ def get_score(name: str) -> Callable[[np.ndarray], np.ndarray]:
     return _SCORES[name]
 
 
+def score_range(name: str, n_classes: int) -> tuple[float, float]:
+    """The range [low, high] a built-in score takes with C classes (equal-width bins span it)."""
+    ranges = {"cs_entropy": (0.0, np.log(n_classes)), "cs_vote": (0.0, np.log(n_classes)),
+              "cs_mi": (0.0, np.log(n_classes)), "cs_norm": (0.0, 1.0), "cs_var": (0.0, 1.0)}
+    require(name in ranges, "score", f"a built-in score for equal-width bins ({', '.join(ranges)})", name)
+    return ranges[name]
+
+
 def confusion_score(log_probs, name: str = DEFAULT_SCORE) -> np.ndarray:
     """The score ``name`` of every input: (n,) from the members' log-probabilities (M, n, C)."""
     function = get_score(name)

@@ -65,14 +65,20 @@ def test_digits_json_per_variant_and_model(digits):
     assert r["expectations"]["gap_closed_zero_at_one_bin"] == {v: True for v in r["shifts"]}
 
 
-def test_digits_seed_is_deterministic():
+def test_digits_data_are_deterministic():
+    """The split, the bootstrap and the shifted sets repeat for a seed (GD and the JSON: the synthetic test)."""
     pytest.importorskip("sklearn")
-    from gradflow.derivations.confusion.digits import DigitsSettings, seed_data
+    from gradflow.derivations.confusion.digits import DigitsSettings, bootstrap_weights, shifted_sets, split
 
-    s = DigitsSettings(members=2, steps=5)
-    (a, _), (b, _) = seed_data(3, s), seed_data(3, s)
-    assert np.array_equal(a.id_log_probs, b.id_log_probs)
-    assert all(np.array_equal(a.predictions[m][k], b.predictions[m][k]) for m in a.predictions for k in a.predictions[m])
+    def draw(seed):
+        train, _, pool = split(seed)
+        rng = np.random.default_rng(seed)
+        return bootstrap_weights(len(train[1]), 2, rng), shifted_sets(rng, train, pool, DigitsSettings())
+
+    (w1, s1), (w2, s2), (w3, _) = draw(3), draw(3), draw(4)
+    assert np.array_equal(w1, w2) and not np.array_equal(w1[:, :50], w3[:, :50])
+    assert all(np.array_equal(s1[k][0], s2[k][0]) and np.array_equal(s1[k][1], s2[k][1]) for k in s1)
+    assert np.array_equal(s1["blur"][1], s1["noise"][1]) and len(s1["hard-resample"][1]) == len(s1["noise"][1])
 
 
 def _expectations_hold(results: dict, limit: str):

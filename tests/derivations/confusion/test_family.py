@@ -66,3 +66,15 @@ def test_digit_shifts():
     X_train, y_train = np.array([[0.0, 0], [10, 0]]), np.array([0, 1])
     q = hardness(np.array([[1.0, 0], [6, 0]]), np.array([0, 0]), X_train, y_train)
     assert q == pytest.approx([1 / 10, 6 / 10])
+
+
+def test_equal_width_bins_cover_the_entropy_range():
+    from gradflow.derivations.confusion.analysis import analyse_seed
+    from gradflow.derivations.confusion.synthetic import seed_data
+
+    record, _ = analyse_seed(seed_data(0, SyntheticSettings(members=3, steps=20, n_test=300)), 4, (1, 4),
+                             binning="width")
+    bins = record["shifts"]["noise"]["bins"]
+    kept = sorted(bins["edges"] + bins["merged_edges"])
+    assert np.allclose(kept, np.log(5) * np.array([0.25, 0.5, 0.75]))  # inner edges, before and after merging
+    assert abs(sum(bins["pi_id"]) - 1) <= 1e-12 and len(bins["pi_id"]) == len(bins["edges"]) + 1

@@ -135,3 +135,11 @@ def test_bad_input_names_the_parameter():
         confusion_score(np.full((2, 3, 4), -np.log(4)), "cs_unknown")
     with pytest.raises(ParameterError, match="^log_probs: must be log-probabilities"):
         confusion_score(np.full((2, 3, 2), np.nan))
+
+
+def test_score_ranges_for_equal_width_bins():
+    from gradflow.numerics.confusion import score_range
+
+    assert score_range("cs_entropy", 5) == (0.0, np.log(5)) and score_range("cs_norm", 5) == (0.0, 1.0)
+    with pytest.raises(ParameterError, match="^score: must be a built-in score"):
+        score_range("my_score", 5)
