@@ -9,7 +9,7 @@ kept, pixels on the 0..16 scale (inputs are pixels / 16):
   hard-resample   |pool| draws with replacement, probability ~ q^8, q = d_same / (d_same + d_other), the
                   Euclidean distances to the nearest training image of x's class and of another class
   noise           Gaussian pixel noise, sigma 4, clipped to [0, 16]
-  blur            3x3 box blur with zero padding (or ``translate``: one pixel right, zero fill)
+  blur            3x3 box blur with zero padding (or, named ``translate``: one pixel right, zero fill)
   class-specific  the mean class-1 training image added to every class-7 image, clipped to [0, 16]
 
 Ensemble: tanh MLPs of width 64 on bootstrap weights (member m starts at ``random_params(net, [seed, m])``).
@@ -29,7 +29,7 @@ from gradflow.numerics.confusion.ensembles import (bootstrap_weights, initial_pa
                                                    predict, softmax_regression, tanh_mlp, train_gd)
 from gradflow.theory.mlp.network import random_params
 
-VARIANTS = ("hard-resample", "noise", "blur", "class-specific")
+VARIANTS = ("hard-resample", "noise", "blur", "class-specific")  # with variant_c translate: "translate" third
 GRADFLOW_WIDTHS = (16, 32, 128)
 SKLEARN_MODELS = ("logistic", "svc", "knn", "forest")
 MODELS = ("softmax",) + tuple(f"tanh-{w}" for w in GRADFLOW_WIDTHS) + SKLEARN_MODELS
@@ -98,7 +98,7 @@ def shifted_sets(rng, train, pool, s: DigitsSettings) -> dict:
     moved = X_pool.copy()
     moved[y_pool == 7] = np.clip(moved[y_pool == 7] + X_train[y_train == 1].mean(axis=0), 0.0, 16.0)
     third = box_blur(X_pool) if s.variant_c == "blur" else translate(X_pool)
-    return {"hard-resample": (X_pool[pick], y_pool[pick]), "noise": (noisy, y_pool), "blur": (third, y_pool),
+    return {"hard-resample": (X_pool[pick], y_pool[pick]), "noise": (noisy, y_pool), s.variant_c: (third, y_pool),
             "class-specific": (moved, y_pool)}
 
 

@@ -195,7 +195,7 @@ class ConfusionDigits(Experiment):
         parameters = {"seeds": self.seeds, "members": self.members, "steps": self.steps, "B": self.B,
                       "score": self.score, "binning": self.binning, "variant_c": self.variant_c,
                       "reference": self.reference, "quick": quick,
-                      "B_sweep": [1, 3, 5, 10], "settings_used": settings.__dict__, "variants": list(digits.VARIANTS),
+                      "B_sweep": [1, 3, 5, 10], "settings_used": settings.__dict__, "variants": ["hard-resample", "noise", self.variant_c, "class-specific"],
                       "models": {m: digits.source(m) for m in digits.MODELS},
                       "member_init": "random_params(net, [seed, m])", "model_init": "random_params(net, seed)"}
         examples = {}
@@ -216,5 +216,5 @@ class ConfusionDigits(Experiment):
         sources = {"sources": {m: digits.source(m) for m in digits.MODELS}}
         return reproduction(self.name, parameters, seeds, records, raw, seconds,
                             {"examples": figures.image_grid(examples)}, intro,
-                            ("hard-resample", "noise", self.variant_c if self.variant_c == "blur" else "blur"),
+                            ("hard-resample", "noise", self.variant_c),
                             "class-specific", sources)

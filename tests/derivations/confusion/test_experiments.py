@@ -79,6 +79,10 @@ def test_digits_data_are_deterministic():
     assert np.array_equal(w1, w2) and not np.array_equal(w1[:, :50], w3[:, :50])
     assert all(np.array_equal(s1[k][0], s2[k][0]) and np.array_equal(s1[k][1], s2[k][1]) for k in s1)
     assert np.array_equal(s1["blur"][1], s1["noise"][1]) and len(s1["hard-resample"][1]) == len(s1["noise"][1])
+    train, _, pool = split(3)
+    moved = shifted_sets(np.random.default_rng(3), train, pool, DigitsSettings(variant_c="translate"))
+    assert list(moved) == ["hard-resample", "noise", "translate", "class-specific"]
+    assert np.array_equal(moved["translate"][0].reshape(-1, 8, 8)[:, :, 1:], pool[0].reshape(-1, 8, 8)[:, :, :-1])
 
 
 def _expectations_hold(results: dict, limit: str):
