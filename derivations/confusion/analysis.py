@@ -32,7 +32,7 @@ class SeedData:
 
 def _shift_record(data: SeedData, shift: str, s_id, s_ood, B: int, B_sweep, variant_scores, bins, binning: str,
                   score: str) -> dict:
-    lp, labels = data.shifted[shift]
+    _, labels = data.shifted[shift]
     C = data.n_classes
     correct = {m: (correct_predictions(p["id"], data.id_labels, C), correct_predictions(p[shift], labels, C))
                for m, p in data.predictions.items()}
