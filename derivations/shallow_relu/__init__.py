@@ -17,8 +17,9 @@ generated GD kernel) and the saddle-to-saddle reproductions ``relu-exp-a``, ``re
 from gradflow.derivations.contract import Family
 from gradflow.derivations.shallow_relu.entry import ReluEntry
 from gradflow.derivations.shallow_relu.experiments import ReluExpA, ReluExpB, ReluExpC, ReluSigmaSweep
+from gradflow.derivations.shallow_relu.sweeps import TARGETS
 
 FAMILY = Family("shallow_relu", entries=(ReluEntry(),),
-                experiments=(ReluExpA(), ReluExpB(), ReluExpC(), ReluSigmaSweep()))
+                experiments=(ReluExpA(), ReluExpB(), ReluExpC(), ReluSigmaSweep()), sweep_targets=TARGETS)
 
 __all__ = ["FAMILY", "ReluEntry", "ReluExpA", "ReluExpB", "ReluExpC", "ReluSigmaSweep"]

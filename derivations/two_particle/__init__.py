@@ -7,6 +7,7 @@ the experiments ``am-landscape``, ``am-spike`` and ``am-phase``.
 * entry        -- the model entry (declared parameters, simulate); parameters -- its declarations;
 * checks       -- theory against simulation (``gradflow check am-two-particle``);
 * experiments  -- the three experiments; figures -- their plots; phase -- the am-phase ensemble;
+* sweeps       -- the sweep target am-phase (first hits over any grid, through gradflow sweep);
 * laws         -- the derived formulas as NumPy functions;
 * simulators   -- the cached derivation and the compiled lane simulators (map, flow; CPU and CUDA);
 * instances    -- a concrete (p1, alpha, labels): embeddings, W from the margins, the 0-1 error;
@@ -17,7 +18,9 @@ the experiments ``am-landscape``, ``am-spike`` and ``am-phase``.
 from gradflow.derivations.contract import Family
 from gradflow.derivations.two_particle.entry import TwoParticle
 from gradflow.derivations.two_particle.experiments import AmLandscape, AmPhase, AmSpike
+from gradflow.derivations.two_particle.sweeps import TARGETS
 
-FAMILY = Family("two_particle", entries=(TwoParticle(),), experiments=(AmLandscape(), AmSpike(), AmPhase()))
+FAMILY = Family("two_particle", entries=(TwoParticle(),), experiments=(AmLandscape(), AmSpike(), AmPhase()),
+                sweep_targets=TARGETS)
 
 __all__ = ["FAMILY", "AmLandscape", "AmPhase", "AmSpike", "TwoParticle"]
