@@ -45,3 +45,23 @@ def test_the_sweep_reproduces_the_am_phase_ensemble(tmp_path):
     reference, _ = first_hits(p1s, alphas, etas, 300)
     hits = ds.first_hit.values[..., 0, 0]
     assert np.array_equal(np.where(hits < 0, 299, hits), reference)
+
+
+def test_am_phase_large_reports_from_its_store(tmp_path, monkeypatch):
+    from gradflow.derivations.cli import main
+    from gradflow.derivations.two_particle.phase_sweep import phase_grid
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["reproduce", "am-phase-large", "--quick", "--out", "out", "--json"]) == 0
+    assert (tmp_path / "am-phase-large-quick.zarr" / "zarr.json").is_file()
+    data = np.load(tmp_path / "out" / "am-phase-large" / "data.npz")
+    grid = phase_grid(12, 12, 12)
+    reference, _ = first_hits(grid["p1"], grid["alpha"], grid["eta"])
+    assert np.array_equal(data["first_hit"], reference)
+    report = (tmp_path / "out" / "am-phase-large" / "report.md").read_text()
+    assert "1728 members" in report and "first_hit > 1: holds" in report
+    assert "(1 tasks computed in this run, 0 found done)" in report
+    # the same sweep again resumes the store: nothing to compute
+    again = sweep(get_sweep_target("am-phase"), grid, store="am-phase-large-quick.zarr", scheduler="serial",
+                  progress=False)
+    assert again.attrs["tasks_computed"] == 0 and again.attrs["tasks_already_done"] == 1
