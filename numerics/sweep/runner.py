@@ -49,9 +49,26 @@ def _shaped(target: SweepTarget, plan: Plan, task: Task, out: dict, points: int,
     return results
 
 
-def run_task(target: SweepTarget, store: str, plan: Plan, task: Task, kernel_threads: int | None = None) -> dict:
+_CODE_HASHES: dict = {}  # per worker process: (target, settings) -> hash of the generated code it runs
+
+
+def _local_code_hash(target: SweepTarget, settings: dict) -> str:
+    key = (target.name, repr(sorted(settings.items())))
+    if key not in _CODE_HASHES:
+        _CODE_HASHES[key] = text_hash(target.code_source(settings))
+    return _CODE_HASHES[key]
+
+
+def run_task(target: SweepTarget, store: str, plan: Plan, task: Task, kernel_threads: int | None = None,
+             code_hash: str | None = None) -> dict:
     """Compute one block and write it (data, then the done flag).  Errors of the target are returned
-    as {"key", "error"}: recorded, not retried; a dead process is retried by Dask."""
+    as {"key", "error"}: recorded, not retried; a dead process is retried by Dask.  With ``code_hash``
+    (the store's), a worker whose generated code differs (another gradflow) refuses the task."""
+    if code_hash is not None:
+        mine = _local_code_hash(target, plan.definition.settings_dict())
+        if mine != code_hash:
+            return {"key": task.key, "error": f"generated code on this worker differs from the store's "
+                                              f"(hash {mine}, store {code_hash}): install the same gradflow"}
     if kernel_threads:
         import numba
 
@@ -111,10 +128,10 @@ def _outcomes_serial(target, store, plan, tasks):
         yield run_task(target, store, plan, task)
 
 
-def _outcomes_dask(client, kernel_threads, target, store, plan, tasks):
+def _outcomes_dask(client, kernel_threads, target, store, plan, tasks, code_hash):
     from distributed import as_completed
 
-    futures = {client.submit(run_task, target, store, plan, task, kernel_threads, pure=False,
+    futures = {client.submit(run_task, target, store, plan, task, kernel_threads, code_hash, pure=False,
                              key=f"gradflow-sweep-{task.key}-{time.time_ns()}"): task for task in tasks}
     for future in as_completed(futures):
         try:
@@ -151,7 +168,7 @@ def sweep(target: SweepTarget, axes, seeds: int = 1, store: str = "sweep.zarr", 
                 on_start({"dashboard": getattr(dask, "dashboard_link", None) if dask else None, "tasks": plan.tasks,
                           "pending": len(tasks), "took_over_lock_of": lock.took_over})
             outcomes = (_outcomes_serial(target, store, plan, tasks) if dask is None
-                        else _outcomes_dask(dask, threads, target, store, plan, tasks))
+                        else _outcomes_dask(dask, threads, target, store, plan, tasks, codes["code"]))
             failed = _drive(outcomes, store, plan, len(tasks), progress)
     ds = zstore.open_dataset(store)
     ds.attrs.update(tasks_computed=len(tasks) - len(failed), tasks_already_done=plan.tasks - len(tasks),

@@ -131,3 +131,30 @@ def test_lock_is_exclusive_within_a_process(tmp_path):
     with StoreLock(str(tmp_path / "s.zarr")):
         with pytest.raises(ParameterError, match=f"locked by pid {os.getpid()}"):
             StoreLock(str(tmp_path / "s.zarr")).acquire()
+
+
+def test_a_store_at_an_fsspec_url(tmp_path):
+    from gradflow.numerics.sweep.store import exists
+
+    url = f"memory://{tmp_path.name}/s.zarr"  # fsspec's in-memory file system: the URL code path, in process
+    ds = _run(url)
+    assert exists(url) and ds.attrs["tasks_computed"] == 3
+    assert np.array_equal(ds.y.values, expected([0, 1, 2], [0.5, 1.5], 3))
+    assert _run(url).attrs["tasks_computed"] == 0 and sweep_status(url)["complete"]
+
+
+def test_a_worker_with_other_generated_code_refuses_its_task(tmp_path):
+    from gradflow.numerics.sweep import Plan, define, run_task
+    from gradflow.numerics.sweep import runner
+    from gradflow.numerics.sweep.runner import hashes
+
+    store = tmp_path / "s.zarr"
+    _run(store)
+    plan = Plan(define(Toy(), AXES, 3))
+    stored = hashes(Toy(), plan.definition)["code"]
+    other = Toy()
+    other.code = "toy v2"
+    outcome = run_task(other, str(store), plan, plan.all_tasks()[0], code_hash=stored)
+    assert "generated code on this worker differs from the store's" in outcome["error"]
+    runner._CODE_HASHES.clear()  # a worker process runs one gradflow: its hashes are cached per target name
+    assert "seconds" in run_task(Toy(), str(store), plan, plan.all_tasks()[0], code_hash=stored)
