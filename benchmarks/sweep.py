@@ -18,6 +18,7 @@ import resource
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -44,32 +45,36 @@ def _size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
 
 
-def _local_cluster(workers: int):
+@contextmanager
+def local_client(workers: int, client=None):
+    """``client`` if given, else a LocalCluster of ``workers`` single-threaded processes (closed on exit)."""
+    if client is not None:
+        yield client
+        return
     from distributed import Client, LocalCluster
 
     from gradflow.numerics.sweep.runner import SINGLE_THREAD_ENV
 
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           env=SINGLE_THREAD_ENV)
-    return cluster, Client(cluster)
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      env=SINGLE_THREAD_ENV) as cluster, Client(cluster) as made:
+        yield made
 
 
-def overhead(quick: bool) -> CellResult:
+def overhead(quick: bool, client) -> CellResult:
     from gradflow.derivations.registry import get_sweep_target
     from gradflow.derivations.two_particle.simulators import lane_map_simulator
     from gradflow.numerics.sweep import sweep
 
-    grid = phase_grid(25, 20, 100) if quick else phase_grid(100, 100, 100)
-    iterates, task, repeats = (200, 1 << 13, 2) if quick else (1000, 1 << 16, 3)
+    grid = phase_grid(25, 20, 40) if quick else phase_grid(100, 100, 100)
+    iterates, task, repeats = (200, 1 << 12, 2) if quick else (1000, 1 << 16, 3)
     members = int(np.prod([v.size for v in grid.values()]))
     workers = os.cpu_count() or 1
     target, sim = get_sweep_target("am-phase"), lane_map_simulator()
     lanes = np.stack(np.meshgrid(*grid.values(), indexing="ij"), -1).reshape(-1, 3)
     scratch = Path(tempfile.mkdtemp(prefix="gradflow-sweep-bench-"))
     start = time.perf_counter()
-    cluster, client = _local_cluster(workers)
     client.run(target.prepare, {"iterates": iterates})
-    cluster_s = time.perf_counter() - start
+    load_s = time.perf_counter() - start
     runs = []
 
     def raw():
@@ -86,14 +91,12 @@ def overhead(quick: bool) -> CellResult:
         impls = [Implementation("gradflow", raw, False),
                  Implementation("sweep-local-cluster", through_runner, False)]
         notes = {"members": members, "iterates": iterates, "workers": workers, "members_per_task": task,
-                 "tasks": -(-members // task), "cluster_start_and_load_s": cluster_s,
+                 "tasks": -(-members // task), "workers_load_kernel_s": load_s,
                  "gradflow": f"raw lane kernel, one launch, {workers} Numba threads in this process",
                  "sweep-local-cluster": f"sweep runner, LocalCluster of {workers} single-threaded processes, "
                                         "results and done flags into a fresh Zarr store per run"}
         cell = run_cell("sweep[overhead]", impls, repeats, 0.0, notes=notes)
     finally:
-        client.close()
-        cluster.close()
         shutil.rmtree(scratch, ignore_errors=True)
     ratio = cell.ratios.get("sweep-local-cluster")
     cell.notes["throughput_fraction"] = 1.0 / ratio if ratio else None
@@ -101,9 +104,11 @@ def overhead(quick: bool) -> CellResult:
     return cell
 
 
-def scale(members: int, iterates: int = 1000, workers: int | None = None, store: str | None = None) -> dict:
-    """A two-particle first-hit sweep of about ``members`` members (a p1 x alpha x eta cube) through the
-    runner on a fresh LocalCluster: wall time, store size, peak memory per worker."""
+def scale(members: int, iterates: int = 1000, workers: int | None = None, store: str | None = None,
+          client=None) -> dict:
+    """A two-particle first-hit sweep of at least ``members`` members (a p1 x alpha x eta cube) through the
+    runner on a fresh LocalCluster (or ``client``'s, whose workers' peak memory then includes earlier
+    work): wall time, store size, peak memory per worker."""
     from gradflow.derivations.registry import get_sweep_target
     from gradflow.numerics.sweep import sweep
 
@@ -115,37 +120,40 @@ def scale(members: int, iterates: int = 1000, workers: int | None = None, store:
     path = Path(store) if store else scratch / "scale.zarr"
     target = get_sweep_target("am-phase")
     start = time.perf_counter()
-    cluster, client = _local_cluster(workers)
     try:
-        client.run(target.prepare, {"iterates": iterates})
-        started = time.perf_counter()
-        ds = sweep(target, grid, store=str(path), client=client, settings={"iterates": iterates}, progress=False)
-        end = time.perf_counter()
-        peaks = client.run(_peak_rss_mb)
+        with local_client(workers, client) as active:
+            active.run(target.prepare, {"iterates": iterates})
+            started = time.perf_counter()
+            ds = sweep(target, grid, store=str(path), client=active, settings={"iterates": iterates},
+                       progress=False)
+            end = time.perf_counter()
+            peaks = active.run(_peak_rss_mb)
         hits = stored_first_hits(path)
-        result = {"members": members, "iterates": iterates, "grid": [int(v.size) for v in grid.values()],
-                  "workers": workers, "tasks": int(ds.done.size), "members_per_task": target.members_per_task,
-                  "wall_s": end - start, "sweep_s": end - started, "cluster_start_and_load_s": started - start,
-                  "member_steps_per_s": members * (iterates - 1) / (end - started),
-                  "store_mb": _size_mb(path), "peak_worker_rss_mb": sorted(peaks.values()),
-                  "driver_peak_rss_mb": _peak_rss_mb(), "complete": bool(ds.attrs["tasks_computed"] == ds.done.size),
-                  "never_hit": int((hits < 0).sum()), "hit_at_step_1": int((hits == 1).sum())}
+        return {"members": members, "iterates": iterates, "grid": [int(v.size) for v in grid.values()],
+                "workers": workers, "tasks": int(ds.done.size), "members_per_task": target.members_per_task,
+                "wall_s": end - start, "sweep_s": end - started, "cluster_start_and_load_s": started - start,
+                "member_steps_per_s": members * (iterates - 1) / (end - started), "store_mb": _size_mb(path),
+                "peak_worker_rss_mb": sorted(peaks.values()), "fresh_cluster": client is None,
+                "driver_peak_rss_mb": _peak_rss_mb(), "complete": bool(ds.attrs["tasks_computed"] == ds.done.size),
+                "never_hit": int((hits < 0).sum()), "hit_at_step_1": int((hits == 1).sum())}
     finally:
-        client.close()
-        cluster.close()
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
-    return result
-
-
-def scale_cell(quick: bool) -> CellResult:
-    result = scale(200_000 if quick else 10_000_000, 200 if quick else 1000)
-    return CellResult("sweep[scale]", False, result["complete"], 0.0, {"gradflow": result["sweep_s"]}, {}, {}, None,
-                      result)
 
 
 def sweep_cells(quick: bool, ceilings: dict) -> list:
-    return [overhead(quick), scale_cell(quick)]
+    """Quick: both cells on one small cluster.  Full: the scale run on a fresh cluster of its own, so that
+    the workers' peak memory is that of the scale run alone."""
+    workers = os.cpu_count() or 1
+    with local_client(workers) as client:
+        cells = [overhead(quick, client)]
+        if quick:
+            result = scale(50_000, 200, client=client)
+    if not quick:
+        result = scale(10_000_000, 1000)
+    cells.append(CellResult("sweep[scale]", False, result["complete"], 0.0, {"gradflow": result["sweep_s"]}, {}, {},
+                            None, result))
+    return cells
 
 
 if __name__ == "__main__":  # python -m gradflow.bench.sweep MEMBERS [ITERATES]: the scale run alone, as JSON
