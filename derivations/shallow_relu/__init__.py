@@ -11,6 +11,7 @@ generated GD kernel) and the saddle-to-saddle reproductions ``relu-exp-a``, ``re
 * training     -- GD runs from a vanishing initialisation;
 * analysis     -- the plateaus of a run: idealised, solved exactly, classified;
 * simulators   -- the cached derivation and the compiled GD simulators;
+* sweeps       -- the sweep target relu-sigma-sweep (escape times over any (mu, lr) grid x seeds);
 * oracles      -- plain NumPy re-implementations (the kernels' oracles).
 """
 
