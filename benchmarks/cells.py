@@ -506,5 +506,12 @@ def mlp_train(quick: bool, ceilings: dict) -> list:
     return cell(quick, ceilings)
 
 
+def sweep(quick: bool, ceilings: dict) -> list:
+    from gradflow.bench.sweep import sweep_cells
+
+    return sweep_cells(quick, ceilings)
+
+
 CELLS = {"am-particles": am_particles, "am-ensemble": am_ensemble, "am-flow": am_flow, "relu-gd": relu_gd,
-         "codegen": codegen, "mlp-hessian": mlp_hessian, "mlp-train": mlp_train, "gpu-ensemble": gpu_ensemble}
+         "codegen": codegen, "mlp-hessian": mlp_hessian, "mlp-train": mlp_train, "gpu-ensemble": gpu_ensemble,
+         "sweep": sweep}

@@ -1,4 +1,4 @@
-"""The ``gradflow`` command: list | derive | simulate | train | check | reproduce | bench.
+"""The ``gradflow`` command: list | derive | simulate | train | check | reproduce | bench | sweep.
 
 Every command takes --json.  Bad input exits with code 2 and one line naming the parameter
 and the constraint; a diverging run exits with code 1 and names the step and quantity.
@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from gradflow import __version__
+from gradflow.derivations import sweep_command
 from gradflow.derivations.output import dumps
 from gradflow.derivations.registry import (checks, experiments, get_experiment, get_model, models,
                                            trainable_models)
@@ -108,6 +109,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true")
     p.add_argument("--backend", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--json", action="store_true")
+
+    sweep_command.add_parsers(sub)
     return parser
 
 
@@ -226,8 +229,12 @@ def _bench(args):
     return 0 if all(c["agree"] for c in report["cells"]) else 1
 
 
+def _sweep(args):
+    return sweep_command.run(args) if args.sweep_command == "run" else sweep_command.status(args)
+
+
 COMMANDS = {"list": _list, "derive": _derive, "simulate": _simulate, "train": _train, "check": _check,
-            "reproduce": _reproduce, "bench": _bench}
+            "reproduce": _reproduce, "bench": _bench, "sweep": _sweep}
 
 
 def _fail(code: int, kind: str, message: str, parameter: str, as_json: bool) -> int:

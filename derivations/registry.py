@@ -43,6 +43,18 @@ def experiments() -> dict[str, Experiment]:
     return {experiment.name: experiment for family in families() for experiment in family.experiments}
 
 
+def sweep_targets() -> dict:
+    """The targets ``gradflow sweep run`` knows, by name (each family declares its own)."""
+    return {target.name: target for family in families() for target in family.sweep_targets}
+
+
+def get_sweep_target(name: str):
+    table = sweep_targets()
+    if name not in table:
+        raise ParameterError("TARGET", f"one of {', '.join(table)}", name)
+    return table[name]
+
+
 def get_model(name: str) -> ModelEntry:
     table = models()
     if name not in table:

@@ -11,14 +11,16 @@ generated GD kernel) and the saddle-to-saddle reproductions ``relu-exp-a``, ``re
 * training     -- GD runs from a vanishing initialisation;
 * analysis     -- the plateaus of a run: idealised, solved exactly, classified;
 * simulators   -- the cached derivation and the compiled GD simulators;
+* sweeps       -- the sweep target relu-sigma-sweep (escape times over any (mu, lr) grid x seeds);
 * oracles      -- plain NumPy re-implementations (the kernels' oracles).
 """
 
 from gradflow.derivations.contract import Family
 from gradflow.derivations.shallow_relu.entry import ReluEntry
 from gradflow.derivations.shallow_relu.experiments import ReluExpA, ReluExpB, ReluExpC, ReluSigmaSweep
+from gradflow.derivations.shallow_relu.sweeps import TARGETS
 
 FAMILY = Family("shallow_relu", entries=(ReluEntry(),),
-                experiments=(ReluExpA(), ReluExpB(), ReluExpC(), ReluSigmaSweep()))
+                experiments=(ReluExpA(), ReluExpB(), ReluExpC(), ReluSigmaSweep()), sweep_targets=TARGETS)
 
 __all__ = ["FAMILY", "ReluEntry", "ReluExpA", "ReluExpB", "ReluExpC", "ReluSigmaSweep"]

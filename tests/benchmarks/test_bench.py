@@ -134,3 +134,13 @@ def test_mlp_train_runs_every_implementation_and_they_agree(quick_report):
     for target in ("target_bfgs_3x_scipy_to_1e-8", "target_ensemble_throughput"):
         assert isinstance(notes[target], bool)  # measured and reported, never assumed
     assert notes["ensemble_throughput"]["members"] == 4
+
+
+def test_sweep_cells_agree_and_report_their_measurements(quick_report):
+    cells = {c["name"]: c for c in _cells(quick_report[1], "sweep")}
+    assert set(cells) == {"sweep[overhead]", "sweep[scale]"}
+    overhead, scale = cells["sweep[overhead]"], cells["sweep[scale]"]
+    assert overhead["agree"] and overhead["max_rel_diff"] == 0.0  # identical first hits through the runner
+    assert set(overhead["times"]) == {"gradflow", "sweep-local-cluster"} and overhead["notes"]["throughput_fraction"] > 0
+    assert scale["agree"] and scale["notes"]["complete"] and scale["notes"]["members"] >= 50_000
+    assert scale["notes"]["store_mb"] > 0 and min(scale["notes"]["peak_worker_rss_mb"]) > 0

@@ -27,7 +27,7 @@ def test_names_and_exports():
     assert ENTRY.name == "am-two-particle" and ENTRY.methods == ("gd", "flow")
     assert isinstance(ENTRY, TwoParticle) and FAMILY.entries == (ENTRY,)
     assert [p.name for p in ENTRY.parameters] == ["p1", "alpha", "labels", "eta"]
-    assert [e.name for e in FAMILY.experiments] == ["am-landscape", "am-spike", "am-phase"]
+    assert [e.name for e in FAMILY.experiments] == ["am-landscape", "am-spike", "am-phase", "am-phase-large"]
     assert all(e.summary for e in FAMILY.experiments)
     assert ENTRY.backends == ("cpu", "numpy", "cuda") and ENTRY.backends_for("flow") == ("cpu", "numpy")
 
