@@ -36,9 +36,9 @@ class Outcome:
         return cls(math.nan, math.nan, math.nan, note=note, detail=detail, tested=False)
 
     @classmethod
-    def of_bool(cls, holds: bool, quantity: str = "claim") -> Outcome:
+    def of_bool(cls, holds: bool, quantity: str = "the predicate") -> Outcome:
         """A yes/no claim written as a plain predicate: measured 1 (holds) or 0, claimed 1."""
-        return cls(1.0 if holds else 0.0, 1.0, 0.0, "==", quantity)
+        return cls(1.0 if holds else 0.0, 1.0, 0.0, "==", quantity, detail={"predicate": True})
 
     @property
     def holds(self) -> bool | None:
@@ -59,6 +59,8 @@ class Outcome:
     def __str__(self) -> str:
         if not self.tested:
             return f"not tested: {self.note}"
+        if self.detail.get("predicate"):
+            return f"{self.quantity} is {'true' if self.holds else 'false'}"
         what = f"{self.quantity}: " if self.quantity else ""
         rel = {"==": "within", "<=": "at most", ">=": "at least"}[self.relation]
         tol = f" (tolerance {self.tolerance:.3g})" if self.tolerance else ""
