@@ -4,7 +4,8 @@ in one call, and shrink the first failing batch to a minimal counterexample.
 A Hypothesis example is a list of ``batch`` instances (the conjecture evaluates the whole list in one
 launch); the list has a fixed length, so shrinking simplifies every member and the failing one ends as
 simple as the domain allows (small integers, round floats, the first choice).  ``seed`` makes the
-search reproducible; ``database`` (a folder) keeps the failures so that a re-run replays them first.
+search reproducible; ``database`` (a folder) keeps the minimal counterexamples, and a re-run evaluates
+them first (one launch) before searching.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from random import Random
 
 from gradflow.numerics.conjecture.claim import Conjecture
 from gradflow.numerics.conjecture.verdict import ConjectureVerdict
-from gradflow.theory.errors import require
+from gradflow.numerics.conjecture.failures import FailureDatabase
+from gradflow.theory.errors import ParameterError, require
 
 
 @dataclass
@@ -39,20 +41,43 @@ class _Tally:
         return self.timed_out and self.found_at is None
 
 
-def _settings(examples: int, database):
+def _settings(examples: int):
     from hypothesis import HealthCheck, Phase, Verbosity, settings
-    from hypothesis.database import DirectoryBasedExampleDatabase
 
-    db = None if database is None else DirectoryBasedExampleDatabase(str(Path(database)))
-    return settings(max_examples=examples, database=db, deadline=None, suppress_health_check=list(HealthCheck),
-                    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink), verbosity=Verbosity.quiet,
-                    print_blob=False, derandomize=False)
+    return settings(max_examples=examples, database=None, deadline=None, suppress_health_check=list(HealthCheck),
+                    phases=(Phase.generate, Phase.shrink), verbosity=Verbosity.quiet, print_blob=False,
+                    derandomize=False)
+
+
+def _replayed(conj: Conjecture, db: FailureDatabase | None, common: dict) -> ConjectureVerdict | None:
+    """The first stored counterexample (still inside the domain) that still fails, as a verdict."""
+    if db is None:
+        return None
+    start = time.perf_counter()
+    stored = [i for i in db.load(conj.key()) if _inside(conj, i)]
+    if not stored:
+        return None
+    outcomes = conj.outcomes(stored)
+    for instance, outcome in zip(stored, outcomes):
+        if outcome.failed:
+            return ConjectureVerdict(falsified=True, instances=len(stored), untested=0, examples=0,
+                                     search_s=time.perf_counter() - start, shrink_s=0.0, counterexample=instance,
+                                     outcome=outcome, replayed=True, **common)
+    return None
+
+
+def _inside(conj: Conjecture, instance: dict) -> bool:
+    try:
+        return conj.domain.check(instance) == instance
+    except ParameterError:
+        return False
 
 
 def falsify(conj: Conjecture, budget: int = 100, seed: int = 0, max_time: float | None = None,
             database: str | Path | None = None) -> ConjectureVerdict:
     """Search ``budget`` instances (``ceil(budget / conj.batch)`` Hypothesis examples) for a counterexample;
-    ``max_time`` (seconds) ends the search early; the verdict names the minimal counterexample found."""
+    ``max_time`` (seconds) ends the search early; the verdict names the minimal counterexample found.
+    With ``database`` (a folder), stored counterexamples are evaluated first and new ones are stored."""
     from hypothesis import find, strategies as st
     from hypothesis.errors import NoSuchExample
 
@@ -78,9 +103,12 @@ def falsify(conj: Conjecture, budget: int = 100, seed: int = 0, max_time: float 
     strategy = st.lists(conj.domain.strategy(), min_size=conj.batch, max_size=conj.batch)
     common = dict(name=conj.name, statement=conj.statement, domain=conj.domain.describe(), budget=budget, seed=seed,
                   tolerance=conj.tolerance, settings=conj.settings)
+    db = None if database is None else FailureDatabase(database)
+    replayed = _replayed(conj, db, common)
+    if replayed is not None:
+        return replayed
     try:
-        batch = find(strategy, counterexample_in, settings=_settings(examples, database), random=Random(seed),
-                     database_key=conj.key())
+        batch = find(strategy, counterexample_in, settings=_settings(examples), random=Random(seed))
     except NoSuchExample:
         return ConjectureVerdict(falsified=False, instances=tally.instances, untested=tally.untested,
                                  examples=tally.examples, search_s=time.perf_counter() - tally.start, shrink_s=0.0,
@@ -88,7 +116,9 @@ def falsify(conj: Conjecture, budget: int = 100, seed: int = 0, max_time: float 
     end = time.perf_counter()
     outcomes = conj.outcomes(batch)
     index = next(k for k, o in enumerate(outcomes) if o.failed)
-    found_at = tally.found_at if tally.found_at is not None else tally.start  # replayed from the database
+    if db is not None:
+        db.save(conj.key(), conj.name, dict(batch[index]))
+    found_at = tally.found_at if tally.found_at is not None else tally.start
     return ConjectureVerdict(falsified=True, instances=tally.instances, untested=tally.untested,
                              examples=tally.examples, search_s=found_at - tally.start, shrink_s=end - found_at,
                              counterexample=dict(batch[index]), outcome=outcomes[index], **common)

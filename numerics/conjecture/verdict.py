@@ -24,6 +24,7 @@ class ConjectureVerdict:
     outcome: Outcome | None = None
     tolerance: str = ""
     timed_out: bool = False  # the time budget ended the search
+    replayed: bool = False  # the counterexample came from the failure database, not from this search
     settings: dict = field(default_factory=dict)
     command: str = ""  # the command that reproduces the verdict (set by the caller that knows it)
 
@@ -38,8 +39,9 @@ class ConjectureVerdict:
             return (f"{self.name}: no counterexample in {self.instances} instances ({self.domain}; budget "
                     f"{self.budget}, seed {self.seed}{skipped}{stop}) in {self.total_s:.2f} s")
         params = ", ".join(f"{k}={_shown(v)}" for k, v in self.counterexample.items())
-        lines = [f"{self.name}: falsified after {self.instances} instances ({self.search_s:.2f} s search, "
-                 f"{self.shrink_s:.2f} s shrinking)",
+        found = (f"replayed from the failure database ({self.search_s:.2f} s)" if self.replayed else
+                 f"after {self.instances} instances ({self.search_s:.2f} s search, {self.shrink_s:.2f} s shrinking)")
+        lines = [f"{self.name}: falsified {found}",
                  f"  minimal counterexample: {params}",
                  f"  {self.outcome}"]
         if self.command:
@@ -52,7 +54,7 @@ class ConjectureVerdict:
                 "examples": self.examples, "domain": self.domain, "budget": self.budget, "seed": self.seed,
                 "search_s": self.search_s, "shrink_s": self.shrink_s, "counterexample": self.counterexample,
                 "outcome": self.outcome.to_dict() if self.outcome else None, "tolerance": self.tolerance,
-                "timed_out": self.timed_out, "settings": self.settings, "command": self.command}
+                "timed_out": self.timed_out, "replayed": self.replayed, "settings": self.settings, "command": self.command}
 
 
 def _shown(value) -> str:
