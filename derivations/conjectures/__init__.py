@@ -4,7 +4,7 @@
 * associative_memory, two_particle, symmetry, mlp -- the claims of each family (laws and predicates);
 * claims     -- the table of every claim by family;
 * spec       -- a conjecture from a TOML file (tomllib, validated field by field, nothing evaluated);
-* examples   -- the worked conjectures shipped as package data (``examples/*.toml``);
+* shipped    -- the worked conjectures shipped as package data (``examples/*.toml``);
 * report     -- the verdict as a folder: report.md, the counterexample's figure, data, metadata.
 
 ``gradflow conjecture FILE`` (or ``--example NAME``) runs the search; the machinery itself (domain,
@@ -13,7 +13,7 @@ Hypothesis search, verdict) is ``gradflow.numerics.conjecture``.
 
 from gradflow.derivations.conjectures.catalogue import Claim
 from gradflow.derivations.conjectures.claims import families, get_claim
-from gradflow.derivations.conjectures.examples import example_names, example_path, example_summary
+from gradflow.derivations.conjectures.shipped import example_names, example_path, example_summary
 from gradflow.derivations.conjectures.spec import ConjectureFile, Search, load, loads
 
 __all__ = ["Claim", "ConjectureFile", "Search", "example_names", "example_path", "example_summary", "families",

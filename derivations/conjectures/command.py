@@ -7,7 +7,7 @@ import shlex
 from dataclasses import replace
 from pathlib import Path
 
-from gradflow.derivations.conjectures.examples import example_names, example_path, example_summary
+from gradflow.derivations.conjectures.shipped import example_names, example_path, example_summary
 from gradflow.derivations.conjectures.report import conjecture_report
 from gradflow.derivations.conjectures.spec import load
 from gradflow.derivations.contract import Parameter

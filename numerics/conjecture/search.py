@@ -22,6 +22,11 @@ from gradflow.numerics.conjecture.failures import FailureDatabase
 from gradflow.theory.errors import ParameterError, require
 
 
+class _OutOfTime(BaseException):
+    """The time budget ran out before any counterexample (a BaseException, so Hypothesis does not take it
+    for a failing example)."""
+
+
 @dataclass
 class _Tally:
     """What the search saw before its first counterexample (shrinking is timed, not counted)."""
@@ -88,7 +93,7 @@ def falsify(conj: Conjecture, budget: int = 100, seed: int = 0, max_time: float 
 
     def counterexample_in(instances) -> bool:
         if tally.out_of_time():
-            return False
+            raise _OutOfTime  # ends Hypothesis's run at once (it stops on BaseException, shrinking nothing)
         outcomes = conj.outcomes(instances)
         failed = any(o.failed for o in outcomes)
         if tally.found_at is None:
@@ -109,7 +114,7 @@ def falsify(conj: Conjecture, budget: int = 100, seed: int = 0, max_time: float 
         return replayed
     try:
         batch = find(strategy, counterexample_in, settings=_settings(examples), random=Random(seed))
-    except NoSuchExample:
+    except (NoSuchExample, _OutOfTime):
         return ConjectureVerdict(falsified=False, instances=tally.instances, untested=tally.untested,
                                  examples=tally.examples, search_s=time.perf_counter() - tally.start, shrink_s=0.0,
                                  timed_out=tally.timed_out, **common)
