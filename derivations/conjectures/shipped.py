@@ -25,11 +25,13 @@ def example_path(name: str) -> Path:
 
 
 def example_summary(name: str) -> str:
-    """The example's first comment line (what it claims and the expected verdict)."""
+    """The example's leading comment (what it claims and the expected verdict), as one line."""
+    lines = []
     for line in example_path(name).read_text().splitlines():
-        if line.startswith("#"):
-            return line.lstrip("# ").strip()
-    return ""
+        if not line.startswith("#"):
+            break
+        lines.append(line.lstrip("#").strip())
+    return " ".join(lines)
 
 
 __all__ = ["example_names", "example_path", "example_summary"]
