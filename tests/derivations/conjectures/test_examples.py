@@ -91,3 +91,13 @@ def test_list_examples(capsys):
 def test_example_verdict_full_budget(capsys, name, budget):
     code, verdict = run(capsys, "--example", name, "--budget", str(budget), "--seed", "1")
     assert code == EXPECTED[name][0], verdict
+
+
+def test_failure_database_from_the_cli(capsys, tmp_path):
+    argv = ("--example", "sharpness-below-2-over-eta", "--budget", "16", "--database", str(tmp_path / "db"))
+    first = run(capsys, *argv)[1]
+    again = run(capsys, *argv, "--seed", "7")[1]
+    assert not first["replayed"] and again["replayed"] and again["examples"] == 0
+    assert again["counterexample"] == first["counterexample"]
+    stored = json.loads(next((tmp_path / "db").glob("*.json")).read_text())
+    assert stored["counterexamples"] == [first["counterexample"]]
