@@ -64,8 +64,11 @@ class Claim:
         return float(tolerance)
 
     def within(self, domain: Domain) -> Domain:
-        """``domain`` checked against the declared parameters, completed by their default ranges."""
+        """``domain`` checked against the declared parameters, completed by their default ranges (an
+        integer range of a float parameter, ``eta = [1, 5]``, is read as the float range)."""
+        ranges = []
         for r in domain.ranges:
+            ranges.append(r)
             outer = self.parameter(r.name)
             where = f"domain.{r.name}"
             if outer.kind == "choice":
@@ -74,6 +77,8 @@ class Claim:
                 continue
             require(r.kind != "choice", where, f"a range inside {outer.describe().split(' ', 1)[1]}", r.choices)
             require(outer.kind != "int" or r.kind == "int", where, "a range of integers", (r.low, r.high))
+            if r.kind == "int" and outer.kind != "int":
+                ranges[-1] = Range(r.name, "float", float(r.low), float(r.high))
             require(outer.low <= r.low and r.high <= outer.high, where,
                     f"a range inside {outer.describe().split(' ', 1)[1]}", (r.low, r.high))
         for name, value in domain.fixed.items():
@@ -82,7 +87,7 @@ class Claim:
                     f"a value in {outer.describe().split(' ', 1)[1]}", value)
         given = set(domain.names)
         missing = tuple(r for r in self.parameters if r.name not in given)
-        return Domain(domain.ranges + missing, dict(domain.fixed))
+        return Domain(tuple(ranges) + missing, dict(domain.fixed))
 
     def conjecture(self, domain: Domain | None = None, run: dict | None = None, tolerance=None, *,
                    name: str = "", statement: str = "", source: str = "", batch: int | None = None) -> Conjecture:

@@ -7,7 +7,7 @@ nothing in the file is evaluated.  A malformed file raises ParameterError naming
     family = "associative_memory"
     law = "gd_law"                 # or: claim = "loss_never_increases"
     tolerance = "derived"          # or a number >= 0
-    [domain]                       # [low, high] (two integers: an integer range), {low, high, scale = "log"},
+    [domain]                       # [low, high] (integers for an integer parameter), {low, high, scale = "log"},
     N = [2, 20]                    # ["a", "b"] (choices) or one value (fixed)
     eta = [0.01, 5.0]
     [run]                          # the claim's run settings

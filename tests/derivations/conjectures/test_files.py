@@ -77,6 +77,7 @@ def test_file_defaults_fill_the_domain_and_settings():
     conj = spec.conjecture
     assert conj.name == "mine" and conj.settings["steps"] == 20 and spec.search.budget == 64
     assert conj.domain["alpha"].low == -1.0 and conj.domain.fixed == {"labels": "opposite"}
+    assert loads(GOOD.replace("eta = [0.1, 1.0]", "eta = [1, 3]")).conjecture.domain["eta"].kind == "float"
     verdict = falsify(conj, budget=16, seed=0)  # eta <= 1 < 2 / sharpness(0): stable, the loss decreases
     assert not verdict.falsified and verdict.instances == 16
 
