@@ -95,7 +95,7 @@ def _law_claim(law_name: str):
             shown = np.unique(np.linspace(0, p.size - 1, min(p.size, 4)).astype(int))
             law = leading(t[:, None], p[None, shown], M[None, shown], eta[None, shown])
             return Trace(t, {f"m_t, p = {p[k]:.3g}": m[1:, k] for k in shown}, "step t", "margin",
-                         {f"{law_name}, p = {p[k]:.3g}": law[:, j] for j, k in enumerate(shown)}, logx=True)
+                         {f"claimed: {law_name}, p = {p[k]:.3g}": law[:, j] for j, k in enumerate(shown)}, logx=True)
 
         text = (f"derived: -log(1 - x), x = {SAFETY:g} (|c| log T + e^(eta p) + eta M p) / (eta M p T), "
                 f"T = {T}" if tolerance == "derived" else f"{tolerance:g} (absolute) at T = {T}")

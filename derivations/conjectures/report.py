@@ -16,7 +16,7 @@ def figure(trace: Trace, title: str):
     for label, y in trace.curves.items():
         ax.plot(trace.x, y, lw=1.6, label=label)
     for label, y in trace.reference.items():
-        ax.plot(trace.x, y, ls="--", lw=1.0, color="k", label=f"claimed: {label}")
+        ax.plot(trace.x, y, ls="--", lw=1.0, color="k", label=label)
     if trace.logx:
         ax.set_xscale("log")
     if trace.logy:
@@ -66,7 +66,7 @@ def conjecture_report(conj: Conjecture, verdict: ConjectureVerdict, search_comma
             arrays[f"curve{k}"] = np.asarray(y, dtype=float)
         figures["counterexample"] = figure(trace, f"{conj.name}: " + ", ".join(
             f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in verdict.counterexample.items()))
-        labels = list(trace.curves) + [f"claimed: {label}" for label in trace.reference]
+        labels = list(trace.curves) + list(trace.reference)
     else:
         labels = []
     parameters = {"statement": conj.statement, "domain": conj.domain.to_dict(), "settings": conj.settings,

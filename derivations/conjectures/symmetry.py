@@ -46,8 +46,10 @@ def _zero_count_bound(run, tolerance):
         r = _report(inst, run)
         eig = np.sort(np.abs(np.array(r.eigenvalues)))
         index = np.arange(1, eig.size + 1, dtype=float)
-        return Trace(index, {"|Hessian eigenvalue|": np.maximum(eig, 1e-300)}, "index (sorted)", "|lambda|",
-                     {"zero threshold": np.full(eig.size, ZERO_TOLERANCE * eig.max())}, logy=True)
+        return Trace(index, {"|Hessian eigenvalue|": np.maximum(eig, 1e-300)},
+                     f"index (sorted); the claim: the first n_(k+1) = {r.n_next} are below the threshold", "|lambda|",
+                     {f"zero threshold ({ZERO_TOLERANCE:g} max |lambda|)": np.full(eig.size, ZERO_TOLERANCE * eig.max())},
+                     logy=True)
 
     return (lambda instances: [one(i) for i in instances]), trace, \
         f"{tolerance:g} (zeros: |lambda| <= {ZERO_TOLERANCE:g} max |lambda|)"

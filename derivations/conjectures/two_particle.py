@@ -54,7 +54,7 @@ def _trace(steps: int, with_threshold: bool):
         t = np.arange(steps + 1, dtype=float)
         if with_threshold:
             return Trace(t, {"sharpness": sharp[:, 0]}, "GD step t", "top Hessian eigenvalue",
-                         {"2 / eta": np.full(t.size, 2.0 / inst["eta"])})
+                         {"claimed bound 2 / eta": np.full(t.size, 2.0 / inst["eta"])})
         return Trace(t, {"loss": loss[:, 0]}, "GD step t", "loss", logy=True)
 
     return trace

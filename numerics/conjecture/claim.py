@@ -20,7 +20,7 @@ from gradflow.theory.errors import require
 @dataclass(frozen=True)
 class Trace:
     """The curves that show one instance (the counterexample's figure): ``curves[label]`` against ``x``;
-    ``reference`` curves (the claimed side) are drawn dashed."""
+    ``reference`` curves (the claimed side, or the threshold it is judged by) are drawn dashed."""
 
     x: object
     curves: dict
