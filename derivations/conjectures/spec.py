@@ -16,6 +16,7 @@ nothing in the file is evaluated.  A malformed file raises ParameterError naming
     budget = 64                    # instances
     seed = 0
     max_time = 120                 # seconds (optional)
+    batch = 16                     # instances per launch (optional; the claim's own by default)
 """
 
 from __future__ import annotations

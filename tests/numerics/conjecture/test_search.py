@@ -107,3 +107,16 @@ def test_bad_search_settings(kwargs, name):
     with pytest.raises(ParameterError) as error:
         falsify(below_37, **kwargs)
     assert error.value.parameter == name
+
+
+def test_small_launches_run_on_one_thread_and_restore_the_count():
+    import numba
+
+    from gradflow.numerics.conjecture.threads import threads_for
+
+    before = numba.get_num_threads()
+    with threads_for(10):
+        assert numba.get_num_threads() == 1
+    assert numba.get_num_threads() == before
+    with threads_for(10**9):
+        assert numba.get_num_threads() == before
