@@ -1,4 +1,4 @@
-"""The ``gradflow`` command: list | derive | simulate | train | check | reproduce | bench | sweep.
+"""The ``gradflow`` command: list | derive | simulate | train | check | reproduce | bench | sweep | conjecture.
 
 Every command takes --json.  Bad input exits with code 2 and one line naming the parameter
 and the constraint; a diverging run exits with code 1 and names the step and quantity.
@@ -111,6 +111,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     sweep_command.add_parsers(sub)
+    p = sub.add_parser("conjecture", help="search a conjecture (TOML) for a counterexample; exit 1 when falsified")
+    p.add_argument("file", nargs="?", metavar="FILE", help="a conjecture TOML file")
+    p.add_argument("--example", metavar="NAME", help="a shipped example instead of FILE (--list-examples)")
+    p.add_argument("--list-examples", action="store_true", dest="list_examples")
+    p.add_argument("--budget", type=int, help="instances to try (default: the file's [search] budget)")
+    p.add_argument("--seed", type=int, help="the search's seed (default: the file's)")
+    p.add_argument("--max-time", type=float, dest="max_time", metavar="SECONDS", help="end the search after this")
+    p.add_argument("--database", metavar="DIR", help="keep failures here; a re-run replays them first")
+    p.add_argument("--at", action="append", default=[], metavar="KEY=VALUE",
+                   help="evaluate the claim at this one instance (every parameter of the domain)")
+    p.add_argument("--out", help="write the report folder (report.md, figures/, data.npz, metadata.json) here")
+    p.add_argument("--json", action="store_true")
     return parser
 
 
@@ -233,8 +245,42 @@ def _sweep(args):
     return sweep_command.run(args) if args.sweep_command == "run" else sweep_command.status(args)
 
 
+def _conjecture(args):
+    from gradflow.derivations.conjectures import command
+
+    if args.list_examples:
+        examples = command.list_examples()
+        if args.json:
+            return {"examples": examples}
+        print("\n".join(f"  {e['name']:28s} {e['summary']}" for e in examples))
+        return 0
+    path = command.resolve(args.file, args.example)
+    source = command.source_arguments(args.file, args.example)
+    if args.at:
+        conj, instance, outcome = command.run_at(path, args.at)
+        if args.json:
+            _write(dumps({"name": conj.name, "instance": instance, "outcome": outcome.to_dict()}) + "\n")
+        else:
+            print(f"{conj.name} at {', '.join(f'{k}={v!r}' for k, v in instance.items())}: {outcome}")
+        return 1 if outcome.failed else 0
+    if args.budget is not None and args.budget < 1:
+        raise ParameterError("--budget", "an integer >= 1", args.budget)
+    if args.seed is not None and args.seed < 0:
+        raise ParameterError("--seed", "an integer >= 0", args.seed)
+    out = prepare_output(Path(args.out)) if args.out else None
+    conj, verdict, search = command.run_search(path, source, args.budget, args.seed, args.max_time, args.database)
+    folder = command.write_report(conj, verdict, search, out) if out is not None else None
+    if args.json:
+        _write(dumps(dict(verdict.to_dict(), **({"folder": str(folder)} if folder else {}))) + "\n")
+    else:
+        print(verdict)
+        if folder:
+            print(f"wrote {folder}/ (report.md, figures/, data.npz, metadata.json, results.json)")
+    return 1 if verdict.falsified else 0
+
+
 COMMANDS = {"list": _list, "derive": _derive, "simulate": _simulate, "train": _train, "check": _check,
-            "reproduce": _reproduce, "bench": _bench, "sweep": _sweep}
+            "reproduce": _reproduce, "bench": _bench, "sweep": _sweep, "conjecture": _conjecture}
 
 
 def _fail(code: int, kind: str, message: str, parameter: str, as_json: bool) -> int:

@@ -1,7 +1,7 @@
 """Public Hypothesis strategies for model instances, so users can property-test conjectures.
 
 Each strategy draws plain numbers (sizes, probabilities, step sizes) within explicit bounds;
-the bounds are parameters, never hidden.  Needs hypothesis (``pip install 'gradflow[test]'``)::
+the bounds are parameters, never hidden.  Needs hypothesis (a core dependency)::
 
     from hypothesis import given
     from gradflow.theory.strategies import orthogonal_memory_settings
@@ -17,7 +17,7 @@ import numpy as np
 
 try:
     from hypothesis import strategies as st
-except ImportError as error:  # hypothesis is a [test] extra, not a core dependency
+except ImportError as error:  # hypothesis is a core dependency; guard kept for stripped installs
     raise ImportError("gradflow.theory.strategies needs hypothesis: pip install 'gradflow[test]'") from error
 
 
