@@ -19,7 +19,7 @@ from gradflow.derivations.two_particle import figures, parameters
 from gradflow.derivations.two_particle.instances import Instance
 from gradflow.derivations.two_particle.laws import laws
 from gradflow.derivations.two_particle.observables import landscape, loss_increases, sharpness_along, sign_changes
-from gradflow.derivations.two_particle.phase import PHASE_STEPS, first_hits, phase_axes
+from gradflow.derivations.two_particle.phase import PHASE_STEPS, first_hits, phase_axes, phase_findings
 from gradflow.derivations.two_particle.simulators import (derivation, gd_run, lane_map_cuda_simulator,
                                                           lane_map_simulator)
 
@@ -191,21 +191,11 @@ class AmPhase(Experiment):
 
     def _report(self, a, timings):
         first = a["first_hit"]
-        P, A = np.meshgrid(a["p1"], a["alpha"], indexing="ij")
-        no_dip = A < laws().dip_threshold(P)
-        never = first == PHASE_STEPS - 1
         lines = [f"# {self.name}", "", self.summary, "",
                  f"Ensemble: {first.size} lanes, one kernel launch of {PHASE_STEPS - 1} GD steps recording every iterate; "
                  f"kernel time {timings['ensemble_kernel']:.3f} s (after compilation). first_hit[p1][alpha][eta] is the "
                  f"first t in 0..{PHASE_STEPS - 1} with L01(W_t) = 0, {PHASE_STEPS - 1} if never.", "",
-                 f"- Without a dip (alpha < p2/p1, {int(no_dip.sum())} of 100 (p1, alpha) points) the first step "
-                 "already separates: predicted first_hit = 1 for every eta; measured: "
-                 f"{'all 1' if np.all(first[no_dip] == 1) else np.unique(first[no_dip]).tolist()}.",
-                 f"- With a dip (alpha > p2/p1) first_hit > 1: "
-                 f"{'holds' if np.all(first[~no_dip] > 1) else 'violated'}.",
-                 f"- alpha = 1 (e_2 = e_1, contradictory labels, not separable): never "
-                 f"({'all' if np.all(never[:, -1, :]) else 'not all'} {PHASE_STEPS - 1}); no NaN.",
-                 f"- Never within {PHASE_STEPS} steps: {int(never.sum())} of {first.size} lanes.", "",
+                 *phase_findings(first, a["p1"], a["alpha"]), "",
                  "| eta | median first_hit (alpha < 1) | max first_hit (alpha < 1) |", "|---|---|---|"]
         for k, eta in enumerate(a["eta"]):
             sub = first[:, :-1, k]

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from gradflow.derivations.two_particle.laws import laws
 from gradflow.derivations.two_particle.simulators import lane_map_cuda_simulator, lane_map_simulator
 from gradflow.numerics import parameter_grid
 from gradflow.theory.errors import require
@@ -36,3 +37,19 @@ def first_hits(p1s, alphas, etas, n_iterates: int = PHASE_STEPS, progress: bool 
     first = np.where(first < 0, n_iterates - 1, first)
     seconds = time.perf_counter() - start
     return grid.reshape(first)[..., 0], seconds
+
+
+def phase_findings(first, p1s, alphas, members: str = "lanes") -> list[str]:
+    """The report's bullets on first_hit[p1][alpha][eta]: no dip -> 1 at every eta, a dip -> later,
+    alpha = 1 (e_2 = e_1, contradictory labels) -> never."""
+    P, A = np.meshgrid(p1s, alphas, indexing="ij")
+    no_dip = A < laws().dip_threshold(P)
+    never = first == PHASE_STEPS - 1
+    early = first[no_dip]
+    return [f"- Without a dip (alpha < p2/p1, {int(no_dip.sum())} of {no_dip.size} (p1, alpha) points) the first step "
+            "already separates: predicted first_hit = 1 for every eta; measured: "
+            f"{'all 1' if np.all(early == 1) else np.unique(early).tolist()[:10]}.",
+            f"- With a dip (alpha > p2/p1) first_hit > 1: {'holds' if np.all(first[~no_dip] > 1) else 'violated'}.",
+            f"- alpha = 1 (e_2 = e_1, contradictory labels, not separable): never "
+            f"({'all' if np.all(never[:, -1, :]) else 'not all'} {PHASE_STEPS - 1}); no NaN.",
+            f"- Never within {PHASE_STEPS} steps: {int(never.sum())} of {first.size} {members}."]

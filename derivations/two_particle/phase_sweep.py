@@ -19,7 +19,7 @@ from gradflow.derivations.contract import Experiment, Parameter
 from gradflow.derivations.report import Reproduction
 from gradflow.derivations.two_particle import figures
 from gradflow.derivations.two_particle.laws import laws
-from gradflow.derivations.two_particle.phase import PHASE_STEPS
+from gradflow.derivations.two_particle.phase import PHASE_STEPS, phase_findings
 from gradflow.derivations.two_particle.simulators import derivation, lane_map_simulator
 from gradflow.derivations.two_particle.sweeps import FirstHitTarget
 from gradflow.theory.errors import ParameterError, printable
@@ -103,19 +103,10 @@ class AmPhaseLarge(Experiment):
 
     def _report(self, a, timings, counts, store):
         first = a["first_hit"]
-        P, A = np.meshgrid(a["p1"], a["alpha"], indexing="ij")
-        no_dip = A < laws().dip_threshold(P)
-        never = first == PHASE_STEPS - 1
         lines = [f"# {self.name}", "", self.summary, "",
                  f"Sweep: {first.size} members, store `{store}` ({counts['computed_now']} tasks computed in this "
                  f"run, {counts['already_done']} found done), {timings['sweep']:.1f} s. first_hit[p1][alpha][eta] is "
                  f"the first t in 0..{PHASE_STEPS - 1} with L01(W_t) = 0, {PHASE_STEPS - 1} if never.", "",
-                 f"- Without a dip (alpha < p2/p1, {int(no_dip.sum())} of {no_dip.size} (p1, alpha) points) the first "
-                 "step already separates: predicted first_hit = 1 for every eta; measured: "
-                 f"{'all 1' if np.all(first[no_dip] == 1) else np.unique(first[no_dip]).tolist()[:10]}.",
-                 f"- With a dip (alpha > p2/p1) first_hit > 1: {'holds' if np.all(first[~no_dip] > 1) else 'violated'}.",
-                 f"- alpha = 1 (contradictory labels): never "
-                 f"({'all' if np.all(never[:, -1, :]) else 'not all'} {PHASE_STEPS - 1}).",
-                 f"- Never within {PHASE_STEPS} steps: {int(never.sum())} of {first.size} members.", "",
+                 *phase_findings(first, a["p1"], a["alpha"], "members"), "",
                  "Figure: `figures/phase.png`, heat maps at ten eta values spread over the grid.", ""]
         return "\n".join(lines)
