@@ -246,7 +246,7 @@ def _sweep(args):
 
 
 def _conjecture(args):
-    from gradflow.derivations.conjectures import command
+    from gradflow.derivations import conjecture_command as command
 
     if args.list_examples:
         examples = command.list_examples()

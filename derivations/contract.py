@@ -318,11 +318,13 @@ class Experiment(Declared, ABC):
 @dataclass(frozen=True)
 class Family:
     """What a folder of derivations/ offers the command: its entries, its experiments and the check
-    suites it adds to other families' models (name -> callable(quick) -> verdicts), and its sweep
-    targets (``gradflow sweep run``: numerics.sweep.SweepTarget objects)."""
+    suites it adds to other families' models (name -> callable(quick) -> verdicts), its sweep
+    targets (``gradflow sweep run``: numerics.sweep.SweepTarget objects) and the claims a conjecture
+    may state about it (``gradflow conjecture``: gradflow.derivations.claim.Claim objects)."""
 
     name: str
     entries: tuple = ()
     experiments: tuple = ()
     contributed_checks: Mapping[str, Callable[[bool], list]] = field(default_factory=dict)
     sweep_targets: tuple = ()
+    claims: tuple = ()

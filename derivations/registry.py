@@ -76,3 +76,25 @@ def checks(name: str, quick: bool) -> list:
         if name in family.contributed_checks:
             verdicts += family.contributed_checks[name](quick)
     return verdicts
+
+
+def claims() -> dict:
+    """family name -> claim name -> Claim, for every family that declares claims."""
+    table: dict = {}
+    for family in families():
+        for claim in family.claims:
+            table.setdefault(family.name, {})[claim.name] = claim
+    return table
+
+
+def get_claim(family: str, name: str, is_law: bool):
+    """The claim ``name`` of ``family`` (a law when ``is_law``); errors name the conjecture file's field."""
+    table = claims()
+    if family not in table:
+        raise ParameterError("family", f"a family with conjectures: one of {', '.join(table)}", family)
+    field = "law" if is_law else "claim"
+    named = {n: c for n, c in table[family].items() if c.is_law == is_law}
+    if name not in named:
+        what = "laws its derivation provides" if is_law else "claims"
+        raise ParameterError(field, f"one of the {what} of {family}: {', '.join(named) or '(none)'}", name)
+    return named[name]

@@ -13,10 +13,12 @@ families build on: instances, NumPy oracles and the compiled simulators.
 * oracles      -- plain NumPy re-implementations (the kernels' oracles and ``--backend numpy``).
 """
 
+from gradflow.derivations.associative_memory.conjectures import CLAIMS
 from gradflow.derivations.associative_memory.entry import OrthogonalMemory, RandomMemory
 from gradflow.derivations.associative_memory.experiments import AmMargins
 from gradflow.derivations.contract import Family
 
-FAMILY = Family("associative_memory", entries=(OrthogonalMemory(), RandomMemory()), experiments=(AmMargins(),))
+FAMILY = Family("associative_memory", entries=(OrthogonalMemory(), RandomMemory()), experiments=(AmMargins(),),
+                claims=CLAIMS)
 
 __all__ = ["FAMILY", "AmMargins", "OrthogonalMemory", "RandomMemory"]

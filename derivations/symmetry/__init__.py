@@ -6,11 +6,12 @@ counting), ``networks`` (``sym-permutation-points``, ``sym-critical-lines``, ``s
 """
 
 from gradflow.derivations.contract import Family
+from gradflow.derivations.symmetry.conjectures import CLAIMS
 from gradflow.derivations.symmetry.entry import SymmetryEntry
 from gradflow.derivations.symmetry.experiments import COUNTING_EXPERIMENTS
 from gradflow.derivations.symmetry.networks import NETWORK_EXPERIMENTS
 
 EXPERIMENTS = COUNTING_EXPERIMENTS + NETWORK_EXPERIMENTS
-FAMILY = Family("symmetry", entries=(SymmetryEntry(),), experiments=EXPERIMENTS)
+FAMILY = Family("symmetry", entries=(SymmetryEntry(),), experiments=EXPERIMENTS, claims=CLAIMS)
 
 __all__ = ["EXPERIMENTS", "FAMILY", "SymmetryEntry"]

@@ -17,12 +17,14 @@ the experiments ``am-landscape``, ``am-spike``, ``am-phase`` and ``am-phase-larg
 """
 
 from gradflow.derivations.contract import Family
+from gradflow.derivations.two_particle.conjectures import CLAIMS
 from gradflow.derivations.two_particle.entry import TwoParticle
 from gradflow.derivations.two_particle.experiments import AmLandscape, AmPhase, AmSpike
 from gradflow.derivations.two_particle.phase_sweep import AmPhaseLarge
 from gradflow.derivations.two_particle.sweeps import TARGETS
 
 FAMILY = Family("two_particle", entries=(TwoParticle(),),
-                experiments=(AmLandscape(), AmSpike(), AmPhase(), AmPhaseLarge()), sweep_targets=TARGETS)
+                experiments=(AmLandscape(), AmSpike(), AmPhase(), AmPhaseLarge()), sweep_targets=TARGETS,
+                claims=CLAIMS)
 
 __all__ = ["FAMILY", "AmLandscape", "AmPhase", "AmPhaseLarge", "AmSpike", "TwoParticle"]

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from gradflow.derivations.cli import main
-from gradflow.derivations.conjectures import example_names, example_path, load
+from gradflow.derivations.conjecture_file import load
+from gradflow.derivations.shipped_conjectures import example_names, example_path
 from gradflow.derivations.two_particle.laws import laws
 
 EXPECTED = {  # example -> (exit code, budget of the quick run)

@@ -7,9 +7,10 @@ import pytest
 from gradflow.derivations.associative_memory.instances import zipf_probabilities
 from gradflow.derivations.associative_memory.oracles import margin_map_numpy
 from gradflow.derivations.cli import main
-from gradflow.derivations.conjectures import get_claim, loads
-from gradflow.derivations.conjectures import mlp as mlp_claims
-from gradflow.derivations.conjectures.associative_memory import derived_tolerance
+from gradflow.derivations.conjecture_file import loads
+from gradflow.derivations.registry import get_claim
+from gradflow.derivations.mlp import conjectures as mlp_claims
+from gradflow.derivations.associative_memory.conjectures import derived_tolerance
 from gradflow.numerics.conjecture import falsify
 
 GOOD = """

@@ -1,4 +1,4 @@
-"""The worked conjectures shipped with gradflow (package data: ``examples/*.toml`` beside this module)."""
+"""The worked conjectures shipped with gradflow (package data: ``conjecture_examples/*.toml`` beside this module)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from gradflow.theory.errors import ParameterError
 
 
 def _folder():
-    return resources.files("gradflow.derivations.conjectures") / "examples"
+    return resources.files("gradflow.derivations") / "conjecture_examples"
 
 
 def example_names() -> list[str]:

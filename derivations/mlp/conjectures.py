@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradflow.derivations.conjectures.catalogue import Claim
+from gradflow.derivations.claim import Claim
 from gradflow.derivations.contract import Parameter
 from gradflow.numerics.conjecture import Outcome, Range, Trace
 from gradflow.numerics.mlp.embeddings import split_neuron

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradflow.derivations.conjectures.catalogue import Claim
+from gradflow.derivations.claim import Claim
 from gradflow.derivations.contract import Parameter
 from gradflow.derivations.two_particle.laws import laws
 from gradflow.derivations.two_particle.observables import INCREASE_RTOL

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from gradflow.derivations.conjectures.claims import get_claim
+from gradflow.derivations.registry import get_claim
 from gradflow.numerics.conjecture import Conjecture, domain_from_mapping
 from gradflow.theory.errors import ParameterError, require
 

@@ -7,9 +7,9 @@ import shlex
 from dataclasses import replace
 from pathlib import Path
 
-from gradflow.derivations.conjectures.shipped import example_names, example_path, example_summary
-from gradflow.derivations.conjectures.report import conjecture_report
-from gradflow.derivations.conjectures.spec import load
+from gradflow.derivations.shipped_conjectures import example_names, example_path, example_summary
+from gradflow.derivations.conjecture_report import conjecture_report
+from gradflow.derivations.conjecture_file import load
 from gradflow.derivations.contract import Parameter
 from gradflow.numerics.conjecture import Conjecture, ConjectureVerdict, Outcome, falsify
 from gradflow.theory.errors import require

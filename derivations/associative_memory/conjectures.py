@@ -21,7 +21,7 @@ import sympy as sp
 
 from gradflow.derivations.associative_memory.instances import zipf_probabilities
 from gradflow.derivations.associative_memory.simulators import derivation, margin_map_simulator
-from gradflow.derivations.conjectures.catalogue import Claim
+from gradflow.derivations.claim import Claim
 from gradflow.derivations.contract import Parameter
 from gradflow.numerics import log_steps
 from gradflow.numerics.conjecture import Outcome, Range, Trace
