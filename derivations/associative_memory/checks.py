@@ -90,13 +90,7 @@ def _flow_checks(doc, p) -> list[Verdict]:
     exact = closed(times[:, None], p[None, :], float(M))
     out = [compare("Lambert closed form vs log-time DOPRI5", flow.states[:, :, 0], exact, 1e-8, "t in [0, 1e8]",
                    relative=False)]
-    # the model's own W flow (generated from the loss, not from the margin reduction) has the margins of
-    # the closed form: a check of the reduction that would fail if the margin ODE were wrong
-    inst = memory_instance(N, M, 8, p, 0, orthogonal=True)
-    short = np.array([0.0, 0.5, 1.0, 2.0])
-    w_flow = weight_space_simulator().flow(inst.W0, inst.data, inst.labels, short, step=1e-3)
-    out.append(compare("W-space flow (RK4) margins = Lambert closed form", w_flow.margins,
-                       closed(short[:, None], p[None, :], float(M)), 1e-9, "t in [0, 2]"))
+    out.append(weight_space_flow_verdict(closed, p, M))
     m = flow.states[1:, :, 0]
     tt = times[1:, None]
     out.append(compare_bound("flow lower bound log(1 + p t)", m, flow_lower.leading_function((am.p,))(tt, p), "lower",
@@ -110,6 +104,16 @@ def _flow_checks(doc, p) -> list[Verdict]:
     out.append(compare("flow law m = log(M p t) + O(log t / t)", m[-1], law.leading_function((am.p, am.M))(1e8, p, M),
                        2 * slack, "t = 1e8"))
     return out
+
+
+def weight_space_flow_verdict(closed, p, M: int) -> Verdict:
+    """The model's own W flow (RK4 on the generated W gradient, not on the margin reduction) has the margins
+    of the closed form ``closed(t, p, M)``: fails if the reduction to the margin ODE, or its solution, is wrong."""
+    inst = memory_instance(p.size, M, 8, p, 0, orthogonal=True)
+    times = np.array([0.0, 0.5, 1.0, 2.0])
+    w_flow = weight_space_simulator().flow(inst.W0, inst.data, inst.labels, times, step=1e-3)
+    return compare("W-space flow (RK4) margins = Lambert closed form", w_flow.margins,
+                   closed(times[:, None], p[None, :], float(M)), 1e-9, "t in [0, 2]")
 
 
 def _conservation_checks(p) -> list[Verdict]:

@@ -242,7 +242,7 @@ def derive() -> TwoParticleDerivation:
     E, U = embeddings()
     p = frequencies()
     claims: dict[str, Claim] = {}
-    flows, margin_flows, maps = _margin_dynamics(doc, claims, E, p)
+    flows, margin_flows, maps = _margin_dynamics(doc, claims, E, U, p)
     kappa, Kt = _binary_form(doc, claims, margin_flows, E, U, p)
     ell, loss_margins, loss_logits = _losses(doc, claims, p)
     lane_flows, lane_maps, lane_loss, curvature = _stable_forms(doc, claims, kappa, Kt, maps, ell, p)
@@ -270,7 +270,7 @@ def derive() -> TwoParticleDerivation:
     )
 
 
-def _margin_dynamics(doc: Draft, claims: dict, E, p):
+def _margin_dynamics(doc: Draft, claims: dict, E, U, p):
     """Logit flows of both labellings, their reduction to the two margins and the GD maps."""
     flows, maps, margin_flows = {}, {}, {}
     for labels in LABELS:
@@ -280,10 +280,16 @@ def _margin_dynamics(doc: Draft, claims: dict, E, p):
         maps[labels] = flow.gradient_descent_map(eta).reduce(definitions, ansatz,
                                                              f"two-particle margin map ({labels} labels)")
         flows[labels] = flow
+        # a second route to the instantiated flow: sp.diff of the concrete log-sum-exp loss, mapped by K and Gamma
+        dL_dS = sp.Matrix(2, 2, lambda x, k: sp.diff(_logit_loss(labels), LOGITS[x, k]))
+        claims[f"logit flow = -K dL/dS Gamma ({labels})"] = _zero(
+            sp.Matrix(flow.rhs) - sp.Matrix(list(-(E * E.T) * dL_dS * (U * U.T))), f"logit flow ({labels})")
     doc.add("Data", rf"E = {sp.latex(E)},\ U = I,\ p = {sp.latex(p.T)},\ K = E E^T = {sp.latex(sp.simplify(E * E.T))}",
             "Opposite labels f*(x) = x; same labels f*(x) = 0.")
     doc.add("Logit flow (opposite labels)", flows["opposite"].latex(),
-            r"The general flow $\dot S = K P (Y - \Pi(S)) \Gamma$ of the associative memory with the concrete matrices.")
+            r"The general flow $\dot S = K P (Y - \Pi(S)) \Gamma$ of the associative memory with the concrete matrices.",
+            checked_by=backed("instantiation of the derived logit-particle flow; equals -K dL/dS Gamma by sp.diff",
+                              *(claims[f"logit flow = -K dL/dS Gamma ({labels})"] for labels in LABELS)))
     for labels in LABELS:
         doc.add(f"Margin flow ({labels} labels)", margin_flows[labels].latex(),
                 "m_x = s_{x, f*(x)} - s_{x, other}: the four logits reduce to two margins.",
