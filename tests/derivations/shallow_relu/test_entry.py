@@ -85,3 +85,19 @@ def test_simulate_relu_bad_input(args, parameter, capsys):
 def test_relu_is_listed():
     assert FAMILY.entries[0].name == "relu"
     assert registry.get_model("relu") is FAMILY.entries[0]
+
+
+@pytest.mark.slow
+def test_relu_exp_c_last_plateau_is_17_over_200_and_a_local_minimum():
+    """The full relu-exp-c run (300000 steps, ~20 s): its last plateau gets the partition's exact least squares
+    (a quick variant with a hand-built point of the same partition is in tests/numerics/saddle)."""
+    from gradflow.derivations.shallow_relu.analysis import analyse_plateau, plateaus
+    from gradflow.derivations.shallow_relu.datasets import DATASETS
+    from gradflow.derivations.shallow_relu.training import train
+
+    dataset = DATASETS["relu-exp-c"]
+    run = train(dataset)
+    last = analyse_plateau(plateaus(run)[-1], run, dataset)
+    assert last["loss_exact"] == "17/200" and last["keeps_pattern"]
+    assert last["loss"] == pytest.approx(17 / 200, rel=1e-4)
+    assert last["classification"] == "local minimum" and last["report_mode"].startswith("exact")
