@@ -54,8 +54,9 @@ def spanning_plateau(groups, features, parts_float, X: sp.Matrix, Y: sp.Matrix):
     projected = K * (K.T * K).LUsolve(K.T * Y)
     residual = Y - projected
     loss = sp.nsimplify(sum(v ** 2 for v in residual) / (n * d_out))
-    directions = [f.basis * sp.Matrix([_rational(v) for v in z]) for f, (z, _) in zip(features, parts_float)]
-    A = sp.Matrix.hstack(*(f.features * sp.Matrix([_rational(v) for v in z]) for f, (z, _) in zip(features, parts_float)))
+    coordinates = [sp.Matrix([_rational(v) for v in z]) for z, _ in parts_float]  # z_g, rationalised
+    directions = [f.basis * z for f, z in zip(features, coordinates)]
+    A = sp.Matrix.hstack(*(f.features * z for f, z in zip(features, coordinates)))
     if A.rank() != len(columns):
         return None, (f"the refined directions span {A.rank()} of the {len(columns)} dimensions of the groups' "
                       "features: the partition's least squares is not attained with them")

@@ -129,7 +129,8 @@ def _orthogonal_margins(doc: Draft) -> dict:
     doc.add("Orthogonal embeddings: one input, wrong logits equal", lanes.latex(),
             "From W_0 = 0 the wrong logits start equal and stay equal.", checked_by="invariant subspace")
     conserved = lanes.time_derivative(correct + (M - 1) * wrong)
-    doc.add("Conservation", rf"\frac{{d}}{{dt}}\sum_y s_y(x) = {sp.latex(conserved)}", checked_by=backed("derivative along the flow simplifies to 0", sp.simplify(conserved) == 0))
+    doc.add("Conservation", rf"\frac{{d}}{{dt}}\sum_y s_y(x) = {sp.latex(conserved)}",
+            checked_by=backed("derivative along the flow simplifies to 0", sp.simplify(conserved) == 0))
 
     margin_flow: Flow = lanes.reduce({m: correct - wrong}, {correct: m + wrong}, "margin flow")
     margin_map: Map = lanes.gradient_descent_map(eta).reduce({m: correct - wrong}, {correct: m + wrong}, "margin map")
