@@ -45,3 +45,13 @@ def vanishes(expr, statement: str = "", points: int = 12, seed: int = 0, simplif
         value = expr.subs({s: _sample(s, rng) for s in symbols}).evalf(30)
         worst = max(worst, float(abs(value)))
     return Claim(statement or str(expr), bool(symbolic), worst, points)
+
+
+def backed(label: str, *evidence) -> str:
+    """``label`` if every piece of evidence holds (a :class:`Claim` or a bool), else "".
+
+    A derivation step says "Checked by SymPy: <label>" only when the check behind the label was run
+    and passed; a step whose check fails is printed without the label."""
+    if not evidence:
+        raise ValueError("a checked_by label needs the check behind it")
+    return label if all(e.holds if isinstance(e, Claim) else bool(e) for e in evidence) else ""

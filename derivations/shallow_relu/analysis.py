@@ -16,6 +16,7 @@ from gradflow.derivations.shallow_relu.datasets import DATASETS, ReluDataset
 from gradflow.numerics.saddle.exact_plateau import exact_plateau_loss
 from gradflow.numerics.saddle.idealise import idealise
 from gradflow.numerics.saddle.plateaus import detect_plateaus
+from gradflow.numerics.saddle.shallow_arrays import network_output
 from gradflow.theory.activations import RELU
 from gradflow.theory.landscape import NetworkPoint, exact_point, kink_sensitivity, landscape_report
 
@@ -93,23 +94,31 @@ def _float_point(ideal, dataset: ReluDataset, small_dead):
     return _float_with_dead(ideal.W, ideal.H, keep, dead, dataset), keep
 
 
-def _idealised(W, H, dataset: ReluDataset, plateau_loss: float, growing: np.ndarray):
-    """Idealise the point.  Small neurons are zero neurons (coarse tolerance) unless a finer
-    tolerance accounts for them as members of the groups while the exact stationary point keeps
-    its activation patterns and reproduces the plateau loss (to 1e-3), and none of them is still
-    growing across the plateau (a growing small neuron is a zero neuron escaping)."""
+def _idealised(W, H, dataset: ReluDataset, growing: np.ndarray):
+    """Idealise the point (selection only: the plateau's loss is not consulted, it is what the checks
+    then compare the exact value with).
+
+    Small neurons are zero neurons (coarse tolerance) unless a finer tolerance promotes them into
+    groups while none of them is still growing across the plateau (a growing small neuron is a zero
+    neuron escaping), the exact stationary point keeps its activation patterns, and that point's
+    predictions on the data are at least as close to the snapshot's as the coarser choice's."""
+    snapshot = network_output(W, H, dataset.X, RELU)
+
+    def distance(exact):
+        return float(np.linalg.norm(network_output(exact.W, exact.H, dataset.X, RELU) - snapshot))
+
     coarse = idealise(W, H, dataset.X, dataset.Y, RELU, kink_tol=KINK_TOL, zero_tol=ZERO_TOLS[0])
-    chosen = (coarse, exact_plateau_loss(coarse, dataset.X_exact, dataset.Y_exact, RELU, pin_to_kink=True),
-              ZERO_TOLS[0])
+    exact = exact_plateau_loss(coarse, dataset.X_exact, dataset.Y_exact, RELU, pin_to_kink=True)
+    chosen, closest = (coarse, exact, ZERO_TOLS[0]), distance(exact)
     for zero_tol in ZERO_TOLS[1:]:
         fine = idealise(W, H, dataset.X, dataset.Y, RELU, kink_tol=KINK_TOL, zero_tol=zero_tol)
         promoted = sorted(set(coarse.zero_neurons) - set(fine.zero_neurons))
         if not promoted or np.any(growing[promoted]):
             break
         exact = exact_plateau_loss(fine, dataset.X_exact, dataset.Y_exact, RELU, pin_to_kink=True)
-        if not (exact.keeps_pattern and abs(exact.loss_float - plateau_loss) <= 1e-3 * plateau_loss):
+        if not exact.keeps_pattern or distance(exact) > closest:
             break
-        chosen = (fine, exact, zero_tol)
+        chosen, closest = (fine, exact, zero_tol), distance(exact)
     return chosen
 
 
@@ -121,7 +130,7 @@ def analyse_plateau(plateau, run, dataset: ReluDataset) -> dict:
     last = int(np.argmin(np.abs(run.snapshot_iterations - plateau.end)))
     norms = np.linalg.norm(run.W_snapshots[[snap, last]], axis=2)  # from the analysed point on
     growing = norms[1] > 1.5 * norms[0]
-    ideal, exact, zero_tol = _idealised(W, H, dataset, plateau.loss, growing)
+    ideal, exact, zero_tol = _idealised(W, H, dataset, growing)
     small_dead = _small_dead(W, ideal, dataset)
     if exact.keeps_pattern:
         point, kept = _report_point(ideal, exact, dataset, small_dead)

@@ -14,7 +14,9 @@ of C_g = diag(a) X N_g, and
 * vector output: group g adds a rank-one term a_g h_g^T with a_g in col(C_g).  If the column spaces
   are mutually orthogonal the problem separates: group g removes one eigenvalue lambda_g of
   Y^T P_g Y (P_g the projector on col(C_g); the top one at a minimum, another one or 0 at a saddle),
-  so L = (||Y||_F^2 - sum_g lambda_g) / (n d_out) is algebraic.  Otherwise no closed form is tried.
+  so L = (||Y||_F^2 - sum_g lambda_g) / (n d_out) is algebraic.  Otherwise, if the refined
+  directions span V = col([C_1 ... C_G]), the value is the least squares on V, rational, with an exact
+  point (spanning_plateau); if they do not, no closed form is tried.
   In both cases the float point is refined by least squares on the narrower network
   (scipy.optimize.least_squares in (z_g, h_g)), and lambda_g is picked as the eigenvalue the refined
   point reaches.
@@ -39,6 +41,7 @@ from gradflow.theory.errors import ParameterError, require
 
 from gradflow.numerics.saddle.idealise import IdealisedPoint, NeuronGroup
 from gradflow.numerics.saddle.shallow_arrays import relu_like
+from gradflow.numerics.saddle.spanning_plateau import spanning_plateau
 
 
 @dataclass(frozen=True)
@@ -306,6 +309,10 @@ def _vector_plateau(idealised: IdealisedPoint, groups: tuple, X: sp.Matrix, Y: s
             wrong += _wrong_sides(index, group, X_float @ (N @ z))
 
     loss, reason = _separable_loss(features, terms, Y, Y_float)
+    if loss is None and features:
+        spanning = _spanning_result(idealised, groups, features, parts, X, Y)
+        if spanning is not None:
+            return spanning, []
     if not converged:
         reason = (reason + "; " if reason else "") + \
             "the least-squares refinement did not reach a stationary point (the weights may grow without bound)"
@@ -316,6 +323,26 @@ def _vector_plateau(idealised: IdealisedPoint, groups: tuple, X: sp.Matrix, Y: s
     result = ExactPlateau(loss, None if loss is None else str(loss), loss_float, None, None, W, H, not wrong,
                           _describe(wrong, groups), reason, groups, (), converged)
     return result, wrong
+
+
+def _spanning_result(idealised: IdealisedPoint, groups: tuple, features, parts, X: sp.Matrix, Y: sp.Matrix):
+    """The coupled groups' exact plateau (see spanning_plateau), or None if it is not attained with the
+    groups' patterns."""
+    spanning, _ = spanning_plateau(groups, features, parts, X, Y)
+    if spanning is None or spanning.wrong_sides:
+        return None
+    m, d, d_out = idealised.width, X.shape[1], Y.shape[1]
+    W_exact = np.full((m, d), sp.Integer(0), dtype=object)
+    H_exact = np.full((m, d_out), sp.Integer(0), dtype=object)
+    for g, (group, u) in enumerate(zip(groups, spanning.directions)):
+        W_exact[group.representative] = list(u)
+        H_exact[group.representative] = list(spanning.outputs[g, :])
+    for i in idealised.dead_neurons:
+        W_exact[i] = _dead_row(idealised.W[i], X)
+    reason = ("the groups' feature spaces are not orthogonal, so their rank-one terms couple: least squares on the "
+              "span V of all the groups' features, attained with the patterns kept (exact point)")
+    return ExactPlateau(spanning.loss, str(spanning.loss), float(spanning.loss), W_exact, H_exact,
+                        W_exact.astype(float), H_exact.astype(float), True, (), reason, groups, ())
 
 
 def _separable_loss(features, terms, Y: sp.Matrix, Y_float: np.ndarray):

@@ -97,3 +97,10 @@ def test_derivation_document():
     for needle in (r"\frac{d m}{d t}", "W\\left(", r"\log{\left(M \eta p t \right)}", r"\frac{N \left(M - 1\right)}{M}"):
         assert needle in latex
     assert all(step.latex for step in doc.steps)
+
+
+def test_margin_flow_claim_is_the_lane_loss_route_not_a_restatement_of_the_reduction():
+    assert "margin ODE from the symmetric logit flow" not in R.claims
+    assert R.claims["margin flow is the lane loss's gradient flow"].holds
+    labels = {step.title: step.checked_by for step in R.steps}
+    assert not labels["Gradient (matrix chain rule)"] and labels["Conservation"]

@@ -227,3 +227,23 @@ def test_bad_parameters_name_the_parameter(kwargs, name):
 def test_good_parameters_pass_including_the_degenerate_alpha():
     tp.validate(0.75, 1.0, 1e3, "same")
     tp.validate(np.array([0.5, 0.9]), np.array([-1.0, 1.0]), np.array([0.1, 10.0]))
+
+
+def test_every_step_label_is_backed_by_a_claim_that_holds():
+    """Labels come from backed(...): a label is present only if its claims hold; the logit flow is checked
+    against sp.diff of the concrete loss (a second route), so its label is backed too."""
+    labels = {step.title: step.checked_by for step in DOC.steps}
+    assert labels["Logit flow (opposite labels)"] and all(claim.holds for claim in DOC.claims.values())
+    assert DOC.claims["logit flow = -K dL/dS Gamma (opposite)"].holds
+    assert sum(1 for label in labels.values() if label) >= 14
+
+
+def test_logit_flow_claim_can_fail():
+    """The second route (sp.diff of the concrete loss, mapped by K and Gamma) tells the instantiated flow from
+    one that forgets the data kernel K = E E^T."""
+    flow = tp.logit_flow("opposite")
+    E, U = tp.embeddings()
+    dL_dS = sp.Matrix(2, 2, lambda x, k: sp.diff(tp._logit_loss("opposite"), tp.LOGITS[x, k]))
+    rhs = sp.Matrix(flow.rhs)
+    assert tp._zero(rhs - sp.Matrix(list(-(E * E.T) * dL_dS * (U * U.T))), "with K").holds
+    assert not tp._zero(rhs - sp.Matrix(list(-dL_dS)), "without K").holds

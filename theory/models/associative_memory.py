@@ -18,7 +18,7 @@ from gradflow.theory.flow import Flow, Map
 from gradflow.theory.laws import Law, exponential_expansion_law, logarithmic_growth_law, rate_limit
 from gradflow.theory.model import MatrixFlow, Model, SoftmaxCrossEntropy
 from gradflow.theory.solve import Solution, simplify_lambert, solve_autonomous
-from gradflow.theory.verify import Claim, vanishes
+from gradflow.theory.verify import Claim, backed, vanishes
 
 N, d = sp.symbols("N d", integer=True, positive=True)
 W = sp.MatrixSymbol("W", d, d)
@@ -101,11 +101,12 @@ def _general_reductions(doc: Draft) -> dict:
     G = mdl.loss_gradient_symbol
     grad = mdl.gradient(W)
     doc.add("Model", mdl.latex(), "Sizes stay symbolic.")
-    doc.add("Gradient (matrix chain rule)", rf"\nabla_W L = {sp.latex(grad)}", checked_by="matrix calculus")
+    # derived by the matrix chain rule; no SymPy check here (the checks compare with finite differences)
+    doc.add("Gradient (matrix chain rule)", rf"\nabla_W L = {sp.latex(grad)}")
 
     derivative, softmax = logit_gradient()
     doc.add("Logit gradient of one input", rf"\frac{{\partial \ell}}{{\partial s_j}} = {sp.latex(derivative)}",
-            checked_by="difference to softmax simplifies to 0" if sp.simplify(derivative - softmax) == 0 else "")
+            checked_by=backed("difference to softmax simplifies to 0", sp.simplify(derivative - softmax) == 0))
 
     flow_W = mdl.gradient_flow()
     logit_flow = flow_W.reduce(S, mdl.prediction, {E * E.T: K, U * U.T: Gram_out}, "logit particles")
@@ -117,7 +118,7 @@ def _general_reductions(doc: Draft) -> dict:
     stored_ok = flow_W.verify_ansatz({W: W0 + U.T * Q.T * E}, {Q: -G})
     doc.add("Reduction 3: stored outer products",
             rf"W_t = W_0 + U^T Q_t^T E,\quad \dot Q = -{sp.latex(G)}",
-            checked_by="ansatz reproduces the W flow" if stored_ok else "")
+            checked_by=backed("ansatz reproduces the W flow", stored_ok))
     return dict(model=mdl, gradient=grad, logit_flow=logit_flow, output_flow=output_flow,
                 stored_products_verified=stored_ok)
 
@@ -128,13 +129,23 @@ def _orthogonal_margins(doc: Draft) -> dict:
     doc.add("Orthogonal embeddings: one input, wrong logits equal", lanes.latex(),
             "From W_0 = 0 the wrong logits start equal and stay equal.", checked_by="invariant subspace")
     conserved = lanes.time_derivative(correct + (M - 1) * wrong)
-    doc.add("Conservation", rf"\frac{{d}}{{dt}}\sum_y s_y(x) = {sp.latex(conserved)}", checked_by="derivative along the flow")
+    doc.add("Conservation", rf"\frac{{d}}{{dt}}\sum_y s_y(x) = {sp.latex(conserved)}",
+            checked_by=backed("derivative along the flow simplifies to 0", sp.simplify(conserved) == 0))
 
     margin_flow: Flow = lanes.reduce({m: correct - wrong}, {correct: m + wrong}, "margin flow")
     margin_map: Map = lanes.gradient_descent_map(eta).reduce({m: correct - wrong}, {correct: m + wrong}, "margin map")
     doc.add("Margin flow", margin_flow.latex(), checked_by="closure in m")
     doc.add("Margin map (GD)", margin_map.latex(), checked_by="closure in m")
     return dict(symmetric_flow=lanes, conserved_rate=conserved, margin_flow=margin_flow, margin_map=margin_map)
+
+
+def margin_flow_from_lane_loss(margin_flow: Flow, loss: sp.Expr) -> Claim:
+    """dm/dt = -(p M / (M - 1)) dl/dm, with l(m) the loss of one input in its margin form.
+
+    A second route to the margin ODE, independent of the reduction that produced ``margin_flow``:
+    l depends on a - b only, and the wrong logit b is shared by M - 1 classes, so
+    dm/dt = -p (dl/da - (1/(M-1)) dl/db) = -p (1 + 1/(M-1)) dl/dm."""
+    return vanishes(margin_flow.rhs[0] + p * M / (M - 1) * sp.diff(loss, m), "margin flow = lane-loss gradient flow")
 
 
 def _solution(doc: Draft, orthogonal: dict) -> dict:
@@ -147,13 +158,13 @@ def _solution(doc: Draft, orthogonal: dict) -> dict:
                                                                   simplifier=simplify_lambert),
         "sum of logits is conserved": vanishes(lanes.rhs[0] + (M - 1) * lanes.rhs[1], "conservation"),
         "m_1 = eta p": vanishes(margin_map.update[0].subs(m, 0) - eta * p, "first step"),
-        "margin ODE from the symmetric logit flow": vanishes(
-            margin_flow.rhs[0] - (lanes.rhs[0] - lanes.rhs[1]).subs(correct, m + wrong), "margin ODE"),
+        "margin flow is the lane loss's gradient flow": margin_flow_from_lane_loss(margin_flow, lane_loss()),
     }
     c = 1 + M * p * t
     implicit = sp.Eq(sp.expand(solution.implicit.lhs * M * p) + 1, c)
     doc.add("Implicit solution", sp.latex(implicit),
-            checked_by="implicit differentiation gives the ODE; simplifies to 0 and vanishes at random points")
+            checked_by=backed("implicit differentiation gives the ODE; simplifies to 0 and vanishes at random points",
+                              claims["implicit solution solves the margin ODE"]))
     c_symbol = sp.Symbol("c", positive=True)
     compact = c_symbol / (M - 1) - sp.LambertW(sp.exp(c_symbol / (M - 1)) / (M - 1))
     if sp.simplify(sp.expand(compact.subs(c_symbol, c) - solution.explicit)) != 0:

@@ -43,7 +43,7 @@ from gradflow.theory.errors import require
 from gradflow.theory.flow import Flow, Map
 from gradflow.theory.laws import Law
 from gradflow.theory.matrix_functions import RowSoftmax
-from gradflow.theory.verify import Claim, vanishes
+from gradflow.theory.verify import Claim, backed, vanishes
 from gradflow.theory.models import associative_memory as am
 
 p1 = sp.Symbol("p1", positive=True)
@@ -242,7 +242,7 @@ def derive() -> TwoParticleDerivation:
     E, U = embeddings()
     p = frequencies()
     claims: dict[str, Claim] = {}
-    flows, margin_flows, maps = _margin_dynamics(doc, claims, E, p)
+    flows, margin_flows, maps = _margin_dynamics(doc, claims, E, U, p)
     kappa, Kt = _binary_form(doc, claims, margin_flows, E, U, p)
     ell, loss_margins, loss_logits = _losses(doc, claims, p)
     lane_flows, lane_maps, lane_loss, curvature = _stable_forms(doc, claims, kappa, Kt, maps, ell, p)
@@ -270,7 +270,7 @@ def derive() -> TwoParticleDerivation:
     )
 
 
-def _margin_dynamics(doc: Draft, claims: dict, E, p):
+def _margin_dynamics(doc: Draft, claims: dict, E, U, p):
     """Logit flows of both labellings, their reduction to the two margins and the GD maps."""
     flows, maps, margin_flows = {}, {}, {}
     for labels in LABELS:
@@ -280,11 +280,16 @@ def _margin_dynamics(doc: Draft, claims: dict, E, p):
         maps[labels] = flow.gradient_descent_map(eta).reduce(definitions, ansatz,
                                                              f"two-particle margin map ({labels} labels)")
         flows[labels] = flow
+        # a second route to the instantiated flow: sp.diff of the concrete log-sum-exp loss, mapped by K and Gamma
+        dL_dS = sp.Matrix(2, 2, lambda x, k: sp.diff(_logit_loss(labels), LOGITS[x, k]))
+        claims[f"logit flow = -K dL/dS Gamma ({labels})"] = _zero(
+            sp.Matrix(flow.rhs) - sp.Matrix(list(-(E * E.T) * dL_dS * (U * U.T))), f"logit flow ({labels})")
     doc.add("Data", rf"E = {sp.latex(E)},\ U = I,\ p = {sp.latex(p.T)},\ K = E E^T = {sp.latex(sp.simplify(E * E.T))}",
             "Opposite labels f*(x) = x; same labels f*(x) = 0.")
     doc.add("Logit flow (opposite labels)", flows["opposite"].latex(),
             r"The general flow $\dot S = K P (Y - \Pi(S)) \Gamma$ of the associative memory with the concrete matrices.",
-            checked_by="instantiation of the derived logit-particle flow")
+            checked_by=backed("instantiation of the derived logit-particle flow; equals -K dL/dS Gamma by sp.diff",
+                              *(claims[f"logit flow = -K dL/dS Gamma ({labels})"] for labels in LABELS)))
     for labels in LABELS:
         doc.add(f"Margin flow ({labels} labels)", margin_flows[labels].latex(),
                 "m_x = s_{x, f*(x)} - s_{x, other}: the four logits reduce to two margins.",
@@ -313,7 +318,9 @@ def _binary_form(doc: Draft, claims: dict, margin_flows, E, U, p):
             rf"\dot m_x = \kappa \sum_{{x'}} \tilde K(x,x') p(x') \sigma(-m_{{x'}}),\ \kappa = {sp.latex(kappa)},\ "
             rf"\tilde K_{{\mathrm{{opposite}}}} = {sp.latex(Kt['opposite'])},\ \tilde K_{{\mathrm{{same}}}} = {sp.latex(Kt['same'])}",
             r"$\kappa = \|u_0 - u_1\|^2$, $\tilde K = \epsilon\epsilon^T \circ E E^T$; interference is destructive where "
-            r"$\tilde K < 0$: for opposite labels when $\alpha > 0$.", checked_by="difference to the reduced flow simplifies to 0")
+            r"$\tilde K < 0$: for opposite labels when $\alpha > 0$.",
+            checked_by=backed("difference to the reduced flow simplifies to 0",
+                              *(claims[f"binary-margin form ({labels})"] for labels in LABELS)))
     return kappa, Kt
 
 
@@ -337,7 +344,8 @@ def _losses(doc: Draft, claims: dict, p):
     loss_logits = _logit_loss("opposite")
     doc.add("Loss in the margins", rf"L = {sp.latex(loss_margins)}",
             "Per input l(m) = log(1 + e^{-m}) (the M = 2 lane loss of the associative memory).",
-            checked_by="substituting the margin ansatz into the logit loss gives it")
+            checked_by=backed("substituting the margin ansatz into the logit loss gives it",
+                              *(claims[f"loss closes in the margins ({labels})"] for labels in LABELS)))
     return ell, loss_margins, loss_logits
 
 
@@ -361,7 +369,8 @@ def _stable_forms(doc: Draft, claims: dict, kappa, Kt, maps, ell, p):
     doc.add("Overflow-free forms for generated code",
             rf"\sigma(-m) = {sp.latex(stable_sigma_bar(m_lane))},\quad \log(1 + e^{{-m}}) = {sp.latex(stable_softplus(m_lane))}",
             "Every exponential has a non-positive argument, so margins of any size (steps of 1e3) stay finite.",
-            checked_by="equal to the derived forms for m = r and m = -r (r > 0): simplification and random points")
+            checked_by=backed("equal to the derived forms for m = r and m = -r (r > 0): simplification and random points",
+                              claims["stabilised forms equal the derived ones on every sign pattern"]))
     return lane_flows, lane_maps, lane_loss, curvature
 
 
@@ -373,7 +382,9 @@ def _first_step_and_dip(doc: Draft, claims: dict, maps, margin_flows):
         sp.Matrix(first_step["opposite"]) - eta * sp.Matrix(flow_at_zero), "first step")
     doc.add("First GD step (opposite labels)",
             rf"m_1 = {sp.latex(first_step['opposite'][0])},\quad m_2 = {sp.latex(first_step['opposite'][1])}",
-            "The map at m = 0, from W_0 = 0.", checked_by="substitution into the derived map")
+            "The map at m = 0, from W_0 = 0.",
+            checked_by=backed("substitution into the derived map; equals eta times the flow at 0",
+                              claims["first GD step = eta * flow at 0"]))
     p2 = 1 - p1
     rare_drift = flow_at_zero[1]
     # the drift is affine in alpha with a negative slope: it is < 0 exactly above its root
@@ -390,7 +401,8 @@ def _first_step_and_dip(doc: Draft, claims: dict, maps, margin_flows):
             rf"\text{{i.e. }} \alpha > {sp.latex(dip_threshold)} = p_2/p_1",
             "The rare token's margin first decreases (under the flow, and in the first GD step, which is eta times "
             "the flow at 0) iff alpha exceeds p2/p1; for alpha = p2/p1 the first step leaves it at 0.",
-            checked_by="the derived drift at m = 0 is affine in alpha with slope -p1 < 0; solved for its root")
+            checked_by=backed("the derived drift at m = 0 is affine in alpha with slope -p1 < 0; solved for its root",
+                              claims["dip threshold = p2 / p1"]))
     return first_step, dip_threshold, dip_condition, dip_set
 
 
@@ -421,7 +433,8 @@ def _sharpness_at_zero(doc: Draft, claims: dict, H0):
     sharpness_zero = sp.simplify(max(eigen, key=lambda e: float(e.subs(point))))
     others = [e for e in eigen if e != sharpness_zero]
     doc.add("Hessian at W = 0 (4 x 4, vec(W) = (w00, w01, w10, w11))", rf"H(0) = {sp.latex(H0)}",
-            checked_by="sp.hessian of L(W) at W = 0, from the log-sum-exp form and from the margin form")
+            checked_by=backed("sp.hessian of L(W) at W = 0, from the log-sum-exp form and from the margin form",
+                              claims["Hessian at 0: logit form = margin form"]))
     # ordering: the gaps to the other eigenvalues are sqrt(disc)/2 and the top itself, with
     # disc = (2 p1 - 1)^2 + 4 alpha^2 p1 p2 >= 0 on the domain: the chosen root is the largest.
     disc = sp.expand((4 * sharpness_zero - 1) ** 2)
@@ -441,7 +454,10 @@ def _sharpness_at_zero(doc: Draft, claims: dict, H0):
             rf"\eta < \frac{{2}}{{\lambda_{{\max}}}} = {sp.latex(sp.simplify(2 / compact))}",
             f"Eigenvalues of H(0): {', '.join(sp.latex(e) for e in eigen)}; the top one is the + root (its gaps to the "
             "others are a square root and itself, both >= 0). GD is stable at the start when eta is below the threshold.",
-            checked_by="eigenvals of the symbolic Hessian")
+            checked_by=backed("eigenvals of the symbolic Hessian; the ordering and the compact form simplify to 0",
+                              *(claims[k] for k in ("discriminant = (2 p1 - 1)^2 + 4 alpha^2 p1 p2 (>= 0)",
+                                                    "gaps to the other eigenvalues of H(0) are sqrt(disc)/2 or the top itself",
+                                                    "compact form (1 + sqrt(1 - 4 p1 p2 (1 - alpha^2)))/4"))))
     return eigen, sharpness_zero, stability
 
 
@@ -480,7 +496,10 @@ def _sharpness_along_run(doc: Draft, claims: dict, H, margins_W, ell, curvature,
             rf"{sp.latex(top_a)},\ a_x = p_x \ell''(m_x) = {sp.latex(weights[a[0]])}, \dots,\ J J^T = {sp.latex(gram)}",
             "The margins are linear in W, so the Hessian is exactly of Gauss-Newton form; its nonzero eigenvalues are "
             "those of the 2 x 2 matrix D J J^T (D = diag(p_x l''(m_x))).",
-            checked_by="identity by expansion and at random points; charpoly root")
+            checked_by=backed("identity by expansion and at random points; charpoly root",
+                              *(claims[k] for k in ("margins are linear in W", "Hessian = J^T diag(p l''(m)) J",
+                                                    "J J^T = kappa Kt", "top eigenvalue is a root of det(lambda - D J J^T)",
+                                                    "sharpness(margins) at 0 = top eigenvalue of H(0)"))))
     return top, top_a, lane_sharpness
 
 
@@ -528,7 +547,9 @@ def _asymptotics(doc: Draft, claims: dict, labels: str, margin_map: Map, loss_ma
             rf"$e^{{-c}} = ({sp.latex(zs[0])}, {sp.latex(zs[1])})$; the loss limit follows. "
             rf"Max-margin route: $\lambda = \tilde K^{{-1}} 1 = {sp.latex(lam_vec.T)}$, "
             rf"$1/(\kappa \gamma_*^2) = {sp.latex(svm)}$, direction $\hat v \propto {sp.latex(v_hat.T)}$.",
-            checked_by="sp.limit and sp.solve on the derived map; equal to the SVM route")
+            checked_by=backed("sp.limit and sp.solve on the derived map; equal to the SVM route",
+                              claims[f"eta t L limit = 1/(kappa gamma*^2) ({labels})"],
+                              claims[f"offsets = log(kappa p / lambda) ({labels})"]))
     return Asymptotics(laws, limit, offsets, lam_vec, v_hat)
 
 

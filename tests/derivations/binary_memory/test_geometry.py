@@ -184,3 +184,35 @@ def test_top_eigenvalue_and_sharpness():
     assert ce.top_eigenvalue == np.linalg.eigvalsh(ce.hessian)[-1]
     assert ce.sharpness(2.0) == 2.0 * ce.top_eigenvalue
     assert ce.stability_threshold(2.0) == 2.0 / ce.sharpness(2.0)
+
+
+def test_worked_instance_numbers_from_an_independent_computation():
+    """Where v* = (0.632261, -1.149072) and the sharpness 0.3041099 come from, without the geometry module:
+    the CE loss in v written here and minimised by BFGS; the sharpness as the top eigenvalue of the W-space
+    Hessian (U = I: kappa = ||u_0 - u_1||^2 = 2) by central differences of the two-class cross-entropy of
+    the logits S = E W^T, at W* = (v*/2, -v*/2) (rows w_0, w_1, so w_0 - w_1 = v*)."""
+    angles = np.deg2rad([-36.59, 0.716, 46.00])
+    E = np.c_[np.cos(angles), np.sin(angles)]
+    labels = np.array([0, 1, 0])
+    p = np.array([6, 3, 2]) / 11
+    Z = np.where(labels == 0, 1.0, -1.0)[:, None] * E  # margin s_{label} - s_{other} = <v, z>, v = w_0 - w_1
+
+    def loss_v(v):
+        return float(p @ np.logaddexp(0.0, -(Z @ v)))
+
+    v = minimize(loss_v, np.zeros(2), method="BFGS", options={"gtol": 1e-12}).x
+    np.testing.assert_allclose(v, [0.632261, -1.149072], atol=1e-6)
+    np.testing.assert_allclose(Z @ v, [1.192600, -0.617853, -0.387368], atol=1e-6)
+
+    def loss_W(w):  # cross-entropy of S = E W^T with W = w.reshape(2, 2) (rows w_0, w_1)
+        S = E @ w.reshape(2, 2).T
+        return float(p @ (np.logaddexp(S[:, 0], S[:, 1]) - S[np.arange(3), labels]))
+
+    W_star, h = np.r_[v / 2, -v / 2], 1e-4
+    steps = np.eye(4) * h
+    hessian = np.array([[(loss_W(W_star + a + b) - loss_W(W_star + a - b) - loss_W(W_star - a + b)
+                          + loss_W(W_star - a - b)) / (4 * h * h) for b in steps] for a in steps])
+    top = float(np.linalg.eigvalsh((hessian + hessian.T) / 2)[-1])
+    assert top == pytest.approx(0.3041099, rel=1e-6)
+    ce = geometry.ce_minimizer(geometry.unit_circle([-36.59, 0.716, 46.00]), labels, p)
+    assert ce.sharpness(2.0) == pytest.approx(top, rel=1e-6)

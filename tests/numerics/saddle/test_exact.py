@@ -179,25 +179,27 @@ def network_gradient(W, H, X, Y):
     return scale * (((Z > 0) & ~on_kink) * (E @ H.T)).T @ X, scale * A.T @ E
 
 
-def test_coupled_vector_groups_fall_back_to_float_refinement():
-    # two groups active on x_0, x_1 only: not orthogonal, but together they fit those rows exactly
+def test_coupled_vector_groups_that_span_their_features_are_exact():
+    # two groups active on x_0, x_1 only: not orthogonal, but together they span R^{x_0, x_1} and fit those
+    # rows exactly: the partition's least squares, ||y_2||^2 + ||y_3||^2 over n d_out = 8, exactly
     angles = np.radians([45.0, 60.0])
     W = np.c_[np.cos(angles), np.sin(angles)]
     H = np.array([[0.3, -0.3], [0.3, 0.3]])
     point = idealise(W, H, X_C, Y_C, RELU)
     assert [g.positive for g in point.groups] == [(0, 1), (0, 1)]
     exact = exact_plateau_loss(point, X_C, Y_C, RELU)
-    assert exact.loss is None and exact.loss_string is None and "not orthogonal" in exact.reason
-    assert exact.keeps_pattern and exact.converged
-    assert exact.loss_float == pytest.approx(np.sum(Y_C[2:] ** 2) / 8, rel=1e-12)
-    # the refined float point is a stationary point of the network with that loss
-    assert network_loss(exact.W, exact.H, X_C, Y_C, RELU) == pytest.approx(exact.loss_float, rel=1e-12)
+    assert "not orthogonal" in exact.reason and "span V" in exact.reason
+    assert exact.loss == sp.Rational(3, 20) == sum(sp.Rational(str(v)) ** 2 for v in Y_C[2:].ravel()) / 8
+    assert exact.keeps_pattern and exact.converged and exact.W_exact is not None
+    # the exact point has that loss exactly and is a stationary point (float gradient of the hand-written loss)
+    assert exact_network_loss(exact.W_exact, exact.H_exact, X_C, Y_C, RELU) == exact.loss
     grad_W, grad_H = network_gradient(exact.W, exact.H, X_C, Y_C)
-    assert max(np.abs(grad_W).max(), np.abs(grad_H).max()) < 1e-9
+    assert max(np.abs(grad_W).max(), np.abs(grad_H).max()) < 1e-12
 
 
 def test_a_refinement_that_runs_off_is_reported():
-    # active sets {0, 1} and {0, 2}: the refinement lowers the loss while the weights grow
+    # active sets {0, 1} and {0, 2}: the refinement lowers the loss while the weights grow; two directions
+    # cannot span the three dimensions of the groups' features, so no exact point either
     angles = np.radians([60.0, 165.0])
     W = np.c_[np.cos(angles), np.sin(angles)]
     H = np.array([[0.3, -0.3], [0.3, 0.3]])

@@ -103,3 +103,34 @@ def test_the_protocol_can_miss_a_saddle(relu_exp_a_run):
     assert first_escape_rate(X_A, -residual, RELU).lambda_star == pytest.approx(0.0343, abs=1e-4)
     assert perturbation_certificate(exact.W, exact.H, X_A, Y_A, RELU).decreasing == 0
     assert perturbation_certificate(exact.W, exact.H, X_A, Y_A, RELU, amplitude=1e-2).decreasing > 0
+
+
+def test_second_plateau_numbers_from_an_independent_computation(relu_exp_a_run):
+    """Where 50749/1681250 and lambda* = 0.0343 come from, without the saddle tools: the second plateau's
+    one active neuron sits on the kink of x = 0.7 and is active on x < 0.7, so its output is c (0.7 - x)_+;
+    c is the least-squares coefficient (exact fractions), the residual r = c f - y; lambda* is the largest
+    |(1/n) sum_k (-r_k) relu(<(x_k, 1), u>)| over unit u, by a dense angle grid polished by Brent's method."""
+    from scipy.optimize import minimize_scalar
+
+    x = [sp.Rational(v).limit_denominator(10) for v in X_A[:, 0]]
+    y = [sp.Rational(v).limit_denominator(100) for v in Y_A[:, 0]]
+    f = [sp.Max(sp.Rational(7, 10) - xk, 0) for xk in x]
+    c = sum(fk * yk for fk, yk in zip(f, y)) / sum(fk ** 2 for fk in f)
+    r = [c * fk - yk for fk, yk in zip(f, y)]
+    assert sum(rk ** 2 for rk in r) / len(r) == sp.Rational(50749, 1681250)
+    _, points, _, _ = relu_exp_a_run
+    exact = exact_plateau_loss(points[1], X_A, Y_A, RELU, pin_to_kink=True)
+    np.testing.assert_allclose(np.maximum(X_A @ exact.W.T, 0.0) @ exact.H - Y_A, np.array(r, dtype=float)[:, None],
+                               atol=1e-12)
+
+    def G(theta):  # the escape function of a zero neuron in direction (cos, sin), by hand
+        u = np.array([np.cos(theta), np.sin(theta)])
+        return np.dot(-np.array(r, dtype=float), np.maximum(X_A @ u, 0.0)) / len(r)
+
+    grid = np.linspace(0.0, 2 * np.pi, 2 ** 14, endpoint=False)
+    best = grid[np.argmax([abs(G(a)) for a in grid])]
+    polished = minimize_scalar(lambda a: -abs(G(a)), bounds=(best - grid[1], best + grid[1]), method="bounded",
+                               options={"xatol": 1e-12})
+    lam = -polished.fun
+    assert lam == pytest.approx(0.0343, abs=1e-4)
+    assert first_escape_rate(X_A, -np.array(r, dtype=float)[:, None], RELU).lambda_star == pytest.approx(lam, rel=1e-9)
