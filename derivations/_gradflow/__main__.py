@@ -1,7 +1,46 @@
-"""``python -m gradflow``: the ``gradflow`` command."""
+"""``python -m gradflow`` and the ``gradflow`` script: the command, with Ctrl-C handled from the first
+import on (the command's modules take a moment to import; an interrupt then is exit code 130 too)."""
 
+import os
+import signal
 import sys
 
-from gradflow.derivations.cli import main
+_interrupted_while_importing = []
 
-sys.exit(main())
+
+def _on_sigint(signum, frame):
+    _interrupted_while_importing.append(signum)  # remembered: a library's import may swallow the exception
+    raise KeyboardInterrupt
+
+
+def command() -> int:
+    signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        from gradflow.derivations.cli import main
+    except KeyboardInterrupt:
+        _interrupted_while_importing.append(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if _interrupted_while_importing:
+        sys.stderr.write("gradflow: interrupted\n")
+        code = 130
+    else:
+        code = main()
+    if code == 130:
+        _exit_interrupted()
+    return code
+
+
+def _exit_interrupted() -> None:
+    # The command has cleaned up (its finally blocks ran).  A Ctrl-C that reached the interpreter inside a
+    # C extension can leave CPython's "unhandled KeyboardInterrupt" flag set, and the interpreter would then
+    # end itself by SIGINT instead of returning exit code 130: leave without the interpreter's shutdown.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(130)
+
+
+if __name__ == "__main__":
+    sys.exit(command())
