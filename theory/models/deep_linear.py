@@ -243,7 +243,7 @@ def derive() -> DeepLinearDerivation:
 
     gradients = {w: mdl.gradient(w) for w in mdl.parameters}
     doc.add("Model", rf"S = {sp.latex(mdl.prediction)},\quad L = {sp.latex(mdl.loss())}",
-            "Whitened inputs, C = E[y x^T]; sizes stay symbolic: " + mdl.sizes_latex() + ".")
+            r"Whitened inputs, $C = \mathbb{E}[y x^T]$; sizes stay symbolic: $" + mdl.sizes_latex() + "$.")
     doc.add("Gradients (matrix chain rule)",
             r",\quad ".join(rf"\nabla_{{{sp.latex(w)}}} L = {sp.latex(g)}" for w, g in gradients.items()),
             checked_by="matrix calculus")

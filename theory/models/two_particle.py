@@ -439,8 +439,9 @@ def _sharpness_at_zero(doc: Draft, claims: dict, H0):
     doc.add("Sharpness at W = 0 and stability threshold",
             rf"\lambda_{{\max}}(H(0)) = {sp.latex(sharpness_zero)} = {sp.latex(compact)},\quad "
             rf"\eta < \frac{{2}}{{\lambda_{{\max}}}} = {sp.latex(sp.simplify(2 / compact))}",
-            f"Eigenvalues of H(0): {', '.join(sp.latex(e) for e in eigen)}; the top one is the + root (its gaps to the "
-            "others are a square root and itself, both >= 0). GD is stable at the start when eta is below the threshold.",
+            f"Eigenvalues of $H(0)$: {', '.join('$' + sp.latex(e) + '$' for e in eigen)}; the top one is the + root (its "
+            r"gaps to the others are a square root and itself, both $\ge 0$). GD is stable at the start when $\eta$ is "
+            "below the threshold.",
             checked_by="eigenvals of the symbolic Hessian")
     return eigen, sharpness_zero, stability
 
