@@ -99,11 +99,11 @@ def command_line() -> str:
     return shlex.join(argv)
 
 
-def provenance() -> dict:
+def provenance(command: str | None = None) -> dict:
     """What a reader needs to redo a result: gradflow's version and commit, the command line, the platform."""
     from gradflow import __version__
 
-    return {"gradflow": __version__, "git_commit": git_commit(), "command": command_line(),
+    return {"gradflow": __version__, "git_commit": git_commit(), "command": command or command_line(),
             "platform": platform.platform(), "python": sys.version.split()[0]}
 
 
@@ -126,9 +126,10 @@ class Reproduction:
     seeds: list = field(default_factory=list)
     results: dict = field(default_factory=dict)  # JSON-ready summary, written to results.json
     quick: bool = False  # made with --quick: the report says so in its first line
+    command: str | None = None  # the command line that made it (default: this process's)
 
     def metadata(self) -> dict:
-        return {"experiment": self.name, "quick": self.quick, **provenance(), "parameters": self.parameters,
+        return {"experiment": self.name, "quick": self.quick, **provenance(self.command), "parameters": self.parameters,
                 "seeds": self.seeds, "timings_s": self.timings, "versions": versions(),
                 "arrays": {k: list(np.shape(v)) for k, v in self.arrays.items()}}
 
