@@ -116,7 +116,7 @@ def _general_reductions(doc: Draft) -> dict:
             r"Columns of $\Omega$ are $w_y = W^T u_y$; $\sum_y w_y$ is conserved.", checked_by="closure in Omega")
     stored_ok = flow_W.verify_ansatz({W: W0 + U.T * Q.T * E}, {Q: -G})
     doc.add("Reduction 3: stored outer products",
-            rf"W_t = W_0 + U^T Q_t^T E,\quad \dot Q = -{latex(G)}",
+            rf"W_t = W_0 + U^T Q_t^T E,\quad \dot Q = -{latex(G)}", r"Any $W_0$ and embeddings, $Q_0 = 0$.",
             checked_by="ansatz reproduces the W flow" if stored_ok else "")
     return dict(model=mdl, gradient=grad, logit_flow=logit_flow, output_flow=output_flow,
                 stored_products_verified=stored_ok)
@@ -145,12 +145,17 @@ def _orthogonal_margins(doc: Draft) -> dict:
     doc.add("Orthogonal embeddings: one input, wrong logits equal", lanes.latex(),
             r"From $W_0 = 0$ the wrong logits start equal and stay equal.", checked_by="invariant subspace")
     conserved = lanes.time_derivative(correct + (M - 1) * wrong)
-    doc.add("Conservation", rf"\frac{{d}}{{dt}}\sum_y s_y(x) = {latex(conserved)}", checked_by="derivative along the flow")
+    doc.add("Conservation", rf"\frac{{d}}{{dt}}\sum_y s_y(x) = {latex(conserved)}",
+            r"For every input $x$ under the logit flow with orthonormal embeddings ($K = \Gamma = I$).",
+            checked_by="derivative along the flow")
 
     margin_flow: Flow = lanes.reduce({m: correct - wrong}, {correct: m + wrong}, "margin flow")
     margin_map: Map = lanes.gradient_descent_map(eta).reduce({m: correct - wrong}, {correct: m + wrong}, "margin map")
-    doc.add("Margin flow", margin_flow.latex(), checked_by="closure in m")
-    doc.add("Margin map (GD)", margin_map.latex(), checked_by="closure in m")
+    margin_conditions = (r"Orthonormal $E$ and $U$, $W_0 = 0$: for an input of weight $p = p(x)$ and label $y$, "
+                         r"$m = s_y - s_j$ for any $j \ne y$ (all wrong logits are equal).")
+    doc.add("Margin flow", margin_flow.latex(), margin_conditions, checked_by="closure in m")
+    doc.add("Margin map (GD)", margin_map.latex(), margin_conditions + r" Any step size $\eta > 0$.",
+            checked_by="closure in m")
     return dict(symmetric_flow=lanes, conserved_rate=conserved, margin_flow=margin_flow, margin_map=margin_map)
 
 
@@ -169,7 +174,7 @@ def _solution(doc: Draft, orthogonal: dict) -> dict:
     }
     c = 1 + M * p * t
     implicit = sp.Eq(sp.expand(solution.implicit.lhs * M * p) + 1, c)
-    doc.add("Implicit solution", latex(implicit),
+    doc.add("Implicit solution", latex(implicit), r"The margin flow from $m(0) = 0$ ($W_0 = 0$), for $t \ge 0$.",
             checked_by="implicit differentiation gives the ODE; simplifies to 0 and vanishes at random points")
     c_symbol = sp.Symbol("c", positive=True)
     compact = c_symbol / (M - 1) - sp.LambertW(sp.exp(c_symbol / (M - 1)) / (M - 1))
@@ -177,7 +182,8 @@ def _solution(doc: Draft, orthogonal: dict) -> dict:
         raise AssertionError("compact Lambert form differs from the solver's")
     doc.add("Closed form (Lambert W)",
             rf"m(t) = {latex(compact)},\quad c = {latex(c)}",
-            r"Principal branch; for $M = 2$ this is $m = c - W(e^c)$.",
+            r"From $m(0) = 0$, for $t \ge 0$; $W$ is the principal branch of Lambert's function. For $M = 2$ this"
+            r" is $m = c - W(e^c)$.",
             checked_by="satisfies the implicit relation (W e^W = z) and equals the solver's form")
     return dict(solution=solution, implicit=implicit, claims=claims)
 
@@ -201,7 +207,8 @@ def _laws(doc: Draft, orthogonal: dict) -> dict:
         raise AssertionError("per-input loss rate should not depend on p")
     loss_law = Law("GD loss rate", eta * t * sp.Symbol("L"), N * per_input, t, "limit", None,
                    {"per_input": per_input}, ("W_0 = 0", "orthonormal E, U"))
-    doc.add("Loss law", loss_law.latex(), r"$\ell_x = " + latex(loss) + r"$; the limit per input does not depend on $p$.",
+    doc.add("Loss law", loss_law.latex(), r"GD from $W_0 = 0$ with orthonormal $E$ and $U$, any $\eta > 0$; $\ell_x = "
+            + latex(loss) + r"$; the limit per input does not depend on $p$.",
             checked_by="limit of eta t p ell(log(eta M p t))")
 
     bounds = (
