@@ -143,7 +143,8 @@ def _orthogonal_margins(doc: Draft) -> dict:
     """Orthonormal embeddings (K = I, Gamma = I): each input follows its own logit flow, then its margin."""
     lanes = symmetric_logit_flow(p, correct, wrong)
     doc.add("Orthogonal embeddings: one input, wrong logits equal", lanes.latex(),
-            r"From $W_0 = 0$ the wrong logits start equal and stay equal.", checked_by="invariant subspace")
+            r"Orthonormal $E$ and $U$, one input of weight $p$ and label $y$: $a = s_y$, $b = s_j$ for every "
+            r"$j \ne y$. From $W_0 = 0$ the wrong logits start equal and stay equal.", checked_by="invariant subspace")
     conserved = lanes.time_derivative(correct + (M - 1) * wrong)
     doc.add("Conservation", rf"\frac{{d}}{{dt}}\sum_y s_y(x) = {latex(conserved)}",
             r"For every input $x$ under the logit flow with orthonormal embeddings ($K = \Gamma = I$).",
