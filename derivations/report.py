@@ -82,6 +82,8 @@ def versions() -> dict:
 def git_commit() -> str | None:
     """The commit of the gradflow source tree when it is a git checkout (an editable install), else None."""
     source = Path(__file__).resolve().parent
+    if "site-packages" in source.parts:  # an installed copy: a repository around it is not its source
+        return None
     try:
         done = subprocess.run(["git", "-C", str(source), "rev-parse", "HEAD"], capture_output=True, text=True,
                               timeout=5, check=False)
