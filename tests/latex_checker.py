@@ -49,6 +49,10 @@ ENVIRONMENTS = {
     "cases": ("math", "math", True), "matrix": ("math", "math", True), "pmatrix": ("math", "math", True),
     "bmatrix": ("math", "math", True), "vmatrix": ("math", "math", True), "array": ("math", "math", True),
 }
+ARGUMENTS = {**dict.fromkeys("frac dfrac tfrac binom overset underset stackrel".split(), 2),
+             **dict.fromkeys("""sqrt text mbox mathbb mathrm mathbf mathcal mathit mathsf boldsymbol hat tilde bar
+             dot ddot vec widehat widetilde overline underline emph textbf textit texttt textrm textsc section
+             subsection subsubsection paragraph operatorname substack""".split(), 1)}
 _SYMPY_NAMES = {name for name in dir(sympy) if name[:1].isupper() and len(name) > 3}
 
 
@@ -296,6 +300,7 @@ class _Reader:
                 self.frame.lefts = 0
             self.expect_delimiter = True
             return
+        self.check_arguments(name)
         if name in ("operatorname", "mathrm"):
             argument = self.braced()
             if argument is None:
@@ -306,6 +311,38 @@ class _Reader:
             self.pending_mode = "text"
         if self.mode == "math" and name not in ("quad", "qquad", "limits", "nolimits"):
             self.atom()
+
+    def check_arguments(self, name: str) -> None:
+        """A command that takes arguments is followed by them (not by '}', '&', '\\\\', a script or the end)."""
+        rest = self.s[self.i:]
+        j = len(rest) - len(rest.lstrip(" \t\n"))
+        if name == "sqrt" and rest[j:j + 1] == "[":
+            close = rest.find("]", j)
+            j = close + 1 if close >= 0 else len(rest)
+        for _ in range(ARGUMENTS.get(name, 0)):
+            j += len(rest[j:]) - len(rest[j:].lstrip(" \t\n"))
+            if j >= len(rest) or rest[j] in "}&^_" or rest.startswith("\\\\", j):
+                self.error(f"\\{name} without its argument(s)")
+                return
+            if rest[j] == "{":
+                depth, k = 0, j
+                while k < len(rest):
+                    if rest[k] == "\\":
+                        k += 2
+                        continue
+                    depth += {"{": 1, "}": -1}.get(rest[k], 0)
+                    k += 1
+                    if depth == 0:
+                        break
+                j = k
+            elif rest[j] == "\\":
+                m = re.match(r"\\([A-Za-z]+|.)", rest[j:])
+                if m.group(1) in ("end", "right", "begin"):
+                    self.error(f"\\{name} without its argument(s)")
+                    return
+                j += len(m.group(0))
+            else:
+                j += 1
 
     def preamble(self, name: str) -> None:
         argument = self.braced()

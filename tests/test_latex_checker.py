@@ -45,6 +45,9 @@ def test_a_good_document_passes():
     (r"\begin{aligned}x\end{aligned}", "in text mode"),
     (r"{unbalanced", "unclosed"),
     (r"closes}", "closes nothing"),
+    (r"\begin{equation*}\frac{1}\end{equation*}", "without its argument"),
+    (r"\begin{equation*}x = \sqrt\end{equation*}", "without its argument"),
+    (r"\begin{equation*}\hat^2\end{equation*}", "without its argument"),
 ])
 def test_known_bad_inputs_are_refused(body, complaint):
     found = problems(doc(body))
