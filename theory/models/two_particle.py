@@ -289,7 +289,9 @@ def _margin_dynamics(doc: Draft, claims: dict, E, p):
         doc.add(f"Margin flow ({labels} labels)", margin_flows[labels].latex(),
                 "m_x = s_{x, f*(x)} - s_{x, other}: the four logits reduce to two margins.",
                 checked_by="closure in (m1, m2) (Flow.reduce)")
-        doc.add(f"Margin GD map ({labels} labels)", maps[labels].latex(), checked_by="closure in (m1, m2) (Map.reduce)")
+        doc.add(f"Margin GD map ({labels} labels)", maps[labels].latex(),
+                r"One GD step of size $\eta > 0$ on $W$ (the data above), written in the two margins.",
+                checked_by="closure in (m1, m2) (Map.reduce)")
     claims["GD map is the Euler map of the margin flow"] = _zero(
         sp.Matrix(maps["opposite"].update) - sp.Matrix(MARGINS) - eta * sp.Matrix(margin_flows["opposite"].rhs),
         "GD increment = eta * flow")
