@@ -5,9 +5,9 @@
 
 ``prose(text)`` turns the short texts of a derivation (titles, explanations, "checked by" notes)
 into LaTeX text: inline math is written ``$...$`` and kept as it is; everything outside it is
-escaped, so a stray ``^``, ``_``, ``&``, ``%`` or ``#`` prints as itself instead of breaking the
-document, and `code` becomes ``\\texttt``.  The same texts read well in Markdown, where ``$...$``
-is math too.
+escaped, so a stray ``&``, ``%`` or ``#`` prints as itself instead of breaking the document; a
+plain formula such as ``W_0`` or ``E^T`` becomes inline math, a snake_case name and `code` become
+``\\texttt``.  The same texts read well in Markdown, where ``$...$`` is math too.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ _MATH_OR_CODE = re.compile(r"(?<!\\)\$(?P<math>(?:[^$\\]|\\.)+)\$|`(?P<code>[^`]
 _GREEK = re.compile(r"(?<![A-Za-z\\])(alpha|beta|gamma|Gamma|delta|Delta|epsilon|zeta|eta|theta|Theta|kappa|lambda|"
                     r"Lambda|mu|nu|xi|Xi|pi|Pi|rho|sigma|Sigma|tau|phi|Phi|chi|psi|Psi|omega|Omega|ell)(?![A-Za-z])")
 _PLAIN_SCRIPT = re.compile(r"([_^])([A-Za-z0-9*]+)")
+
+
 class PaperLatexPrinter(LatexPrinter):
     """SymPy's LaTeX printer with matrix internals printed as the operators a paper writes."""
 
