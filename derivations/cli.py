@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -207,6 +208,7 @@ def _reproduce(args):
     start = time.perf_counter()
     result = experiment.reproduce(settings, quick=args.quick, progress=not args.json, backend=args.backend)
     result.timings["total"] = time.perf_counter() - start
+    result.command = args.command_line
     folder = result.write(out)
     if args.json:
         return dict(result.to_json(), folder=str(folder))
@@ -307,6 +309,7 @@ def main(argv=None) -> int:
     as_json = _Parser.json_errors = "--json" in argv
     try:
         args = _parser().parse_args(argv)
+        args.command_line = shlex.join(["gradflow", *argv])  # recorded in what the command writes
         result = COMMANDS[args.command](args)
         if isinstance(result, int):
             return result

@@ -8,6 +8,7 @@ import numpy as np
 
 from gradflow.derivations.report import Reproduction, pyplot
 from gradflow.numerics.conjecture import Conjecture, ConjectureVerdict, Trace
+from gradflow.theory.latex import document, escape_text
 
 
 def figure(trace: Trace, title: str):
@@ -73,8 +74,13 @@ def conjecture_report(conj: Conjecture, verdict: ConjectureVerdict, search_comma
                   "budget": verdict.budget, "seed": verdict.seed, "batch": conj.batch, "source": conj.source,
                   "curves": labels}
     return Reproduction(conj.name, parameters, arrays, figures, _markdown(conj, verdict, search_command),
-                        f"% {conj.statement}\n", [], {"search": verdict.search_s, "shrink": verdict.shrink_s},
+                        _latex(conj), [], {"search": verdict.search_s, "shrink": verdict.shrink_s},
                         [verdict.seed], verdict.to_dict())
+
+
+def _latex(conj) -> str:
+    """The conjecture's statement as a complete LaTeX document (the statement is code: typewriter)."""
+    return document(f"Conjecture {conj.name}", rf"Statement: \texttt{{{escape_text(conj.statement)}}}")
 
 
 __all__ = ["conjecture_report", "figure"]

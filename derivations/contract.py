@@ -312,7 +312,10 @@ class Experiment(Declared, ABC):
                   backend: str = "cpu"):
         """Validate once, then :meth:`run` the configured copy."""
         self.require_backend(backend)
-        return self.configured(settings).run(quick=quick, progress=progress, backend=backend)
+        result = self.configured(settings).run(quick=quick, progress=progress, backend=backend)
+        if quick and hasattr(result, "quick"):  # a Reproduction: its report's first line says it is quick
+            result.quick = True
+        return result
 
 
 @dataclass(frozen=True)

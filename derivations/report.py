@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import platform
+import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -77,6 +79,40 @@ def versions() -> dict:
             "matplotlib": matplotlib.__version__}
 
 
+def git_commit() -> str | None:
+    """The commit of the gradflow source tree when it is a git checkout (an editable install), else None."""
+    source = Path(__file__).resolve().parent
+    if "site-packages" in source.parts:  # an installed copy: a repository around it is not its source
+        return None
+    try:
+        done = subprocess.run(["git", "-C", str(source), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = done.stdout.strip()
+    return commit if done.returncode == 0 and len(commit) == 40 else None
+
+
+def command_line() -> str:
+    """How this process was started, as one shell line (``gradflow reproduce ...`` from the command)."""
+    argv = list(sys.argv)
+    if argv and Path(argv[0]).name in ("gradflow", "__main__.py"):
+        argv[0] = "gradflow"
+    return shlex.join(argv)
+
+
+def provenance(command: str | None = None) -> dict:
+    """What a reader needs to redo a result: gradflow's version and commit, the command line, the platform."""
+    from gradflow import __version__
+
+    return {"gradflow": __version__, "git_commit": git_commit(), "command": command or command_line(),
+            "platform": platform.platform(), "python": sys.version.split()[0]}
+
+
+QUICK_NOTICE = ("**Quick run (`--quick`)**: smaller sizes and shorter runs than the full reproduction; "
+                "its numbers show the method, not the paper's values.")
+
+
 @dataclass
 class Reproduction:
     """What an experiment produced; ``write`` lays it out as a folder."""
@@ -91,10 +127,19 @@ class Reproduction:
     timings: dict = field(default_factory=dict)
     seeds: list = field(default_factory=list)
     results: dict = field(default_factory=dict)  # JSON-ready summary, written to results.json
+    quick: bool = False  # made with --quick: the report says so in its first line
+    command: str | None = None  # the command line that made it (default: this process's)
 
     def metadata(self) -> dict:
-        return {"experiment": self.name, "parameters": self.parameters, "seeds": self.seeds, "timings_s": self.timings,
-                "versions": versions(), "arrays": {k: list(np.shape(v)) for k, v in self.arrays.items()}}
+        return {"experiment": self.name, "quick": self.quick, **provenance(self.command), "parameters": self.parameters,
+                "seeds": self.seeds, "timings_s": self.timings, "versions": versions(),
+                "arrays": {k: list(np.shape(v)) for k, v in self.arrays.items()}}
+
+    def report(self) -> str:
+        """The Markdown report; a quick run's first line says that it is one."""
+        if self.quick and not self.report_markdown.startswith(QUICK_NOTICE):
+            return QUICK_NOTICE + "\n\n" + self.report_markdown
+        return self.report_markdown
 
     def write(self, out_dir: Path) -> Path:
         """Write the folder ``out_dir/name`` as a whole: into a hidden sibling first, renamed into place
@@ -122,7 +167,7 @@ class Reproduction:
     def _write_into(self, folder: Path) -> None:
         (folder / "figures").mkdir()
         (folder / "code").mkdir()
-        (folder / "report.md").write_text(self.report_markdown)
+        (folder / "report.md").write_text(self.report())
         (folder / "derivation.tex").write_text(self.derivation_latex)
         np.savez(folder / "data.npz", **{k: np.asarray(v) for k, v in self.arrays.items()})
         (folder / "metadata.json").write_text(dumps(self.metadata(), indent=2))

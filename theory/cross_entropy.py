@@ -43,6 +43,16 @@ def logit_gradient():
     return sp.simplify(derivative), softmax
 
 
+def label_logit_gradient():
+    """d ell / d s_label, derived by differentiation (the label is class 0; classes are exchangeable).
+
+    Returns (derivative, softmax - 1): the caller can check that their difference is 0.
+    """
+    derivative = sp.diff(per_example_loss(label=0), logits[0]).doit()
+    softmax = sp.exp(logits[0]) / sp.Sum(sp.exp(logits[k]), (k, 0, M - 1))
+    return sp.simplify(derivative), softmax - 1
+
+
 def symmetric_logit_flow(p: sp.Symbol, correct: sp.Symbol, wrong: sp.Symbol) -> Flow:
     """Logit flow ds/dt = -p grad ell on the subspace s_label = correct, s_other = wrong.
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from gradflow.theory.latex import document, prose
+
 
 @dataclass(frozen=True)
 class Step:
@@ -28,21 +30,17 @@ class Derivation:
     steps: tuple[Step, ...]
 
     def to_latex(self) -> str:
-        parts = [
-            r"\documentclass{article}",
-            r"\usepackage{amsmath,amssymb}",
-            r"\begin{document}",
-            rf"\section*{{{self.title}}}",
-        ]
+        """A complete article (amsmath and amssymb only) that pdflatex compiles: texts may hold inline
+        math as ``$...$``; everything else in them is escaped."""
+        parts = []
         for step in self.steps:
-            parts.append(rf"\subsection*{{{step.title}}}")
+            parts.append(rf"\subsection*{{{prose(step.title)}}}")
             if step.text:
-                parts.append(step.text)
+                parts.append(prose(step.text))
             parts.append(r"\begin{equation*}" + step.latex + r"\end{equation*}")
             if step.checked_by:
-                parts.append(rf"\emph{{Checked by SymPy: {step.checked_by}.}}")
-        parts.append(r"\end{document}")
-        return "\n".join(parts) + "\n"
+                parts.append(rf"\emph{{Checked by SymPy: {prose(step.checked_by)}.}}")
+        return document(self.title, "\n".join(parts))
 
     def to_markdown(self) -> str:
         lines = [f"# {self.title}", ""]

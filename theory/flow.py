@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from gradflow.theory.latex import latex
+
 
 class ClosureError(ValueError):
     """A change of variables whose new right-hand side still depends on the old variables."""
@@ -85,7 +87,7 @@ class Flow:
 
     def latex(self) -> str:
         lines = [
-            rf"\frac{{d {sp.latex(x)}}}{{d {sp.latex(self.time)}}} &= {sp.latex(f)}"
+            rf"\frac{{d {latex(x)}}}{{d {latex(self.time)}}} &= {latex(f)}"
             for x, f in zip(self.states, self.rhs)
         ]
         return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
@@ -130,8 +132,8 @@ class Map:
 
     def latex(self) -> str:
         # braces keep subscripted names (m_1) valid LaTeX: {m_{1}}_{t+1}
-        at_t = {x: sp.Symbol("{" + sp.latex(x) + "}_t") for x in self.states}
-        lines = [rf"{{{sp.latex(x)}}}_{{t+1}} &= {sp.latex(u.xreplace(at_t))}" for x, u in zip(self.states, self.update)]
+        at_t = {x: sp.Symbol("{" + latex(x) + "}_t") for x in self.states}
+        lines = [rf"{{{latex(x)}}}_{{t+1}} &= {latex(u.xreplace(at_t))}" for x, u in zip(self.states, self.update)]
         return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
 
 

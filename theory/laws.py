@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from gradflow.theory.flow import Flow, Map
+from gradflow.theory.latex import latex
 
 KINDS = ("asymptotic", "limit", "lower bound", "upper bound")
 
@@ -33,13 +34,13 @@ class Law:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
 
     def latex(self) -> str:
-        q, lead = sp.latex(self.quantity), sp.latex(self.leading)
+        q, lead = latex(self.quantity), latex(self.leading)
         if self.kind == "asymptotic":
             rel = f"{q} = {lead}"
             if self.error is not None:
-                rel += rf" + O\left({sp.latex(self.error)}\right)"
+                rel += rf" + O\left({latex(self.error)}\right)"
         elif self.kind == "limit":
-            rel = rf"\lim_{{{sp.latex(self.variable)} \to \infty}} {q} = {lead}"
+            rel = rf"\lim_{{{latex(self.variable)} \to \infty}} {q} = {lead}"
         elif self.kind == "lower bound":
             rel = f"{q} \\ge {lead}"
         else:

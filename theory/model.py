@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from gradflow.theory.flow import ClosureError
+from gradflow.theory.latex import latex
 from gradflow.theory.matrix_functions import RowLogSumExp, RowSoftmax, RowSoftmaxJVP
 
 
@@ -133,9 +134,9 @@ class MatrixFlow:
         return True
 
     def latex(self) -> str:
-        lines = [rf"\dot{{{sp.latex(x)}}} &= {sp.latex(f)}" for x, f in zip(self.states, self.rhs)]
+        lines = [rf"\dot{{{latex(x)}}} &= {latex(f)}" for x, f in zip(self.states, self.rhs)]
         for placeholder, (meaning, argument) in self.knowns.items():
-            lines.append(rf"{sp.latex(placeholder)} &= {sp.latex(meaning)}")
+            lines.append(rf"{latex(placeholder)} &= {latex(meaning)}")
         return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
 
 
@@ -202,8 +203,8 @@ class Model:
         return chain.subs(self.loss_gradient_symbol, self.head.gradient_jvp(self.prediction, dS))
 
     def latex(self) -> str:
-        return (rf"S = {sp.latex(self.prediction)},\quad L = {sp.latex(self.loss())},\quad "
+        return (rf"S = {latex(self.prediction)},\quad L = {latex(self.loss())},\quad "
                 + self.sizes_latex())
 
     def sizes_latex(self) -> str:
-        return ", ".join(f"{sp.latex(p)} \\in \\mathbb{{R}}^{{{sp.latex(p.shape[0])} \\times {sp.latex(p.shape[1])}}}" for p in (*self.parameters, *self.data))
+        return ", ".join(f"{latex(p)} \\in \\mathbb{{R}}^{{{latex(p.shape[0])} \\times {latex(p.shape[1])}}}" for p in (*self.parameters, *self.data))

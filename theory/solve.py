@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from gradflow.theory.flow import Flow
+from gradflow.theory.latex import latex
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,9 @@ class Solution:
         return simplify_lambert(residual) if simplify else residual
 
     def latex(self) -> str:
-        text = sp.latex(self.implicit)
+        text = latex(self.implicit)
         if self.explicit is not None:
-            text += r",\qquad " + sp.latex(self.state) + "(" + sp.latex(self.flow.time) + ") = " + sp.latex(self.explicit)
+            text += r",\qquad " + latex(self.state) + "(" + latex(self.flow.time) + ") = " + latex(self.explicit)
         return text
 
 

@@ -32,6 +32,7 @@ from gradflow.derivations.am_transformer.observables import count_increases, fir
 from gradflow.derivations.am_transformer.task import make_task
 from gradflow.derivations.contract import Experiment, Parameter
 from gradflow.derivations.report import Reproduction
+from gradflow.theory.latex import document
 
 
 def _positive_ints(name, default, help_text):
@@ -123,7 +124,7 @@ class AmTransformer(Experiment):
                   "torch": torch.__version__, "torch_threads": threads, "dtype": "float32", "device": "cpu",
                   "summary": summary}
         seeds = [self.seed, self.seed + 1]
-        return Reproduction(self.name, params, arrays, plots, self._report(summary, params), _LATEX, [],
+        return Reproduction(self.name, params, arrays, plots, self._report(summary, params), DERIVATION_LATEX, [],
                             timings, seeds)
 
     def _summarise(self, out: dict, mode: str, d: int, eta: float, run_seed: int, steps: int) -> dict:
@@ -184,7 +185,7 @@ class AmTransformer(Experiment):
 
 
 
-_LATEX = r"""\section*{am-transformer}
+DERIVATION_LATEX = document("am-transformer: the second layer's output matrix as an associative memory", r"""
 Two-layer attention-only Transformer, $x_t = w_E(z_t) + p_t$,
 \begin{align}
 x^1_t &= x_t + W_O^1 W_V^1 \textstyle\sum_{s \le t} A^1_{ts} x_s, &
@@ -195,4 +196,4 @@ With the induction head fixed, $W_O^2$ is an associative memory and its margins 
 \begin{equation}
 m(y) = \bigl[W_U W_O^2 W_V^2 w_E(y)\bigr]_y - \max_{j \ne y} \bigl[W_U W_O^2 W_V^2 w_E(y)\bigr]_j .
 \end{equation}
-"""
+""")

@@ -104,8 +104,17 @@ def report(name: str, intro: str, summary: dict, expected: dict) -> str:
               f"{pm(rel['pearson_estimate'])}, of the ID accuracy {pm(rel['pearson_naive'])}; "
               f"MAE estimate {pm(rel['mae_estimate'])}, naive "
               f"{pm(rel['mae_naive'])}.", "", "Expectations on seed means:", ""]
-    lines += [f"- {key}: {value}" for key, value in expected.items()]
+    lines += [f"- {key.replace('_', ' ')}: {_expectation(value)}" for key, value in expected.items()]
     return "\n".join(lines) + "\n"
+
+
+def _expectation(value) -> str:
+    """An expectation's outcome as words: per shift "holds"/"fails", or the named shift."""
+    if isinstance(value, dict):
+        return ", ".join(f"{shift} {_expectation(v)}" for shift, v in value.items())
+    if isinstance(value, bool):
+        return "holds" if value else "fails"
+    return str(value)
 
 
 def reproduction(name: str, parameters: dict, seeds, records, raw, seconds, extra_figures: dict, intro: str,

@@ -41,6 +41,7 @@ from gradflow.numerics.mlp.population.kernel_module import kernel_module
 from gradflow.numerics.mlp.training import train
 from gradflow.numerics.mlp.trajectories import trajectory_distance
 from gradflow.theory.gaussian.kernels import kernel
+from gradflow.theory.latex import document
 from gradflow.theory.mlp import Layer, Network, random_params
 
 TEACHERS = ("erf2", "relu")
@@ -124,7 +125,7 @@ class GaussianInputs(Experiment):
             arrays=arrays, figures={"loss_curves": figures.loss_curves(runs),
                                     "trajectory_distances": figures.trajectory_distances(distances)},
             report_markdown=_report(results),
-            derivation_latex=r"\kappa_{\mathrm{relu}}(a, b, c, p, q) = " + kernel("relu", biased=True).latex,
+            derivation_latex=gaussian_derivation_latex(),
             generated_code=modules, timings=timings, seeds=[self.seed, self.teacher_seed], results=results)
 
     def _teacher(self, name: str, t_end: float, maxtime: float, arrays: dict):
@@ -198,3 +199,15 @@ def _report(results: dict) -> str:
 
 
 EXPERIMENTS = (GaussianInputs(),)
+
+
+def gaussian_derivation_latex() -> str:
+    """The derived ReLU covariance kernel that makes the population loss exact, as a complete document."""
+    return document("Gaussian inputs: the ReLU covariance kernel with biases", "\n".join([
+        r"For jointly Gaussian pre-activations $(u, v)$ with means $(p, q)$, variances $a, b > 0$ and covariance"
+        r" $c$ with $c^2 < a b$, the expected product of the two ReLU outputs is",
+        r"\begin{equation*}\kappa_{\mathrm{relu}}(a, b, c, p, q) = \mathbb{E}[\max(u, 0) \max(v, 0)] = "
+        + kernel("relu", biased=True).latex + r"\end{equation*}",
+        r"where $\Phi_2(h, k; \rho) = P(X \le h, Y \le k)$ for standard normal $X, Y$ with correlation"
+        r" $\rho$.",
+    ]))

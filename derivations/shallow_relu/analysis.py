@@ -7,6 +7,7 @@ exactly (a rational for scalar outputs) and the landscape tools classify it.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -161,10 +162,13 @@ def _groups(exact) -> list:
 def _classification(point, kept, zero_tol) -> dict:
     """The landscape report of the embedded point (``kept``: its neurons in the full network)."""
     report = landscape_report(point)
+    # the report numbers the neurons of the embedded point; the table and the text use the full network's
+    reason = re.sub(r"(escape neuron) (\d+)", lambda m: f"{m.group(1)} {int(kept[int(m.group(2))])}", report.reason)
     return {
         "stationary": bool(report.d_stationary), "clarke_stationary": bool(report.clarke_stationary),
         "escape_neurons": [int(kept[i]) for i in report.escape_neurons],
-        "classification": report.classification, "reason": report.reason,
+        "classification": report.classification, "reason": reason,
+        "certificate_radius": str(report.certificate.radius) if report.certificate is not None else None,
         "report_mode": ("exact" if report.exact else f"float, kink tolerance {report.tol:g}") + f", zero tolerance {zero_tol:g}",
         # a float classification must not hinge on the tolerance: report it at several
         "kink_sensitivity": None if report.exact else {f"{tol:g}": c for tol, c in kink_sensitivity(point).items()},

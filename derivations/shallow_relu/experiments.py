@@ -21,7 +21,7 @@ from gradflow.derivations.report import Reproduction
 from gradflow.derivations.shallow_relu import figures
 from gradflow.derivations.shallow_relu.analysis import KINK_TOL, analyse_plateau, plateaus
 from gradflow.derivations.shallow_relu.datasets import DATASETS, SEED, STOP_LOSS, SWEEP_MUS, WIDTH, ReluDataset
-from gradflow.derivations.shallow_relu.reports import sweep_report, training_report
+from gradflow.derivations.shallow_relu.reports import ESCAPE_DROP, sweep_report, training_report
 from gradflow.derivations.shallow_relu.simulators import derivation, simulator
 from gradflow.derivations.shallow_relu.training import downsample, train
 from gradflow.numerics.drivers.shallow_network import initial_parameters
@@ -93,7 +93,7 @@ class SaddleToSaddle(Experiment):
     def _training_results(self, run, analysed: list, dataset: ReluDataset, quick: bool) -> dict:
         """The JSON summary of the float64 run: loss curve, plateaus, escape time, certificate, drift."""
         rate = first_escape_rate(dataset.X, dataset.Y, RELU)
-        measured = measured_escape_time(run.loss_iterations, run.loss, dataset.lr)
+        measured = measured_escape_time(run.loss_iterations, run.loss, dataset.lr, drop=ESCAPE_DROP)
         predicted = predicted_escape_time(dataset.sigma, rate.lambda_star)
         certificate = perturbation_certificate(run.W, run.H, dataset.X, dataset.Y, RELU, samples=500 if quick else 5000,
                                                seed=self.seed)
@@ -103,7 +103,7 @@ class SaddleToSaddle(Experiment):
             "iterations": iterations.tolist(), "loss": loss.tolist(),
             "plateaus": analysed, "final_loss": run.final_loss, "last_iteration": int(run.last_iteration),
             "status": run.status,
-            "escape_time_measured": measured, "escape_time_predicted": predicted,
+            "escape_time_measured": measured, "escape_time_predicted": predicted, "escape_drop": ESCAPE_DROP,
             "lambda_star": float(rate.lambda_star), "u_star": np.asarray(rate.u_star).tolist(),
             "perturbation_min_delta": float(certificate.min_delta),
             "perturbation_amplitude": float(certificate.amplitude),
@@ -190,12 +190,12 @@ class ReluSigmaSweep(Experiment):
         timings = {"ensemble": time.perf_counter() - start}
         rate = first_escape_rate(base.X, base.Y, RELU)
         sigmas = np.array([WIDTH ** mu for mu, _ in members])
-        measured = np.array([measured_escape_time(r.loss_iterations, r.loss, base.lr) for r in runs])
+        measured = np.array([measured_escape_time(r.loss_iterations, r.loss, base.lr, drop=ESCAPE_DROP) for r in runs])
         predicted = np.array([predicted_escape_time(s, rate.lambda_star) for s in sigmas])
         fit = fit_escape_times(sigmas, measured, rate.lambda_star)
         results = {"mu": [mu for mu, _ in members], "seed": [self.seed + s for _, s in members],
                    "sigma": sigmas.tolist(), "escape_time_measured": measured.tolist(),
-                   "escape_time_predicted": predicted.tolist(),
+                   "escape_time_predicted": predicted.tolist(), "escape_drop": ESCAPE_DROP,
                    "lambda_star": float(rate.lambda_star), "fit": {k: float(v) for k, v in vars(fit).items()}}
         return Reproduction(self.name, {"mus": list(self.mus), "seeds": len(seeds), "iterations": self.iterations,
                                         "lr": base.lr, "width": WIDTH, "quick": quick},

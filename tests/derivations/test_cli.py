@@ -11,6 +11,7 @@ from gradflow.derivations.cli import main
 from gradflow.numerics.closed_form import numeric_function
 from gradflow.derivations.associative_memory.oracles import margin_map_numpy
 from gradflow.theory.models import associative_memory as am
+from tests.latex_checker import problems
 
 
 def run_json(capsys, *argv):
@@ -123,3 +124,17 @@ def test_reproduce_quick_writes_the_folder(capsys, tmp_path):
     data = np.load(folder / "data.npz")
     np.testing.assert_allclose(data["margins_eta0.5"], data["margin_map_eta0.5"], atol=1e-9)
     assert out["folder"] == str(folder)
+    # paper-ready: a checked LaTeX document, a report that says it is quick, verdicts beside the limits
+    assert problems((folder / "derivation.tex").read_text()) == []
+    report = (folder / "report.md").read_text()
+    assert report.startswith("**Quick run")
+    rows = [line for line in report.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert rows and all(("agrees" in r) or ("outside the law's regime" in r) for r in rows), rows
+    assert {"gradflow", "git_commit", "command", "platform"} <= set(meta) and "reproduce am-margins" in meta["command"]
+
+
+def test_derive_latex_prints_a_checked_document(capsys):
+    assert main(["derive", "am-orthogonal", "--latex"]) in (0, None)
+    source = capsys.readouterr().out
+    assert problems(source) == []
+    assert r"j \ne y" in source and "DiagMatrix" not in source  # both cases of the logit gradient; no SymPy names

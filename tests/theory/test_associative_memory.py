@@ -7,7 +7,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradflow.theory.cross_entropy import logit_gradient
+from gradflow.theory.cross_entropy import M, label_logit_gradient, logit_gradient, logits
 from gradflow.theory.models import associative_memory as am
 
 R = am.derive()
@@ -16,6 +16,28 @@ R = am.derive()
 def test_logit_gradient_is_softmax():
     derivative, softmax = logit_gradient()
     assert sp.simplify(derivative - softmax) == 0
+
+
+def test_label_logit_gradient_is_softmax_minus_one_symbolically_and_at_random_points():
+    derivative, expected = label_logit_gradient()
+    assert sp.simplify(derivative - expected) == 0
+    rng = np.random.default_rng(3)
+    for size in (2, 5):
+        s = rng.normal(size=size)
+        values = {logits[i]: s[i] for i in range(size)}
+        label_derivative = float(derivative.subs(M, size).doit().subs(values))
+        h = 1e-6  # central difference of the loss in the label's logit (label 0)
+        loss = lambda shift: np.log(np.sum(np.exp(s + shift))) - (s + shift)[0]
+        bump = np.zeros(size)
+        bump[0] = h
+        assert label_derivative == pytest.approx((loss(bump) - loss(-bump)) / (2 * h), abs=1e-8)
+        assert label_derivative == pytest.approx(np.exp(s[0]) / np.exp(s).sum() - 1, abs=1e-12)
+
+
+def test_the_logit_gradient_step_states_both_cases():
+    step = next(s for s in R.steps if s.title == "Logit gradient of one input")
+    assert r"j = y" in step.latex and r"j \ne y" in step.latex and "- 1" in step.latex
+    assert step.checked_by  # both cases were checked
 
 
 def test_margin_flow_and_map_match_the_published_formulas():

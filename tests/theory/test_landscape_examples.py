@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from gradflow.theory.exact_numbers import show_exact
 from gradflow.theory.landscape import (add_zero_neuron, clarke_stationarity, d_map, directional_derivative, escape_path,
                               exact_point, landscape_report, local_minimum_certificate, loss_along_ray,
                               neuron_escape, second_order_probe, split_neuron)
@@ -53,7 +54,8 @@ def test_h2_width_one_is_a_local_minimum_with_loss_one_half(a):
     neuron = report.certificate.neurons[0]
     assert (neuron.kink_margin, neuron.kappa) == (a, 1 / a)
     assert report.certificate.radius == min(a, 1 / a)
-    assert report.reason == f"no escape neuron: local minimum (certificate radius {min(a, 1 / a)})"
+    assert report.reason == f"no escape neuron: local minimum (certificate radius {show_exact(min(a, 1 / a))})"
+    assert str(min(a, 1 / a)) in report.reason  # a short exact value is printed as it is
 
 
 @pytest.mark.parametrize("a", SLOPES)

@@ -20,6 +20,7 @@ import numpy as np
 import sympy as sp
 
 from gradflow.theory.errors import require
+from gradflow.theory.exact_numbers import show_exact
 from gradflow.theory.landscape.certificate import LocalMinimumCertificate, certify
 from gradflow.theory.landscape.clarke import clarke_stationarity
 from gradflow.theory.landscape.escape import EscapePath, SecondOrderProbe, escape_path, second_order_probe
@@ -212,7 +213,5 @@ def _plain(value):
 def _show(value) -> str:
     if isinstance(value, np.ndarray):
         return "(" + ", ".join(_show(v) for v in value.ravel()) + ")"
-    if isinstance(value, (float, np.floating)):
-        return f"{float(value):.6g}"
-    return str(value)
+    return show_exact(value)
 

@@ -12,9 +12,11 @@ from functools import lru_cache
 
 import sympy as sp
 
-from gradflow.theory.cross_entropy import M, logit_gradient, symmetric_logit_flow
+from gradflow.theory.cross_entropy import (M, label_logit_gradient, logit_gradient, logits, per_example_loss,
+                                           symmetric_logit_flow)
 from gradflow.theory.derivation import Derivation, Draft
 from gradflow.theory.flow import Flow, Map
+from gradflow.theory.latex import latex
 from gradflow.theory.laws import Law, exponential_expansion_law, logarithmic_growth_law, rate_limit
 from gradflow.theory.model import MatrixFlow, Model, SoftmaxCrossEntropy
 from gradflow.theory.solve import Solution, simplify_lambert, solve_autonomous
@@ -102,40 +104,60 @@ def _general_reductions(doc: Draft) -> dict:
     grad = mdl.gradient(W)
     doc.add("Model", mdl.latex(), "Sizes stay symbolic.")
     # derived by the matrix chain rule; no SymPy check here (the checks compare with finite differences)
-    doc.add("Gradient (matrix chain rule)", rf"\nabla_W L = {sp.latex(grad)}")
+    doc.add("Gradient (matrix chain rule)", rf"\nabla_W L = {latex(grad)}")
 
-    derivative, softmax = logit_gradient()
-    doc.add("Logit gradient of one input", rf"\frac{{\partial \ell}}{{\partial s_j}} = {sp.latex(derivative)}",
-            checked_by=backed("difference to softmax simplifies to 0", sp.simplify(derivative - softmax) == 0))
+    doc.add(*_logit_gradient_step())
 
     flow_W = mdl.gradient_flow()
     logit_flow = flow_W.reduce(S, mdl.prediction, {E * E.T: K, U * U.T: Gram_out}, "logit particles")
     doc.add("Reduction 1: logit particles", logit_flow.latex(),
-            "K = E E^T and Gamma = U U^T; W is needed only for S_0.", checked_by="closure in S")
+            r"$K = E E^T$ and $\Gamma = U U^T$; $W$ is needed only for $S_0$.", checked_by="closure in S")
     output_flow = flow_W.reduce(Omega, W.T * U.T, {U * U.T: sp.Identity(M)}, "output particles")
-    doc.add("Reduction 2: output particles (U U^T = I)", output_flow.latex(),
+    doc.add(r"Reduction 2: output particles ($U U^T = I$)", output_flow.latex(),
             r"Columns of $\Omega$ are $w_y = W^T u_y$; $\sum_y w_y$ is conserved.", checked_by="closure in Omega")
     stored_ok = flow_W.verify_ansatz({W: W0 + U.T * Q.T * E}, {Q: -G})
     doc.add("Reduction 3: stored outer products",
-            rf"W_t = W_0 + U^T Q_t^T E,\quad \dot Q = -{sp.latex(G)}",
+            rf"W_t = W_0 + U^T Q_t^T E,\quad \dot Q = -{latex(G)}", r"Any $W_0$ and embeddings, $Q_0 = 0$.",
             checked_by=backed("ansatz reproduces the W flow", stored_ok))
     return dict(model=mdl, gradient=grad, logit_flow=logit_flow, output_flow=output_flow,
                 stored_products_verified=stored_ok)
+
+
+def _logit_gradient_step() -> tuple[str, str, str, str]:
+    """d ell / d s_j for both kinds of class, each derived: softmax minus one at the label, softmax elsewhere."""
+    wrong, wrong_softmax = logit_gradient()
+    right, right_softmax = label_logit_gradient()
+    label = sp.Symbol("y")
+    right = right.xreplace({logits[0]: logits[label]})  # class 0 was the label
+    checked = sp.simplify(wrong - wrong_softmax) == 0 and sp.simplify(right - right_softmax.xreplace(
+        {logits[0]: logits[label]})) == 0
+    equation = (rf"\frac{{\partial \ell}}{{\partial s_j}} = \begin{{cases}} {latex(right)} & \text{{if }} j = y, \\ "
+                rf"{latex(wrong)} & \text{{if }} j \ne y, \end{{cases}}"
+                rf"\qquad \ell = {latex(per_example_loss(label))}")
+    return ("Logit gradient of one input", equation,
+            "Input $x$ with label $y$ and logits $s_0, \\dots, s_{M-1}$: softmax minus the one-hot label.",
+            backed("both cases are the derivative of the loss; their differences to softmax (minus 1 at the label) "
+                   "simplify to 0", checked))
 
 
 def _orthogonal_margins(doc: Draft) -> dict:
     """Orthonormal embeddings (K = I, Gamma = I): each input follows its own logit flow, then its margin."""
     lanes = symmetric_logit_flow(p, correct, wrong)
     doc.add("Orthogonal embeddings: one input, wrong logits equal", lanes.latex(),
-            "From W_0 = 0 the wrong logits start equal and stay equal.", checked_by="invariant subspace")
+            r"Orthonormal $E$ and $U$, one input of weight $p$ and label $y$: $a = s_y$, $b = s_j$ for every "
+            r"$j \ne y$. From $W_0 = 0$ the wrong logits start equal and stay equal.", checked_by="invariant subspace")
     conserved = lanes.time_derivative(correct + (M - 1) * wrong)
-    doc.add("Conservation", rf"\frac{{d}}{{dt}}\sum_y s_y(x) = {sp.latex(conserved)}",
+    doc.add("Conservation", rf"\frac{{d}}{{dt}}\sum_y s_y(x) = {latex(conserved)}",
+            r"For every input $x$ under the logit flow with orthonormal embeddings ($K = \Gamma = I$).",
             checked_by=backed("derivative along the flow simplifies to 0", sp.simplify(conserved) == 0))
 
     margin_flow: Flow = lanes.reduce({m: correct - wrong}, {correct: m + wrong}, "margin flow")
     margin_map: Map = lanes.gradient_descent_map(eta).reduce({m: correct - wrong}, {correct: m + wrong}, "margin map")
-    doc.add("Margin flow", margin_flow.latex(), checked_by="closure in m")
-    doc.add("Margin map (GD)", margin_map.latex(), checked_by="closure in m")
+    margin_conditions = (r"Orthonormal $E$ and $U$, $W_0 = 0$: for an input of weight $p = p(x)$ and label $y$, "
+                         r"$m = s_y - s_j$ for any $j \ne y$ (all wrong logits are equal).")
+    doc.add("Margin flow", margin_flow.latex(), margin_conditions, checked_by="closure in m")
+    doc.add("Margin map (GD)", margin_map.latex(), margin_conditions + r" Any step size $\eta > 0$.",
+            checked_by="closure in m")
     return dict(symmetric_flow=lanes, conserved_rate=conserved, margin_flow=margin_flow, margin_map=margin_map)
 
 
@@ -162,7 +184,7 @@ def _solution(doc: Draft, orthogonal: dict) -> dict:
     }
     c = 1 + M * p * t
     implicit = sp.Eq(sp.expand(solution.implicit.lhs * M * p) + 1, c)
-    doc.add("Implicit solution", sp.latex(implicit),
+    doc.add("Implicit solution", latex(implicit), r"The margin flow from $m(0) = 0$ ($W_0 = 0$), for $t \ge 0$.",
             checked_by=backed("implicit differentiation gives the ODE; simplifies to 0 and vanishes at random points",
                               claims["implicit solution solves the margin ODE"]))
     c_symbol = sp.Symbol("c", positive=True)
@@ -170,8 +192,9 @@ def _solution(doc: Draft, orthogonal: dict) -> dict:
     if sp.simplify(sp.expand(compact.subs(c_symbol, c) - solution.explicit)) != 0:
         raise AssertionError("compact Lambert form differs from the solver's")
     doc.add("Closed form (Lambert W)",
-            rf"m(t) = {sp.latex(compact)},\quad c = {sp.latex(c)}",
-            "Principal branch; for M = 2 this is m = c - W(e^c).",
+            rf"m(t) = {latex(compact)},\quad c = {latex(c)}",
+            r"From $m(0) = 0$, for $t \ge 0$; $W$ is the principal branch of Lambert's function. For $M = 2$ this"
+            r" is $m = c - W(e^c)$.",
             checked_by="satisfies the implicit relation (W e^W = z) and equals the solver's form")
     return dict(solution=solution, implicit=implicit, claims=claims)
 
@@ -195,7 +218,8 @@ def _laws(doc: Draft, orthogonal: dict) -> dict:
         raise AssertionError("per-input loss rate should not depend on p")
     loss_law = Law("GD loss rate", eta * t * sp.Symbol("L"), N * per_input, t, "limit", None,
                    {"per_input": per_input}, ("W_0 = 0", "orthonormal E, U"))
-    doc.add("Loss law", loss_law.latex(), r"$\ell_x = " + sp.latex(loss) + r"$; the limit per input does not depend on $p$.",
+    doc.add("Loss law", loss_law.latex(), r"GD from $W_0 = 0$ with orthonormal $E$ and $U$, any $\eta > 0$; $\ell_x = "
+            + latex(loss) + r"$; the limit per input does not depend on $p$.",
             checked_by="limit of eta t p ell(log(eta M p t))")
 
     bounds = (

@@ -244,7 +244,7 @@ def derive() -> DeepLinearDerivation:
 
     gradients = {w: mdl.gradient(w) for w in mdl.parameters}
     doc.add("Model", rf"S = {sp.latex(mdl.prediction)},\quad L = {sp.latex(mdl.loss())}",
-            "Whitened inputs, C = E[y x^T]; sizes stay symbolic: " + mdl.sizes_latex() + ".")
+            r"Whitened inputs, $C = \mathbb{E}[y x^T]$; sizes stay symbolic: $" + mdl.sizes_latex() + "$.")
     # derived by the matrix chain rule; no SymPy check here (the tests compare with finite differences)
     doc.add("Gradients (matrix chain rule)",
             r",\quad ".join(rf"\nabla_{{{sp.latex(w)}}} L = {sp.latex(g)}" for w, g in gradients.items()))
@@ -267,7 +267,8 @@ def derive() -> DeepLinearDerivation:
 
     loss = lane_loss()
     # no label: the lane flow is -grad l by construction, there is nothing to check
-    doc.add("One mode (lane)", rf"\ell(a, b) = {sp.latex(loss)}\qquad " + lanes.latex())
+    doc.add("One mode (lane)", rf"\ell(a, b) = {sp.latex(loss)}\qquad " + lanes.latex(),
+            r"Mode $\alpha$ in the invariant mode form: $a = a_\alpha$, $b = b_\alpha$, $\sigma = \sigma_\alpha$.")
     conserved = a ** 2 - b ** 2
     conserved_rate = lanes.time_derivative(conserved)
     doc.add("Conservation", rf"\frac{{d}}{{dt}}\left({sp.latex(conserved)}\right) = {sp.latex(conserved_rate)}",
@@ -275,7 +276,8 @@ def derive() -> DeepLinearDerivation:
             checked_by=backed("derivative along the flow simplifies to 0", sp.simplify(conserved_rate) == 0))
 
     strength = strength_flow(lanes)
-    doc.add("Balanced reduction to the strength s = ab", strength.latex(), checked_by="closure in s")
+    doc.add("Balanced reduction to the strength s = ab", strength.latex(),
+            r"A balanced mode, $a = b$ (kept by the flow), so $a^2 = b^2 = s$.", checked_by="closure in s")
     lane_map: Map = lanes.gradient_descent_map(eta, "mode lane (GD)")
     strength_map: Map = lane_map.reduce({s: a * b}, {a: sp.sqrt(s), b: sp.sqrt(s)}, "mode strength (GD)")
     stepped = dict(zip(lane_map.states, lane_map.update))
@@ -283,21 +285,22 @@ def derive() -> DeepLinearDerivation:
     doc.add("GD map of one mode",
             map_latex(lane_map) + r"\qquad s_{t+1} = " + sp.latex(sp.factor(strength_map.update[0]))
             + r",\quad a_{t+1}^2 - b_{t+1}^2 = " + sp.latex(gd_imbalance),
-            "GD is not exactly conservative, but the imbalance is multiplied by a factor, so a = b is kept.",
+            r"GD with step $\eta$; the map of $s$ holds for a balanced mode, $a_t = b_t$. GD is not exactly "
+            r"conservative, but the imbalance is multiplied by a factor, so $a = b$ is kept.",
             checked_by="closure in s")
 
     solution = solve_autonomous(strength, s0)
     implicit_residual = solution.implicit_residual_of_ode()
     explicit_residual = solution.explicit_residual()
     logistic = solution.explicit
-    doc.add("Logistic solution", solution.latex(),
+    doc.add("Logistic solution", solution.latex(), r"The balanced flow from $s(0) = s_0$ with $0 < s_0 < \sigma$.",
             checked_by=backed("implicit differentiation gives the ODE; the closed form satisfies the relation",
                               implicit_residual == 0, explicit_residual == 0))
 
     exact_half = half_time(solution)
     law, vanishing = time_to_learn_law(exact_half)
     doc.add("Time to learn", rf"t_{{1/2}} = {sp.latex(exact_half)},\qquad " + law.latex(),
-            rf"$\rho = \sigma / s_0$.  "
+            rf"From $0 < s_0 < \sigma / 2$; $t_{{1/2}}$ is the time at which $s = \sigma / 2$, and $\rho = \sigma / s_0$.  "
             rf"$\lim_{{s_0 \to 0^+}} \left(t_{{1/2}} - \frac{{\log(\sigma/s_0)}}{{2\sigma}}\right)"
             rf" = {sp.latex(vanishing)}$; the correction is ${sp.latex(law.constants['correction'])}$.",
             checked_by=backed("solve at s = sigma/2, limit s0 -> 0+ (it is 0), series in rho", vanishing == 0))

@@ -294,7 +294,9 @@ def _margin_dynamics(doc: Draft, claims: dict, E, U, p):
         doc.add(f"Margin flow ({labels} labels)", margin_flows[labels].latex(),
                 "m_x = s_{x, f*(x)} - s_{x, other}: the four logits reduce to two margins.",
                 checked_by="closure in (m1, m2) (Flow.reduce)")
-        doc.add(f"Margin GD map ({labels} labels)", maps[labels].latex(), checked_by="closure in (m1, m2) (Map.reduce)")
+        doc.add(f"Margin GD map ({labels} labels)", maps[labels].latex(),
+                r"One GD step of size $\eta > 0$ on $W$ (the data above), written in the two margins.",
+                checked_by="closure in (m1, m2) (Map.reduce)")
     claims["GD map is the Euler map of the margin flow"] = _zero(
         sp.Matrix(maps["opposite"].update) - sp.Matrix(MARGINS) - eta * sp.Matrix(margin_flows["opposite"].rhs),
         "GD increment = eta * flow")
@@ -452,8 +454,9 @@ def _sharpness_at_zero(doc: Draft, claims: dict, H0):
     doc.add("Sharpness at W = 0 and stability threshold",
             rf"\lambda_{{\max}}(H(0)) = {sp.latex(sharpness_zero)} = {sp.latex(compact)},\quad "
             rf"\eta < \frac{{2}}{{\lambda_{{\max}}}} = {sp.latex(sp.simplify(2 / compact))}",
-            f"Eigenvalues of H(0): {', '.join(sp.latex(e) for e in eigen)}; the top one is the + root (its gaps to the "
-            "others are a square root and itself, both >= 0). GD is stable at the start when eta is below the threshold.",
+            f"Eigenvalues of $H(0)$: {', '.join('$' + sp.latex(e) + '$' for e in eigen)}; the top one is the + root (its "
+            r"gaps to the others are a square root and itself, both $\ge 0$). GD is stable at the start when $\eta$ is "
+            "below the threshold.",
             checked_by=backed("eigenvals of the symbolic Hessian; the ordering and the compact form simplify to 0",
                               *(claims[k] for k in ("discriminant = (2 p1 - 1)^2 + 4 alpha^2 p1 p2 (>= 0)",
                                                     "gaps to the other eigenvalues of H(0) are sqrt(disc)/2 or the top itself",

@@ -107,3 +107,10 @@ def test_full_digits_meets_the_qualitative_expectations():
     r = get_experiment("confusion-digits").reproduce({}).results
     e = _expectations_hold(r, "class-specific")
     assert all(e["mae_estimate_below_naive"][v] for v in ("hard-resample", "noise", "blur"))
+
+
+def test_expectations_are_written_as_words_not_python_dicts():
+    from gradflow.derivations.confusion.experiments import _expectation
+
+    assert _expectation({"noise": True, "blur": False}) == "noise holds, blur fails"
+    assert _expectation("class-shift") == "class-shift" and _expectation(True) == "holds"

@@ -10,6 +10,7 @@ import pytest
 from gradflow.derivations.mlp.gaussian_experiment import network, objectives
 from gradflow.derivations.registry import get_experiment
 from gradflow.theory.mlp import random_params
+from tests.latex_checker import problems
 
 
 def _check_results(results: dict, monte_carlo_limit: float = 5.0):
@@ -43,6 +44,7 @@ def test_tiny_gaussian_reproduction_writes_its_folder(tmp_path):
     data = np.load(folder / "data.npz")
     assert data["relu_hermite_distance"].shape == data["relu_hermite_time"].shape
     assert "| relu | yes |" in (folder / "report.md").read_text()
+    assert problems((folder / "derivation.tex").read_text()) == []  # a complete, checked document
 
 
 @pytest.mark.slow

@@ -1,6 +1,7 @@
 """The relu model entry and the saddle-to-saddle reproductions, through the CLI."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from gradflow.derivations.shallow_relu import FAMILY
 from gradflow.derivations.shallow_relu.analysis import analyse_plateau, plateaus
 from gradflow.derivations.shallow_relu.datasets import DATASETS
 from gradflow.derivations.shallow_relu.training import train
+from tests.latex_checker import problems
 
 PLATEAU_KEYS = {"start", "end", "loss", "loss_exact", "stationary", "escape_neurons", "classification"}
 
@@ -73,6 +75,28 @@ def test_reproduce_relu_exp_a_quick_writes_folder_and_json(tmp_path, capsys):
     for name in ("report.md", "derivation.tex", "figures/training.png", "data.npz", "metadata.json", "results.json"):
         assert (folder / name).exists()
     assert "| plateau |" in (folder / "report.md").read_text()
+    _check_paper_ready(folder, result)
+
+
+def _check_paper_ready(folder, result):
+    """The written report and derivation are paper-ready: a checked document, a quick notice first, neuron
+    numbers that agree between the table and the text, no long exact constants, verdicts with reasons."""
+    assert problems((folder / "derivation.tex").read_text()) == []
+    report = (folder / "report.md").read_text()
+    assert report.splitlines()[0].startswith("**Quick run")
+    for k, plateau in enumerate(result["plateaus"]):
+        row = next(line for line in report.splitlines() if line.startswith(f"| {k + 1} |"))
+        table = row.split("|")[6].strip()
+        assert table == (", ".join(map(str, plateau["escape_neurons"])) or "none")
+        line = next(line for line in report.splitlines() if line.startswith(f"- plateau {k + 1}:"))
+        named = re.findall(r"escape neuron (\d+)", line)
+        assert all(int(i) in plateau["escape_neurons"] for i in named), (row, line)
+    assert not re.search(r"\d{17}", report)  # no 40-digit fractions (nor 16-digit floats)
+    escape = next(line for line in report.splitlines() if line.startswith("First escape"))
+    assert "Verdict" in escape and "O(1)" in escape
+    metadata = json.loads((folder / "metadata.json").read_text())
+    assert metadata["gradflow"] and metadata["command"] and metadata["platform"] and metadata["quick"] is True
+    assert metadata["seeds"] and "git_commit" in metadata
 
 
 def test_sigma_sweep_quick_slope_matches_theory(tmp_path, capsys):
@@ -81,6 +105,11 @@ def test_sigma_sweep_quick_slope_matches_theory(tmp_path, capsys):
     assert result["fit"]["relative_error"] < 0.05
     measured = np.array(result["escape_time_measured"])
     assert np.all(np.isfinite(measured)) and len(measured) == 6
+    report = (tmp_path / "relu-sigma-sweep" / "report.md").read_text()
+    fitted = next(line for line in report.splitlines() if line.startswith("Fitted law"))
+    slope = f"{result['fit']['slope']:.4g}"
+    assert f"T_1 = {slope} ln(1/sigma)" in fitted and "verdict: agrees" in fitted and "{" not in fitted
+    assert not re.search(r"\d{17}", report)
 
 
 @pytest.mark.slow

@@ -12,6 +12,7 @@ from gradflow.derivations.two_particle import FAMILY, AmLandscape, AmPhase, AmSp
 from gradflow.derivations.two_particle.phase import first_hits, phase_axes
 from gradflow.derivations.two_particle.simulators import lane_map_simulator
 from gradflow.theory.errors import ParameterError
+from tests.latex_checker import problems
 
 ENTRY = registry.get_model("am-two-particle")
 
@@ -127,6 +128,7 @@ def test_am_spike(tmp_path):
                  "figures/trajectory.png"):
         assert (folder / name).is_file(), name
     assert set(rep.to_json()) == {"experiment", "parameters", "eta", "loss", "l01", "margins", "sharpness"}
+    assert problems((folder / "derivation.tex").read_text()) == []
 
 
 def test_am_phase_is_one_fast_launch(monkeypatch):
@@ -226,3 +228,5 @@ def test_configured_spike_below_the_dip_threshold():
     assert rep.arrays["margins"].shape == (3, 13, 2) and np.all(rep.arrays["margins"][:, 1, 1] > 0)
     assert "no dip" in rep.report_markdown and "goes negative" not in rep.report_markdown
     assert "1/(1 - alpha) = 1.2 (derived)" in rep.report_markdown
+    limit_line = next(line for line in rep.report_markdown.splitlines() if "1/(1 - alpha)" in line)
+    assert "verdict: " in limit_line and "gap" in limit_line  # a measured-vs-limit number has its verdict
