@@ -17,7 +17,7 @@ def _extra_documents():
     """The .tex of reproductions that is not a registered model's derivation."""
     from gradflow.derivations.am_transformer.experiments import DERIVATION_LATEX
     from gradflow.derivations.binary_memory.simulators import derivation as binary_memory
-    from gradflow.derivations.conjectures.report import _latex as conjecture_latex
+    from gradflow.derivations.conjecture_report import _latex as conjecture_latex
     from gradflow.derivations.mlp.experiments import cached, layer_recursions
     from gradflow.derivations.mlp.gaussian_experiment import gaussian_derivation_latex
 
