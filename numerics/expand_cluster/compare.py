@@ -75,18 +75,26 @@ def _canonical_scale(V: np.ndarray, A: np.ndarray, activation_class: str):
     return V / norms[:, None], A * norms[:, None]
 
 
+def _rows(values, name: str, rows: int | None, cols: int | None, shape: str) -> np.ndarray:
+    """``values`` as a 2-D float array (a vector of length ``rows`` is one column), checked."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 1 and rows is not None and values.size == rows:
+        values = values[:, None]
+    require(values.ndim == 2 and (rows is None or values.shape[0] == rows) and (cols is None or values.shape[1] == cols),
+            name, f"an array {shape}", values.shape)
+    require(bool(np.all(np.isfinite(values))), name, "finite")
+    return values
+
+
 def _arrays(teacher_incoming, teacher_outgoing, rec_incoming, rec_outgoing):
-    V, A = np.asarray(teacher_incoming, dtype=float), np.asarray(teacher_outgoing, dtype=float)
-    require(V.ndim == 2 and V.shape[0] >= 1, "teacher_incoming", "an array (r, D)", V.shape)
-    A = A.reshape(len(A), -1) if A.ndim == 1 else A
-    require(A.ndim == 2 and A.shape[0] == V.shape[0], "teacher_outgoing", f"an array ({V.shape[0]}, m)", A.shape)
-    R = np.asarray(rec_incoming, dtype=float).reshape(-1, V.shape[1]) if np.size(rec_incoming) == 0 \
-        else np.asarray(rec_incoming, dtype=float)
-    require(R.ndim == 2 and R.shape[1] == V.shape[1], "rec_incoming", f"an array (K, {V.shape[1]})", R.shape)
-    B = np.asarray(rec_outgoing, dtype=float).reshape(R.shape[0], -1) if np.size(rec_outgoing) == 0 \
-        else np.asarray(rec_outgoing, dtype=float)
-    B = B.reshape(len(B), -1) if B.ndim == 1 else B
-    require(B.shape == (R.shape[0], A.shape[1]), "rec_outgoing", f"an array ({R.shape[0]}, {A.shape[1]})", B.shape)
+    V = _rows(teacher_incoming, "teacher_incoming", None, None, "(r, D)")
+    A = _rows(teacher_outgoing, "teacher_outgoing", len(V), None, f"({len(V)}, m)")
+    R = np.asarray(rec_incoming, dtype=float)
+    R = R.reshape(0, V.shape[1]) if R.size == 0 else R
+    R = _rows(R, "rec_incoming", None, V.shape[1], f"(K, {V.shape[1]})")
+    B = np.asarray(rec_outgoing, dtype=float)
+    B = B.reshape(0, A.shape[1]) if B.size == 0 else B
+    B = _rows(B, "rec_outgoing", len(R), A.shape[1], f"({len(R)}, {A.shape[1]})")
     return V, A, R, B
 
 
