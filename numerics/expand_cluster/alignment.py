@@ -1,0 +1,32 @@
+"""How well a cluster's vectors point the same way: the median pairwise cosine distance."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def cosine_distances(vectors) -> np.ndarray:
+    """Condensed pairwise 1 - cos; a pair with a zero vector is at distance 1 (no direction)."""
+    vectors = np.asarray(vectors, dtype=float)
+    norms = np.linalg.norm(vectors, axis=1)
+    unit = vectors / np.where(norms > 0, norms, 1.0)[:, None]
+    d = 1.0 - _pairwise_dots(unit)
+    zero = norms == 0
+    if zero.any():
+        n = len(vectors)
+        i, j = np.triu_indices(n, 1)
+        d[zero[i] | zero[j]] = 1.0
+    return np.clip(d, 0.0, 2.0)
+
+
+def _pairwise_dots(unit: np.ndarray) -> np.ndarray:
+    i, j = np.triu_indices(len(unit), 1)
+    return (unit @ unit.T)[i, j]
+
+
+def median_cosine_distance(vectors) -> float:
+    """Median of 1 - cos over the pairs of ``vectors`` (0 for fewer than two)."""
+    vectors = np.asarray(vectors, dtype=float)
+    if len(vectors) < 2:
+        return 0.0
+    return float(np.median(cosine_distances(vectors)))
