@@ -17,6 +17,7 @@ import numpy as np
 
 from gradflow.derivations.contract import Experiment, Parameter
 from gradflow.derivations.expand_cluster.theory_doc import expand_cluster_derivation
+from gradflow.derivations.expand_cluster.toy_experiment import clustering_figures
 from gradflow.derivations.report import Reproduction
 from gradflow.numerics.expand_cluster.expansion import TrainerSettings, train_at_width
 from gradflow.numerics.expand_cluster.options import ClusteringOptions
@@ -77,11 +78,12 @@ class ECDeep(Experiment):
         settings = TrainerSettings(maxtime_ode=cap, maxtime_optim=cap)
         students = train_at_width(lambda m: deep_network(tuple(m * w for w in TEACHER_WIDTHS)), X, y, self.rho,
                                   self.n_students, settings, seed=self.seed)
-        runs = {}
+        runs, kept = {}, {}
         for variant in VARIANTS:
             options = PipelineOptions(clustering=ClusteringOptions(variant=variant), retrain=settings,
                                       finetune_maxtime_ode=cap, finetune_maxtime_optim=cap)
             result = expand_and_cluster(students, X, y, "tanh", options, teacher=teacher)
+            kept[variant] = result
             runs[variant] = result.to_json(rho=self.rho, seeds=[self.seed])
             runs[variant]["K"] = list(result.widths)
         results = {"teacher_widths": list(TEACHER_WIDTHS), "rho": self.rho, "n": n, "seeds": [self.seed],
@@ -90,7 +92,7 @@ class ECDeep(Experiment):
         arrays = {"losses": students.losses, "teacher_W1": teacher[0], "teacher_W2": teacher[1]}
         return Reproduction(name=self.name, parameters={"quick": quick, "rho": self.rho, "n": n, "seed": self.seed,
                                                         "n_students": self.n_students, "maxtime": cap},
-                            arrays=arrays, figures={}, report_markdown=_report(results, runs),
+                            arrays=arrays, figures=clustering_figures(kept, layers=(1, 2)), report_markdown=_report(results, runs),
                             derivation_latex=expand_cluster_derivation().to_latex(), generated_code=[],
                             timings={"total": time.perf_counter() - started}, seeds=[self.seed], results=results)
 

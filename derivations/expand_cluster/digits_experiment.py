@@ -18,6 +18,7 @@ import numpy as np
 
 from gradflow.derivations.contract import Experiment, Parameter
 from gradflow.derivations.expand_cluster.theory_doc import expand_cluster_derivation
+from gradflow.derivations.expand_cluster.toy_experiment import clustering_figures
 from gradflow.derivations.report import Reproduction
 from gradflow.numerics.expand_cluster.expansion import TrainerSettings, expansion_phase
 from gradflow.numerics.expand_cluster.options import ClusteringOptions
@@ -86,12 +87,13 @@ class ECDigits(Experiment):
         expansion = expansion_phase(build, X, logits, multipliers=(3, 4) if quick else (1, 2, 3, 4, 6, 8),
                                     n_probe=2 if quick else 5, n_students=4 if quick else self.n_students,
                                     settings=settings)
-        runs = {}
+        runs, kept = {}, {}
         for variant in VARIANTS:
             options = PipelineOptions(clustering=ClusteringOptions(variant=variant, mask=mask),
                                       finetune_maxtime_ode=cap, finetune_maxtime_optim=cap)
             result = expand_and_cluster(expansion.students, X, logits, self.activation, options,
                                         teacher=[np.array(W1), np.array(W2)])
+            kept[variant] = result
             run = result.to_json(rho=expansion.multiplier * R0 / HIDDEN, seeds=[0])
             K = result.widths[0] if result.widths else 0
             d_w = np.array(run["comparison"][0]["d_w"]) if run["comparison"] else np.ones(HIDDEN)
@@ -105,7 +107,7 @@ class ECDigits(Experiment):
                    "success": {v: r["success"] for v, r in runs.items()}, "runs": runs}
         return Reproduction(name=self.name, parameters={"quick": quick, "activation": self.activation,
                                                         "epochs": epochs, "maxtime": cap},
-                            arrays={"teacher_logits": logits, "losses": expansion.students.losses}, figures={},
+                            arrays={"teacher_logits": logits, "losses": expansion.students.losses}, figures=clustering_figures(kept),
                             report_markdown=_report(results), derivation_latex=expand_cluster_derivation().to_latex(),
                             generated_code=[], timings={"total": time.perf_counter() - started}, seeds=[0],
                             results=results)

@@ -28,8 +28,9 @@ VARIANTS = ("code", "robust")
 QUICK_RHOS, QUICK_SEEDS, QUICK_MAXTIME = (1, 2, 4), (0,), 2.0
 
 
-def run_toy(task: ToyTask, rho: int, n_students: int, maxtime: float) -> dict:
-    """One task at one rho: train, then both variants; a JSON-ready record."""
+def run_toy(task: ToyTask, rho: int, n_students: int, maxtime: float, keep: dict | None = None) -> dict:
+    """One task at one rho: train, then both variants; a JSON-ready record.  ``keep``: a dict that receives
+    each variant's ExpandClusterResult (for figures)."""
     settings = TrainerSettings(maxtime_ode=maxtime, maxtime_optim=maxtime)
     network = task.network(rho * task.r_star)
     starts = np.array([task.student_init(rho, m) for m in range(n_students)])
@@ -40,7 +41,10 @@ def run_toy(task: ToyTask, rho: int, n_students: int, maxtime: float) -> dict:
     for variant in VARIANTS:
         options = PipelineOptions(clustering=ClusteringOptions(variant=variant), finetune_maxtime_ode=maxtime,
                                   finetune_maxtime_optim=maxtime)
-        result = expand_and_cluster(students, task.X, task.y, task.activation, options)
+        result = expand_and_cluster(students, task.X, task.y, task.activation, options,
+                                    teacher=[task.teacher_incoming, np.c_[task.teacher_outgoing.T, [[0.0]]]])
+        if keep is not None:
+            keep[variant] = result
         if result.reconstruction is None:
             verdict = {"success": False, "K": 0}
         else:
@@ -53,6 +57,28 @@ def run_toy(task: ToyTask, rho: int, n_students: int, maxtime: float) -> dict:
                         "clusters": [c.to_json() for c in layer.clusters], "winner": layer.winners.tolist()})
         record["variants"][variant] = verdict
     return record
+
+
+def clustering_figures(results: dict, layers=(1,)) -> dict:
+    """The clustering phase's figures (dendrogram with the cut, distance matrix, big-cluster counts,
+    alignment; teacher comparison) for each variant's ExpandClusterResult in ``results``."""
+    from gradflow.derivations.expand_cluster import figures
+
+    out = {}
+    for variant, result in results.items():
+        for layer, clustering in enumerate(result.loop.clusterings, start=1):
+            if layer not in layers or clustering.linkage.shape[0] < 1:
+                continue
+            tag = f"{variant}_layer{layer}"
+            out[f"dendrogram_{tag}"] = figures.dendrogram(clustering)
+            out[f"distances_{tag}"] = figures.distance_matrix(clustering)
+            out[f"counts_{tag}"] = figures.cluster_counts(clustering)
+            out[f"alignment_{tag}"] = figures.alignment_bars(clustering)
+        for layer, comparison in enumerate(result.comparisons, start=1):
+            if layer in layers:
+                out[f"matched_weights_{variant}_layer{layer}"] = figures.matched_weights(comparison)
+                out[f"match_distances_{variant}_layer{layer}"] = figures.match_distances(comparison)
+    return out
 
 
 def summarise(records: list) -> dict:
@@ -109,8 +135,10 @@ class ECToy(Experiment):
         started, records = time.perf_counter(), []
         from tqdm import tqdm
 
+        shown = max(jobs, key=lambda job: (job[0].activation == "tanh", job[0].level, job[1]))
+        kept: dict = {}
         for task, rho in tqdm(jobs, disable=not progress, desc="ec-toy"):
-            records.append(run_toy(task, rho, self.n_students, maxtime))
+            records.append(run_toy(task, rho, self.n_students, maxtime, kept if (task, rho) == shown else None))
         summary = summarise(records)
         results = {"variant": list(VARIANTS), "gamma": 0.5, "beta": float(np.pi / 6), "N": self.n_students,
                    "rho": list(rhos), "seeds": list(seeds), "levels": list(self.levels), **summary,
@@ -119,10 +147,12 @@ class ECToy(Experiment):
                   **{f"success_{v}": np.array([r["variants"][v]["success"] for r in records], dtype=float)
                      for v in VARIANTS}}
         figure = toy_figures.success_vs_rho(summary["success_fraction_by_rho"], summary["converged_fraction"])
+        shown_label = f"{shown[0].label()} rho {shown[1]}"
         return Reproduction(name=self.name, parameters={"quick": quick, "seeds": list(seeds), "rhos": list(rhos),
                                                         "levels": list(self.levels), "n_students": self.n_students,
                                                         "maxtime": maxtime},
-                            arrays=arrays, figures={"success_vs_rho": figure}, report_markdown=_report(summary, quick),
+                            arrays=arrays, figures={"success_vs_rho": figure, **clustering_figures(kept)},
+                            report_markdown=_report(summary, quick) + f"\nClustering figures: {shown_label}.\n",
                             derivation_latex=expand_cluster_derivation().to_latex(), generated_code=[],
                             timings={"total": time.perf_counter() - started}, seeds=list(seeds), results=results)
 

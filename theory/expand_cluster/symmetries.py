@@ -67,14 +67,15 @@ def symmetry_claims(value, points: int = 6, seed: int = 0) -> dict[str, Claim]:
     return claims
 
 
-def identity_residuals(value, grid=None) -> dict[str, float]:
+def identity_residuals(value, grid=None, derived=None) -> dict[str, float]:
     """max over the grid of the floating-point residual of each class identity (sigma evaluated by the
     MLP engine's NumPy form): odd |sigma(z) + sigma(-z)|, odd_constant |sigma(z) + sigma(-z) - C|,
     even_linear |sigma(z) - sigma(-z) - 2 alpha z|, positive scaling |sigma(k z) - k sigma(z)| (k in
     {0.5, 2, 3.7}).  For 'none' the two combinations' distances from every constant and every line
-    (least squares) are reported instead: they must be far from 0."""
+    (least squares) are reported instead: they must be far from 0.  ``derived``: the activation's
+    ActivationClass when already at hand (else derived, cached)."""
     act = _as_activation(value)
-    cls = class_constants(act)
+    cls = class_constants(act) if derived is None else derived
     zs = np.linspace(-10.0, 10.0, 2001) if grid is None else np.asarray(grid, dtype=float)
     s_plus, s_minus = act(zs), act(-zs)
     out = {}

@@ -192,3 +192,20 @@ def test_freeze_keeps_the_reconstructed_layer():
     assert np.array_equal(W1, np.broadcast_to(loop.clusterings[0].incoming, W1.shape))
     with pytest.raises(ParameterError, match="layer_source"):
         cluster_layers(students, X, y, "odd", layer_source="copy")
+
+
+def test_fine_tuning_lowers_the_loss_of_a_noisy_reconstruction():
+    students, weights, X, y = student_set("tanh", (3,), 2, 0, N=5, n=200)
+    # noise on the output weights only: the incoming vectors (what is clustered) stay exact duplicates
+    noisy = students.thetas.copy()
+    start = students.network.offsets[1]
+    noisy[:, start:] += np.random.default_rng(9).normal(0, 1e-4, noisy[:, start:].shape)
+    students = StudentSet(students.network, noisy, students.losses, students.gnorms, students.converged,
+                          students.members, students.variance)
+    options = PipelineOptions(clustering=ClusteringOptions(variant="robust"), finetune_maxtime_ode=2.0,
+                              finetune_maxtime_optim=2.0)
+    result = expand_and_cluster(students, X, y, "tanh", options, teacher=weights)
+    rec = result.reconstruction
+    assert result.widths == (3,) and rec.loss_before > 1e-12
+    assert rec.loss_after <= 1e-6 * rec.loss_before
+    assert result.comparisons[0].max_d_w <= 1e-12  # compared after fine-tuning: the teacher itself
