@@ -167,7 +167,7 @@ def reconstruct(loop: LayerLoop, X, Y, activation: str, options: PipelineOptions
     if correction.theta is None:
         weights[-1][:, -1] += correction.bias
     else:
-        alpha = float(cls.alpha.subs(cls_symbols(activation)))
+        alpha = float(cls.alpha.subs(_activation_numbers(activation)))
         if network.depth == 2 and alpha != 0 and options.skip == "covert_pairs":
             network, weights, pairs = _with_pairs(network, weights, correction.theta, alpha)
         else:
@@ -191,7 +191,8 @@ def reconstruct(loop: LayerLoop, X, Y, activation: str, options: PipelineOptions
                           skip_fixed, skip_after, gap)
 
 
-def cls_symbols(activation: str) -> dict:
+def _activation_numbers(activation: str) -> dict:
+    """The activation's own numbers (leaky_relu's slope) for its symbolic class constants."""
     from gradflow.theory.mlp import activation as make
 
     return make(activation).symbols()

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradflow.numerics.expand_cluster.students import student_layer
-from gradflow.theory.errors import require
 from gradflow.theory.mlp import Network
 
 
@@ -52,8 +51,6 @@ class StudentSet:
 
     def layer_vectors(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
         """Hidden layer ``layer`` (1-based): incoming (N, k, D + 1) [w; b] and outgoing (N, k, m)."""
-        require(self.network.layers[layer - 1].bias if 1 <= layer < self.network.depth else True, "layer",
-                "a layer with biases", layer)
         return student_layer(self.network, self.thetas, layer)
 
     def to_json(self, epsilon: float = 1e-10) -> list[dict]:

@@ -202,8 +202,8 @@ def test_fine_tuning_lowers_the_loss_of_a_noisy_reconstruction():
     noisy[:, start:] += np.random.default_rng(9).normal(0, 1e-4, noisy[:, start:].shape)
     students = StudentSet(students.network, noisy, students.losses, students.gnorms, students.converged,
                           students.members, students.variance)
-    options = PipelineOptions(clustering=ClusteringOptions(variant="robust"), finetune_maxtime_ode=2.0,
-                              finetune_maxtime_optim=2.0)
+    options = PipelineOptions(clustering=ClusteringOptions(variant="robust"), finetune_maxtime_ode=0.3,
+                              finetune_maxtime_optim=1.0)
     result = expand_and_cluster(students, X, y, "tanh", options, teacher=weights)
     rec = result.reconstruction
     assert result.widths == (3,) and rec.loss_before > 1e-12
