@@ -201,7 +201,9 @@ def _activation_numbers(activation: str) -> dict:
 def compare_layers(reconstruction: Reconstruction, teacher: list, activation_class: str, mask=None,
                    theta=None) -> tuple[TeacherComparison, ...]:
     """Layer 1 against the teacher's first layer; layer 2 (deep teachers) after mapping the teacher's
-    layer-1 basis through the layer-1 matches, when every teacher neuron has its own match."""
+    layer-1 basis through the layer-1 matches, when every teacher neuron has its own match.  Below the
+    last hidden layer the outgoing weights live in different bases (teacher's and reconstruction's next
+    layer), so there only their norms are compared (d_a is then 0 by construction; a_error compares norms)."""
     hidden = reconstruction.hidden(theta)
     depth = len(teacher) - 1
     out = []
@@ -219,8 +221,11 @@ def compare_layers(reconstruction: Reconstruction, teacher: list, activation_cla
                 mapped[:, index] += sign * T_in[:, j]
             mapped[:, -1] = T_in[:, -1]
             T_in = mapped
-        cmp = compare_to_teacher(T_in, T_out, hidden[l][0], hidden[l][1], activation_class,
-                                 mask if l == 0 else None)
+        R_in, R_out = hidden[l]
+        if l + 1 < len(hidden):  # the next layer's bases differ: only the outgoing norms are comparable
+            T_out = np.linalg.norm(T_out, axis=1, keepdims=True)
+            R_out = np.linalg.norm(R_out, axis=1, keepdims=True)
+        cmp = compare_to_teacher(T_in, T_out, R_in, R_out, activation_class, mask if l == 0 else None)
         out.append(cmp)
         if l == 0:
             matches = {int(cmp.order[i]): (int(cmp.matches[i]), float(cmp.signs[i])) for i in range(r)}

@@ -141,12 +141,12 @@ def test_covert_pairs_against_numpy():
 
 @pytest.mark.parametrize("source", ["original", "retrained"])
 def test_deep_students_recover_both_layers(source):
-    students, weights, X, y = student_set("tanh", (3, 2), 2, 3, N=6)
+    students, weights, X, y = student_set("tanh", (3, 4), 2, 3, N=6)
     retrain = TrainerSettings(maxtime_ode=2.0, maxtime_optim=2.0)
     options = PipelineOptions(clustering=ClusteringOptions(variant="robust"), layer_source=source, retrain=retrain,
                               finetune=False)
     result = expand_and_cluster(students, X, y, "tanh", options, teacher=weights)
-    assert result.widths == (3, 2)
+    assert result.widths == (3, 4)
     assert len(result.comparisons) == 2
     assert result.comparisons[0].max_d_w <= 1e-10 and result.comparisons[1].max_d_w <= 1e-6
     assert result.success and result.reconstruction.loss_before <= 1e-12 * target_variance(y)
@@ -209,3 +209,18 @@ def test_fine_tuning_lowers_the_loss_of_a_noisy_reconstruction():
     assert result.widths == (3,) and rec.loss_before > 1e-12
     assert rec.loss_after <= 1e-6 * rec.loss_before
     assert result.comparisons[0].max_d_w <= 1e-12  # compared after fine-tuning: the teacher itself
+
+
+def test_comparison_when_a_deeper_layer_keeps_an_extra_neuron():
+    """K_2 = r*_2 + 1 (a zero-output neuron kept): layer 1 is still compared (outgoing norms only)."""
+    from gradflow.numerics.expand_cluster.affine import AffineCorrection
+    from gradflow.numerics.expand_cluster.pipeline import Reconstruction, compare_layers
+
+    net, weights = teacher("tanh", (3, 4), 2, 3)
+    theta = net.flatten(weights)
+    wide, theta_wide = add_neuron(net, theta, 2, np.random.default_rng(0).normal(size=4), 0.0)
+    rec = Reconstruction(wide, (3, 5), theta_wide, theta_wide, AffineCorrection("bias", np.zeros(1), None, 0.0),
+                         0.0, 0.0, 0, False, None, None)
+    first, second = compare_layers(rec, weights, "odd")
+    assert first.max_d_w <= 1e-14 and first.d_a.shape == (3,)  # the extra row adds to the outgoing norms
+    assert second.max_d_w <= 1e-14 and second.excess.tolist() == [4] and second.excess_flagged.size == 0
