@@ -25,7 +25,7 @@ import numpy as np
 from gradflow.numerics.expand_cluster.affine import AffineCorrection, assemble_affine
 from gradflow.numerics.expand_cluster.compare import TeacherComparison, compare_to_teacher
 from gradflow.numerics.expand_cluster.covert_pairs import covert_pairs, pairs_affine
-from gradflow.numerics.expand_cluster.expansion import TrainerSettings
+from gradflow.numerics.expand_cluster.expansion import TrainerSettings, warm_kernels
 from gradflow.numerics.expand_cluster.layer_loop import LayerLoop, cluster_layers
 from gradflow.numerics.expand_cluster.options import ClusteringOptions
 from gradflow.numerics.expand_cluster.student_set import StudentSet
@@ -178,6 +178,7 @@ def reconstruct(loop: LayerLoop, X, Y, activation: str, options: PipelineOptions
     before = objective.loss(theta)
     after_theta, after = theta, before
     if options.finetune and network.n_params:
+        warm_kernels(objective, theta)
         result = train(objective, theta, maxtime_ode=options.finetune_maxtime_ode,
                        maxtime_optim=options.finetune_maxtime_optim, spectrum=False)
         if result.loss <= before:

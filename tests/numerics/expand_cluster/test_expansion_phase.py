@@ -14,7 +14,9 @@ from gradflow.numerics.mlp import MLPObjective
 from gradflow.numerics.mlp.training import train
 from gradflow.theory.errors import ParameterError
 
-FAST = TrainerSettings(maxtime_ode=4.0, maxtime_optim=4.0, probe_scale=0.5)
+# generous wall-time caps (a loaded machine must not change the outcome), iteration caps for speed
+FAST = TrainerSettings(maxtime_ode=30.0, maxtime_optim=30.0, maxiterations_ode=3000, maxiterations_optim=100,
+                       probe_scale=0.5)
 
 
 @pytest.fixture(scope="module")
