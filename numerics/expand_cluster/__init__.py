@@ -14,6 +14,7 @@ from gradflow.numerics.expand_cluster.report import REASONS, ClusterReport
 from gradflow.numerics.expand_cluster.students import student_layer
 from gradflow.numerics.expand_cluster.synthetic import SyntheticStudents, synthetic_students
 
-__all__ = ["AffineCorrection", "ClusterReport", "ClusteringOptions", "CutResult", "Features", "LayerClustering", "REASONS", "SyntheticStudents", "TeacherComparison",
-           "activation_class", "assemble_affine", "canonical_features", "cluster_layer", "compare_to_teacher", "cosine_distances", "cut_rule", "dissimilarity",
+__all__ = ["AffineCorrection", "ClusterReport", "ClusteringOptions", "CutResult", "Features", "LayerClustering",
+           "REASONS", "SyntheticStudents", "TeacherComparison", "activation_class", "assemble_affine",
+           "canonical_features", "cluster_layer", "compare_to_teacher", "cosine_distances", "cut_rule", "dissimilarity",
            "median_cosine_distance", "student_layer", "synthetic_students", "variant_letters"]

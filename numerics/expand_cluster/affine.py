@@ -12,8 +12,9 @@ from gradflow.theory.errors import require
 
 @dataclass(frozen=True)
 class AffineCorrection:
-    """``kind`` "bias": add ``bias`` (m,) to the output; "affine": add [X, 1] @ ``theta`` ((d+1), m),
-    the covert linear part 2 alpha a v.x of flipped neurons. ``residual``: mean squared error after it."""
+    """``kind`` "bias": add ``bias`` (m,) to the output; "affine": add [X, 1] @ ``theta`` ((d+1), m), the
+    covert linear part 2 alpha a v.x of flipped neurons (``bias`` is then its constant row, theta[-1]).
+    ``residual``: the mean squared error left after the correction."""
 
     kind: str
     bias: np.ndarray
@@ -45,7 +46,8 @@ def _columns(name: str, values, n: int | None = None) -> np.ndarray:
 
 def assemble_affine(X, y, f_rec, activation_class: str) -> AffineCorrection:
     """The correction that the reconstruction's symmetries leave free: classes none/odd/odd_constant shift
-    the output bias by mean(y) - mean(f_rec); even_linear classes fit Theta = lstsq([X, 1], y - f_rec)."""
+    the output bias by mean(y) - mean(f_rec); even_linear classes fit Theta = lstsq([X, 1], y - f_rec).
+    ``f_rec``: the assembled network's predictions on ``X`` (output bias included), ``y`` the targets."""
     cls = _checked_class(activation_class)
     X = _columns("X", X)
     y = _columns("y", y, len(X))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial.distance import pdist
 
 
 def cosine_distances(vectors) -> np.ndarray:
@@ -10,18 +11,13 @@ def cosine_distances(vectors) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=float)
     norms = np.linalg.norm(vectors, axis=1)
     unit = vectors / np.where(norms > 0, norms, 1.0)[:, None]
-    d = 1.0 - _pairwise_dots(unit)
+    d = 0.5 * pdist(unit, "sqeuclidean")  # = 1 - cos for unit vectors, without cancellation near 0
     zero = norms == 0
     if zero.any():
         n = len(vectors)
         i, j = np.triu_indices(n, 1)
         d[zero[i] | zero[j]] = 1.0
     return np.clip(d, 0.0, 2.0)
-
-
-def _pairwise_dots(unit: np.ndarray) -> np.ndarray:
-    i, j = np.triu_indices(len(unit), 1)
-    return (unit @ unit.T)[i, j]
 
 
 def median_cosine_distance(vectors) -> float:

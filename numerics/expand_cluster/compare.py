@@ -80,8 +80,8 @@ def _rows(values, name: str, rows: int | None, cols: int | None, shape: str) -> 
     values = np.asarray(values, dtype=float)
     if values.ndim == 1 and rows is not None and values.size == rows:
         values = values[:, None]
-    require(values.ndim == 2 and (rows is None or values.shape[0] == rows) and (cols is None or values.shape[1] == cols),
-            name, f"an array {shape}", values.shape)
+    fits = values.ndim == 2 and (rows is None or values.shape[0] == rows) and (cols is None or values.shape[1] == cols)
+    require(fits, name, f"an array {shape}", values.shape)
     require(bool(np.all(np.isfinite(values))), name, "finite")
     return values
 

@@ -44,7 +44,9 @@ def _count(labels: np.ndarray, min_size: int, owners, accept: Callable | None) -
     big = cluster_sizes(labels, owners) >= min_size
     if accept is None:
         return int(big.sum())
-    return sum(1 for members in flat_clusters(labels) if big[labels[members[0]]] and accept(members))
+    order = np.argsort(labels, kind="stable")
+    ends = np.cumsum(np.bincount(labels, minlength=len(big)))
+    return sum(1 for label in np.flatnonzero(big) if accept(order[ends[label - 1] if label else 0: ends[label]]))
 
 
 def plateau_index(counts: np.ndarray) -> int:

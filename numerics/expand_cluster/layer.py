@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-
 import numpy as np
 
 from gradflow.numerics.expand_cluster.alignment import median_cosine_distance
@@ -152,8 +150,13 @@ def cluster_layer(incoming, outgoing, losses, activation_class: str, options: Cl
 
 
 def _aligned(features: Features, points: np.ndarray, options: ClusteringOptions):
-    """The alignment test on hierarchy members (variant d), cached: clusters recur across heights."""
-    @lru_cache(maxsize=None)
-    def test(members: tuple) -> bool:
-        return median_cosine_distance(features.masked[points[list(members)]]) <= options.max_cosine_distance
-    return lambda members: test(tuple(int(i) for i in members))
+    """The alignment test on hierarchy members (variant d), cached: clusters recur across heights. A flat
+    cluster of a monotone linkage is a dendrogram node, so its first leaf and size name it."""
+    seen: dict[tuple, bool] = {}
+
+    def test(members: np.ndarray) -> bool:
+        key = (int(members.min()), members.size)
+        if key not in seen:
+            seen[key] = median_cosine_distance(features.masked[points[members]]) <= options.max_cosine_distance
+        return seen[key]
+    return test

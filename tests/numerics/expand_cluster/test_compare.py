@@ -50,3 +50,12 @@ def test_nothing_reconstructed_and_bad_shapes():
         compare_to_teacher(np.eye(2), np.ones((2, 1)), np.eye(2), np.ones((2, 2)), "odd")
     with pytest.raises(ParameterError, match="^mask:"):
         compare_to_teacher(np.eye(2), np.ones((2, 1)), np.eye(2), np.ones((2, 1)), "odd", mask=[1, 1, 1])
+
+
+def test_json_of_options_and_comparison_is_plain():
+    import json
+    from gradflow.numerics.expand_cluster import ClusteringOptions
+    c = compare_to_teacher(np.eye(2), np.ones((2, 1)), np.eye(3)[:, :2], np.array([[1.0], [0.5], [0.05]]), "odd")
+    data = json.loads(json.dumps(c.to_json()))
+    assert data["matches"] == [0, 1] and data["excess"] == [2] and data["excess_flagged"] == []
+    assert json.loads(json.dumps(ClusteringOptions(variant={"e", "a"}).to_json()))["variant"] == "ae"
