@@ -59,8 +59,9 @@ class ECDigits(Experiment):
     name = "ec-digits"
     summary = "Expand-and-Cluster on a 64-20-10 teacher trained on scikit-learn's digits (needs the sklearn extra)"
     parameters = (
-        Parameter("activation", "choice", "tanh", "one of " + ", ".join(ACTIVATIONS), "teacher activation",
-                  choices=ACTIVATIONS),
+        Parameter("activation", "choice", "tanh", "one of " + ", ".join(ACTIVATIONS) + " or all",
+                  "teacher activation (all: each in turn; tanh is the one with a success criterion)",
+                  choices=ACTIVATIONS + ("all",)),
         Parameter("epochs", "int", 200, "an integer in [1, 10000]", "teacher training epochs (--quick: 20)",
                   lambda v: 1 <= v <= 10_000),
         Parameter("n_students", "int", 10, "an integer in [4, 100]", "students", lambda v: 4 <= v <= 100),
@@ -78,11 +79,29 @@ class ECDigits(Experiment):
         X, labels = digits()
         epochs = min(self.epochs, 20) if quick else self.epochs
         cap = min(self.maxtime, 3.0) if quick else self.maxtime
-        teacher_net, teacher_theta, logits, accuracy = train_teacher(self.activation, X, labels, epochs)
+        activations = ACTIVATIONS if self.activation == "all" else (self.activation,)
+        by_activation, figures, losses = {}, {}, {}
+        for act in activations:
+            result, kept, student_losses = self._one(act, X, labels, epochs, cap, quick)
+            by_activation[act] = result
+            figures.update({f"{act}_{k}": f for k, f in clustering_figures(kept).items()} if len(activations) > 1
+                           else clustering_figures(kept))
+            losses[f"losses_{act}"] = student_losses
+        results = {**by_activation[activations[0]], "by_activation": by_activation}
+        return Reproduction(name=self.name, parameters={"quick": quick, "activation": self.activation,
+                                                        "epochs": epochs, "maxtime": cap},
+                            arrays=losses, figures=figures, report_markdown=_report(by_activation),
+                            derivation_latex=expand_cluster_derivation().to_latex(), generated_code=[],
+                            timings={"total": time.perf_counter() - started}, seeds=[0], results=results)
+
+    def _one(self, act: str, X, labels, epochs: int, cap: float, quick: bool):
+        """Teacher, expansion, both clustering variants for one activation: (JSON results, the results
+        objects by variant, the students' losses)."""
+        teacher_net, teacher_theta, logits, accuracy = train_teacher(act, X, labels, epochs)
         W1, W2 = teacher_net.unflatten(teacher_theta)
         mask = tuple(float(v) for v in np.r_[np.var(X, axis=0) > 0, 1.0])
         settings = TrainerSettings(maxtime_ode=cap, maxtime_optim=cap)
-        build = lambda m: Network(64, (Layer(R0 * m, self.activation), Layer(CLASSES, "identity")),  # noqa: E731
+        build = lambda m: Network(64, (Layer(R0 * m, act), Layer(CLASSES, "identity")),  # noqa: E731
                                   output_mean=True)
         expansion = expansion_phase(build, X, logits, multipliers=(3, 4) if quick else (1, 2, 3, 4, 6, 8),
                                     n_probe=2 if quick else 5, n_students=4 if quick else self.n_students,
@@ -91,7 +110,7 @@ class ECDigits(Experiment):
         for variant in VARIANTS:
             options = PipelineOptions(clustering=ClusteringOptions(variant=variant, mask=mask),
                                       finetune_maxtime_ode=cap, finetune_maxtime_optim=cap)
-            result = expand_and_cluster(expansion.students, X, logits, self.activation, options,
+            result = expand_and_cluster(expansion.students, X, logits, act, options,
                                         teacher=[np.array(W1), np.array(W2)])
             kept[variant] = result
             run = result.to_json(rho=expansion.multiplier * R0 / HIDDEN, seeds=[0])
@@ -100,26 +119,23 @@ class ECDigits(Experiment):
             run.update({"K": K, "overhead": (K - HIDDEN) / HIDDEN,
                         "success": bool(HIDDEN <= K <= 1.1 * HIDDEN and np.mean(d_w <= 1e-3) >= 0.9)})
             runs[variant] = run
-        results = {"teacher": {"widths": [64, HIDDEN, CLASSES], "activation": self.activation,
-                               "train_accuracy": accuracy, "epochs": epochs},
+        results = {"teacher": {"widths": [64, HIDDEN, CLASSES], "activation": act, "train_accuracy": accuracy,
+                               "epochs": epochs},
                    "mask": list(mask), "expansion": expansion.to_json(),
                    "K": {v: r["K"] for v, r in runs.items()}, "overhead": {v: r["overhead"] for v, r in runs.items()},
                    "success": {v: r["success"] for v, r in runs.items()}, "runs": runs}
-        return Reproduction(name=self.name, parameters={"quick": quick, "activation": self.activation,
-                                                        "epochs": epochs, "maxtime": cap},
-                            arrays={"teacher_logits": logits, "losses": expansion.students.losses}, figures=clustering_figures(kept),
-                            report_markdown=_report(results), derivation_latex=expand_cluster_derivation().to_latex(),
-                            generated_code=[], timings={"total": time.perf_counter() - started}, seeds=[0],
-                            results=results)
+        return results, kept, expansion.students.losses
 
 
-def _report(results: dict) -> str:
-    t = results["teacher"]
-    lines = ["# ec-digits", "", f"Teacher 64-{HIDDEN}-{CLASSES} ({t['activation']}), train accuracy "
-             f"{t['train_accuracy']:.3f} after {t['epochs']} epochs; students at width "
-             f"{results['expansion']['widths'][1]} (expansion reached: {results['expansion']['reached']}).", "",
-             "| variant | K | overhead | success |", "|---|---|---|---|"]
-    for variant in VARIANTS:
-        lines.append(f"| {variant} | {results['K'][variant]} | {results['overhead'][variant]:.2f} | "
-                     f"{results['success'][variant]} |")
-    return "\n".join(lines) + "\n"
+def _report(by_activation: dict) -> str:
+    lines = ["# ec-digits", ""]
+    for results in by_activation.values():
+        t = results["teacher"]
+        lines += [f"Teacher 64-{HIDDEN}-{CLASSES} ({t['activation']}), train accuracy {t['train_accuracy']:.3f} after "
+                  f"{t['epochs']} epochs; students at width {results['expansion']['widths'][1]} (expansion reached: "
+                  f"{results['expansion']['reached']}).", "", "| variant | K | overhead | success |", "|---|---|---|---|"]
+        for variant in VARIANTS:
+            lines.append(f"| {variant} | {results['K'][variant]} | {results['overhead'][variant]:.2f} | "
+                         f"{results['success'][variant]} |")
+        lines.append("")
+    return "\n".join(lines)
