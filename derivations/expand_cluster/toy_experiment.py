@@ -59,6 +59,20 @@ def run_toy(task: ToyTask, rho: int, n_students: int, maxtime: float, keep: dict
     return record
 
 
+def _shown(candidates: dict):
+    """The job (and its results by variant) whose clustering is drawn: robust success first, then any
+    reconstruction, hardest level first."""
+    def rank(item):
+        (task, _), results = item
+        robust = results.get("robust")
+        return (robust is not None and bool(robust.success), robust is not None and robust.reconstruction is not None,
+                task.level)
+    if not candidates:
+        return None, {}
+    job, results = max(candidates.items(), key=rank)
+    return job, results
+
+
 def clustering_figures(results: dict, layers=(1,)) -> dict:
     """The clustering phase's figures (dendrogram with the cut, distance matrix, big-cluster counts,
     alignment; teacher comparison) for each variant's ExpandClusterResult in ``results``."""
@@ -135,10 +149,11 @@ class ECToy(Experiment):
         started, records = time.perf_counter(), []
         from tqdm import tqdm
 
-        shown = max(jobs, key=lambda job: (job[0].activation == "tanh", job[0].level, job[1]))
-        kept: dict = {}
+        # clustering figures: tanh at the largest rho, the hardest level where the robust variant succeeded
+        candidates = {job: {} for job in jobs if job[0].activation == "tanh" and job[1] == max(rhos)}
         for task, rho in tqdm(jobs, disable=not progress, desc="ec-toy"):
-            records.append(run_toy(task, rho, self.n_students, maxtime, kept if (task, rho) == shown else None))
+            records.append(run_toy(task, rho, self.n_students, maxtime, candidates.get((task, rho))))
+        shown, kept = _shown(candidates)
         summary = summarise(records)
         results = {"variant": list(VARIANTS), "gamma": 0.5, "beta": float(np.pi / 6), "N": self.n_students,
                    "rho": list(rhos), "seeds": list(seeds), "levels": list(self.levels), **summary,
@@ -147,7 +162,7 @@ class ECToy(Experiment):
                   **{f"success_{v}": np.array([r["variants"][v]["success"] for r in records], dtype=float)
                      for v in VARIANTS}}
         figure = toy_figures.success_vs_rho(summary["success_fraction_by_rho"], summary["converged_fraction"])
-        shown_label = f"{shown[0].label()} rho {shown[1]}"
+        shown_label = "none" if shown is None else f"{shown[0].label()} rho {shown[1]}"
         return Reproduction(name=self.name, parameters={"quick": quick, "seeds": list(seeds), "rhos": list(rhos),
                                                         "levels": list(self.levels), "n_students": self.n_students,
                                                         "maxtime": maxtime},

@@ -49,6 +49,7 @@ def test_ec_toy_tiny():
     assert set(r["converged_fraction"]) == {"tanh", "sigmoid", "g"} and len(r["runs"]) == 3
     assert r["N"] == 4 and r["rho"] == [1] and r["seeds"] == [0]
     assert "success_vs_rho" in rep.figures and "success fraction" in rep.report_markdown
+    assert "dendrogram_robust_layer1" in rep.figures and "Clustering figures: tanh/L1/s0 rho 1" in rep.report_markdown
 
 
 def test_summary_tables():
