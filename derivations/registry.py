@@ -25,9 +25,10 @@ def families() -> tuple[Family, ...]:
     from gradflow.derivations.symmetry import FAMILY as symmetry
     from gradflow.derivations.shallow_relu import FAMILY as shallow_relu
     from gradflow.derivations.two_particle import FAMILY as two_particle
+    from gradflow.derivations.expand_cluster import FAMILY as expand_cluster
 
     return (associative_memory, two_particle, binary_memory, am_transformer, deep_linear, shallow_relu, mlp, symmetry,
-            confusion)
+            expand_cluster, confusion)
 
 
 def models() -> dict[str, ModelEntry]:

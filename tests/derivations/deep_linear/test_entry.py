@@ -77,7 +77,7 @@ def test_the_family_is_registered_in_its_place():
     assert registry.get_model("deep-linear") is FAMILY.entries[0]
     assert [f.name for f in registry.families()] == ["associative_memory", "two_particle", "binary_memory",
                                                       "am_transformer", "deep_linear", "shallow_relu", "mlp", "symmetry",
-                                                      "confusion"]
+                                                      "expand_cluster", "confusion"]
 
 
 def test_t_end_only_with_the_flow():

@@ -1,0 +1,93 @@
+"""``gradflow check expand-cluster``: the activation classes and their symmetries (SymPy and numbers on
+z in [-10, 10]), the clustering rules on their worked examples, the covert-pair skip, and a student
+trained in an ensemble against the same student trained alone."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gradflow.numerics.compare import Verdict
+from gradflow.theory.expand_cluster import EXPECTED_CLASSES, identity_residuals
+
+IDENTITY_TOLERANCE = 1e-12
+
+
+def class_verdicts(doc) -> list:
+    verdicts = [Verdict.symbolic("derived activation classes = the class table", doc.table_matches,
+                                 ", ".join(f"{n}: {c.kind}" for n, c in doc.classes.items()), "classification")]
+    verdicts += [Verdict.from_claim(name, claim) for name, claim in doc.claims.items()]
+    for name, kind in EXPECTED_CLASSES.items():
+        residuals = identity_residuals(name, derived=doc.classes.get(name))
+        if kind == "none":
+            far = min(residuals.values())
+            verdicts.append(Verdict.symbolic(f"{name}: no class identity holds (sum not constant, difference not linear)",
+                                             far > 0.1, f"z in [-10, 10]: distance from every constant / line "
+                                             f"{far:.3g} > 0.1", "numeric"))
+        else:
+            worst = max(residuals.values())
+            verdicts.append(Verdict(f"{name}: {kind} identity in floating point", worst <= IDENTITY_TOLERANCE * 10,
+                                    worst, IDENTITY_TOLERANCE * 10, "z in [-10, 10], 2001 points", "max abs"))
+    return verdicts
+
+
+def clustering_verdicts() -> list:
+    """The cut rule's worked example and the alignment example, through the clustering phase's own code."""
+    from gradflow.numerics.expand_cluster.alignment import median_cosine_distance
+    from gradflow.numerics.expand_cluster.cut import cut_rule
+    from gradflow.numerics.expand_cluster.hierarchy import build_linkage
+
+    points = np.array([0, .01, .03, .06, 1, 1.02, 5, 5.05, 5.12, 10, 20])[:, None]
+    cut = cut_rule(build_linkage(points, "average", "euclidean"), 2)
+    spread = median_cosine_distance(np.array([[1, 0, 0], [1, 0.1, 0], [1, 0, 0.1]], dtype=float))
+    return [Verdict(f"cut rule example: h* = 0.095 (counts {cut.counts.tolist()})",
+                    abs(cut.cut_height - 0.095) <= 1e-12, abs(cut.cut_height - 0.095), 1e-12,
+                    "11 points on a line, m = 2", "abs"),
+            Verdict("alignment example: median cosine distance 4.96e-3 < 1 - cos(pi/6)",
+                    abs(spread - 4.96e-3) < 1e-5 and spread < 1 - math.cos(math.pi / 6), abs(spread - 4.96e-3), 1e-5,
+                    "(1, 0, 0), (1, 0.1, 0), (1, 0, 0.1)", "abs")]
+
+
+def covert_pair_verdicts() -> list:
+    """An affine skip as covert linear pairs equals the skip (softplus, relu, leaky_relu)."""
+    from gradflow.numerics.expand_cluster.covert_pairs import covert_pairs
+    from gradflow.theory.expand_cluster import class_constants
+    from gradflow.theory.mlp import activation
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    Xt = np.c_[X, np.ones(len(X))]
+    theta = rng.normal(size=(4, 2))
+    verdicts = []
+    for name in ("softplus", "relu", "gelu"):
+        act = activation(name)
+        alpha = float(class_constants(name).alpha)
+        v, a = covert_pairs(theta, alpha)
+        f = act(Xt @ v.T) @ a
+        err = float(np.max(np.abs(f - Xt @ theta)))
+        verdicts.append(Verdict(f"{name}: {len(v) // 2} covert pairs = affine skip", err <= 1e-12, err, 1e-12,
+                                "200 Gaussian inputs, D = 3, m = 2", "max abs"))
+    return verdicts
+
+
+def ensemble_verdicts(quick: bool) -> list:
+    """A student trained in an ensemble equals the same student trained alone (engine's train_ensemble)."""
+    from gradflow.numerics.expand_cluster.toy_tasks import ToyTask
+    from gradflow.numerics.mlp import MLPObjective
+    from gradflow.numerics.mlp.training import train, train_ensemble
+
+    task = ToyTask("tanh", 1, 0)
+    network = task.network(2 * task.r_star)
+    objective = MLPObjective.create(network, task.X[:200], task.y[:200])
+    starts = np.array([task.student_init(2, m) for m in range(2 if quick else 6)])
+    options = dict(maxiterations_ode=100 if quick else 1000, maxiterations_optim=5 if quick else 50, spectrum=False)
+    together = train_ensemble(objective, starts, workers=2, **options)
+    alone = train(objective, starts[-1], **options)
+    diff = float(np.max(np.abs(together[-1].x - alone.x)))
+    return [Verdict("a student trained in an ensemble equals it trained alone", diff == 0.0, diff, 0.0,
+                    f"tanh, {len(starts)} members, iteration caps (no wall-time caps)", "max abs")]
+
+
+def all_verdicts(doc, quick: bool) -> list:
+    return class_verdicts(doc) + clustering_verdicts() + covert_pair_verdicts() + ensemble_verdicts(quick)

@@ -1,0 +1,141 @@
+"""``ec-digits``: Expand-and-Cluster on a 64-20-10 teacher trained on scikit-learn's digits.
+
+Teacher: inputs X/16 (1797 images), NLL with a softmax output, Adam lr 1e-3, batch 64, 200 epochs,
+Glorot start with seed 0.  Probes: the same 1797 inputs; targets: the teacher's 10 logits (mean squared
+error).  Zero-variance pixels are masked in the clustering's distances.  Students: the expansion phase
+from r0 = 8 (8, 16, 24, 32, 48, 64), then N = 10.  Reported: K, overhead (K - r*)/r*, d_w and output
+dissimilarities, loss before and after fine-tuning; success (tanh): r* <= K <= 1.1 r* and at least 90 % of
+teacher neurons at d_w <= 1e-3, for each variant.  scikit-learn is optional: without it the experiment
+says so and stops.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradflow.derivations.contract import Experiment, Parameter
+from gradflow.derivations.expand_cluster.theory_doc import expand_cluster_derivation
+from gradflow.derivations.expand_cluster.toy_experiment import clustering_figures
+from gradflow.derivations.report import Reproduction
+from gradflow.numerics.expand_cluster.expansion import TrainerSettings, expansion_phase
+from gradflow.numerics.expand_cluster.options import ClusteringOptions
+from gradflow.numerics.expand_cluster.pipeline import PipelineOptions, expand_and_cluster
+from gradflow.numerics.mlp import MLPObjective
+from gradflow.numerics.mlp.training import train
+from gradflow.theory.errors import ParameterError
+from gradflow.theory.mlp import Layer, Network, random_params
+
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "softplus")
+HIDDEN, CLASSES, R0 = 20, 10, 8
+VARIANTS = ("code", "robust")
+
+
+def digits():
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise ParameterError("ec-digits", "scikit-learn installed (pip install 'gradflow[sklearn]')",
+                             "not installed") from None
+    data = load_digits()
+    return data.data / 16.0, data.target
+
+
+def train_teacher(act: str, X, labels, epochs: int):
+    net = Network(64, (Layer(HIDDEN, act), Layer(CLASSES, "softmax")), loss="nll")
+    objective = MLPObjective.create(net, X, labels)
+    steps = epochs * (len(X) // 64)
+    result = train(objective, random_params(net, 0), method="adam", lr=1e-3, batchsize=64, polish="none",
+                   maxiterations_ode=steps, minloss=0.0, min_gnorm=0.0, spectrum=False, maxtime_ode=3600)
+    logits = net.forward(result.x, X)
+    accuracy = float(np.mean(np.argmax(logits, axis=1) == labels))
+    return net, result.x, logits, accuracy
+
+
+@dataclass(frozen=True)
+class ECDigits(Experiment):
+    name = "ec-digits"
+    summary = "Expand-and-Cluster on a 64-20-10 teacher trained on scikit-learn's digits (needs the sklearn extra)"
+    parameters = (
+        Parameter("activation", "choice", "tanh", "one of " + ", ".join(ACTIVATIONS) + " or all",
+                  "teacher activation (all: each in turn; tanh is the one with a success criterion)",
+                  choices=ACTIVATIONS + ("all",)),
+        Parameter("epochs", "int", 200, "an integer in [1, 10000]", "teacher training epochs (--quick: 20)",
+                  lambda v: 1 <= v <= 10_000),
+        Parameter("n_students", "int", 10, "an integer in [4, 100]", "students", lambda v: 4 <= v <= 100),
+        Parameter("maxtime", "float", 60.0, "a number > 0", "wall-time cap per training phase and student (s; "
+                  "at most 3 with --quick)", lambda v: v > 0),
+    )
+
+    activation: str = "tanh"
+    epochs: int = 200
+    n_students: int = 10
+    maxtime: float = 60.0
+
+    def run(self, quick: bool = False, progress: bool = False, backend: str = "cpu") -> Reproduction:
+        started = time.perf_counter()
+        X, labels = digits()
+        epochs = min(self.epochs, 20) if quick else self.epochs
+        cap = min(self.maxtime, 3.0) if quick else self.maxtime
+        activations = ACTIVATIONS if self.activation == "all" else (self.activation,)
+        by_activation, figures, losses = {}, {}, {}
+        for act in activations:
+            result, kept, student_losses = self._one(act, X, labels, epochs, cap, quick)
+            by_activation[act] = result
+            figures.update({f"{act}_{k}": f for k, f in clustering_figures(kept).items()} if len(activations) > 1
+                           else clustering_figures(kept))
+            losses[f"losses_{act}"] = student_losses
+        results = {**by_activation[activations[0]], "by_activation": by_activation}
+        return Reproduction(name=self.name, parameters={"quick": quick, "activation": self.activation,
+                                                        "epochs": epochs, "maxtime": cap},
+                            arrays=losses, figures=figures, report_markdown=_report(by_activation),
+                            derivation_latex=expand_cluster_derivation().to_latex(), generated_code=[],
+                            timings={"total": time.perf_counter() - started}, seeds=[0], results=results)
+
+    def _one(self, act: str, X, labels, epochs: int, cap: float, quick: bool):
+        """Teacher, expansion, both clustering variants for one activation: (JSON results, the results
+        objects by variant, the students' losses)."""
+        teacher_net, teacher_theta, logits, accuracy = train_teacher(act, X, labels, epochs)
+        W1, W2 = teacher_net.unflatten(teacher_theta)
+        mask = tuple(float(v) for v in np.r_[np.var(X, axis=0) > 0, 1.0])
+        settings = TrainerSettings(maxtime_ode=cap, maxtime_optim=cap)
+        build = lambda m: Network(64, (Layer(R0 * m, act), Layer(CLASSES, "identity")),  # noqa: E731
+                                  output_mean=True)
+        expansion = expansion_phase(build, X, logits, multipliers=(3, 4) if quick else (1, 2, 3, 4, 6, 8),
+                                    n_probe=2 if quick else 5, n_students=4 if quick else self.n_students,
+                                    settings=settings)
+        runs, kept = {}, {}
+        for variant in VARIANTS:
+            options = PipelineOptions(clustering=ClusteringOptions(variant=variant, mask=mask),
+                                      finetune_maxtime_ode=cap, finetune_maxtime_optim=cap)
+            result = expand_and_cluster(expansion.students, X, logits, act, options,
+                                        teacher=[np.array(W1), np.array(W2)])
+            kept[variant] = result
+            run = result.to_json(rho=expansion.multiplier * R0 / HIDDEN, seeds=[0])
+            K = result.widths[0] if result.widths else 0
+            d_w = np.array(run["comparison"][0]["d_w"]) if run["comparison"] else np.ones(HIDDEN)
+            run.update({"K": K, "overhead": (K - HIDDEN) / HIDDEN,
+                        "success": bool(HIDDEN <= K <= 1.1 * HIDDEN and np.mean(d_w <= 1e-3) >= 0.9)})
+            runs[variant] = run
+        results = {"teacher": {"widths": [64, HIDDEN, CLASSES], "activation": act, "train_accuracy": accuracy,
+                               "epochs": epochs},
+                   "mask": list(mask), "expansion": expansion.to_json(),
+                   "K": {v: r["K"] for v, r in runs.items()}, "overhead": {v: r["overhead"] for v, r in runs.items()},
+                   "success": {v: r["success"] for v, r in runs.items()}, "runs": runs}
+        return results, kept, expansion.students.losses
+
+
+def _report(by_activation: dict) -> str:
+    lines = ["# ec-digits", ""]
+    for results in by_activation.values():
+        t = results["teacher"]
+        lines += [f"Teacher 64-{HIDDEN}-{CLASSES} ({t['activation']}), train accuracy {t['train_accuracy']:.3f} after "
+                  f"{t['epochs']} epochs; students at width {results['expansion']['widths'][1]} (expansion reached: "
+                  f"{results['expansion']['reached']}).", "", "| variant | K | overhead | success |", "|---|---|---|---|"]
+        for variant in VARIANTS:
+            lines.append(f"| {variant} | {results['K'][variant]} | {results['overhead'][variant]:.2f} | "
+                         f"{results['success'][variant]} |")
+        lines.append("")
+    return "\n".join(lines)

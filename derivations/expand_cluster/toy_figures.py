@@ -1,0 +1,33 @@
+"""Figures of the Expand-and-Cluster reproductions: success and converged fraction against the width ratio."""
+
+from __future__ import annotations
+
+from gradflow.derivations.report import pyplot
+
+MARKERS = {"code": "o-", "robust": "s--"}
+
+
+def success_vs_rho(success: dict, converged: dict | None = None):
+    """``success[variant][activation][rho]`` (fractions over levels and seeds) as curves, one panel per
+    activation; ``converged[activation][rho]`` (fraction of students at zero loss) dotted beside them."""
+    variants = list(success)
+    activations = sorted({a for v in variants for a in success[v]})
+    fig, axes = pyplot().subplots(1, max(len(activations), 1), figsize=(4 * max(len(activations), 1), 3.2),
+                                  squeeze=False)
+    for ax, act in zip(axes[0], activations):
+        for variant in variants:
+            table = success[variant].get(act, {})
+            rhos = sorted(table, key=float)
+            ax.plot([float(r) for r in rhos], [table[r] for r in rhos], MARKERS.get(variant, "x-"),
+                    label=f"success ({variant})")
+        if converged and act in converged:
+            rhos = sorted(converged[act], key=float)
+            ax.plot([float(r) for r in rhos], [converged[act][r] for r in rhos], "k:", label="students at zero loss")
+        ax.set_title(act)
+        ax.set_xlabel("rho = width / r*")
+        ax.set_ylim(-0.05, 1.05)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("fraction")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,93 @@
+"""The Expand-and-Cluster derivation: the class of each activation, its neuron symmetries, and why the
+zero-loss students of an overparameterised network hold duplicates and zero-type neurons.
+
+``derive()`` classifies the activations (SymPy), proves each class's symmetries, and writes the
+argument as steps; the frozen :class:`ExpandClusterDerivation` carries the results by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from gradflow.theory.derivation import Derivation, Draft
+from gradflow.theory.expand_cluster.activation_class import ActivationClass, derive_class
+from gradflow.theory.expand_cluster.symmetries import symmetry_claims
+from gradflow.theory.verify import Claim
+
+# the activations of the class table, in its order; g(z) = sigmoid(4z) + softplus(z) is the 'none' example
+TABLE_ACTIVATIONS = ("tanh", "erf", "identity", "sigmoid", "softplus", "gelu", "silu", "relu", "leaky_relu", "g")
+EXPECTED_CLASSES = {"tanh": "odd", "erf": "odd", "identity": "odd", "sigmoid": "odd_constant",
+                    "softplus": "even_linear", "gelu": "even_linear", "silu": "even_linear",
+                    "relu": "even_linear_positive_scaling", "leaky_relu": "even_linear_positive_scaling",
+                    "g": "none"}
+
+WHY_DUPLICATES = (
+    "Let a teacher f*(x) = sum_j a*_j sigma(v*_j . x~) + c* be irreducible (every a*_j and w*_j nonzero, no two "
+    "v*_j equal up to the class symmetry) with an activation identifiable in the classical sense (Sussmann "
+    "1992; Albertini and Sontag 1993; Fefferman 1994): for such sigma, functions sigma(v . x~) with distinct "
+    "v (modulo the symmetry) are linearly independent together with the affine functions the class allows. A "
+    "student f = sum_i a_i sigma(v_i . x~) + c of width r > r* at zero loss on rich data equals f*, so grouping "
+    "its neurons by v_i (modulo the symmetry) and collecting coefficients, every group's summed coefficient must "
+    "match the teacher's: (i) duplicates, neurons with v_i = v*_j (up to the symmetry) whose outgoing weights "
+    "sum (sign-corrected for odd classes) to a*_j; (ii) zero-type neurons, groups whose weights sum to zero "
+    "(a_i = 0, any v_i) or constant neurons (w_i = 0, absorbed in the bias); (iii) for even_linear classes only, "
+    "covert linear pairs (v, a), (-v, -a) whose sum 2 alpha a v . x~ is affine. Across independent students only "
+    "the teacher's vectors recur; the zero-type and covert vectors depend on the initialisation and scatter. "
+    "Hence large, tight clusters of canonical incoming vectors are teacher neurons, and summing a student's "
+    "outgoing weights within a cluster merges its duplicates exactly.")
+
+WHY_EXPAND = (
+    "Every critical point of a narrower network embeds (by duplication or zero-type neurons) as an affine "
+    "subspace of critical points of a wider one. At r = r* these saddles and minima trap gradient training; as "
+    "r grows, the zero-loss subspaces outnumber and outsize them and training reaches zero loss from most "
+    "initialisations: overparameterising first, then clustering, recovers the minimal network.")
+
+
+@dataclass(frozen=True, eq=False)
+class ExpandClusterDerivation(Derivation):
+    """What :func:`derive` derives, by name."""
+
+    classes: Mapping[str, ActivationClass]  # activation -> its derived class
+    symmetries: Mapping[str, Claim]  # "activation: transformation" -> its proof
+    table_matches: bool  # the derived classes equal EXPECTED_CLASSES
+
+    @property
+    def claims(self) -> dict[str, Claim]:
+        return dict(self.symmetries)
+
+
+def derive(activations=TABLE_ACTIVATIONS) -> ExpandClusterDerivation:
+    draft = Draft("Expand-and-Cluster: activation classes and the structure of zero-loss students")
+    classes = {name: derive_class(name) for name in activations}
+    draft.add("Two combinations decide the class",
+              r"e(z) = \sigma(z) + \sigma(-z), \qquad d(z) = \sigma(z) - \sigma(-z)",
+              "e constant (e' = 0): odd (e = 0) or odd_constant; otherwise d linear (d'' = 0, d(0) = 0, "
+              "d = 2 alpha z): even_linear, with positive scaling if sigma(k z) = k sigma(z) for k > 0; "
+              "otherwise none.", "e' and d - 2 alpha z simplify to 0 for z > 0 and z < 0")
+    rows = " \\\\ ".join(rf"\text{{{n.replace('_', ' ')}}} & \text{{{c.kind.replace('_', ' ')}}} & "
+                         rf"{'-' if c.alpha is None else _latex(c.alpha)} & "
+                         rf"{'-' if c.sum_constant is None else _latex(c.sum_constant)}"
+                         for n, c in classes.items())
+    draft.add("Derived classes", r"\begin{array}{llll} \sigma & \text{class} & \alpha & C \\ " + rows
+              + r"\end{array}", "Each row derived from sigma's SymPy expression.", "classification")
+    symmetries = {}
+    for name in activations:
+        for label, claim in symmetry_claims(name).items():
+            symmetries[f"{name}: {label}"] = claim
+    draft.add("Neuron symmetries",
+              r"a\sigma(u) = -a\sigma(-u);\quad a\sigma(u) + c = -a\sigma(-u) + c + Ca;\quad "
+              r"a\sigma(u) = a\sigma(-u) + 2\alpha a u;\quad a\sigma(u) = \tfrac{a}{k}\sigma(ku)",
+              "For each activation, the identities of its class.", "simplifies to 0 and random points")
+    draft.add("Why zero-loss students hold duplicates and zero-type neurons",
+              r"f = \sum_i a_i \sigma(v_i\cdot\tilde x) + c = f^* \Rightarrow \sum_{i \in S_j} s_i a_i = a^*_j",
+              WHY_DUPLICATES)
+    draft.add("Why expand first", r"r > r^*", WHY_EXPAND)
+    matches = all(EXPECTED_CLASSES.get(n, c.kind) == c.kind for n, c in classes.items())
+    return draft.finish(ExpandClusterDerivation, classes=classes, symmetries=symmetries, table_matches=matches)
+
+
+def _latex(expr) -> str:
+    import sympy as sp
+
+    return sp.latex(expr)
