@@ -144,7 +144,12 @@ def _derive(args):
 
 
 def _simulate(args):
-    entry = get_model(args.name)
+    from gradflow.derivations.warm_entries import find_entry, remember_entry
+
+    entry = find_entry(args.name)  # a warm start: the entry's own module only, no registry, no SymPy
+    if entry is None:
+        entry = get_model(args.name)
+        remember_entry(entry)
     settings = entry.parse_settings(args.set)
     start = time.perf_counter()
     result = entry.simulate(settings, args.method, args.steps, args.t_end, args.backend, progress=not args.json,

@@ -25,7 +25,7 @@ from gradflow.numerics.codegen.cuda_module import cuda_module
 from gradflow.numerics.codegen.matrix_cuda_module import matrix_cuda_module
 from gradflow.numerics.codegen.matrix_module import MatrixSystem
 from gradflow.numerics.errors import DivergenceError
-from gradflow.numerics.drivers.lanes import LaneSimulator, LaneTrajectory
+from gradflow.numerics.drivers.lanes import LaneSignature, LaneSimulator, LaneTrajectory
 from gradflow.numerics.drivers.particles import ParticleSimulator, ParticleTrajectory
 from gradflow.numerics.drivers.progress import GPU_CHUNK_WORK, chunked
 
@@ -124,6 +124,7 @@ class CudaLaneSimulator:
         self.system = system
         self.observable_exprs = dict(observables or {})
         self.condition_exprs = dict(conditions or {})
+        self.signature = LaneSignature.of(system, self.observable_exprs, self.condition_exprs)
         self.module, self.path, self.cache_hit = cuda_module(system, self.observable_exprs, self.condition_exprs)
 
     @property

@@ -13,9 +13,8 @@ import numba
 import numpy as np
 
 from gradflow.theory.errors import require
-from gradflow.theory.flow import Flow, Map
 
-from gradflow.numerics.codegen.lane_module import BLOCK, lane_module
+from gradflow.numerics.codegen.layout import BLOCK
 from gradflow.numerics.errors import DivergenceError, IntegrationError
 from gradflow.numerics.integrators import FLOW_METHODS
 from gradflow.numerics.integrators.dopri5 import BLOCK as FLOW_BLOCK
@@ -27,7 +26,43 @@ MIN_BLOCK = 8  # one AVX-512 vector of float64
 FLOW_GROUP = 4096  # lanes per call of the adaptive integrators (each call well under a second)
 
 
-def lane_parameters(system: Flow | Map, values: Mapping, lanes: int) -> np.ndarray:
+@dataclass(frozen=True)
+class LaneSignature:
+    """What the driver needs of a lane system to call its generated module: names, in the module's order.
+
+    Built from the symbolic system (``of``) or read back from the warm index, so that a warm start
+    runs without the symbolic system (and without SymPy)."""
+
+    name: str
+    kind: str  # "flow" or "map"
+    states: tuple
+    params: tuple
+    observables: tuple = ()
+    conditions: tuple = ()
+    defines: tuple = ()
+
+    @property
+    def dimension(self) -> int:
+        return len(self.states)
+
+    @classmethod
+    def of(cls, system, observables=(), conditions=()) -> "LaneSignature":
+        from gradflow.numerics.codegen.lane_module import defines
+        from gradflow.theory.flow import Flow
+
+        return cls(system.name, "flow" if isinstance(system, Flow) else "map", tuple(map(str, system.states)),
+                   tuple(map(str, system.params)), tuple(observables), tuple(conditions),
+                   defines(system, dict.fromkeys(observables)))
+
+    def to_json(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "LaneSignature":
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+def lane_parameters(system, values: Mapping, lanes: int) -> np.ndarray:
     """The (lanes, P) parameter array of ``system`` from ``{name: value}``: each value a number (the
     same in every lane) or one number per lane, the columns in the system's own parameter order
     (the order its generated module's docstring lists)."""
@@ -76,27 +111,50 @@ class LaneSimulator:
     as :class:`numerics.drivers.cuda.CudaLaneSimulator`.
     """
 
-    def __init__(self, system: Flow | Map, observables: dict | None = None, conditions: dict | None = None):
-        self.system = system
+    def __init__(self, system, observables: dict | None = None, conditions: dict | None = None):
+        from gradflow.numerics.codegen.lane_module import lane_module
+
+        self._system = system
         self.observable_exprs = dict(observables or {})
         self.condition_exprs = dict(conditions or {})
+        self.signature = LaneSignature.of(system, self.observable_exprs, self.condition_exprs)
         self.module, self.path, self.cache_hit = lane_module(system, self.observable_exprs, self.condition_exprs)
+        self._build = None
+
+    @classmethod
+    def from_module(cls, signature: LaneSignature, module, path, build) -> "LaneSimulator":
+        """A simulator over an already generated ``module`` (a warm start: no symbolic system needed);
+        ``build()`` gives (system, observables, conditions) when the symbolic system is asked for."""
+        sim = cls.__new__(cls)
+        sim._system, sim._build, sim.signature = None, build, signature
+        sim.module, sim.path, sim.cache_hit = module, path, True
+        sim.observable_exprs = dict.fromkeys(signature.observables)
+        sim.condition_exprs = dict.fromkeys(signature.conditions)
+        return sim
+
+    @property
+    def system(self):
+        """The symbolic Flow or Map (derived on first use after a warm start)."""
+        if self._system is None:
+            self._system, observables, conditions = self._build()
+            self.observable_exprs, self.condition_exprs = dict(observables or {}), dict(conditions or {})
+        return self._system
 
     @property
     def source(self) -> str:
         return self.path.read_text()
 
     def _lanes(self, initial, params):
-        k, P = self.system.dimension, len(self.system.params)
+        k, P = self.signature.dimension, len(self.signature.params)
         x0 = np.ascontiguousarray(np.atleast_2d(np.asarray(initial, dtype=float)))
         if x0.shape[1] != k and x0.shape[0] == k and k == 1:
             x0 = x0.T.copy()
         if isinstance(params, Mapping):
-            params = lane_parameters(self.system, params, x0.shape[0])
+            params = lane_parameters(self.signature, params, x0.shape[0])
         q = np.ascontiguousarray(np.atleast_2d(np.asarray(params, dtype=float)))
         require(x0.ndim == 2 and x0.shape[1] == k, "initial", f"an array of shape (lanes, {k})", x0.shape)
         require(q.ndim == 2 and q.shape[1] == P, "params",
-                f"an array of shape (lanes, {P}) in the order {[str(s) for s in self.system.params]}", q.shape)
+                f"an array of shape (lanes, {P}) in the order {list(self.signature.params)}", q.shape)
         require(q.shape[0] == x0.shape[0], "params", "one row per lane (same count as initial)", q.shape)
         require(bool(np.all(np.isfinite(q))) and bool(np.all(np.isfinite(x0))), "params", "finite numbers")
         return x0, q
@@ -104,11 +162,11 @@ class LaneSimulator:
     def _flow_block(self, lanes: int) -> int:
         """Lanes per block of integrate_dopri5: at most BLOCK_STATES / (states per lane), so that a block's
         stages stay in cache (measured on the margin flow, 1e5 lanes: 256 lanes 11% faster than 64)."""
-        most = max(MIN_BLOCK, min(FLOW_BLOCK, BLOCK_STATES // self.system.dimension // MIN_BLOCK * MIN_BLOCK))
+        most = max(MIN_BLOCK, min(FLOW_BLOCK, BLOCK_STATES // self.signature.dimension // MIN_BLOCK * MIN_BLOCK))
         return lanes_per_block(lanes, most)
 
     def _observe(self, states, q):
-        return {name: getattr(self.module, f"observable_{name}")(states, q) for name in self.observable_exprs}
+        return {name: getattr(self.module, f"observable_{name}")(states, q) for name in self.signature.observables}
 
     def iterate(self, initial, params, n_steps: int, record=None, progress: bool = False) -> LaneTrajectory:
         """Exact map iteration (GD steps); record: step indices (default every step).
@@ -121,7 +179,7 @@ class LaneSimulator:
         chunks under a progress bar; the states and first hits are the same as in one call.  A lane
         whose state turns non-finite raises DivergenceError (step and component; the lowest such lane,
         of those diverged by the end of the call or chunk)."""
-        require(isinstance(self.system, Map), "method", "'map' only for a Map system")
+        require(self.signature.kind == "map", "method", "'map' only for a Map system")
         require(not isinstance(n_steps, bool) and int(n_steps) == n_steps and n_steps >= 0, "n_steps",
                 "a non-negative integer", n_steps)
         x0, q = self._lanes(initial, params)
@@ -132,19 +190,19 @@ class LaneSimulator:
         out = np.empty((steps.size, L, x0.shape[1]))  # every row is written (or DivergenceError is raised)
         state = x0.copy()
         status = -np.ones((L, 2), dtype=np.int64)
-        hits = -np.ones((max(len(self.condition_exprs), 1), L), dtype=np.int64)
+        hits = -np.ones((max(len(self.signature.conditions), 1), L), dtype=np.int64)
         block = lanes_per_block(L)
-        with chunked(int(n_steps), steps, L, progress, self.system.name) as chunks:
+        with chunked(int(n_steps), steps, L, progress, self.signature.name) as chunks:
             for first, last, _ in (chunks if n_steps else [(0, 0, None)]):
                 self.module.iterate_map(state, q, int(first), int(last - first), steps, out, status, hits, block)
                 failed = np.flatnonzero(status[:, 0] >= 0)
                 if failed.size:
                     lane = failed[0]
-                    parameters = dict(zip(map(str, self.system.params), q[lane].tolist()))
-                    raise DivergenceError(int(status[lane, 0]), str(self.system.states[status[lane, 1]]),
+                    parameters = dict(zip(self.signature.params, q[lane].tolist()))
+                    raise DivergenceError(int(status[lane, 0]), self.signature.states[status[lane, 1]],
                                           f"lane {lane}, parameters {parameters}")
         return LaneTrajectory(steps.astype(float), out, self._observe(out, q), "map", None,
-                              {name: hits[c] for c, name in enumerate(self.condition_exprs)})
+                              {name: hits[c] for c, name in enumerate(self.signature.conditions)})
 
     def integrate(self, initial, params, times, method: str = "dopri5", step: float = 1e-2, rtol: float = 1e-10,
                   atol: float = 1e-12, t_switch: float = 1.0, max_steps: int = 10_000_000) -> LaneTrajectory:
@@ -152,7 +210,7 @@ class LaneSimulator:
 
         dopri5 and logtime control every lane's step size, error and step count (``work``, ``max_steps``)
         separately, as if it were integrated alone; the kernel advances the lanes in blocks (vectorised)."""
-        require(isinstance(self.system, Flow), "method", "an integrator only for a Flow system")
+        require(self.signature.kind == "flow", "method", "an integrator only for a Flow system")
         require(method in FLOW_METHODS, "method", f"one of {FLOW_METHODS}", method)
         x0, q = self._lanes(initial, params)
         times = np.asarray(times, dtype=float)
@@ -171,7 +229,7 @@ class LaneSimulator:
             failed = np.flatnonzero(status[:, 0] >= 0)
             if failed.size:
                 lane = failed[0]
-                raise DivergenceError(int(status[lane, 0]), str(self.system.states[status[lane, 1]]), f"lane {lane}")
+                raise DivergenceError(int(status[lane, 0]), self.signature.states[status[lane, 1]], f"lane {lane}")
         else:
             status = np.zeros((x0.shape[0], 2), dtype=np.int64)
             # lanes in groups, one kernel call each, so that Ctrl-C is answered between them; every lane
@@ -188,7 +246,7 @@ class LaneSimulator:
             codes = status[:, 1]
             if np.any(codes >= 0):
                 lane = int(np.flatnonzero(codes >= 0)[0])
-                raise DivergenceError(int(status[lane, 0]), str(self.system.states[codes[lane]]), f"lane {lane}")
+                raise DivergenceError(int(status[lane, 0]), self.signature.states[codes[lane]], f"lane {lane}")
             if np.any(codes < -1):
                 lane = int(np.flatnonzero(codes < -1)[0])
                 reason = "too many steps" if codes[lane] == -2 else "step size underflow"
