@@ -20,6 +20,7 @@ from gradflow.numerics.integrators import FLOW_METHODS
 from gradflow.numerics.integrators.dopri5 import BLOCK as FLOW_BLOCK
 from gradflow.numerics.integrators.dopri5 import BLOCK_STATES
 from gradflow.numerics.drivers.progress import chunked
+from gradflow.numerics.drivers.strategy import FLOW_STEPS_GUESS, Strategy, choose_strategy, threads_of
 
 
 MIN_BLOCK = 8  # one AVX-512 vector of float64
@@ -90,13 +91,14 @@ class LaneTrajectory:
     method: str = ""
     work: np.ndarray | None = None  # steps taken per lane (adaptive methods)
     first_hits: dict = field(default_factory=dict)
+    strategy: Strategy | None = None  # threads the kernel ran on, chosen from the work size
 
 
-def lanes_per_block(lanes: int, most: int = BLOCK) -> int:
+def lanes_per_block(lanes: int, most: int = BLOCK, threads: int | None = None) -> int:
     """Lanes per block of iterate_map (most = BLOCK, 256: a block's states stay in L1 while it steps) or of
     integrate_dopri5 (most from LaneSimulator._flow_block), or fewer, a multiple of MIN_BLOCK, so that every
     thread gets a block when the lanes are few."""
-    threads = max(1, numba.get_num_threads())
+    threads = max(1, numba.get_num_threads() if threads is None else threads)
     per_thread = -(-lanes // threads)
     return int(min(most, max(MIN_BLOCK, -(-per_thread // MIN_BLOCK) * MIN_BLOCK)))
 
@@ -159,11 +161,11 @@ class LaneSimulator:
         require(bool(np.all(np.isfinite(q))) and bool(np.all(np.isfinite(x0))), "params", "finite numbers")
         return x0, q
 
-    def _flow_block(self, lanes: int) -> int:
+    def _flow_block(self, lanes: int, threads: int | None = None) -> int:
         """Lanes per block of integrate_dopri5: at most BLOCK_STATES / (states per lane), so that a block's
         stages stay in cache (measured on the margin flow, 1e5 lanes: 256 lanes 11% faster than 64)."""
         most = max(MIN_BLOCK, min(FLOW_BLOCK, BLOCK_STATES // self.signature.dimension // MIN_BLOCK * MIN_BLOCK))
-        return lanes_per_block(lanes, most)
+        return lanes_per_block(lanes, most, threads)
 
     def _observe(self, states, q):
         return {name: getattr(self.module, f"observable_{name}")(states, q) for name in self.signature.observables}
@@ -191,8 +193,9 @@ class LaneSimulator:
         state = x0.copy()
         status = -np.ones((L, 2), dtype=np.int64)
         hits = -np.ones((max(len(self.signature.conditions), 1), L), dtype=np.int64)
-        block = lanes_per_block(L)
-        with chunked(int(n_steps), steps, L, progress, self.signature.name) as chunks:
+        strategy = choose_strategy(float(L) * max(n_steps, 1) * self.signature.dimension)
+        block = lanes_per_block(L, threads=strategy.threads)
+        with threads_of(strategy), chunked(int(n_steps), steps, L, progress, self.signature.name) as chunks:
             for first, last, _ in (chunks if n_steps else [(0, 0, None)]):
                 self.module.iterate_map(state, q, int(first), int(last - first), steps, out, status, hits, block)
                 failed = np.flatnonzero(status[:, 0] >= 0)
@@ -201,8 +204,10 @@ class LaneSimulator:
                     parameters = dict(zip(self.signature.params, q[lane].tolist()))
                     raise DivergenceError(int(status[lane, 0]), self.signature.states[status[lane, 1]],
                                           f"lane {lane}, parameters {parameters}")
-        return LaneTrajectory(steps.astype(float), out, self._observe(out, q), "map", None,
-                              {name: hits[c] for c, name in enumerate(self.signature.conditions)})
+        with threads_of(strategy):
+            observed = self._observe(out, q)
+        return LaneTrajectory(steps.astype(float), out, observed, "map", None,
+                              {name: hits[c] for c, name in enumerate(self.signature.conditions)}, strategy)
 
     def integrate(self, initial, params, times, method: str = "dopri5", step: float = 1e-2, rtol: float = 1e-10,
                   atol: float = 1e-12, t_switch: float = 1.0, max_steps: int = 10_000_000) -> LaneTrajectory:
@@ -222,6 +227,15 @@ class LaneSimulator:
         require(step > 0, "step", "> 0", step)
         require(rtol > 0 and atol > 0, "rtol/atol", "> 0")
         out = np.full((times.size, x0.shape[0], x0.shape[1]), np.nan)
+        steps_per_lane = times[-1] / step if method == "rk4" else FLOW_STEPS_GUESS
+        strategy = choose_strategy(float(x0.shape[0]) * max(steps_per_lane, 1.0) * self.signature.dimension)
+        with threads_of(strategy):
+            work = self._integrate(x0, q, times, method, step, rtol, atol, t_switch, max_steps, out, strategy)
+            observed = self._observe(out, q)
+        return LaneTrajectory(times, out, observed, method, work, strategy=strategy)
+
+    def _integrate(self, x0, q, times, method, step, rtol, atol, t_switch, max_steps, out, strategy):
+        """Fill ``out``; the steps taken per lane (adaptive methods) or None.  Raises on divergence."""
         work = None
         if method == "rk4":
             status = -np.ones((x0.shape[0], 2), dtype=np.int64)
@@ -240,7 +254,8 @@ class LaneSimulator:
                                                                                        dtype=np.int64)
                 self.module.integrate_dopri5(np.ascontiguousarray(x0[lanes]), np.ascontiguousarray(q[lanes]), times,
                                              method == "logtime", float(t_switch), float(rtol), float(atol),
-                                             int(max_steps), part, part_status, self._flow_block(x0.shape[0]))
+                                             int(max_steps), part, part_status,
+                                             self._flow_block(x0.shape[0], strategy.threads))
                 out[:, lanes], status[lanes] = part, part_status
             work = status[:, 0].copy()
             codes = status[:, 1]
@@ -251,4 +266,4 @@ class LaneSimulator:
                 lane = int(np.flatnonzero(codes < -1)[0])
                 reason = "too many steps" if codes[lane] == -2 else "step size underflow"
                 raise IntegrationError(f"{method} stopped in lane {lane} after {status[lane, 0]} steps: {reason}")
-        return LaneTrajectory(times, out, self._observe(out, q), method, work)
+        return work
