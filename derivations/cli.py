@@ -243,6 +243,8 @@ def _bench(args):
             print(f"    peer/gradflow: {ratios}{extra}")
         for impl, why in cell["skipped_implementations"].items():
             print(f"    skipped {impl}: {why}")
+        if "strategy" in cell.get("notes", {}):
+            print(f"    strategy: {cell['notes']['strategy']['reason']}")
     return 0 if all(c["agree"] for c in report["cells"]) else 1
 
 
