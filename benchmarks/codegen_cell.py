@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from gradflow.bench.harness import machine_load
+
 _FLOOR = """
 import numba, numpy as np
 @numba.njit(cache=True)
@@ -46,13 +48,6 @@ def _seconds(argv, env) -> float:
     return time.perf_counter() - start
 
 
-def _load() -> float:
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return float("nan")
-
-
 def start_times(model: str, repeats: int) -> dict:
     """Cold and warm starts of ``gradflow simulate model --steps 10`` beside the yardsticks (seconds)."""
     command = [sys.executable, "-m", "gradflow", "simulate", model, "--steps", "10", "--json"]
@@ -60,7 +55,7 @@ def start_times(model: str, repeats: int) -> dict:
         env = dict(os.environ, GRADFLOW_CACHE_DIR=cache)
         floor = Path(floor_dir) / "floor.py"
         floor.write_text(_FLOOR)
-        load_before = _load()
+        load_before = machine_load()
         cold = _seconds(command, env)
         _seconds([sys.executable, str(floor)], env)  # compiles the floor's function into its cache
         samples = {"gradflow-warm": [], "import-numpy-numba": [], "numba-floor": []}
@@ -70,18 +65,18 @@ def start_times(model: str, repeats: int) -> dict:
             samples["numba-floor"].append(_seconds([sys.executable, str(floor)], env))
         probe = subprocess.run([sys.executable, "-c", _PROBE, *command[3:]], env=env, capture_output=True, text=True,
                                check=True)
-        load_after = _load()
+        load_after = machine_load()
     times = {"gradflow-cold": cold, **{k: statistics.median(v) for k, v in samples.items()}}
     return {"times": times, "warm_imports_sympy": json.loads(probe.stdout.strip().splitlines()[-1])["sympy"],
             "load_before": load_before, "load_after": load_after}
 
 
 def codegen(quick: bool, ceilings: dict) -> list:
-    from gradflow.bench.harness import CellResult
+    from gradflow.bench.harness import CellResult, load_notes
 
     cells = []
     for model in MODELS[: 1 if quick else None]:
-        measured = start_times(model, 3 if quick else 5)
+        measured = start_times(model, 1 if quick else 5)
         times = measured["times"]
         warm = times["gradflow-warm"]
         notes = {
@@ -90,7 +85,7 @@ def codegen(quick: bool, ceilings: dict) -> list:
             "warm_over_import_numpy_numba": warm / times["import-numpy-numba"],
             "warm_over_numba_floor": warm / times["numba-floor"],
             "numba_floor_over_import_numpy_numba": times["numba-floor"] / times["import-numpy-numba"],
-            "load_before": measured["load_before"], "load_after": measured["load_after"],
+            **load_notes({"all": [measured["load_before"], measured["load_after"]]}),
             "target_cold_lt_5s": times["gradflow-cold"] < 5.0,
             "target_warm_le_1.5x_import": warm <= 1.5 * times["import-numpy-numba"],
             "target_warm_no_sympy": not measured["warm_imports_sympy"],

@@ -243,6 +243,11 @@ def _bench(args):
             print(f"    peer/gradflow: {ratios}{extra}")
         for impl, why in cell["skipped_implementations"].items():
             print(f"    skipped {impl}: {why}")
+        if "load" in cell:
+            print(f"    load average {cell['load']['before']:.2f} before, {cell['load']['after']:.2f} after")
+        if cell.get("notes", {}).get("load_differs"):
+            print(f"    timed under different load (load average spread {cell['notes']['load_spread']:.2f}): "
+                  "the ratios are not comparable")
         if "strategy" in cell.get("notes", {}):
             print(f"    strategy: {cell['notes']['strategy']['reason']}")
     return 0 if all(c["agree"] for c in report["cells"]) else 1
