@@ -1,7 +1,8 @@
 """Drivers for lane systems: many independent copies of a small Flow or Map, one kernel call.
 
 The kernel (what one step does) is generated from the symbolic system; this module is the
-driver (how many steps, which lanes, where to record, what to do on divergence).
+driver (how many steps, which lanes, where to record, what to do on divergence, and on how many
+threads: ``strategy.choose_strategy`` from the work of the call, reported on the trajectory).
 """
 
 from __future__ import annotations
@@ -64,9 +65,9 @@ class LaneSignature:
 
 
 def lane_parameters(system, values: Mapping, lanes: int) -> np.ndarray:
-    """The (lanes, P) parameter array of ``system`` from ``{name: value}``: each value a number (the
-    same in every lane) or one number per lane, the columns in the system's own parameter order
-    (the order its generated module's docstring lists)."""
+    """The (lanes, P) parameter array of ``system`` (a Flow, Map or LaneSignature) from ``{name: value}``:
+    each value a number (the same in every lane) or one number per lane, the columns in the system's own
+    parameter order (the order its generated module's docstring lists)."""
     names = [str(s) for s in system.params]
     for name in values:
         require(name in names, str(name), f"a parameter of {system.name}: one of {', '.join(names)}")
