@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import json
-import os
-import subprocess
-import sys
-import tempfile
 
 import numpy as np
 
@@ -125,7 +120,7 @@ def am_flow(quick: bool, ceilings: dict) -> list:
     p = np.random.default_rng(0).uniform(0.05, 1.0, particles)
     x0 = np.zeros((particles, 1))
     sim = margin_flow_simulator()
-    q = lane_parameters(sim.system, {"p": p, "M": M}, particles)  # by name, built once outside the timings
+    q = lane_parameters(sim.signature, {"p": p, "M": M}, particles)  # by name, built once outside the timings
     closed = numeric_function(derivation().solution.explicit, (am.t, am.p, am.M))
     exact = closed(np.array([t_end]), p, float(M))
     rhs = sp.lambdify((am.m, am.p, am.M), derivation().margin_flow.rhs[0], "numpy")
@@ -173,6 +168,8 @@ def am_flow(quick: bool, ceilings: dict) -> list:
     error = _relative_error(gradflow("logtime", t_end)(), exact)
     ivp_exact = closed(np.array([ivp_t]), p, float(M))
     cell.notes["rel_error_vs_lambert"] = error
+    cell.notes["strategy"] = sim.integrate(x0, q, np.array([0.0, t_end]), "logtime", rtol=AM_FLOW_RTOL,
+                                           atol=AM_FLOW_ATOL).strategy.to_dict()
     cell.notes["solve_ivp_rel_error_vs_lambert_at_1e4"] = {k: _relative_error(v, ivp_exact)
                                                            for k, v in ivp_results.items()}
     cell.notes["target_met"] = error < 1e-8 and min(v for k, v in cell.ratios.items() if k.startswith("scipy")) > 1
@@ -333,6 +330,7 @@ def am_ensemble(quick: bool, ceilings: dict) -> list:
     cell = run_cell("am-ensemble", impls, repeats, 0.0, 2.0 * members * steps, ceilings["exp_gelems_per_s"] * 1e9,
                     notes, ceiling="exp")
     gradflow_first = gradflow_first_hits(sim, lanes, steps)
+    cell.notes["strategy"] = sim.iterate(np.zeros((members, 2)), lanes, steps, [steps]).strategy.to_dict()
     cell.notes["never"] = int(np.sum(gradflow_first < 0))
     cell.notes["target_ge_3x_numpy"] = cell.ratios.get("numpy", 0.0) >= 3.0
     return [cell]
@@ -456,48 +454,11 @@ def gpu_ensemble(quick: bool, ceilings: dict) -> list:
 
 # --- codegen: derive + generate + compile, cold and warm ----------------------------------
 
-_START = """
-import json, time
-t0 = time.perf_counter()
-import numpy as np
-from gradflow.derivations.associative_memory import simulators as am
-sim = am.{factory}()
-{exercise}
-print(json.dumps({{"seconds": time.perf_counter() - t0, "hit": sim.cache_hit}}))
-"""
-
-_MODELS = {
-    "am-orthogonal": ("margin_map_simulator", "sim.iterate(np.zeros((2, 1)), [[0.5, 3, 1.0], [0.5, 3, 2.0]], 3)"),
-    "am-random": ("logit_particle_simulator",
-                  "from gradflow.derivations.associative_memory.instances import memory_instance, zipf_probabilities\n"
-                  "inst = memory_instance(4, 3, 4, zipf_probabilities(4, 1.0), 0, orthogonal=False)\n"
-                  "sim.gd(inst.initial_logits, inst.data, inst.labels, 0.5, 2)"),
-}
-
-
-def _start_seconds(snippet: str, cache: str) -> dict:
-    env = dict(os.environ, GRADFLOW_CACHE_DIR=cache)
-    out = subprocess.run([sys.executable, "-c", snippet], env=env, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
 
 def codegen(quick: bool, ceilings: dict) -> list:
-    cells = []
-    for model, (factory, exercise) in list(_MODELS.items())[: 1 if quick else None]:
-        snippet = _START.format(factory=factory, exercise=exercise)
-        with tempfile.TemporaryDirectory() as cache:
-            cold = _start_seconds(snippet, cache)
-            warm = _start_seconds(snippet, cache)
-        cells.append(_timing_cell(f"codegen[{model}]", {"gradflow-cold": cold["seconds"], "gradflow-warm": warm["seconds"]},
-                                  {"cold_cache_hit": cold["hit"], "warm_cache_hit": warm["hit"],
-                                   "target_cold_lt_10s": cold["seconds"] < 10, "target_warm_lt_1s": warm["seconds"] < 1}))
-    return cells
+    from gradflow.bench.codegen_cell import codegen as cell
 
-
-def _timing_cell(name, times, notes):
-    from gradflow.bench.harness import CellResult
-
-    return CellResult(name, False, True, 0.0, times, {}, {}, None, notes)
+    return cell(quick, ceilings)
 
 
 def mlp_train(quick: bool, ceilings: dict) -> list:

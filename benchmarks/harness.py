@@ -12,6 +12,11 @@ result is compared with ``agree_with``: a gradflow variant doing the same reduce
 variant timed on the reduced work with the same scale shows whether the linear extrapolation holds
 (its ratio should be about 1).
 
+Machine load: the 1-minute load average is read before and after each implementation's timings
+(``notes["load"]``: name -> [before, after]); when the readings of one cell spread over more than
+``LOAD_SPREAD`` (one core's worth of other work), ``notes["load_differs"]`` flags that the peers were
+timed under different load and their ratios are not to be trusted.
+
 Skipped cells (e.g. gpu-ensemble without a GPU): ``skipped_cell`` reports ``skipped: true``, no times,
 no ratios, and the reason under ``skipped_implementations["cell"]`` and ``notes["skipped_reason"]``;
 nothing ran, so ``agree`` is vacuously true and ``max_rel_diff`` is 0.
@@ -19,12 +24,31 @@ nothing ran, so ``agree`` is vacuously true and ``max_rel_diff`` is 0.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+
+
+LOAD_SPREAD = 1.0  # load-average spread within a cell above which its timings are flagged
+
+
+def machine_load() -> float:
+    """The 1-minute load average (NaN where the system has none)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return float("nan")
+
+
+def load_notes(loads: dict) -> dict:
+    """``loads``: name -> [before, after] readings; the notes that flag a cell timed under changing load."""
+    values = [v for pair in loads.values() for v in pair if v == v]  # NaN: no reading
+    spread = max(values) - min(values) if values else 0.0
+    return {"load": loads, "load_spread": spread, "load_differs": spread > LOAD_SPREAD}
 
 
 @dataclass
@@ -87,11 +111,12 @@ def run_cell(name: str, implementations: list, repeats: int, tolerance: float, f
     ``compare(result, reference)`` measures disagreement (default: max relative difference); the
     cell agrees when the worst value is <= ``tolerance``.  ``flops`` is the cell's work in the unit of
     ``ceiling_flops`` (per second), and ``ceiling`` names that ceiling ("blas" or "exp")."""
-    results, times, compile_s, skipped, scaled = {}, {}, {}, {}, {}
+    results, times, compile_s, skipped, scaled, loads = {}, {}, {}, {}, {}, {}
     for impl in implementations:
         if impl.skipped:
             skipped[impl.name] = impl.skipped
             continue
+        before = machine_load()
         start = time.perf_counter()
         results[impl.name] = impl.run()
         compile_s[impl.name] = time.perf_counter() - start
@@ -99,6 +124,7 @@ def run_cell(name: str, implementations: list, repeats: int, tolerance: float, f
         times[impl.name] = measured * impl.scale
         if impl.scale != 1.0:
             scaled[impl.name] = {"scale": impl.scale, "measured_median_s": measured}
+        loads[impl.name] = [before, machine_load()]
     by_name = {impl.name: impl for impl in implementations}
     diffs = {k: compare(v, results[by_name[k].agree_with]) for k, v in results.items()
              if k != "gradflow" and by_name[k].agree_with is not None}
@@ -108,7 +134,7 @@ def run_cell(name: str, implementations: list, repeats: int, tolerance: float, f
     if flops is not None and ceiling_flops:
         fraction = (flops / times["gradflow"]) / ceiling_flops
     return CellResult(name, False, worst <= tolerance, worst, times, compile_s, ratios, fraction,
-                      dict(notes or {}, max_rel_diff_by_impl=diffs), skipped, scaled,
+                      dict(notes or {}, max_rel_diff_by_impl=diffs, **load_notes(loads)), skipped, scaled,
                       ceiling if fraction is not None else None)
 
 

@@ -145,7 +145,12 @@ def _derive(args):
 
 
 def _simulate(args):
-    entry = get_model(args.name)
+    from gradflow.derivations.warm_entries import find_entry, remember_entry
+
+    entry = find_entry(args.name)  # a warm start: the entry's own module only, no registry, no SymPy
+    if entry is None:
+        entry = get_model(args.name)
+        remember_entry(entry)
     settings = entry.parse_settings(args.set)
     start = time.perf_counter()
     result = entry.simulate(settings, args.method, args.steps, args.t_end, args.backend, progress=not args.json,
@@ -240,6 +245,13 @@ def _bench(args):
             print(f"    peer/gradflow: {ratios}{extra}")
         for impl, why in cell["skipped_implementations"].items():
             print(f"    skipped {impl}: {why}")
+        if "load" in cell:
+            print(f"    load average {cell['load']['before']:.2f} before, {cell['load']['after']:.2f} after")
+        if cell.get("notes", {}).get("load_differs"):
+            print(f"    timed under different load (load average spread {cell['notes']['load_spread']:.2f}): "
+                  "the ratios are not comparable")
+        if "strategy" in cell.get("notes", {}):
+            print(f"    strategy: {cell['notes']['strategy']['reason']}")
     return 0 if all(c["agree"] for c in report["cells"]) else 1
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import sys
 
 from gradflow.derivations.registry import get_sweep_target, sweep_targets
-from gradflow.numerics.sweep import as_axis, load_config, parse_axis, parse_values, sweep, sweep_status
 from gradflow.theory.errors import ParameterError, require
+
+# gradflow.numerics.sweep (Dask, xarray, Zarr) is imported by the functions that run or read a sweep: the
+# ``gradflow`` command builds this parser on every call, a warm ``simulate`` included
 
 
 def add_parsers(sub) -> None:
@@ -38,6 +40,8 @@ def add_parsers(sub) -> None:
 
 
 def _settings(target, texts) -> dict:
+    from gradflow.numerics.sweep import parse_values
+
     settings = {}
     for text in texts:
         require("=" in text, "--set", "KEY=VALUE", text)
@@ -65,6 +69,8 @@ def _list_targets(as_json: bool):
 
 
 def run(args):
+    from gradflow.numerics.sweep import as_axis, load_config, parse_axis, sweep, sweep_status
+
     if args.list:
         return _list_targets(args.json)
     config = load_config(args.config) if args.config else {}
@@ -111,6 +117,8 @@ def run(args):
 
 
 def status(args):
+    from gradflow.numerics.sweep import sweep_status
+
     from gradflow.numerics.sweep.store import exists
 
     if not exists(args.store):

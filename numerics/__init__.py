@@ -10,14 +10,38 @@
 Imports gradflow.theory, never gradflow.derivations.
 """
 
-from gradflow.numerics.closed_form import numeric_function
-from gradflow.numerics.codegen.cache import cache_dir
-from gradflow.numerics.compare import Verdict, compare, compare_bound
-from gradflow.numerics.drivers import (LaneSimulator, LaneTrajectory, ParameterGrid, ParticleSimulator,
-                                       ParticleTrajectory, parameter_grid, reduced_system, weight_space_system)
-from gradflow.numerics.errors import DivergenceError, IntegrationError
-from gradflow.numerics.grids import log_steps, log_times, record_steps
-from gradflow.numerics.sharpness import dense_hessian, sharpness
+# The names below are imported on first use (PEP 562), so that a submodule such as
+# gradflow.theory.errors, or a warm start that loads only cached generated modules, does not
+# import SymPy with the package.
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+
+_EXPORTS = {
+    "numeric_function": "gradflow.numerics.closed_form",
+    "cache_dir": "gradflow.numerics.codegen.cache",
+    "Verdict": "gradflow.numerics.compare",
+    "compare": "gradflow.numerics.compare",
+    "compare_bound": "gradflow.numerics.compare",
+    "LaneSimulator": "gradflow.numerics.drivers",
+    "LaneTrajectory": "gradflow.numerics.drivers",
+    "ParameterGrid": "gradflow.numerics.drivers",
+    "ParticleSimulator": "gradflow.numerics.drivers",
+    "ParticleTrajectory": "gradflow.numerics.drivers",
+    "parameter_grid": "gradflow.numerics.drivers",
+    "reduced_system": "gradflow.numerics.drivers",
+    "weight_space_system": "gradflow.numerics.drivers",
+    "DivergenceError": "gradflow.numerics.errors",
+    "IntegrationError": "gradflow.numerics.errors",
+    "log_steps": "gradflow.numerics.grids",
+    "log_times": "gradflow.numerics.grids",
+    "record_steps": "gradflow.numerics.grids",
+    "dense_hessian": "gradflow.numerics.sharpness",
+    "sharpness": "gradflow.numerics.sharpness",
+}
 
 __all__ = [
     "DivergenceError", "IntegrationError", "LaneSimulator", "LaneTrajectory", "ParameterGrid", "ParticleSimulator",
@@ -25,3 +49,28 @@ __all__ = [
     "log_times", "numeric_function", "parameter_grid", "record_steps", "reduced_system", "sharpness",
     "weight_space_system",
 ]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    """Keeps ``compare`` and ``sharpness`` the functions after their submodules are imported (as the
+    eager imports did): the import system would set the submodule as the package's attribute."""
+
+    def __setattr__(self, name, value):
+        if name in _EXPORTS and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def __dir__():
+    return sorted([*globals(), *_EXPORTS])

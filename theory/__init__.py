@@ -9,13 +9,39 @@ never imports gradflow.numerics or gradflow.derivations: everything numeric-at-s
 Hypothesis strategies for model instances, for property-testing your own conjectures.
 """
 
-from gradflow.theory.derivation import Derivation, Draft, Step
-from gradflow.theory.errors import ParameterError, require
-from gradflow.theory.flow import ClosureError, Flow, Map
-from gradflow.theory.laws import (GrowthExpansion, Law, exponential_expansion_law, exponential_growth,
-                                  logarithmic_growth_law, rate_limit)
-from gradflow.theory.model import Head, MatrixFlow, MeanSquaredError, Model, SoftmaxCrossEntropy, SquaredError
-from gradflow.theory.solve import Solution, simplify_lambert, solve_autonomous
+# The names below are imported on first use (PEP 562), so that a submodule such as
+# gradflow.theory.errors, or a warm start that loads only cached generated modules, does not
+# import SymPy with the package.
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "Derivation": "gradflow.theory.derivation",
+    "Draft": "gradflow.theory.derivation",
+    "Step": "gradflow.theory.derivation",
+    "ParameterError": "gradflow.theory.errors",
+    "require": "gradflow.theory.errors",
+    "ClosureError": "gradflow.theory.flow",
+    "Flow": "gradflow.theory.flow",
+    "Map": "gradflow.theory.flow",
+    "GrowthExpansion": "gradflow.theory.laws",
+    "Law": "gradflow.theory.laws",
+    "exponential_expansion_law": "gradflow.theory.laws",
+    "exponential_growth": "gradflow.theory.laws",
+    "logarithmic_growth_law": "gradflow.theory.laws",
+    "rate_limit": "gradflow.theory.laws",
+    "Head": "gradflow.theory.model",
+    "MatrixFlow": "gradflow.theory.model",
+    "MeanSquaredError": "gradflow.theory.model",
+    "Model": "gradflow.theory.model",
+    "SoftmaxCrossEntropy": "gradflow.theory.model",
+    "SquaredError": "gradflow.theory.model",
+    "Solution": "gradflow.theory.solve",
+    "simplify_lambert": "gradflow.theory.solve",
+    "solve_autonomous": "gradflow.theory.solve",
+}
 
 __all__ = [
     "ClosureError", "Derivation", "Draft", "Flow", "GrowthExpansion", "Head", "Law", "Map", "MatrixFlow",
@@ -23,3 +49,15 @@ __all__ = [
     "exponential_expansion_law", "exponential_growth", "logarithmic_growth_law", "rate_limit", "require",
     "simplify_lambert", "solve_autonomous",
 ]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_EXPORTS])

@@ -13,12 +13,34 @@ families build on: instances, NumPy oracles and the compiled simulators.
 * oracles      -- plain NumPy re-implementations (the kernels' oracles and ``--backend numpy``).
 """
 
-from gradflow.derivations.associative_memory.conjectures import CLAIMS
-from gradflow.derivations.associative_memory.entry import OrthogonalMemory, RandomMemory
-from gradflow.derivations.associative_memory.experiments import AmMargins
-from gradflow.derivations.contract import Family
 
-FAMILY = Family("associative_memory", entries=(OrthogonalMemory(), RandomMemory()), experiments=(AmMargins(),),
-                claims=CLAIMS)
+# Imported on first use (PEP 562): a warm ``gradflow simulate`` imports the entry module alone, not the
+# experiments, checks and figures (SymPy, matplotlib).
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {"OrthogonalMemory": "entry", "RandomMemory": "entry", "AmMargins": "experiments"}
 
 __all__ = ["FAMILY", "AmMargins", "OrthogonalMemory", "RandomMemory"]
+
+
+def _family():
+    from gradflow.derivations.associative_memory.conjectures import CLAIMS
+    from gradflow.derivations.associative_memory.entry import OrthogonalMemory, RandomMemory
+    from gradflow.derivations.associative_memory.experiments import AmMargins
+    from gradflow.derivations.contract import Family
+
+    return Family("associative_memory", entries=(OrthogonalMemory(), RandomMemory()), experiments=(AmMargins(),),
+                  claims=CLAIMS)
+
+
+def __getattr__(name: str):
+    if name == "FAMILY":
+        value = _family()
+    elif name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from gradflow.derivations.associative_memory import checks, parameters
+from gradflow.derivations.associative_memory import parameters
 from gradflow.derivations.associative_memory.instances import MemoryInstance, memory_instance
 from gradflow.derivations.associative_memory.oracles import (logit_particles_numpy, margin_flow_numpy,
                                                              margin_loss_numpy, margin_map_numpy)
@@ -48,6 +48,7 @@ def _run_params(settings: dict, inst: MemoryInstance, method: str, backend: str)
 
 class OrthogonalMemory(ModelEntry):
     name = "am-orthogonal"
+    warm_start = True  # simulate imports no SymPy once its generated modules are cached
     summary = "associative memory, orthonormal embeddings, W_0 = 0: each input reduces to its scalar margin"
     parameters = parameters.ORTHOGONAL
     methods = ("gd", "flow", "sgd")
@@ -106,11 +107,14 @@ class OrthogonalMemory(ModelEntry):
                                  margins=margins)
 
     def checks(self, quick=True):
+        from gradflow.derivations.associative_memory import checks  # SymPy: not on the way of simulate
+
         return checks.orthogonal_checks(quick)
 
 
 class RandomMemory(ModelEntry):
     name = "am-random"
+    warm_start = True  # simulate imports no SymPy once its generated modules are cached
     summary = "associative memory, random unit-norm (correlated) embeddings: logit-particle GD/SGD/flow"
     parameters = parameters.RANDOM
     methods = ("gd", "sgd", "flow")
@@ -166,6 +170,8 @@ class RandomMemory(ModelEntry):
         return ("cpu",) if method == "flow" else super().backends_for(method)  # the logit flow: the RK4 kernel
 
     def checks(self, quick=True):
+        from gradflow.derivations.associative_memory import checks
+
         return checks.random_checks(quick)
 
 

@@ -31,10 +31,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numba
-from sympy.printing.repr import ReprPrinter
 
 from gradflow.numerics.codegen.numba_cache import protect
-from gradflow.numerics.codegen.printer import PRINTER_VERSION
 from gradflow.theory.errors import ParameterError
 
 HEADER = "# gradflow-sha256: "
@@ -70,27 +68,34 @@ def cache_dir() -> Path:
 # ----------------------------------------------------------------------------------------- keys
 
 
-class _CanonicalRepr(ReprPrinter):
-    """srepr, independent of the process: Dummies numbered by first appearance, sorted assumptions and sets."""
+@lru_cache(maxsize=None)
+def _canonical_repr_class():
+    """The printer class, built on first use: a warm start looks modules up without importing SymPy."""
+    from sympy.printing.repr import ReprPrinter
 
-    def __init__(self):
-        super().__init__()
-        self._dummies: dict = {}
+    class CanonicalRepr(ReprPrinter):
+        """srepr, independent of the process: Dummies numbered by first appearance, sorted assumptions and sets."""
 
-    def _print_Symbol(self, expr):  # Symbol, Dummy (Wild has its own printer)
-        given = getattr(expr, "_assumptions_orig", None)  # the assumptions as given (SymPy >= 1.12)
-        if given is None:
-            given = expr._assumptions.generator
-        items = [f"{k}={v}" for k, v in sorted(given.items())]
-        if expr.is_Dummy:
-            items.insert(0, f"first_appearance={self._dummies.setdefault(expr, len(self._dummies))}")
-        return f"{type(expr).__name__}({', '.join([self._print(expr.name), *items])})"
+        def __init__(self):
+            super().__init__()
+            self._dummies: dict = {}
 
-    def _print_set(self, expr):
-        return "{" + ", ".join(sorted(self._print(item) for item in expr)) + "}"
+        def _print_Symbol(self, expr):  # Symbol, Dummy (Wild has its own printer)
+            given = getattr(expr, "_assumptions_orig", None)  # the assumptions as given (SymPy >= 1.12)
+            if given is None:
+                given = expr._assumptions.generator
+            items = [f"{k}={v}" for k, v in sorted(given.items())]
+            if expr.is_Dummy:
+                items.insert(0, f"first_appearance={self._dummies.setdefault(expr, len(self._dummies))}")
+            return f"{type(expr).__name__}({', '.join([self._print(expr.name), *items])})"
 
-    def _print_frozenset(self, expr):
-        return "frozenset(" + self._print_set(expr) + ")"
+        def _print_set(self, expr):
+            return "{" + ", ".join(sorted(self._print(item) for item in expr)) + "}"
+
+        def _print_frozenset(self, expr):
+            return "frozenset(" + self._print_set(expr) + ")"
+
+    return CanonicalRepr
 
 
 def canonical_srepr(obj) -> str:
@@ -98,12 +103,14 @@ def canonical_srepr(obj) -> str:
 
     Nested tuples and lists of expressions are printed in one pass, so a Dummy shared by several
     parts has one number."""
-    return _CanonicalRepr().doprint(obj)
+    return _canonical_repr_class()().doprint(obj)
 
 
 @lru_cache(maxsize=None)
 def generator_fingerprint() -> str:
     """Hash of the code generator's own sources: editing a template invalidates its modules."""
+    from gradflow.numerics.codegen.printer import PRINTER_VERSION  # SymPy: only where a module is generated
+
     digest = hashlib.sha256(PRINTER_VERSION.encode())
     root = Path(__file__).resolve().parent.parent
     for path in sorted([*root.joinpath("codegen").glob("*.py"), *root.joinpath("integrators").glob("*.py")]):

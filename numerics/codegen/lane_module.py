@@ -38,10 +38,10 @@ from gradflow.theory.flow import Flow, Map
 
 from gradflow.numerics.integrators import SOURCES
 from gradflow.numerics.codegen.cache import cached_module, canonical_srepr
+from gradflow.numerics.codegen.layout import BLOCK
 from gradflow.numerics.codegen.printer import condition_code, lane_block
 
 LANE_TEMPLATE_VERSION = "2"
-BLOCK = 256  # most lanes per block of iterate_map (a compile-time size: constant strides vectorise better)
 _BUILTINS = set(dir(builtins))
 _RESERVED = {"x", "q", "out", "math", "np", "numba", "buf", "states", "result", "lane", "r", "R", "L", "lane_rhs",
              "lane_derivative", "lane_update", "lane_step"}

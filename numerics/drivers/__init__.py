@@ -10,10 +10,36 @@ The kernels they call are generated (gradflow.numerics.codegen); a driver owns t
 * progress         -- long runs in chunks under a progress bar.
 """
 
-from gradflow.numerics.drivers.ensemble import ParameterGrid, parameter_grid
-from gradflow.numerics.drivers.lanes import LaneSimulator, LaneTrajectory
-from gradflow.numerics.drivers.particles import (ParticleSimulator, ParticleTrajectory, reduced_system,
-                                                 weight_space_system)
+# The names below are imported on first use (PEP 562), so that a submodule such as
+# gradflow.theory.errors, or a warm start that loads only cached generated modules, does not
+# import SymPy with the package.
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "ParameterGrid": "gradflow.numerics.drivers.ensemble",
+    "parameter_grid": "gradflow.numerics.drivers.ensemble",
+    "LaneSimulator": "gradflow.numerics.drivers.lanes",
+    "LaneTrajectory": "gradflow.numerics.drivers.lanes",
+    "ParticleSimulator": "gradflow.numerics.drivers.particles",
+    "ParticleTrajectory": "gradflow.numerics.drivers.particles",
+    "reduced_system": "gradflow.numerics.drivers.particles",
+    "weight_space_system": "gradflow.numerics.drivers.particles",
+}
 
 __all__ = ["LaneSimulator", "LaneTrajectory", "ParameterGrid", "ParticleSimulator", "ParticleTrajectory",
            "parameter_grid", "reduced_system", "weight_space_system"]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_EXPORTS])

@@ -25,8 +25,8 @@ from gradflow.numerics.codegen.cuda_module import cuda_module
 from gradflow.numerics.codegen.matrix_cuda_module import matrix_cuda_module
 from gradflow.numerics.codegen.matrix_module import MatrixSystem
 from gradflow.numerics.errors import DivergenceError
-from gradflow.numerics.drivers.lanes import LaneSimulator, LaneTrajectory
-from gradflow.numerics.drivers.particles import ParticleSimulator, ParticleTrajectory
+from gradflow.numerics.drivers.lanes import LaneSignature, LaneSimulator, LaneTrajectory
+from gradflow.numerics.drivers.particles import ParticleSignature, ParticleSimulator, ParticleTrajectory
 from gradflow.numerics.drivers.progress import GPU_CHUNK_WORK, chunked
 
 SIMULATOR_ENV = "NUMBA_ENABLE_CUDASIM"
@@ -124,6 +124,7 @@ class CudaLaneSimulator:
         self.system = system
         self.observable_exprs = dict(observables or {})
         self.condition_exprs = dict(conditions or {})
+        self.signature = LaneSignature.of(system, self.observable_exprs, self.condition_exprs)
         self.module, self.path, self.cache_hit = cuda_module(system, self.observable_exprs, self.condition_exprs)
 
     @property
@@ -242,6 +243,7 @@ class CudaParticleSimulator:
     def __init__(self, system: MatrixSystem):
         self.device = require_cuda()
         self.system = system
+        self.signature = ParticleSignature.of(system)
         self.module, self.path, self.cache_hit = matrix_cuda_module(system)
 
     @property

@@ -1,7 +1,8 @@
 """Drivers for lane systems: many independent copies of a small Flow or Map, one kernel call.
 
 The kernel (what one step does) is generated from the symbolic system; this module is the
-driver (how many steps, which lanes, where to record, what to do on divergence).
+driver (how many steps, which lanes, where to record, what to do on divergence, and on how many
+threads: ``strategy.choose_strategy`` from the work of the call, reported on the trajectory).
 """
 
 from __future__ import annotations
@@ -13,24 +14,60 @@ import numba
 import numpy as np
 
 from gradflow.theory.errors import require
-from gradflow.theory.flow import Flow, Map
 
-from gradflow.numerics.codegen.lane_module import BLOCK, lane_module
+from gradflow.numerics.codegen.layout import BLOCK
 from gradflow.numerics.errors import DivergenceError, IntegrationError
 from gradflow.numerics.integrators import FLOW_METHODS
 from gradflow.numerics.integrators.dopri5 import BLOCK as FLOW_BLOCK
 from gradflow.numerics.integrators.dopri5 import BLOCK_STATES
 from gradflow.numerics.drivers.progress import chunked
+from gradflow.numerics.drivers.strategy import FLOW_STEPS_GUESS, Strategy, choose_strategy, threads_of
 
 
 MIN_BLOCK = 8  # one AVX-512 vector of float64
 FLOW_GROUP = 4096  # lanes per call of the adaptive integrators (each call well under a second)
 
 
-def lane_parameters(system: Flow | Map, values: Mapping, lanes: int) -> np.ndarray:
-    """The (lanes, P) parameter array of ``system`` from ``{name: value}``: each value a number (the
-    same in every lane) or one number per lane, the columns in the system's own parameter order
-    (the order its generated module's docstring lists)."""
+@dataclass(frozen=True)
+class LaneSignature:
+    """What the driver needs of a lane system to call its generated module: names, in the module's order.
+
+    Built from the symbolic system (``of``) or read back from the warm index, so that a warm start
+    runs without the symbolic system (and without SymPy)."""
+
+    name: str
+    kind: str  # "flow" or "map"
+    states: tuple
+    params: tuple
+    observables: tuple = ()
+    conditions: tuple = ()
+    defines: tuple = ()
+
+    @property
+    def dimension(self) -> int:
+        return len(self.states)
+
+    @classmethod
+    def of(cls, system, observables=(), conditions=()) -> "LaneSignature":
+        from gradflow.numerics.codegen.lane_module import defines
+        from gradflow.theory.flow import Flow
+
+        return cls(system.name, "flow" if isinstance(system, Flow) else "map", tuple(map(str, system.states)),
+                   tuple(map(str, system.params)), tuple(observables), tuple(conditions),
+                   defines(system, dict.fromkeys(observables)))
+
+    def to_json(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "LaneSignature":
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+def lane_parameters(system, values: Mapping, lanes: int) -> np.ndarray:
+    """The (lanes, P) parameter array of ``system`` (a Flow, Map or LaneSignature) from ``{name: value}``:
+    each value a number (the same in every lane) or one number per lane, the columns in the system's own
+    parameter order (the order its generated module's docstring lists)."""
     names = [str(s) for s in system.params]
     for name in values:
         require(name in names, str(name), f"a parameter of {system.name}: one of {', '.join(names)}")
@@ -55,13 +92,14 @@ class LaneTrajectory:
     method: str = ""
     work: np.ndarray | None = None  # steps taken per lane (adaptive methods)
     first_hits: dict = field(default_factory=dict)
+    strategy: Strategy | None = None  # threads the kernel ran on, chosen from the work size
 
 
-def lanes_per_block(lanes: int, most: int = BLOCK) -> int:
+def lanes_per_block(lanes: int, most: int = BLOCK, threads: int | None = None) -> int:
     """Lanes per block of iterate_map (most = BLOCK, 256: a block's states stay in L1 while it steps) or of
     integrate_dopri5 (most from LaneSimulator._flow_block), or fewer, a multiple of MIN_BLOCK, so that every
     thread gets a block when the lanes are few."""
-    threads = max(1, numba.get_num_threads())
+    threads = max(1, numba.get_num_threads() if threads is None else threads)
     per_thread = -(-lanes // threads)
     return int(min(most, max(MIN_BLOCK, -(-per_thread // MIN_BLOCK) * MIN_BLOCK)))
 
@@ -76,39 +114,62 @@ class LaneSimulator:
     as :class:`numerics.drivers.cuda.CudaLaneSimulator`.
     """
 
-    def __init__(self, system: Flow | Map, observables: dict | None = None, conditions: dict | None = None):
-        self.system = system
+    def __init__(self, system, observables: dict | None = None, conditions: dict | None = None):
+        from gradflow.numerics.codegen.lane_module import lane_module
+
+        self._system = system
         self.observable_exprs = dict(observables or {})
         self.condition_exprs = dict(conditions or {})
+        self.signature = LaneSignature.of(system, self.observable_exprs, self.condition_exprs)
         self.module, self.path, self.cache_hit = lane_module(system, self.observable_exprs, self.condition_exprs)
+        self._build = None
+
+    @classmethod
+    def from_module(cls, signature: LaneSignature, module, path, build) -> "LaneSimulator":
+        """A simulator over an already generated ``module`` (a warm start: no symbolic system needed);
+        ``build()`` gives (system, observables, conditions) when the symbolic system is asked for."""
+        sim = cls.__new__(cls)
+        sim._system, sim._build, sim.signature = None, build, signature
+        sim.module, sim.path, sim.cache_hit = module, path, True
+        sim.observable_exprs = dict.fromkeys(signature.observables)
+        sim.condition_exprs = dict.fromkeys(signature.conditions)
+        return sim
+
+    @property
+    def system(self):
+        """The symbolic Flow or Map (derived on first use after a warm start)."""
+        if self._system is None:
+            self._system, observables, conditions = self._build()
+            self.observable_exprs, self.condition_exprs = dict(observables or {}), dict(conditions or {})
+        return self._system
 
     @property
     def source(self) -> str:
         return self.path.read_text()
 
     def _lanes(self, initial, params):
-        k, P = self.system.dimension, len(self.system.params)
+        k, P = self.signature.dimension, len(self.signature.params)
         x0 = np.ascontiguousarray(np.atleast_2d(np.asarray(initial, dtype=float)))
         if x0.shape[1] != k and x0.shape[0] == k and k == 1:
             x0 = x0.T.copy()
         if isinstance(params, Mapping):
-            params = lane_parameters(self.system, params, x0.shape[0])
+            params = lane_parameters(self.signature, params, x0.shape[0])
         q = np.ascontiguousarray(np.atleast_2d(np.asarray(params, dtype=float)))
         require(x0.ndim == 2 and x0.shape[1] == k, "initial", f"an array of shape (lanes, {k})", x0.shape)
         require(q.ndim == 2 and q.shape[1] == P, "params",
-                f"an array of shape (lanes, {P}) in the order {[str(s) for s in self.system.params]}", q.shape)
+                f"an array of shape (lanes, {P}) in the order {list(self.signature.params)}", q.shape)
         require(q.shape[0] == x0.shape[0], "params", "one row per lane (same count as initial)", q.shape)
         require(bool(np.all(np.isfinite(q))) and bool(np.all(np.isfinite(x0))), "params", "finite numbers")
         return x0, q
 
-    def _flow_block(self, lanes: int) -> int:
+    def _flow_block(self, lanes: int, threads: int | None = None) -> int:
         """Lanes per block of integrate_dopri5: at most BLOCK_STATES / (states per lane), so that a block's
         stages stay in cache (measured on the margin flow, 1e5 lanes: 256 lanes 11% faster than 64)."""
-        most = max(MIN_BLOCK, min(FLOW_BLOCK, BLOCK_STATES // self.system.dimension // MIN_BLOCK * MIN_BLOCK))
-        return lanes_per_block(lanes, most)
+        most = max(MIN_BLOCK, min(FLOW_BLOCK, BLOCK_STATES // self.signature.dimension // MIN_BLOCK * MIN_BLOCK))
+        return lanes_per_block(lanes, most, threads)
 
     def _observe(self, states, q):
-        return {name: getattr(self.module, f"observable_{name}")(states, q) for name in self.observable_exprs}
+        return {name: getattr(self.module, f"observable_{name}")(states, q) for name in self.signature.observables}
 
     def iterate(self, initial, params, n_steps: int, record=None, progress: bool = False) -> LaneTrajectory:
         """Exact map iteration (GD steps); record: step indices (default every step).
@@ -121,7 +182,7 @@ class LaneSimulator:
         chunks under a progress bar; the states and first hits are the same as in one call.  A lane
         whose state turns non-finite raises DivergenceError (step and component; the lowest such lane,
         of those diverged by the end of the call or chunk)."""
-        require(isinstance(self.system, Map), "method", "'map' only for a Map system")
+        require(self.signature.kind == "map", "method", "'map' only for a Map system")
         require(not isinstance(n_steps, bool) and int(n_steps) == n_steps and n_steps >= 0, "n_steps",
                 "a non-negative integer", n_steps)
         x0, q = self._lanes(initial, params)
@@ -132,19 +193,22 @@ class LaneSimulator:
         out = np.empty((steps.size, L, x0.shape[1]))  # every row is written (or DivergenceError is raised)
         state = x0.copy()
         status = -np.ones((L, 2), dtype=np.int64)
-        hits = -np.ones((max(len(self.condition_exprs), 1), L), dtype=np.int64)
-        block = lanes_per_block(L)
-        with chunked(int(n_steps), steps, L, progress, self.system.name) as chunks:
+        hits = -np.ones((max(len(self.signature.conditions), 1), L), dtype=np.int64)
+        strategy = choose_strategy(float(L) * max(n_steps, 1) * self.signature.dimension)
+        block = lanes_per_block(L, threads=strategy.threads)
+        with threads_of(strategy), chunked(int(n_steps), steps, L, progress, self.signature.name) as chunks:
             for first, last, _ in (chunks if n_steps else [(0, 0, None)]):
                 self.module.iterate_map(state, q, int(first), int(last - first), steps, out, status, hits, block)
                 failed = np.flatnonzero(status[:, 0] >= 0)
                 if failed.size:
                     lane = failed[0]
-                    parameters = dict(zip(map(str, self.system.params), q[lane].tolist()))
-                    raise DivergenceError(int(status[lane, 0]), str(self.system.states[status[lane, 1]]),
+                    parameters = dict(zip(self.signature.params, q[lane].tolist()))
+                    raise DivergenceError(int(status[lane, 0]), self.signature.states[status[lane, 1]],
                                           f"lane {lane}, parameters {parameters}")
-        return LaneTrajectory(steps.astype(float), out, self._observe(out, q), "map", None,
-                              {name: hits[c] for c, name in enumerate(self.condition_exprs)})
+        with threads_of(strategy):
+            observed = self._observe(out, q)
+        return LaneTrajectory(steps.astype(float), out, observed, "map", None,
+                              {name: hits[c] for c, name in enumerate(self.signature.conditions)}, strategy)
 
     def integrate(self, initial, params, times, method: str = "dopri5", step: float = 1e-2, rtol: float = 1e-10,
                   atol: float = 1e-12, t_switch: float = 1.0, max_steps: int = 10_000_000) -> LaneTrajectory:
@@ -152,7 +216,7 @@ class LaneSimulator:
 
         dopri5 and logtime control every lane's step size, error and step count (``work``, ``max_steps``)
         separately, as if it were integrated alone; the kernel advances the lanes in blocks (vectorised)."""
-        require(isinstance(self.system, Flow), "method", "an integrator only for a Flow system")
+        require(self.signature.kind == "flow", "method", "an integrator only for a Flow system")
         require(method in FLOW_METHODS, "method", f"one of {FLOW_METHODS}", method)
         x0, q = self._lanes(initial, params)
         times = np.asarray(times, dtype=float)
@@ -164,6 +228,15 @@ class LaneSimulator:
         require(step > 0, "step", "> 0", step)
         require(rtol > 0 and atol > 0, "rtol/atol", "> 0")
         out = np.full((times.size, x0.shape[0], x0.shape[1]), np.nan)
+        steps_per_lane = times[-1] / step if method == "rk4" else FLOW_STEPS_GUESS
+        strategy = choose_strategy(float(x0.shape[0]) * max(steps_per_lane, 1.0) * self.signature.dimension)
+        with threads_of(strategy):
+            work = self._integrate(x0, q, times, method, step, rtol, atol, t_switch, max_steps, out, strategy)
+            observed = self._observe(out, q)
+        return LaneTrajectory(times, out, observed, method, work, strategy=strategy)
+
+    def _integrate(self, x0, q, times, method, step, rtol, atol, t_switch, max_steps, out, strategy):
+        """Fill ``out``; the steps taken per lane (adaptive methods) or None.  Raises on divergence."""
         work = None
         if method == "rk4":
             status = -np.ones((x0.shape[0], 2), dtype=np.int64)
@@ -171,7 +244,7 @@ class LaneSimulator:
             failed = np.flatnonzero(status[:, 0] >= 0)
             if failed.size:
                 lane = failed[0]
-                raise DivergenceError(int(status[lane, 0]), str(self.system.states[status[lane, 1]]), f"lane {lane}")
+                raise DivergenceError(int(status[lane, 0]), self.signature.states[status[lane, 1]], f"lane {lane}")
         else:
             status = np.zeros((x0.shape[0], 2), dtype=np.int64)
             # lanes in groups, one kernel call each, so that Ctrl-C is answered between them; every lane
@@ -182,15 +255,16 @@ class LaneSimulator:
                                                                                        dtype=np.int64)
                 self.module.integrate_dopri5(np.ascontiguousarray(x0[lanes]), np.ascontiguousarray(q[lanes]), times,
                                              method == "logtime", float(t_switch), float(rtol), float(atol),
-                                             int(max_steps), part, part_status, self._flow_block(x0.shape[0]))
+                                             int(max_steps), part, part_status,
+                                             self._flow_block(x0.shape[0], strategy.threads))
                 out[:, lanes], status[lanes] = part, part_status
             work = status[:, 0].copy()
             codes = status[:, 1]
             if np.any(codes >= 0):
                 lane = int(np.flatnonzero(codes >= 0)[0])
-                raise DivergenceError(int(status[lane, 0]), str(self.system.states[codes[lane]]), f"lane {lane}")
+                raise DivergenceError(int(status[lane, 0]), self.signature.states[codes[lane]], f"lane {lane}")
             if np.any(codes < -1):
                 lane = int(np.flatnonzero(codes < -1)[0])
                 reason = "too many steps" if codes[lane] == -2 else "step size underflow"
                 raise IntegrationError(f"{method} stopped in lane {lane} after {status[lane, 0]} steps: {reason}")
-        return LaneTrajectory(times, out, self._observe(out, q), method, work)
+        return work

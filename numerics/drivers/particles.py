@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import sympy as sp
 
 from gradflow.theory.errors import require
-from gradflow.theory.model import Model, MatrixFlow
 
-from gradflow.numerics.codegen.matrix_module import MatrixSystem, matrix_module
 from gradflow.numerics.errors import DivergenceError
 from gradflow.numerics.drivers.progress import CHUNK_WORK, chunked
+
+if TYPE_CHECKING:  # SymPy: imported where a system is built, not on a warm start
+    from gradflow.numerics.codegen.matrix_module import MatrixSystem
+    from gradflow.theory.model import MatrixFlow, Model
 
 
 @dataclass
@@ -29,6 +31,10 @@ class ParticleTrajectory:
 def weight_space_system(model: Model) -> MatrixSystem:
     """GD on the model's single matrix parameter, gradient from the matrix chain rule."""
     require(len(model.parameters) == 1, "model", "a model with one matrix parameter for weight-space kernels")
+    import sympy as sp
+
+    from gradflow.numerics.codegen.matrix_module import MatrixSystem
+
     (param,) = model.parameters
     direction = sp.MatrixSymbol("V", *param.shape)
     hvp = model.hessian_vector_product(param, direction).xreplace({model.prediction: model.prediction_symbol})
@@ -41,6 +47,8 @@ def weight_space_system(model: Model) -> MatrixSystem:
 
 def reduced_system(model: Model, flow: MatrixFlow, data: tuple) -> MatrixSystem:
     """A reduced MatrixFlow (e.g. logit particles) whose state is the prediction itself."""
+    from gradflow.numerics.codegen.matrix_module import MatrixSystem
+
     (state,) = flow.states
     (placeholder, (meaning, argument)), = flow.knowns.items()
     require(argument == state, "flow", "a reduction whose state is the prediction")
@@ -48,10 +56,53 @@ def reduced_system(model: Model, flow: MatrixFlow, data: tuple) -> MatrixSystem:
                         meaning.xreplace({model.prediction_symbol: state}), model.prediction_symbol, model.head)
 
 
+@dataclass(frozen=True)
+class ParticleSignature:
+    """What the driver needs of a MatrixSystem to call its generated module (names only): built from the
+    system (``of``) or read back from the warm index, so that a warm start needs no SymPy."""
+
+    name: str
+    state: str
+    data: tuple  # names of the data arrays, in the module's argument order
+    has_hvp: bool
+    defines: tuple = ()
+
+    @classmethod
+    def of(cls, system: MatrixSystem) -> "ParticleSignature":
+        return cls(system.name, str(system.state), tuple(s.name for s in system.data), system.hvp is not None,
+                   system.defines())
+
+    def to_json(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ParticleSignature":
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
 class ParticleSimulator:
     def __init__(self, system: MatrixSystem):
-        self.system = system
+        from gradflow.numerics.codegen.matrix_module import matrix_module
+
+        self._system, self._build = system, None
+        self.signature = ParticleSignature.of(system)
         self.module, self.path, self.cache_hit = matrix_module(system)
+
+    @classmethod
+    def from_module(cls, signature: ParticleSignature, module, path, build) -> "ParticleSimulator":
+        """A simulator over an already generated ``module`` (a warm start); ``build()`` gives the MatrixSystem
+        when it is asked for."""
+        sim = cls.__new__(cls)
+        sim._system, sim._build, sim.signature = None, build, signature
+        sim.module, sim.path, sim.cache_hit = module, path, True
+        return sim
+
+    @property
+    def system(self) -> MatrixSystem:
+        """The symbolic MatrixSystem (built on first use after a warm start)."""
+        if self._system is None:
+            self._system = self._build()
+        return self._system
 
     @property
     def source(self) -> str:
@@ -61,12 +112,12 @@ class ParticleSimulator:
         X = np.ascontiguousarray(state, dtype=float)
         require(X.ndim == 2, "initial state", "a matrix")
         arrays = []
-        for symbol in self.system.data:
-            if symbol.name not in data:
-                raise KeyError(f"data is missing {symbol.name!r}")
-            a = np.ascontiguousarray(data[symbol.name], dtype=float)
-            require(a.ndim == 2, symbol.name, "a 2-D array", a.shape)
-            require(bool(np.all(np.isfinite(a))), symbol.name, "finite numbers")
+        for name in self.signature.data:
+            if name not in data:
+                raise KeyError(f"data is missing {name!r}")
+            a = np.ascontiguousarray(data[name], dtype=float)
+            require(a.ndim == 2, name, "a 2-D array", a.shape)
+            require(bool(np.all(np.isfinite(a))), name, "finite numbers")
             arrays.append(a)
         labels = np.ascontiguousarray(labels, dtype=np.int64)
         return X, arrays, labels
@@ -83,7 +134,7 @@ class ParticleSimulator:
         return X, arrays, labels, steps
 
     def hessian_vector_product(self, state, direction, data: dict):
-        require(self.system.hvp is not None, "system", "a weight-space system (it has no Hessian kernel)")
+        require(self.signature.has_hvp, "system", "a weight-space system (it has no Hessian kernel)")
         X, arrays, _ = self._arrays(state, data, np.zeros(0))
         return self.module.hessian_vector_product(X, np.ascontiguousarray(direction, dtype=float), *arrays)
 
@@ -97,7 +148,7 @@ class ParticleSimulator:
 
     def _check(self, status, what, offset=0):
         if status[0] >= 0:
-            raise DivergenceError(offset + int(status[0]), str(self.system.state), what)
+            raise DivergenceError(offset + int(status[0]), self.signature.state, what)
 
     def gd(self, state, data: dict, labels, eta: float, n_steps: int, record=None, batch: int = 0,
            seed: int = 0, progress: bool = False) -> ParticleTrajectory:
@@ -112,7 +163,7 @@ class ParticleSimulator:
             self.module.run_gd(X, *arrays, labels, float(eta), 0, np.zeros(1, dtype=np.int64), 0, 0, *zero)
             loss[0], l01[0], margins[0], norm[0] = zero[0][0], zero[1][0], zero[2][0], zero[3][0]
         work = X.size * max(1, labels.size)
-        with chunked(int(n_steps), steps, work, progress, self.system.name) as chunks:
+        with chunked(int(n_steps), steps, work, progress, self.signature.name) as chunks:
             for first, last, rows in chunks:
                 local = (steps[rows] - first).astype(np.int64)
                 chunk_seed = int(seed) if first == 0 else -1  # -1: keep the generator's state

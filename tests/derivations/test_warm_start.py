@@ -1,0 +1,89 @@
+"""A warm ``gradflow simulate`` imports no SymPy and gives the cold run's result."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from gradflow.derivations import warm_entries
+
+# runs the CLI for each argument list in one process; prints the results and whether SymPy was imported
+_RUN = """
+import contextlib, io, json, sys
+from gradflow.derivations.cli import main
+results = []
+for argv in json.loads(sys.argv[1]):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(argv)
+    result = json.loads(out.getvalue())
+    result.pop("wall_time_s", None)
+    results.append([code, result])
+print(json.dumps({"results": results, "sympy": "sympy" in sys.modules}))
+"""
+
+RUNS = [["simulate", "am-orthogonal", "--steps", "10", "--json"],
+        ["simulate", "am-orthogonal", "--method", "flow", "--t-end", "100", "--json"],
+        ["simulate", "am-random", "--steps", "10", "--json"],
+        ["simulate", "am-random", "--method", "sgd", "--steps", "10", "--json"]]
+
+
+def _run(runs):
+    out = subprocess.run([sys.executable, "-c", _RUN, json.dumps(runs)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _forget_warm_records():
+    """Make the next run cold for these models: the warm index and the entry record forget them."""
+    from gradflow.derivations.associative_memory import simulators as am
+    from gradflow.numerics.codegen import warm_index
+
+    for kind, names in am.WARM_NAMES.items():
+        for name in names:
+            warm_index._record_path(warm_index.warm_key(f"{kind}:{name}", (), am.HERE)).unlink(missing_ok=True)
+
+
+def test_a_warm_simulate_imports_no_sympy_and_matches_the_cold_run():
+    _forget_warm_records()
+    cold = _run(RUNS)
+    assert cold["sympy"]  # the cold run derived
+    warm = _run(RUNS)
+    assert not warm["sympy"]
+    assert warm["results"] == cold["results"]
+    assert all(code == 0 for code, _ in warm["results"])
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADFLOW_CACHE_DIR", str(tmp_path))
+    return tmp_path
+
+
+class _Warm:
+    name = "am-orthogonal"
+    warm_start = True
+
+
+class _Cold:
+    name = "am-orthogonal"
+
+
+def test_an_entry_is_found_only_through_a_valid_record(cache):
+    from gradflow.derivations.associative_memory.entry import OrthogonalMemory
+
+    assert warm_entries.find_entry("am-orthogonal") is None  # no record yet
+    warm_entries.remember_entry(OrthogonalMemory())
+    warm_entries.remember_entry(_Cold())  # not warm-startable: not recorded
+    assert isinstance(warm_entries.find_entry("am-orthogonal"), OrthogonalMemory)
+    record = json.loads((cache / warm_entries.RECORD).read_text())
+    assert set(record) == {"am-orthogonal"}
+    for where in ("gradflow.derivations.associative_memory.entry:Gone",  # a class that is gone
+                  "gradflow.derivations.associative_memory.entry:RandomMemory",  # another entry's class
+                  "json:JSONDecoder",  # not gradflow's
+                  "no colon"):
+        (cache / warm_entries.RECORD).write_text(json.dumps({"am-orthogonal": where}))
+        assert warm_entries.find_entry("am-orthogonal") is None, where
+    (cache / warm_entries.RECORD).write_text("[1, 2")
+    assert warm_entries.find_entry("am-orthogonal") is None

@@ -1,0 +1,67 @@
+"""The thread strategy of lane kernel calls: chosen from the work size, and it changes no number."""
+
+import numba
+import numpy as np
+import pytest
+
+from gradflow.numerics.drivers import strategy
+from gradflow.numerics.drivers.strategy import PARALLEL_WORK, choose_strategy
+
+
+def test_small_work_runs_serially_whatever_the_machine():
+    for work in (0.0, 1.0, PARALLEL_WORK / 2, np.nextafter(PARALLEL_WORK, 0)):
+        chosen = choose_strategy(work, threads=8, cores=8, load=0.0)
+        assert chosen.threads == 1 and chosen.serial and "serial" in chosen.reason
+
+
+def test_large_work_takes_the_spare_cores():
+    assert choose_strategy(PARALLEL_WORK, threads=8, cores=8, load=1.0).threads == 8  # only this process runs
+    assert choose_strategy(PARALLEL_WORK, threads=2, cores=8, load=0.0).threads == 2  # at most Numba's threads
+    assert choose_strategy(1e9, threads=8, cores=8, load=4.0).threads == 5  # 3 cores taken by others
+    busy = choose_strategy(1e9, threads=2, cores=2, load=7.0)  # a shared 2-core machine
+    assert busy.threads == 1 and "no spare core" in busy.reason
+    assert choose_strategy(1e9, threads=1, cores=8, load=0.0).threads == 1
+    parallel = choose_strategy(1e9, threads=4, cores=4, load=0.5)
+    assert parallel.threads == 4 and parallel.to_dict() == {"threads": 4, "work": 1e9, "reason": parallel.reason}
+
+
+def test_the_thread_count_is_restored():
+    before = numba.get_num_threads()
+    with strategy.threads_of(choose_strategy(0.0)):
+        assert numba.get_num_threads() == 1
+    assert numba.get_num_threads() == before
+
+
+@pytest.fixture
+def forced(monkeypatch):
+    """force(True): every call parallel on all threads; force(False): every call serial."""
+    def force(parallel: bool):
+        monkeypatch.setattr(strategy, "PARALLEL_WORK", 0.0 if parallel else np.inf)
+        monkeypatch.setattr(strategy, "_load", lambda: 0.0)
+        monkeypatch.setattr(strategy.os, "cpu_count", lambda: numba.config.NUMBA_NUM_THREADS)
+    return force
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two Numba threads")
+def test_serial_and_parallel_runs_give_identical_numbers(forced):
+    from gradflow.derivations.associative_memory.simulators import margin_flow_simulator, margin_map_simulator
+
+    lanes = 1000
+    p = np.random.default_rng(1).uniform(0.05, 1.0, lanes)
+    runs = {}
+    for parallel in (False, True):
+        forced(parallel)
+        gd = margin_map_simulator().iterate(np.zeros((lanes, 1)), {"p": p, "M": 4.0, "eta": 0.7}, 50, [0, 7, 50])
+        flow = margin_flow_simulator().integrate(np.zeros((lanes, 1)), {"p": p, "M": 4.0}, [0.0, 1.0, 1e4], "logtime")
+        rk4 = margin_flow_simulator().integrate(np.zeros((lanes, 1)), {"p": p, "M": 4.0}, [0.0, 0.5], "rk4", step=0.05)
+        assert gd.strategy.serial is not parallel and flow.strategy.serial is not parallel
+        runs[parallel] = (gd, flow, rk4)
+    for serial, parallel in zip(runs[False], runs[True]):
+        np.testing.assert_array_equal(serial.states, parallel.states)
+        for name in serial.observables:
+            np.testing.assert_array_equal(serial.observables[name], parallel.observables[name])
+    # and both are the plain NumPy margin map (the oracle)
+    from gradflow.derivations.associative_memory.oracles import margin_map_numpy
+
+    oracle = margin_map_numpy(p, 4.0, 0.7, 50, [0, 7, 50])
+    np.testing.assert_allclose(runs[True][0].states[:, :, 0], oracle, rtol=1e-12, atol=1e-14)
