@@ -60,7 +60,7 @@ class ECDeep(Experiment):
                   lambda v: 50 <= v <= 100_000),
         Parameter("seed", "int", 0, "an integer >= 0", "teacher and student seed", lambda v: v >= 0),
         Parameter("n_students", "int", 10, "an integer in [4, 100]", "students", lambda v: 4 <= v <= 100),
-        Parameter("maxtime", "float", 60.0, "a number > 0", "wall-time cap per training phase and student (s; "
+        Parameter("maxtime", "float", 600.0, "a number > 0", "wall-time safety cap per training phase and student (s; "
                   "at most 3 with --quick)", lambda v: v > 0),
     )
 
@@ -68,14 +68,16 @@ class ECDeep(Experiment):
     n: int = 2000
     seed: int = 0
     n_students: int = 10
-    maxtime: float = 60.0
+    maxtime: float = 600.0
 
     def run(self, quick: bool = False, progress: bool = False, backend: str = "cpu") -> Reproduction:
         started = time.perf_counter()
         n = min(self.n, 500) if quick else self.n
-        cap = min(self.maxtime, 3.0) if quick else self.maxtime
+        cap = min(self.maxtime, 60.0) if quick else self.maxtime
+        iterations = 1500 if quick else 3000  # Adam steps, then BFGS iterations, per student
         teacher, X, y = deep_teacher(self.seed, n)
-        settings = TrainerSettings(maxtime_ode=cap, maxtime_optim=cap)
+        settings = TrainerSettings(maxtime_ode=cap, maxtime_optim=cap, maxiterations_ode=iterations,
+                                   maxiterations_optim=iterations)
         students = train_at_width(lambda m: deep_network(tuple(m * w for w in TEACHER_WIDTHS)), X, y, self.rho,
                                   self.n_students, settings, seed=self.seed)
         runs, kept = {}, {}

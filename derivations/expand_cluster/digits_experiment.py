@@ -65,20 +65,20 @@ class ECDigits(Experiment):
         Parameter("epochs", "int", 200, "an integer in [1, 10000]", "teacher training epochs (--quick: 20)",
                   lambda v: 1 <= v <= 10_000),
         Parameter("n_students", "int", 10, "an integer in [4, 100]", "students", lambda v: 4 <= v <= 100),
-        Parameter("maxtime", "float", 60.0, "a number > 0", "wall-time cap per training phase and student (s; "
+        Parameter("maxtime", "float", 600.0, "a number > 0", "wall-time safety cap per training phase and student (s; "
                   "at most 3 with --quick)", lambda v: v > 0),
     )
 
     activation: str = "tanh"
     epochs: int = 200
     n_students: int = 10
-    maxtime: float = 60.0
+    maxtime: float = 600.0
 
     def run(self, quick: bool = False, progress: bool = False, backend: str = "cpu") -> Reproduction:
         started = time.perf_counter()
         X, labels = digits()
         epochs = min(self.epochs, 20) if quick else self.epochs
-        cap = min(self.maxtime, 3.0) if quick else self.maxtime
+        cap = min(self.maxtime, 60.0) if quick else self.maxtime
         activations = ACTIVATIONS if self.activation == "all" else (self.activation,)
         by_activation, figures, losses = {}, {}, {}
         for act in activations:
@@ -100,7 +100,9 @@ class ECDigits(Experiment):
         teacher_net, teacher_theta, logits, accuracy = train_teacher(act, X, labels, epochs)
         W1, W2 = teacher_net.unflatten(teacher_theta)
         mask = tuple(float(v) for v in np.r_[np.var(X, axis=0) > 0, 1.0])
-        settings = TrainerSettings(maxtime_ode=cap, maxtime_optim=cap)
+        iterations = 1500 if quick else 3000  # Adam steps, then BFGS iterations, per student
+        settings = TrainerSettings(maxtime_ode=cap, maxtime_optim=cap, maxiterations_ode=iterations,
+                                   maxiterations_optim=iterations)
         build = lambda m: Network(64, (Layer(R0 * m, act), Layer(CLASSES, "identity")),  # noqa: E731
                                   output_mean=True)
         expansion = expansion_phase(build, X, logits, multipliers=(3, 4) if quick else (1, 2, 3, 4, 6, 8),

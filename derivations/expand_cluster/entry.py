@@ -27,7 +27,7 @@ class ExpandClusterEntry(ModelEntry):
         Parameter("rho", "int", 2, "an integer in [1, 16]", "student width / r*", lambda v: 1 <= v <= 16),
         Parameter("n_students", "int", 10, "an integer in [2, 100]", "students", lambda v: 2 <= v <= 100),
         Parameter("variant", "choice", "code", "code or robust", "clustering variant", choices=("code", "robust")),
-        Parameter("maxtime", "float", 10.0, "a number > 0", "wall-time cap per training phase and student (s)",
+        Parameter("maxtime", "float", 120.0, "a number > 0", "wall-time safety cap per training phase and student (s)",
                   lambda v: v > 0),
     )
     methods = ("engine", "code")

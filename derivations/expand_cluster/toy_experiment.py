@@ -25,13 +25,16 @@ from gradflow.numerics.expand_cluster.pipeline import PipelineOptions, expand_an
 from gradflow.numerics.expand_cluster.toy_tasks import TOY_ACTIVATIONS, TOY_LEVELS, ToyTask, toy_success
 
 VARIANTS = ("code", "robust")
-QUICK_RHOS, QUICK_SEEDS, QUICK_MAXTIME = (1, 2, 4), (0,), 2.0
+QUICK_RHOS, QUICK_SEEDS, QUICK_MAXTIME = (1, 2, 4), (0,), 60.0
+ITERATIONS, QUICK_ITERATIONS = 3000, 1500  # Adam steps, then BFGS iterations, per student
 
 
-def run_toy(task: ToyTask, rho: int, n_students: int, maxtime: float, keep: dict | None = None) -> dict:
+def run_toy(task: ToyTask, rho: int, n_students: int, maxtime: float, keep: dict | None = None,
+            iterations: int = ITERATIONS) -> dict:
     """One task at one rho: train, then both variants; a JSON-ready record.  ``keep``: a dict that receives
     each variant's ExpandClusterResult (for figures)."""
-    settings = TrainerSettings(maxtime_ode=maxtime, maxtime_optim=maxtime)
+    settings = TrainerSettings(maxtime_ode=maxtime, maxtime_optim=maxtime, maxiterations_ode=iterations,
+                               maxiterations_optim=iterations)
     network = task.network(rho * task.r_star)
     starts = np.array([task.student_init(rho, m) for m in range(n_students)])
     students = train_students(network, task.X, task.y, starts, settings)
@@ -130,7 +133,7 @@ class ECToy(Experiment):
         Parameter("levels", "ints", tuple(TOY_LEVELS), "integers in 1..5", "task levels", _levels_ok),
         Parameter("n_students", "int", 10, "an integer in [2, 100]", "students per task and rho",
                   lambda v: 2 <= v <= 100),
-        Parameter("maxtime", "float", 30.0, "a number > 0", "wall-time cap of each training phase per student "
+        Parameter("maxtime", "float", 300.0, "a number > 0", "wall-time safety cap of each training phase per student "
                   f"(s; at most {QUICK_MAXTIME:g} with --quick)", lambda v: v > 0),
     )
 
@@ -138,7 +141,7 @@ class ECToy(Experiment):
     rhos: tuple = (1, 2, 3, 4, 6)
     levels: tuple = tuple(TOY_LEVELS)
     n_students: int = 10
-    maxtime: float = 30.0
+    maxtime: float = 300.0
 
     def run(self, quick: bool = False, progress: bool = False, backend: str = "cpu") -> Reproduction:
         seeds = QUICK_SEEDS if quick else self.seeds
@@ -152,7 +155,8 @@ class ECToy(Experiment):
         # clustering figures: tanh at the largest rho, the hardest level where the robust variant succeeded
         candidates = {job: {} for job in jobs if job[0].activation == "tanh" and job[1] == max(rhos)}
         for task, rho in tqdm(jobs, disable=not progress, desc="ec-toy"):
-            records.append(run_toy(task, rho, self.n_students, maxtime, candidates.get((task, rho))))
+            records.append(run_toy(task, rho, self.n_students, maxtime, candidates.get((task, rho)),
+                                   QUICK_ITERATIONS if quick else ITERATIONS))
         shown, kept = _shown(candidates)
         summary = summarise(records)
         results = {"variant": list(VARIANTS), "gamma": 0.5, "beta": float(np.pi / 6), "N": self.n_students,

@@ -9,9 +9,12 @@ students are trained with reduced time caps; it stops at the first multiplier wh
 L <= epsilon Var(y) (epsilon = 1e-10, Var(y) the per-output variance averaged over outputs), and trains
 ``n_students`` = 10 there with the full caps.  The students come back ranked by final loss (best first).
 
-Trainers: ``"engine"`` (default) is the MLP engine's ``train_ensemble`` (gradient flow, then a Newton
-or BFGS polish); ``"code"`` emulates the reference implementation's Adam schedule
-(:mod:`gradflow.numerics.expand_cluster.code_trainer`).  A probe student that the engine stopped as
+Trainers: ``"engine"`` (default) is the MLP engine's ``train_ensemble``: full-batch Adam, then gradflow's
+BFGS, each to an iteration cap, so that a run does not depend on the machine's speed or load (the wall-time
+caps are only a safety net).  The gradient flow (``method="flow"``) integrates with the Hessian as its
+Jacobian, which costs N P^2 per step: at the widths Expand-and-Cluster needs (P of several hundred) it
+reaches far fewer iterations per second than Adam.  ``"code"`` emulates the reference implementation's Adam
+schedule (:mod:`gradflow.numerics.expand_cluster.code_trainer`).  A probe student that the engine stopped as
 converged before its cap is reused in the final set: a longer cap would not change it (same start,
 same deterministic steps).
 """
@@ -40,12 +43,13 @@ class TrainerSettings:
     """How students are trained; probes use the caps times ``probe_scale``."""
 
     trainer: str = "engine"
-    method: str = "flow"
-    polish: str = "auto"
-    maxtime_ode: float = 60.0
-    maxtime_optim: float = 30.0
-    maxiterations_ode: int = 10 ** 6
-    maxiterations_optim: int = 10 ** 5
+    method: str = "adam"
+    lr: float | None = 1e-2  # Adam's step (None for the gradient flow)
+    polish: str = "bfgs"
+    maxtime_ode: float = 300.0
+    maxtime_optim: float = 300.0
+    maxiterations_ode: int = 3000
+    maxiterations_optim: int = 3000
     probe_scale: float = 0.25
     workers: int | None = None
     code: CodeSchedule = field(default_factory=CodeSchedule)
@@ -59,7 +63,9 @@ class TrainerSettings:
     def for_probes(self) -> "TrainerSettings":
         s = self.probe_scale
         code = replace(self.code, max_epochs=max(1, int(self.code.max_epochs * s)), maxtime=self.code.maxtime * s)
-        return replace(self, maxtime_ode=self.maxtime_ode * s, maxtime_optim=self.maxtime_optim * s, code=code)
+        return replace(self, maxtime_ode=self.maxtime_ode * s, maxtime_optim=self.maxtime_optim * s,
+                       maxiterations_ode=max(1, int(self.maxiterations_ode * s)),
+                       maxiterations_optim=max(1, int(self.maxiterations_optim * s)), code=code)
 
 
 def default_init(network: Network, trainer: str, seed) -> np.ndarray:
@@ -80,6 +86,7 @@ def train_students(network: Network, X, Y, Theta0, settings: TrainerSettings = T
         return StudentSet.ranked(network, run.thetas, run.losses, run.gnorms, converged, members, variance)
     warm_kernels(objective, Theta0[0])
     results = train_ensemble(objective, Theta0, workers=settings.workers, method=settings.method,
+                             lr=settings.lr if settings.method in ("gd", "sgd", "adam", "rk4") else None,
                              polish=settings.polish, maxtime_ode=settings.maxtime_ode,
                              maxtime_optim=settings.maxtime_optim, maxiterations_ode=settings.maxiterations_ode,
                              maxiterations_optim=settings.maxiterations_optim, spectrum=False)
