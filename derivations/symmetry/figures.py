@@ -103,3 +103,25 @@ def loss_along_paths(profiles: dict):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def intersection_graphs(cases: list):
+    """The intersection graph of each case: one node per labelling (on a circle, coloured by its number k of
+    zero-type neurons), an edge where two pieces of the expansion manifold meet."""
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(cases), figsize=(3.2 * len(cases), 3.4), squeeze=False)
+    for ax, case in zip(axes[0], cases):
+        ks = np.array([row["k"] for row in case["labellings"]])
+        slot = np.empty(ks.size, dtype=int)
+        slot[np.argsort(ks, kind="stable")] = np.arange(ks.size)  # labellings with equal k side by side
+        angle = 2 * np.pi * slot / max(ks.size, 1)
+        x, y = np.cos(angle), np.sin(angle)
+        for a, b in case["edge_list"]:
+            ax.plot([x[a], x[b]], [y[a], y[b]], color="grey", lw=0.5, alpha=0.6, zorder=1)
+        points = ax.scatter(x, y, c=ks, cmap="viridis", s=18, zorder=2, vmin=0, vmax=max(1, int(ks.max())))
+        ax.set_title(f"r* = {case['r_star']}, m = {case['m']}: {case['edges']} edges, "
+                     f"{'connected' if case['connected'] else 'not connected'}", fontsize=8)
+        ax.set_aspect("equal")
+        ax.axis("off")
+    fig.colorbar(points, ax=list(axes[0]), shrink=0.7, label="zero-type neurons k")
+    return fig

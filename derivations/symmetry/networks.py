@@ -214,7 +214,23 @@ def _expansion_case(r: int, m: int, n: int, seed: int, points: int) -> dict:
     adjacency = intersection_graph(labels)
     return {"r_star": r, "m": m, "T_sum": expansion_count_sum(r, m), "T_closed_form": expansion_count(r, m),
             "T_enumerated": len(labels), "labellings": rows, "edges": int(np.sum(adjacency) // 2),
-            "connected": graph_components(adjacency) == 1}
+            "edge_list": np.argwhere(np.triu(adjacency)).tolist(),
+            "connected": graph_components(adjacency) == 1} | _swap_path(teacher, net, objective, rng)
+
+
+def _swap_path(teacher, net, objective, rng) -> dict:
+    """Neurons 0 and 1 exchange roles at zero loss through a zero-type neuron (labelling 1..r*, 0, ..., 0;
+    with r* = 1 neuron 1 is itself the zero-type one); none at m = r* (the minima are isolated points)."""
+    from gradflow.numerics.symmetry import random_point, role_swap_path, swap_neurons
+
+    r, m = teacher.width, net.layers[0].width
+    if m == r:
+        return {"swap_path_max_loss": None, "swap_path_points": 0, "swap_path_ends_swapped": None}
+    labelling = np.array(list(range(1, r + 1)) + [0] * (m - r))
+    theta = random_point(teacher, labelling, rng)
+    path = role_swap_path(net, theta, labelling, 0, 1)
+    return {"swap_path_max_loss": float(np.max(objective.loss_ensemble(path))), "swap_path_points": len(path),
+            "swap_path_ends_swapped": bool(np.array_equal(path[-1], swap_neurons(net, theta, 1, 0, 1)))}
 
 
 @dataclass(frozen=True)
@@ -235,11 +251,13 @@ class SymExpansionManifold(Experiment):
         results = {"cases": cases, "T_table": table,
                    "all_zero_loss": all(row["max_loss"] <= 1e-25 for c in cases for row in c["labellings"]),
                    "nullity_as_derived": all(row["nullity"] == row["nullity_formula"]
-                                             for c in cases for row in c["labellings"])}
+                                             for c in cases for row in c["labellings"]),
+                   "swap_path_max_loss": max(c["swap_path_max_loss"] for c in cases if c["m"] > c["r_star"])}
         arrays = {f"nullity_{c['r_star']}_{c['m']}": np.array([row["nullity"] for row in c["labellings"]])
                   for c in cases}
         return Reproduction(name=self.name, parameters={"n": self.n, "seed": self.seed, "quick": quick},
-                            arrays=arrays, figures={"nullity_vs_formula": figures.nullity_vs_formula(cases)},
+                            arrays=arrays, figures={"nullity_vs_formula": figures.nullity_vs_formula(cases),
+                                                     "intersection_graph": figures.intersection_graphs(cases)},
                             report_markdown=_expansion_report(results),
                             derivation_latex=symmetry_derivation().to_latex(), generated_code=[mlp_module()[1]],
                             timings={"total": time.perf_counter() - start}, seeds=[self.seed], results=results)
@@ -258,7 +276,14 @@ def _expansion_report(results: dict) -> str:
                      f"{c['edges']} | {'yes' if c['connected'] else 'no'} | {max(r['max_loss'] for r in rows):.1e} | "
                      f"{all(r['nullity'] == r['nullity_formula'] for r in rows)} |")
     lines += ["", "The intersection graph has no edges at m = r* (isolated permutations of the teacher) and is "
-              "connected once m > r*."]
+              "connected once m > r*.", "",
+              "Role swap: neurons 0 and 1 of a point with labelling (1, ..., r*, 0, ..., 0) exchange their roles "
+              "through a zero-type neuron (straight segments, three relocations); highest loss along the path:", ""]
+    for c in results["cases"]:
+        if c["swap_path_max_loss"] is not None:
+            lines.append(f"- r* = {c['r_star']}, m = {c['m']}: {c['swap_path_max_loss']:.1e} over "
+                         f"{c['swap_path_points']} points, ends at the swapped point exactly: "
+                         f"{c['swap_path_ends_swapped']}")
     return "\n".join(lines) + "\n"
 
 

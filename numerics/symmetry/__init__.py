@@ -11,8 +11,8 @@ from gradflow.numerics.symmetry.complex_step import analytic_gradient, complex_s
 from gradflow.numerics.symmetry.critical import CriticalPoint, CriticalPointError, critical_point
 from gradflow.numerics.symmetry.critical_lines import fukumizu_amari_matrix, split_directions, split_point
 from gradflow.numerics.symmetry.expansion import (Teacher, dimension, labellings, nullity_formula, numeric_nullity,
-                                                  output_jacobian, pack, random_point, random_teacher, shallow,
-                                                  unpack)
+                                                  output_jacobian, pack, random_point, random_teacher, role_swap_path,
+                                                  shallow, unpack)
 from gradflow.numerics.symmetry.intersections import graph_components, intersection_graph, labellings_intersect
 from gradflow.numerics.symmetry.neurons import neuron_indices, swap_neurons, transposition, transposition_matrix
 from gradflow.numerics.symmetry.paths import (MIN_POINTS, move_free_slot, permutation_path, rearrangement_path,
@@ -32,6 +32,6 @@ __all__ = ["AffineRestriction", "CollisionPath", "collision_path", "CriticalPoin
            "graph_components", "intersection_graph", "is_clean", "labellings", "labellings_intersect", "mlp",
            "move_free_slot", "narrowed", "neuron_indices", "nullity_formula", "numeric_nullity", "output_jacobian",
            "pack", "permutation_path", "permutation_point", "permutation_point_report", "plateau_gradient",
-           "plateau_matrix", "plateau_point", "random_point", "random_teacher", "rearrangement_path", "relocation",
+           "plateau_matrix", "plateau_point", "random_point", "random_teacher", "rearrangement_path", "relocation", "role_swap_path",
            "shallow", "split_directions", "split_point", "swap_neurons", "symmetric_basis", "teacher_data",
            "transposition", "transposition_matrix", "transposition_path", "unpack"]

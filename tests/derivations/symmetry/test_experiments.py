@@ -86,6 +86,9 @@ def test_expansion_manifold_pieces_have_zero_loss_and_the_derived_nullity():
         assert case["connected"] == (case["m"] > case["r_star"])
         assert all(row["max_grad"] <= 1e-12 for row in case["labellings"])
     assert r["T_table"]["1,2"] == 3 and r["T_table"]["3,3"] == 6
+    assert 0 <= r["swap_path_max_loss"] <= 1e-25
+    assert all(c["swap_path_ends_swapped"] and c["swap_path_points"] >= 2 * 21 for c in r["cases"])
+    assert "intersection_graph" in rep.figures
 
 
 def test_paths_reach_a_permutation_point_or_say_why_not():
