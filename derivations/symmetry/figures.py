@@ -125,3 +125,21 @@ def intersection_graphs(cases: list):
         ax.axis("off")
     fig.colorbar(points, ax=list(axes[0]), shrink=0.7, label="zero-type neurons k")
     return fig
+
+
+def smallest_per_pair(spectra: dict):
+    """The smallest Hessian eigenvalues (Lanczos) at each pair's permutation point, symmetric-log scale."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    keys = list(spectra)
+    for position, key in enumerate(keys):
+        values = np.asarray(spectra[key])
+        ax.plot(np.full(values.size, position), values, "_", ms=14, mew=1.2)
+    ax.set_yscale("symlog", linthresh=1e-8)
+    ax.axhline(0.0, color="black", lw=0.5)
+    ax.set_xticks(range(len(keys)))
+    ax.set_xticklabels([f"({k})" for k in keys], rotation=60, fontsize=7)
+    ax.set_xlabel("(layer, i, j)")
+    ax.set_ylabel("smallest eigenvalues of H at theta_P")
+    fig.tight_layout()
+    return fig
