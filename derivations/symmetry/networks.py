@@ -325,8 +325,12 @@ class SymPaths(Experiment):
                           "index": int(np.sum(eigenvalues < -1e-9 * scale)),
                           "zero_count": int(np.sum(np.abs(eigenvalues) <= 1e-9 * scale))})
             profiles[f"{i},{j}"] = path.losses.tolist()
+            pairs[-1] |= _plateau_paths(objective, path.theta_P, i, j, quick)
+        reached = [p for p in pairs if "refused" not in p]
         results = {"pairs": pairs, "profiles": profiles, "loss_star": float(objective.loss(theta_star)),
-                   "reached": sum("refused" not in p for p in pairs), "refused": sum("refused" in p for p in pairs)}
+                   "reached": len(reached), "refused": len(pairs) - len(reached),
+                   "plateau_path_max_dev": max((p["plateau_path_max_dev"] for p in reached), default=None),
+                   "plateau_paths_end_permuted": all(p["plateau_paths_end_permuted"] for p in reached)}
         arrays = {f"profile_{key.replace(',', '_')}": np.array(v) for key, v in profiles.items()}
         return Reproduction(name=self.name, parameters={"n": self.n, "seed": self.seed, "steps": steps,
                                                         "quick": quick},
@@ -334,6 +338,32 @@ class SymPaths(Experiment):
                             report_markdown=_paths_report(results), derivation_latex=symmetry_derivation().to_latex(),
                             generated_code=[mlp_module()[1]], timings={"total": time.perf_counter() - start},
                             seeds=[self.seed], results=results)
+
+
+def _maybe(value) -> str:
+    return "none (no pair reached)" if value is None else f"{value:.1e}"
+
+
+def _plateau_paths(objective, theta_P, i: int, j: int, quick: bool) -> dict:
+    """From theta_P to each permuted copy (every order of the four neurons; three in the quick variant)
+    along the plateau and the free slot: the largest |L - L_P| / L_P, and whether each path ends at the
+    permuted point exactly."""
+    from itertools import permutations
+
+    from gradflow.numerics.mlp.embeddings import permute
+    from gradflow.numerics.symmetry import permutation_path
+
+    net = objective.network
+    loss_P = objective.loss(theta_P)
+    orders = list(permutations(range(net.layers[0].width)))
+    worst, exact = 0.0, True
+    for order in orders[1:4] if quick else orders:
+        order = np.array(order)
+        path = permutation_path(net, theta_P, 1, i, j, order)
+        worst = max(worst, float(np.max(np.abs(objective.loss_ensemble(path) - loss_P)) / loss_P))
+        exact &= bool(np.array_equal(path[-1], permute(net, theta_P, 1, order)[1]))
+    return {"plateau_path_max_dev": worst, "plateau_paths": min(3, len(orders) - 1) if quick else len(orders),
+            "plateau_paths_end_permuted": exact}
 
 
 def _paths_report(results: dict) -> str:
@@ -350,7 +380,10 @@ def _paths_report(results: dict) -> str:
             lines.append(f"| {p['i']} | {p['j']} | {p['loss_P']:.4e} | {p['path_max']:.4e} | {p['index']} | "
                          f"{p['zero_count']} | {p['grad_norm_P']:.1e} |")
     lines += ["", f"{results['reached']} pairs reached a permutation point, {results['refused']} refused (the "
-              "merged network's fit runs off to large outgoing weights: no critical point to 1e-12)."]
+              "merged network's fit runs off to large outgoing weights: no critical point to 1e-12).", "",
+              "From each permutation point to its permuted copies along the plateau (free slot, relocations): "
+              f"largest relative loss deviation {_maybe(results['plateau_path_max_dev'])}; every path ends at the "
+              f"permuted point exactly: {results['plateau_paths_end_permuted']}."]
     return "\n".join(lines) + "\n"
 
 

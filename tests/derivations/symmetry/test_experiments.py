@@ -103,3 +103,5 @@ def test_paths_reach_a_permutation_point_or_say_why_not():
             assert pair["path_max"] >= pair["loss_P"] and pair["zero_count"] >= 1
             profile = r["profiles"][f"{pair['i']},{pair['j']}"]
             assert profile == profile[::-1] or abs(profile[0] - profile[-1]) <= 1e-12  # mirror-symmetric ends
+            assert pair["plateau_path_max_dev"] <= 1e-12 and pair["plateau_paths"] == 3
+    assert r["plateau_path_max_dev"] <= 1e-12 and r["plateau_paths_end_permuted"]
