@@ -143,3 +143,22 @@ def smallest_per_pair(spectra: dict):
     ax.set_ylabel("smallest eigenvalues of H at theta_P")
     fig.tight_layout()
     return fig
+
+
+def plateau_profiles(reports: list):
+    """Along the plateau e = s d of each permutation point: the relative loss change (rounding level) and
+    |grad|, which grows like sqrt(2) |B^T d| |s| (flat at zero where B = 0)."""
+    plt = pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.0, 3.8))
+    for report in reports:
+        s, dev, grad = (np.asarray(part) for part in report.plateau_profile)
+        label = f"{list(report.sizes)}: rank B = {report.rank_B}"
+        left.plot(s, dev, "o-", ms=3, label=label)
+        right.plot(s, grad, "o-", ms=3, label=label)
+    left.set_xlabel("s (offset e = s d)")
+    left.set_ylabel(r"$(L - L_P) / L_P$")
+    right.set_xlabel("s (offset e = s d)")
+    right.set_ylabel(r"$|\nabla L|_2$")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -28,7 +28,7 @@ def _seed(meaning: str) -> Parameter:
 PERMUTATION_SIZES = ((2, 3, 1), (3, 3, 2), (3, 4, 2), (2, 3, 4), (1, 3, 5))
 REPORT_KEYS = ("sizes", "P", "n_next", "L_red", "grad_norm", "zero_count", "negative_count", "rank_B",
                "B_singular_values", "predicted_zero_count", "paper_bound", "paper_claim_holds", "spectral_gap",
-               "max_antisym_residual", "plateau_max_dev", "plateau_grad_error", "teacher_seed")
+               "max_antisym_residual", "plateau_max_dev", "plateau_grad_error", "teacher_seed", "hessian_check")
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,8 @@ class SymPermutationPoints(Experiment):
         arrays = {f"eigenvalues_{i}": np.asarray(r.eigenvalues) for i, r in enumerate(reports)}
         first_seed = [r for r, seed in zip(reports, [seed for _ in sizes for seed in seeds]) if seed == 0]
         return Reproduction(name=self.name, parameters={"n": self.n, "seeds": self.seeds, "quick": quick},
-                            arrays=arrays, figures={"sorted_spectra": figures.sorted_spectra(first_seed)},
+                            arrays=arrays, figures={"sorted_spectra": figures.sorted_spectra(first_seed),
+                                                     "plateau_profiles": figures.plateau_profiles(first_seed)},
                             report_markdown=_permutation_report(results), derivation_latex=symmetry_derivation().to_latex(),
                             generated_code=[mlp_module()[1]], timings={"total": time.perf_counter() - start},
                             seeds=list(seeds), results=results)
