@@ -40,6 +40,25 @@ def test_ratio_table_and_crossovers(dominance):
     assert set(r["laws"]) >= {"ratio_at_zero", "linear_growth", "ratio_growth"}
 
 
+def test_depth_counts_multiply_over_layers(dominance):
+    from math import factorial, prod
+
+    from gradflow.theory.symmetry import critical_count, expansion_count
+
+    rows = dominance.results["depth"]
+    assert len(rows) == 9
+    for row in rows:
+        pairs = list(zip(row["r_stars"], row["ms"]))
+        assert row["T"] == prod(expansion_count(r, m) for r, m in pairs)
+        assert row["G"] == prod(critical_count(r - 1, m) for r, m in pairs)
+        assert Fraction(row["R"]["exact"]) == Fraction(row["G"], row["T"])
+        assert row["isolated_minima"] == prod(factorial(r) for r in row["r_stars"])
+        if row["ms"] == row["r_stars"]:
+            assert row["T"] == row["isolated_minima"]  # no extra neuron: only the permutations
+    by_key = {(tuple(row["r_stars"]), row["ms"][0] - row["r_stars"][0]): row for row in rows}
+    assert by_key[((2, 2), 1)]["T"] == 144 and by_key[((2, 2), 1)]["G"] == 1  # T(2, 3)^2 = 12^2, G(1, 3)^2 = 1
+
+
 def test_permutation_points_count_the_kernel_and_show_where_the_old_bound_fails():
     rep = get_experiment("sym-permutation-points").reproduce({}, quick=True)
     cases = {tuple(c["sizes"]): c for c in rep.results["cases"]}
