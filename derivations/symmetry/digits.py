@@ -143,6 +143,11 @@ def _report(results: dict) -> str:
                      f"{r['grad_norm_P']:.1e} | {r['negative_count']}{'' if r['lanczos_converged'] else ' (partial)'} | "
                      f"{r['anti_negative_count']} | {r['anti_zero_count']['1e-09']} | {r['anti_zero_count']['1e-06']} | "
                      f"{r['rank_B']} | {r['n_next']} |")
+    loose = [r for r in results["pairs"] if r["grad_norm_P"] > 1e-8]
+    if loose or results["grad_star"] > 1e-8:
+        lines += ["", f"Not critical to 1e-8: theta* (abs(grad) {results['grad_star']:.1e}) and {len(loose)} of "
+                  f"{len(results['pairs'])} end points; their counts describe nearby points, not the critical "
+                  "points themselves (raise `seconds`, or see the full-size run)."]
     return "\n".join(lines) + "\n"
 
 

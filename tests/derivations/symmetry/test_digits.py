@@ -44,3 +44,17 @@ def test_quick_reproduction_reports_every_pair():
 def test_widths_are_checked():
     with pytest.raises(ParameterError, match="widths"):
         get_experiment("sym-digits").reproduce({"widths": (64, 16, 9)}, quick=True)
+
+
+@pytest.mark.slow
+def test_full_size_reproduction():
+    """[64, 16, 16, 10] on all 1078 training digits, five pairs per hidden layer (about half an hour)."""
+    rep = get_experiment("sym-digits").reproduce({"seconds": 150.0})
+    r = rep.results
+    assert r["P"] == 1482 and r["n_train"] == 1078 and [p["layer"] for p in r["pairs"]] == [1] * 5 + [2] * 5
+    assert r["loss_star"] < 1e-2  # the 16-16 network nearly fits the training digits
+    for p in r["pairs"]:
+        assert p["barrier"] >= p["loss_P"] - r["loss_star"] - 1e-12
+        if p["grad_norm_P"] <= 1e-6 and p["lanczos_converged"]:
+            # a minimum inside Fix(P_ij): every negative direction is antisymmetric
+            assert p["negative_count"] == min(p["anti_negative_count"], 20)
