@@ -140,7 +140,7 @@ def _dominance_report(results: dict) -> str:
         lines.append(f"| {r} | {results['h_c']['default'].get(str(r))} | {results['h_c']['sum_below'].get(str(r))} |")
     lines += ["", "Laws (derived by SymPy):", ""] + [f"- {name}: ${latex}$" for name, latex in results["laws"].items()]
     lines += ["", "Depth (h extra neurons in every hidden layer; at h = 0 the zero-loss set is prod r*_l! isolated "
-              "points):", "", "| r*_l | m_l | isolated minima | T (product) | G (product) | R |", "|---|---|---|---|---|---|"]
+              "points):", "", "| r*_l | m_l | isolated minima | T (product) | G (product) | R |", "|" + "---|" * 6]
     for row in results["depth"]:
         lines.append(f"| {row['r_stars']} | {row['ms']} | {row['isolated_minima']} | {row['T']} | {row['G']} | "
                      f"{row['R']['float']:.4g} |")
