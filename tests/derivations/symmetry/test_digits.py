@@ -48,7 +48,8 @@ def test_widths_are_checked():
 
 @pytest.mark.slow
 def test_full_size_reproduction():
-    """[64, 16, 16, 10] on all 1078 training digits, five pairs per hidden layer (about half an hour)."""
+    """[64, 16, 16, 10] on all 1078 training digits, five pairs per hidden layer: eleven BFGS runs of up to
+    150 s each plus Newton and Lanczos (most of an hour on two busy cores)."""
     rep = get_experiment("sym-digits").reproduce({"seconds": 150.0})
     r = rep.results
     assert r["P"] == 1482 and r["n_train"] == 1078 and [p["layer"] for p in r["pairs"]] == [1] * 5 + [2] * 5
