@@ -54,4 +54,24 @@ def numeric_verdicts(quick: bool) -> list:
                     "random plateau offsets e", "max |L - L_P| / L_P"),
             Verdict(f"{label}: negative directions antisymmetric", r.max_antisym_residual <= 1e-8,
                     r.max_antisym_residual, 1e-8, "eigenvectors of negative eigenvalues", "max ||P v + v||")]
-    return verdicts
+    return verdicts + [_role_swap_verdict()]
+
+
+def _role_swap_verdict():
+    """Two roles of a width-3 student of a width-2 teacher swapped through its zero-type neuron."""
+    import numpy as np
+
+    from gradflow.numerics.mlp import MLPObjective
+    from gradflow.numerics.symmetry import pack, random_point, random_teacher, role_swap_path, shallow, swap_neurons
+
+    teacher = random_teacher(2, 2, 1, seed=0)
+    X = np.random.default_rng(100).normal(size=(200, 2))
+    net = shallow(2, 3, 1)
+    objective = MLPObjective.create(net, X, shallow(2, 2, 1).forward(pack(teacher.W, teacher.A), X))
+    labelling = np.array([1, 2, 0])
+    theta = random_point(teacher, labelling, np.random.default_rng(1))
+    path = role_swap_path(net, theta, labelling, 0, 1)
+    worst = float(np.max(objective.loss_ensemble(path)))
+    ends = bool(np.array_equal(path[-1], swap_neurons(net, theta, 1, 0, 1)))
+    return Verdict("expansion manifold: role swap through a zero-type neuron at zero loss", worst <= 1e-25 and ends,
+                   worst, 1e-25, f"(r*, m) = (2, 3), {len(path)} points, ends at P_01 theta: {ends}", "max loss")

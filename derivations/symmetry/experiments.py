@@ -21,7 +21,8 @@ from gradflow.derivations.contract import Experiment
 from gradflow.derivations.derivation_cache import cached
 from gradflow.derivations.report import Reproduction
 from gradflow.derivations.symmetry import figures
-from gradflow.theory.symmetry import (brute_force_higher_order, critical_count, dominance_ratio, expansion_count,
+from gradflow.theory.symmetry import (brute_force_higher_order, critical_count, deep_critical_count,
+                                      deep_dominance_ratio, deep_expansion_count, dominance_ratio, expansion_count,
                                       higher_order_bound, higher_order_factor, orbit_size)
 from gradflow.theory.symmetry.derivation import SymmetryDerivation, derive
 from gradflow.theory.symmetry.dominance import CROSSOVER_TEACHERS, normalised_ratios
@@ -30,6 +31,8 @@ COUNT_WIDTHS = ((2, 3), (3, 4), (4, 4), (5,), (6,))
 ORDERS = (1, 2, 3)
 DOMINANCE_TEACHERS = (2, 3, 5, 10, 20, 50)
 DOMINANCE_EXTRA = tuple(range(8))
+DEPTH_TEACHERS = ((2, 2), (3, 3), (2, 3, 4))
+DEPTH_EXTRA = (0, 1, 2)  # extra neurons in every hidden layer
 
 
 def symmetry_derivation() -> SymmetryDerivation:
@@ -97,7 +100,8 @@ class SymDominance(Experiment):
             "c_h": str(doc.c_h),
             "normalised_ratio": {f"{r},{h}": value for (r, h), value in normalised.items()},
             "success_fraction": None,  # the optional GD ensemble is not run
-            "crossover_teachers": list(CROSSOVER_TEACHERS)}
+            "crossover_teachers": list(CROSSOVER_TEACHERS),
+            "depth": _depth_rows()}
         arrays = {f"R_{r}": np.array([float(v) for v in row]) for r, row in ratios.items()}
         return Reproduction(name=self.name, parameters={"quick": quick}, arrays=arrays,
                             figures={"ratio_vs_extra": figures.ratio_vs_extra(
@@ -105,6 +109,21 @@ class SymDominance(Experiment):
                             report_markdown=_dominance_report(results), derivation_latex=doc.to_latex(),
                             generated_code=[], timings={"total": time.perf_counter() - start}, seeds=[],
                             results=results)
+
+
+def _depth_rows() -> list:
+    """Deeper teachers of minimal widths r*_l, students with h extra neurons in every hidden layer:
+    prod_l T(r*_l, m_l) zero-loss subspaces (prod_l r*_l! isolated points at h = 0), prod_l G(r*_l - 1, m_l)
+    critical subspaces, and their ratio (the layers' ratios multiply)."""
+    rows = []
+    for r_stars in DEPTH_TEACHERS:
+        for h in DEPTH_EXTRA:
+            ms = tuple(r + h for r in r_stars)
+            ratio = deep_dominance_ratio(r_stars, ms)
+            rows.append({"r_stars": list(r_stars), "ms": list(ms), "isolated_minima": orbit_size(r_stars),
+                         "T": deep_expansion_count(r_stars, ms), "G": deep_critical_count(r_stars, ms),
+                         "R": {"exact": str(ratio), "float": float(ratio)}})
+    return rows
 
 
 def _dominance_report(results: dict) -> str:
@@ -120,6 +139,11 @@ def _dominance_report(results: dict) -> str:
     for r in results["crossover_teachers"]:
         lines.append(f"| {r} | {results['h_c']['default'].get(str(r))} | {results['h_c']['sum_below'].get(str(r))} |")
     lines += ["", "Laws (derived by SymPy):", ""] + [f"- {name}: ${latex}$" for name, latex in results["laws"].items()]
+    lines += ["", "Depth (h extra neurons in every hidden layer; at h = 0 the zero-loss set is prod r*_l! isolated "
+              "points):", "", "| r*_l | m_l | isolated minima | T (product) | G (product) | R |", "|" + "---|" * 6]
+    for row in results["depth"]:
+        lines.append(f"| {row['r_stars']} | {row['ms']} | {row['isolated_minima']} | {row['T']} | {row['G']} | "
+                     f"{row['R']['float']:.4g} |")
     lines += ["", "The optional GD ensemble (success fraction against h) is not run."]
     return "\n".join(lines) + "\n"
 

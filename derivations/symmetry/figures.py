@@ -103,3 +103,62 @@ def loss_along_paths(profiles: dict):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def intersection_graphs(cases: list):
+    """The intersection graph of each case: one node per labelling (on a circle, coloured by its number k of
+    zero-type neurons), an edge where two pieces of the expansion manifold meet."""
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(cases), figsize=(3.2 * len(cases), 3.4), squeeze=False)
+    for ax, case in zip(axes[0], cases):
+        ks = np.array([row["k"] for row in case["labellings"]])
+        slot = np.empty(ks.size, dtype=int)
+        slot[np.argsort(ks, kind="stable")] = np.arange(ks.size)  # labellings with equal k side by side
+        angle = 2 * np.pi * slot / max(ks.size, 1)
+        x, y = np.cos(angle), np.sin(angle)
+        for a, b in case["edge_list"]:
+            ax.plot([x[a], x[b]], [y[a], y[b]], color="grey", lw=0.5, alpha=0.6, zorder=1)
+        points = ax.scatter(x, y, c=ks, cmap="viridis", s=18, zorder=2, vmin=0, vmax=max(1, int(ks.max())))
+        ax.set_title(f"r* = {case['r_star']}, m = {case['m']}: {case['edges']} edges, "
+                     f"{'connected' if case['connected'] else 'not connected'}", fontsize=8)
+        ax.set_aspect("equal")
+        ax.axis("off")
+    fig.colorbar(points, ax=list(axes[0]), shrink=0.7, label="zero-type neurons k")
+    return fig
+
+
+def smallest_per_pair(spectra: dict):
+    """The smallest Hessian eigenvalues (Lanczos) at each pair's permutation point, symmetric-log scale."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    keys = list(spectra)
+    for position, key in enumerate(keys):
+        values = np.asarray(spectra[key])
+        ax.plot(np.full(values.size, position), values, "_", ms=14, mew=1.2)
+    ax.set_yscale("symlog", linthresh=1e-8)
+    ax.axhline(0.0, color="black", lw=0.5)
+    ax.set_xticks(range(len(keys)))
+    ax.set_xticklabels([f"({k})" for k in keys], rotation=60, fontsize=7)
+    ax.set_xlabel("(layer, i, j)")
+    ax.set_ylabel("smallest eigenvalues of H at theta_P")
+    fig.tight_layout()
+    return fig
+
+
+def plateau_profiles(reports: list):
+    """Along the plateau e = s d of each permutation point: the relative loss change (rounding level) and
+    |grad|, which grows like sqrt(2) |B^T d| |s| (flat at zero where B = 0)."""
+    plt = pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.0, 3.8))
+    for report in reports:
+        s, dev, grad = (np.asarray(part) for part in report.plateau_profile)
+        label = f"{list(report.sizes)}: rank B = {report.rank_B}"
+        left.plot(s, dev, "o-", ms=3, label=label)
+        right.plot(s, grad, "o-", ms=3, label=label)
+    left.set_xlabel("s (offset e = s d)")
+    left.set_ylabel(r"$(L - L_P) / L_P$")
+    right.set_xlabel("s (offset e = s d)")
+    right.set_ylabel(r"$|\nabla L|_2$")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

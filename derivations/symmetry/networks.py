@@ -28,7 +28,7 @@ def _seed(meaning: str) -> Parameter:
 PERMUTATION_SIZES = ((2, 3, 1), (3, 3, 2), (3, 4, 2), (2, 3, 4), (1, 3, 5))
 REPORT_KEYS = ("sizes", "P", "n_next", "L_red", "grad_norm", "zero_count", "negative_count", "rank_B",
                "B_singular_values", "predicted_zero_count", "paper_bound", "paper_claim_holds", "spectral_gap",
-               "max_antisym_residual", "plateau_max_dev", "plateau_grad_error", "teacher_seed")
+               "max_antisym_residual", "plateau_max_dev", "plateau_grad_error", "teacher_seed", "hessian_check")
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,8 @@ class SymPermutationPoints(Experiment):
         arrays = {f"eigenvalues_{i}": np.asarray(r.eigenvalues) for i, r in enumerate(reports)}
         first_seed = [r for r, seed in zip(reports, [seed for _ in sizes for seed in seeds]) if seed == 0]
         return Reproduction(name=self.name, parameters={"n": self.n, "seeds": self.seeds, "quick": quick},
-                            arrays=arrays, figures={"sorted_spectra": figures.sorted_spectra(first_seed)},
+                            arrays=arrays, figures={"sorted_spectra": figures.sorted_spectra(first_seed),
+                                                     "plateau_profiles": figures.plateau_profiles(first_seed)},
                             report_markdown=_permutation_report(results), derivation_latex=symmetry_derivation().to_latex(),
                             generated_code=[mlp_module()[1]], timings={"total": time.perf_counter() - start},
                             seeds=list(seeds), results=results)
@@ -214,7 +215,23 @@ def _expansion_case(r: int, m: int, n: int, seed: int, points: int) -> dict:
     adjacency = intersection_graph(labels)
     return {"r_star": r, "m": m, "T_sum": expansion_count_sum(r, m), "T_closed_form": expansion_count(r, m),
             "T_enumerated": len(labels), "labellings": rows, "edges": int(np.sum(adjacency) // 2),
-            "connected": graph_components(adjacency) == 1}
+            "edge_list": np.argwhere(np.triu(adjacency)).tolist(),
+            "connected": graph_components(adjacency) == 1} | _swap_path(teacher, net, objective, rng)
+
+
+def _swap_path(teacher, net, objective, rng) -> dict:
+    """Neurons 0 and 1 exchange roles at zero loss through a zero-type neuron (labelling 1..r*, 0, ..., 0;
+    with r* = 1 neuron 1 is itself the zero-type one); none at m = r* (the minima are isolated points)."""
+    from gradflow.numerics.symmetry import random_point, role_swap_path, swap_neurons
+
+    r, m = teacher.width, net.layers[0].width
+    if m == r:
+        return {"swap_path_max_loss": None, "swap_path_points": 0, "swap_path_ends_swapped": None}
+    labelling = np.array(list(range(1, r + 1)) + [0] * (m - r))
+    theta = random_point(teacher, labelling, rng)
+    path = role_swap_path(net, theta, labelling, 0, 1)
+    return {"swap_path_max_loss": float(np.max(objective.loss_ensemble(path))), "swap_path_points": len(path),
+            "swap_path_ends_swapped": bool(np.array_equal(path[-1], swap_neurons(net, theta, 1, 0, 1)))}
 
 
 @dataclass(frozen=True)
@@ -235,11 +252,13 @@ class SymExpansionManifold(Experiment):
         results = {"cases": cases, "T_table": table,
                    "all_zero_loss": all(row["max_loss"] <= 1e-25 for c in cases for row in c["labellings"]),
                    "nullity_as_derived": all(row["nullity"] == row["nullity_formula"]
-                                             for c in cases for row in c["labellings"])}
+                                             for c in cases for row in c["labellings"]),
+                   "swap_path_max_loss": max(c["swap_path_max_loss"] for c in cases if c["m"] > c["r_star"])}
         arrays = {f"nullity_{c['r_star']}_{c['m']}": np.array([row["nullity"] for row in c["labellings"]])
                   for c in cases}
         return Reproduction(name=self.name, parameters={"n": self.n, "seed": self.seed, "quick": quick},
-                            arrays=arrays, figures={"nullity_vs_formula": figures.nullity_vs_formula(cases)},
+                            arrays=arrays, figures={"nullity_vs_formula": figures.nullity_vs_formula(cases),
+                                                     "intersection_graph": figures.intersection_graphs(cases)},
                             report_markdown=_expansion_report(results),
                             derivation_latex=symmetry_derivation().to_latex(), generated_code=[mlp_module()[1]],
                             timings={"total": time.perf_counter() - start}, seeds=[self.seed], results=results)
@@ -258,7 +277,14 @@ def _expansion_report(results: dict) -> str:
                      f"{c['edges']} | {'yes' if c['connected'] else 'no'} | {max(r['max_loss'] for r in rows):.1e} | "
                      f"{all(r['nullity'] == r['nullity_formula'] for r in rows)} |")
     lines += ["", "The intersection graph has no edges at m = r* (isolated permutations of the teacher) and is "
-              "connected once m > r*."]
+              "connected once m > r*.", "",
+              "Role swap: neurons 0 and 1 of a point with labelling (1, ..., r*, 0, ..., 0) exchange their roles "
+              "through a zero-type neuron (straight segments, three relocations); highest loss along the path:", ""]
+    for c in results["cases"]:
+        if c["swap_path_max_loss"] is not None:
+            lines.append(f"- r* = {c['r_star']}, m = {c['m']}: {c['swap_path_max_loss']:.1e} over "
+                         f"{c['swap_path_points']} points, ends at the swapped point exactly: "
+                         f"{c['swap_path_ends_swapped']}")
     return "\n".join(lines) + "\n"
 
 
@@ -300,8 +326,12 @@ class SymPaths(Experiment):
                           "index": int(np.sum(eigenvalues < -1e-9 * scale)),
                           "zero_count": int(np.sum(np.abs(eigenvalues) <= 1e-9 * scale))})
             profiles[f"{i},{j}"] = path.losses.tolist()
+            pairs[-1] |= _plateau_paths(objective, path.theta_P, i, j, quick)
+        reached = [p for p in pairs if "refused" not in p]
         results = {"pairs": pairs, "profiles": profiles, "loss_star": float(objective.loss(theta_star)),
-                   "reached": sum("refused" not in p for p in pairs), "refused": sum("refused" in p for p in pairs)}
+                   "reached": len(reached), "refused": len(pairs) - len(reached),
+                   "plateau_path_max_dev": max((p["plateau_path_max_dev"] for p in reached), default=None),
+                   "plateau_paths_end_permuted": all(p["plateau_paths_end_permuted"] for p in reached)}
         arrays = {f"profile_{key.replace(',', '_')}": np.array(v) for key, v in profiles.items()}
         return Reproduction(name=self.name, parameters={"n": self.n, "seed": self.seed, "steps": steps,
                                                         "quick": quick},
@@ -309,6 +339,32 @@ class SymPaths(Experiment):
                             report_markdown=_paths_report(results), derivation_latex=symmetry_derivation().to_latex(),
                             generated_code=[mlp_module()[1]], timings={"total": time.perf_counter() - start},
                             seeds=[self.seed], results=results)
+
+
+def _maybe(value) -> str:
+    return "none (no pair reached)" if value is None else f"{value:.1e}"
+
+
+def _plateau_paths(objective, theta_P, i: int, j: int, quick: bool) -> dict:
+    """From theta_P to each permuted copy (every order of the four neurons; three in the quick variant)
+    along the plateau and the free slot: the largest |L - L_P| / L_P, and whether each path ends at the
+    permuted point exactly."""
+    from itertools import permutations
+
+    from gradflow.numerics.mlp.embeddings import permute
+    from gradflow.numerics.symmetry import permutation_path
+
+    net = objective.network
+    loss_P = objective.loss(theta_P)
+    orders = list(permutations(range(net.layers[0].width)))
+    worst, exact = 0.0, True
+    for order in orders[1:4] if quick else orders:
+        order = np.array(order)
+        path = permutation_path(net, theta_P, 1, i, j, order)
+        worst = max(worst, float(np.max(np.abs(objective.loss_ensemble(path) - loss_P)) / loss_P))
+        exact &= bool(np.array_equal(path[-1], permute(net, theta_P, 1, order)[1]))
+    return {"plateau_path_max_dev": worst, "plateau_paths": min(3, len(orders) - 1) if quick else len(orders),
+            "plateau_paths_end_permuted": exact}
 
 
 def _paths_report(results: dict) -> str:
@@ -325,7 +381,10 @@ def _paths_report(results: dict) -> str:
             lines.append(f"| {p['i']} | {p['j']} | {p['loss_P']:.4e} | {p['path_max']:.4e} | {p['index']} | "
                          f"{p['zero_count']} | {p['grad_norm_P']:.1e} |")
     lines += ["", f"{results['reached']} pairs reached a permutation point, {results['refused']} refused (the "
-              "merged network's fit runs off to large outgoing weights: no critical point to 1e-12)."]
+              "merged network's fit runs off to large outgoing weights: no critical point to 1e-12).", "",
+              "From each permutation point to its permuted copies along the plateau (free slot, relocations): "
+              f"largest relative loss deviation {_maybe(results['plateau_path_max_dev'])}; every path ends at the "
+              f"permuted point exactly: {results['plateau_paths_end_permuted']}."]
     return "\n".join(lines) + "\n"
 
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradflow.theory.symmetry.enumeration import labellings as theory_labellings
-
+from gradflow.numerics.symmetry.paths import MIN_POINTS, rearrangement_path
 from gradflow.theory.errors import require
+from gradflow.theory.symmetry.enumeration import labellings as theory_labellings
 from gradflow.theory.mlp.network import Layer, Network
 
 
@@ -129,5 +129,23 @@ def numeric_nullity(net: Network, theta, X, tolerance: float = 1e-12) -> int:
     return int(np.sum(np.abs(values) <= tolerance * np.max(np.abs(values))))
 
 
+def role_swap_path(net: Network, theta, labelling, a: int, b: int, n_points: int = MIN_POINTS) -> np.ndarray:
+    """Constant (zero) loss path on the expansion manifold from ``theta`` (a point of Gamma_lambda) to
+    P_ab theta: neurons a and b exchange their roles through a zero-type neuron (three relocations; a
+    single relocation when b itself is zero-type).  The last row is P_ab theta exactly."""
+    lab = np.asarray(labelling)
+    m = net.layers[0].width
+    require(lab.shape == (m,), "labelling", f"one label per neuron ({m})", lab.shape)
+    require(a != b and 0 <= a < m and 0 <= b < m, "b", f"a neuron in 0..{m - 1} other than a", b)
+    require(lab[a] != 0, "a", "a replica neuron (non-zero label)", a)
+    order = np.arange(m)
+    order[[a, b]] = order[[b, a]]
+    if lab[b] == 0:
+        return rearrangement_path(net, theta, 1, order, b, n_points)
+    free = [j for j in np.flatnonzero(lab == 0) if j not in (a, b)]
+    require(bool(free), "labelling", "a zero-type neuron (label 0) to pass the roles through", labelling)
+    return rearrangement_path(net, theta, 1, order, int(free[0]), n_points)
+
+
 __all__ = ["Teacher", "dimension", "labellings", "nullity_formula", "numeric_nullity", "output_jacobian", "pack",
-           "random_point", "random_teacher", "shallow", "unpack"]
+           "random_point", "random_teacher", "role_swap_path", "shallow", "unpack"]

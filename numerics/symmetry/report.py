@@ -42,6 +42,7 @@ class PermutationPointReport:
     eigenvalues: tuple = ()
     teacher_seed: int | None = None  # the teacher that gave a clean reduced point
     hessian_check: float | None = None  # max |H - H_complex_step| / max |H| (None: not checked)
+    plateau_profile: tuple = ()  # (s, (L - L_P) / L_P, |grad|_2) along e = s d, d the top left singular vector of B
 
     def to_dict(self) -> dict:
         return {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(self).items()}
@@ -75,6 +76,21 @@ def _plateau_checks(objective, theta_P, layer, i, j, B, n_offsets, seed):
     return dev, grad_error
 
 
+def _plateau_profile(objective, theta_P, layer, i, j, B, n_points: int = 21):
+    """Loss and |grad| along the plateau e = s d (d: B's top left singular vector, e_1 when B = 0), s up
+    to twice max(|u-bar|, 1): the loss stays put while |grad| = sqrt(2) |B^T d| |s| grows linearly."""
+    net = objective.network
+    _, out_i = neuron_indices(net, layer, i)
+    _, out_j = neuron_indices(net, layer, j)
+    scale = 2.0 * max(float(np.linalg.norm(theta_P[out_i] + theta_P[out_j])), 1.0)
+    d = np.linalg.svd(B)[0][:, 0] if np.any(B) else np.eye(out_i.size)[0]
+    loss_P = objective.loss(theta_P)
+    s_values = np.linspace(-scale, scale, n_points)
+    rows = [objective.loss_and_gradient(plateau_point(net, theta_P, layer, i, j, s * d)) for s in s_values]
+    return (tuple(float(s) for s in s_values), tuple(float((loss - loss_P) / loss_P) for loss, _ in rows),
+            tuple(float(np.linalg.norm(grad)) for _, grad in rows))
+
+
 def analyse_permutation_point(objective, theta_P, layer: int, i: int, j: int, L_red: float, *,
                               n_offsets: int = 8, seed: int = 0, zero_tolerance: float = ZERO_TOLERANCE,
                               rank_tolerance: float = RANK_TOLERANCE,
@@ -102,7 +118,7 @@ def analyse_permutation_point(objective, theta_P, layer: int, i: int, j: int, L_
         predicted_zero_count=n_next - pm.rank, paper_bound=n_next, paper_claim_holds=zero_count >= n_next,
         spectral_gap=gap, max_antisym_residual=residual, plateau_max_dev=float(dev),
         plateau_grad_error=float(grad_error), eigenvalues=tuple(float(v) for v in eigenvalues),
-        hessian_check=check)
+        hessian_check=check, plateau_profile=_plateau_profile(objective, theta_P, layer, i, j, pm.B))
 
 
 def permutation_point_report(sizes, seed: int = 0, *, check_hessian: bool = True,

@@ -40,6 +40,25 @@ def test_ratio_table_and_crossovers(dominance):
     assert set(r["laws"]) >= {"ratio_at_zero", "linear_growth", "ratio_growth"}
 
 
+def test_depth_counts_multiply_over_layers(dominance):
+    from math import factorial, prod
+
+    from gradflow.theory.symmetry import critical_count, expansion_count
+
+    rows = dominance.results["depth"]
+    assert len(rows) == 9
+    for row in rows:
+        pairs = list(zip(row["r_stars"], row["ms"]))
+        assert row["T"] == prod(expansion_count(r, m) for r, m in pairs)
+        assert row["G"] == prod(critical_count(r - 1, m) for r, m in pairs)
+        assert Fraction(row["R"]["exact"]) == Fraction(row["G"], row["T"])
+        assert row["isolated_minima"] == prod(factorial(r) for r in row["r_stars"])
+        if row["ms"] == row["r_stars"]:
+            assert row["T"] == row["isolated_minima"]  # no extra neuron: only the permutations
+    by_key = {(tuple(row["r_stars"]), row["ms"][0] - row["r_stars"][0]): row for row in rows}
+    assert by_key[((2, 2), 1)]["T"] == 144 and by_key[((2, 2), 1)]["G"] == 1  # T(2, 3)^2 = 12^2, G(1, 3)^2 = 1
+
+
 def test_permutation_points_count_the_kernel_and_show_where_the_old_bound_fails():
     rep = get_experiment("sym-permutation-points").reproduce({}, quick=True)
     cases = {tuple(c["sizes"]): c for c in rep.results["cases"]}
@@ -86,6 +105,9 @@ def test_expansion_manifold_pieces_have_zero_loss_and_the_derived_nullity():
         assert case["connected"] == (case["m"] > case["r_star"])
         assert all(row["max_grad"] <= 1e-12 for row in case["labellings"])
     assert r["T_table"]["1,2"] == 3 and r["T_table"]["3,3"] == 6
+    assert 0 <= r["swap_path_max_loss"] <= 1e-25
+    assert all(c["swap_path_ends_swapped"] and c["swap_path_points"] >= 2 * 21 for c in r["cases"])
+    assert "intersection_graph" in rep.figures
 
 
 def test_paths_reach_a_permutation_point_or_say_why_not():
@@ -100,3 +122,5 @@ def test_paths_reach_a_permutation_point_or_say_why_not():
             assert pair["path_max"] >= pair["loss_P"] and pair["zero_count"] >= 1
             profile = r["profiles"][f"{pair['i']},{pair['j']}"]
             assert profile == profile[::-1] or abs(profile[0] - profile[-1]) <= 1e-12  # mirror-symmetric ends
+            assert pair["plateau_path_max_dev"] <= 1e-12 and pair["plateau_paths"] == 3
+    assert r["plateau_path_max_dev"] <= 1e-12 and r["plateau_paths_end_permuted"]

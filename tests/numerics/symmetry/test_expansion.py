@@ -9,7 +9,8 @@ from gradflow.numerics.mlp import MLPObjective
 from gradflow.numerics.mlp.embeddings import permute
 from gradflow.numerics.symmetry import (dimension, graph_components, intersection_graph, labellings,
                                         labellings_intersect, nullity_formula, numeric_nullity, output_jacobian, pack,
-                                        random_point, random_teacher, shallow, transposition_path, unpack)
+                                        random_point, random_teacher, role_swap_path, shallow, transposition_path,
+                                        unpack)
 
 D, D_OUT, N = 2, 1, 300
 SIZES = [(1, 2), (2, 3), (2, 4), (3, 4)]
@@ -124,3 +125,34 @@ def test_role_swap_through_a_zero_type_neuron_keeps_zero_loss():
     path = transposition_path(net, theta, 1, 0, 1, free=2)
     assert np.max(objective.loss_ensemble(path)) <= 1e-25
     assert np.array_equal(path[-1], permute(net, theta, 1, np.array([1, 0, 2]))[1])
+
+
+def _numpy_loss(net, path, X, Y):
+    """The mean squared error of each path point by the plain NumPy forward pass (not the kernels)."""
+    return np.array([np.mean(np.sum((net.forward(theta, X) - Y) ** 2, axis=1)) for theta in path])
+
+
+@pytest.mark.parametrize("r, m, labelling, b", [(1, 2, (1, 0), 1), (2, 3, (2, 0, 1), 2), (2, 4, (1, 2, 0, 2), 1),
+                                                (3, 4, (1, 2, 3, 0), 2)])
+def test_role_swap_path_stays_at_zero_loss_and_ends_swapped(r, m, labelling, b):
+    teacher, X, net, objective = problem(r, m)
+    Y = shallow(D, r, D_OUT).forward(pack(teacher.W, teacher.A), X)
+    labelling = np.array(labelling)
+    theta = random_point(teacher, labelling, np.random.default_rng(7))
+    path = role_swap_path(net, theta, labelling, 0, b)
+    relocations = 1 if labelling[b] == 0 else 3
+    assert path.shape[0] >= relocations * 2 * 21
+    assert np.max(_numpy_loss(net, path, X, Y)) <= 1e-25
+    assert np.max(objective.loss_ensemble(path)) <= 1e-25
+    order = np.arange(m)
+    order[[0, b]] = order[[b, 0]]
+    assert np.array_equal(path[0], theta) and np.array_equal(path[-1], permute(net, theta, 1, order)[1])
+    steps = np.linalg.norm(np.diff(path, axis=0), axis=1)
+    assert np.max(steps) < 0.5 * np.max(np.linalg.norm(path - theta, axis=1))  # a path, not a jump
+
+
+def test_role_swap_path_needs_a_zero_type_neuron():
+    teacher, _, net, _ = problem(2, 3)
+    theta = random_point(teacher, np.array([1, 2, 2]), np.random.default_rng(0))
+    with pytest.raises(ValueError, match="zero-type"):
+        role_swap_path(net, theta, np.array([1, 2, 2]), 0, 1)

@@ -87,3 +87,15 @@ def test_antisymmetric_block_from_products_is_the_dense_block(sizes):
     B = plateau_matrix(c.objective, c.theta_P, 1, c.i).B
     assert np.max(np.abs(block[:n_next, n_next:] - B)) <= 1e-10 * max(1.0, np.max(np.abs(B)))
     assert np.max(np.abs(block[:n_next, :n_next])) <= 1e-12 * np.max(np.abs(H))
+
+
+def test_plateau_profile_is_flat_in_loss_and_linear_in_the_gradient():
+    from gradflow.numerics.symmetry import permutation_point_report
+
+    r = permutation_point_report((3, 3, 2), seed=0, n_samples=120, restarts=6)
+    s, dev, grad = (np.asarray(part) for part in r.plateau_profile)
+    assert s.size == 21 and np.max(np.abs(dev)) <= 1e-12
+    # along the top left singular vector d of B the gradient is (B^T e, -B^T e): |grad| = sqrt(2) sigma_1 |s|
+    expected = np.sqrt(2.0) * r.B_singular_values[0] * np.abs(s)
+    assert np.max(np.abs(grad - expected)) <= 1e-10 * max(1.0, expected.max()) and expected.max() > 1e-3
+    assert r.hessian_check is not None and r.hessian_check <= 1e-10
