@@ -176,8 +176,10 @@ class Reproduction:
         for stem, fig in self.figures.items():
             fig.savefig(folder / "figures" / f"{stem}.png", dpi=150, bbox_inches="tight")
             fig.savefig(folder / "figures" / f"{stem}.pdf", bbox_inches="tight")
-        for path in self.generated_code:
-            shutil.copyfile(path, folder / "code" / Path(path).name)
+        from gradflow.numerics.codegen.export import export_modules  # numba: only when writing
+
+        # standalone modules named by what they compute, with index.json mapping names to cache keys
+        export_modules(self.generated_code, folder / "code")
 
     def to_json(self) -> dict:
         if self.results:  # a summary was made for JSON: the bulky arrays stay in data.npz
