@@ -117,6 +117,22 @@ def _pruned(node, used: set):
     return ast.ImportFrom(module=node.module, names=names, level=node.level)
 
 
+def _import_text(node, width: int = 110) -> str:
+    """The import statement, wrapped in parentheses over lines of at most ``width`` characters."""
+    text = ast.unparse(node)
+    if len(text) <= width or not isinstance(node, ast.ImportFrom):
+        return text
+    lines, line = [], f"from {node.module} import ("
+    for k, alias in enumerate(node.names):
+        item = ast.unparse(alias) + (")" if k == len(node.names) - 1 else ",")
+        if len(line) + 1 + len(item) > width:
+            lines.append(line)
+            line = "    " + item
+        else:
+            line += ("" if line.endswith("(") else " ") + item
+    return "\n".join(lines + [line])
+
+
 def standalone_source(text: str, needed: set) -> str:
     """``text`` with gradflow imports pointed at copied helpers and unused imports removed; the
     gradflow modules the result imports are added to ``needed``.  Only the top-level import
@@ -129,7 +145,7 @@ def standalone_source(text: str, needed: set) -> str:
         kept = _pruned(node, used)
         if kept is not None:
             kept = _rewritten(kept, needed)
-        lines[node.lineno - 1:node.end_lineno] = [ast.unparse(kept)] if kept is not None else []
+        lines[node.lineno - 1:node.end_lineno] = [_import_text(kept)] if kept is not None else []
     return re.sub(r"\n{4,}", "\n\n\n", "\n".join(lines)).rstrip("\n") + "\n"
 
 
@@ -140,7 +156,6 @@ _RESERVED = {"numpy", "numba", "llvmlite", "scipy", "gradflow", "index"}
 
 def _unique(name: str, taken: set) -> str:
     """``name``, or ``name_2``, ``name_3``, ...: never a module the exported code imports, never twice."""
-
     if name in _RESERVED or name in sys.stdlib_module_names or name.startswith("gradflow"):
         name = f"{name}_module"
     candidate, k = name, 1
