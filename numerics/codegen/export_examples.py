@@ -42,6 +42,50 @@ def _shallow_example(name: str) -> str:
             "True\n")
 
 
+_SHAPED = re.compile(r"([A-Za-z_]\w*) \(([^()]*)\)")
+
+
+def _sizes(shapes: list, sizes: dict):
+    """Each shape with its size symbols given small distinct values (N -> 2, M -> 3, ...); None when a
+    size is neither a symbol nor an integer."""
+    out = []
+    for shape in shapes:
+        dims = []
+        for dim in (d.strip() for d in shape.split(",") if d.strip()):
+            if dim.isdigit():
+                dims.append(int(dim))
+            elif dim.isidentifier():
+                dims.append(sizes.setdefault(dim, len(sizes) + 2))
+            else:
+                return None
+        out.append(tuple(dims))
+    return out
+
+
+def _matrix_example(text: str, name: str) -> str | None:
+    state = re.search(r"^State: " + _SHAPED.pattern + r"$", text, re.M)
+    data = re.search(r"^Data shapes: (.*)$", text, re.M)
+    if not (state and data):
+        return None
+    pairs = _SHAPED.findall(data.group(1))
+    sizes = {}
+    shapes = _sizes([state.group(2)] + [shape for _, shape in pairs], sizes)
+    if shapes is None:
+        return None
+    names = [a for a, _ in pairs]
+    arrays = ", ".join(f"rng.random({s})" for s in shapes[1:])
+    sized = ", ".join(f"{k} = {v}" for k, v in sizes.items())
+    return (f"Example (the velocity of the state {state.group(1)} with {sized}; random data):\n\n"
+            f">>> import numpy as np\n"
+            f">>> from {name} import velocity\n"
+            f">>> rng = np.random.default_rng(0)\n"
+            f">>> X = rng.random({shapes[0]})\n"
+            f">>> {', '.join(names)}{',' if len(names) == 1 else ''} = {arrays}{',' if len(names) == 1 else ''}\n"
+            f">>> V = velocity(X, {', '.join(names)})\n"
+            f">>> V.shape == X.shape and bool(np.isfinite(V).all())\n"
+            f"True\n")
+
+
 def example_for(text: str, name: str) -> str | None:
     """A doctest calling the module ``text`` (exported as ``name``), or None for a kind without one yet."""
     if "cuda.jit" in text:  # CUDA kernels need a GPU: no example that runs everywhere
@@ -52,4 +96,6 @@ def example_for(text: str, name: str) -> str | None:
         return _lane_example(text, name, "lane_rhs", "the right-hand side")
     if "def loss_and_gradients_loops(W, H, X, Y, consts, grad_W, grad_H):" in text and "def constants(" in text:
         return _shallow_example(name)
+    if "def velocity(X, " in text and "Data shapes: " in text:
+        return _matrix_example(text, name)
     return None

@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
+from gradflow.derivations.associative_memory.simulators import (logit_particle_simulator, margin_flow_simulator,
+                                                                weight_space_simulator)
 from gradflow.numerics.codegen.export import export_modules, slug, standalone_source
 from gradflow.numerics.codegen.lane_module import lane_module
 from gradflow.numerics.drivers.shallow_network import ShallowNetworkSimulator
 from gradflow.theory.activations import Smooth
-from gradflow.theory.flow import Flow, Map
+from gradflow.theory.flow import Map
 from gradflow.theory.models.shallow_network import ShallowNetwork
 
 # Runs in a fresh interpreter without site (so no editable gradflow) and with numpy's site-packages
@@ -37,11 +39,12 @@ print(json.dumps({"gradflow_importable": found, "doctests": results}))
 
 
 def _systems():
-    x, y, a, b = sp.symbols("x y a b", real=True)
+    """Every kind with an example: lane maps and flows, matrix systems (reduced and weight space), networks."""
+    x, y, a = sp.symbols("x y a", real=True)
     toy_map = Map((x, y), (x + a * sp.log(1 + sp.exp(-y)), y - a * x), (a,), name="toy map")
     other_map = Map((x,), (x - a * sp.tanh(x),), (a,), name="toy map")  # same name: a unique file name
-    flow = Flow((x,), (-b * x + a * sp.exp(-x),), (a, b), name="relaxation with a source")
-    return [lane_module(toy_map)[1], lane_module(other_map)[1], lane_module(flow)[1],
+    return [lane_module(toy_map)[1], lane_module(other_map)[1], margin_flow_simulator().path,
+            logit_particle_simulator().path, weight_space_simulator().path,
             ShallowNetworkSimulator(ShallowNetwork(Smooth("tanh"))).path]
 
 
@@ -69,7 +72,8 @@ def test_exported_folder_runs_without_gradflow(tmp_path):
     folder = tmp_path / "code"
     exported = export_modules(paths, folder)
     names = [m.name for m in exported]
-    assert names == ["toy_map", "toy_map_2", "relaxation_with_a_source", "shallow_network_tanh_squared_loss"]
+    assert names == ["toy_map", "toy_map_2", "margin_flow", "associative_memory_logit_particles",
+                     "associative_memory_weight_space", "shallow_network_tanh_squared_loss"]
     index = json.loads((folder / "index.json").read_text())
     assert [index["modules"][n]["cache_key"] for n in names] == [Path(p).stem for p in paths]
     assert all(m.example for m in exported) and index["helpers"] == ["gradflow_support.py"]
