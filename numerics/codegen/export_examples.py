@@ -86,6 +86,29 @@ def _matrix_example(text: str, name: str) -> str | None:
             f"True\n")
 
 
+def _squared_example(text: str, name: str) -> str | None:
+    states = _order(text, "State order")
+    shaped = re.search(r"^Shapes: (.*)$", text, re.M)
+    if not (states and shaped):
+        return None
+    pairs = _SHAPED.findall(shaped.group(1))
+    sizes = {}
+    shapes = _sizes([shape for _, shape in pairs], sizes)
+    if shapes is None:
+        return None
+    names = [a for a, _ in pairs]
+    one = "," if len(names) == 1 else ""
+    return (f"Example (the gradient-flow velocities with {', '.join(f'{k} = {v}' for k, v in sizes.items())}; "
+            f"random arrays):\n\n"
+            f">>> import numpy as np\n"
+            f">>> from {name} import velocities\n"
+            f">>> rng = np.random.default_rng(0)\n"
+            f">>> {', '.join(names)}{one} = {', '.join(f'rng.random({s})' for s in shapes)}{one}\n"
+            f">>> rates = velocities({', '.join(names)})\n"
+            f">>> all(r.shape == s.shape and bool(np.isfinite(r).all()) for r, s in zip(rates, ({', '.join(states)}{',' if len(states) == 1 else ''})))\n"
+            f"True\n")
+
+
 def example_for(text: str, name: str) -> str | None:
     """A doctest calling the module ``text`` (exported as ``name``), or None for a kind without one yet."""
     if "cuda.jit" in text:  # CUDA kernels need a GPU: no example that runs everywhere
@@ -98,4 +121,6 @@ def example_for(text: str, name: str) -> str | None:
         return _shallow_example(name)
     if "def velocity(X, " in text and "Data shapes: " in text:
         return _matrix_example(text, name)
+    if "def velocities(" in text and "\nShapes: " in text:
+        return _squared_example(text, name)
     return None

@@ -13,6 +13,7 @@ import sympy as sp
 
 from gradflow.derivations.associative_memory.simulators import (logit_particle_simulator, margin_flow_simulator,
                                                                 weight_space_simulator)
+from gradflow.derivations.deep_linear.weight_space import SquaredLossSimulator
 from gradflow.numerics.codegen.export import export_modules, slug, standalone_source
 from gradflow.numerics.codegen.lane_module import lane_module
 from gradflow.numerics.drivers.shallow_network import ShallowNetworkSimulator
@@ -39,13 +40,14 @@ print(json.dumps({"gradflow_importable": found, "doctests": results}))
 
 
 def _systems():
-    """Every kind with an example: lane maps and flows, matrix systems (reduced and weight space), networks."""
+    """Every CPU kind with an example: lane maps and flows, matrix systems (reduced, weight space), squared-loss
+    systems, shallow networks."""
     x, y, a = sp.symbols("x y a", real=True)
     toy_map = Map((x, y), (x + a * sp.log(1 + sp.exp(-y)), y - a * x), (a,), name="toy map")
     other_map = Map((x,), (x - a * sp.tanh(x),), (a,), name="toy map")  # same name: a unique file name
     return [lane_module(toy_map)[1], lane_module(other_map)[1], margin_flow_simulator().path,
             logit_particle_simulator().path, weight_space_simulator().path,
-            ShallowNetworkSimulator(ShallowNetwork(Smooth("tanh"))).path]
+            SquaredLossSimulator().path, ShallowNetworkSimulator(ShallowNetwork(Smooth("tanh"))).path]
 
 
 def _imported_names(tree):
@@ -73,7 +75,8 @@ def test_exported_folder_runs_without_gradflow(tmp_path):
     exported = export_modules(paths, folder)
     names = [m.name for m in exported]
     assert names == ["toy_map", "toy_map_2", "margin_flow", "associative_memory_logit_particles",
-                     "associative_memory_weight_space", "shallow_network_tanh_squared_loss"]
+                     "associative_memory_weight_space", "two_layer_linear_network_weight_space",
+                     "shallow_network_tanh_squared_loss"]
     index = json.loads((folder / "index.json").read_text())
     assert [index["modules"][n]["cache_key"] for n in names] == [Path(p).stem for p in paths]
     assert all(m.example for m in exported) and index["helpers"] == ["gradflow_support.py"]
