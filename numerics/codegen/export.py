@@ -204,7 +204,8 @@ def export_modules(paths, folder) -> list:
     for path in dict.fromkeys(Path(p) for p in paths):  # each module once, in first-use order
         sha, body = _split_header(path.read_text())
         source = _source_name(body)
-        name = _unique(slug(source), taken)
+        cuda = "numba-cuda" in body.partition("\n")[0]  # a GPU twin of a CPU module: its own name
+        name = _unique(slug(source) + ("_cuda" if cuda else ""), taken)
         text = standalone_source(body, needed)
         example = example_for(text, name)
         if example:

@@ -109,6 +109,27 @@ def _squared_example(text: str, name: str) -> str | None:
             f"True\n")
 
 
+def _mlp_example(text: str, name: str) -> str | None:
+    tanh, identity = re.search(r"(\d+) tanh\b", text), re.search(r"(\d+) identity\b", text)
+    if not (tanh and identity):
+        return None
+    t, i = tanh.group(1), identity.group(1)
+    return ("Example (loss and gradient of a 2-3-1 network: tanh hidden units with biases, a linear output, "
+            "mean squared error over 5 samples):\n\n"
+            ">>> import numpy as np\n"
+            f">>> from {name} import gradient_chunk\n"
+            ">>> widths, biases = np.array([2, 3, 1], dtype=np.int64), np.array([1, 0], dtype=np.int64)\n"
+            ">>> offsets = np.array([0, 9, 12], dtype=np.int64)  # W_1 is 3 x (2 + 1), W_2 is 1 x 3\n"
+            f">>> codes = np.array([{t}, {t}, {t}, {i}], dtype=np.int64)  # tanh, tanh, tanh, identity\n"
+            ">>> prms = np.zeros((4, 1))\n"
+            ">>> rng = np.random.default_rng(0)\n"
+            ">>> theta, X, T = rng.normal(size=12), rng.normal(size=(5, 2)), rng.normal(size=(5, 1))\n"
+            ">>> w, grad = np.full(5, 1 / 5), np.zeros(12)\n"
+            ">>> loss = gradient_chunk(theta, X, T, w, 0, 5, widths, biases, offsets, codes, prms, 0, 1.0, grad)\n"
+            ">>> bool(np.isfinite(loss)) and bool(np.isfinite(grad).all() and np.any(grad != 0))\n"
+            "True\n")
+
+
 def example_for(text: str, name: str) -> str | None:
     """A doctest calling the module ``text`` (exported as ``name``), or None for a kind without one yet."""
     if "cuda.jit" in text:  # CUDA kernels need a GPU: no example that runs everywhere
@@ -121,6 +142,8 @@ def example_for(text: str, name: str) -> str | None:
         return _shallow_example(name)
     if "def velocity(X, " in text and "Data shapes: " in text:
         return _matrix_example(text, name)
+    if "def gradient_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, loss_kind, out_scale, grad)" in text:
+        return _mlp_example(text, name)
     if "def velocities(" in text and "\nShapes: " in text:
         return _squared_example(text, name)
     return None

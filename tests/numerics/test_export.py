@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import sympy as sp
 
 from gradflow.derivations.associative_memory.simulators import (logit_particle_simulator, margin_flow_simulator,
@@ -16,6 +17,7 @@ from gradflow.derivations.associative_memory.simulators import (logit_particle_s
 from gradflow.derivations.deep_linear.weight_space import SquaredLossSimulator
 from gradflow.numerics.codegen.export import export_modules, slug, standalone_source
 from gradflow.numerics.codegen.lane_module import lane_module
+from gradflow.numerics.codegen.mlp_module import mlp_module
 from gradflow.numerics.drivers.shallow_network import ShallowNetworkSimulator
 from gradflow.theory.activations import Smooth
 from gradflow.theory.flow import Map
@@ -41,7 +43,7 @@ print(json.dumps({"gradflow_importable": found, "doctests": results}))
 
 def _systems():
     """Every CPU kind with an example: lane maps and flows, matrix systems (reduced, weight space), squared-loss
-    systems, shallow networks."""
+    systems, shallow networks (the MLP kernels: a slow test below)."""
     x, y, a = sp.symbols("x y a", real=True)
     toy_map = Map((x, y), (x + a * sp.log(1 + sp.exp(-y)), y - a * x), (a,), name="toy map")
     other_map = Map((x,), (x - a * sp.tanh(x),), (a,), name="toy map")  # same name: a unique file name
@@ -69,6 +71,18 @@ def _unused_imports(text: str) -> list:
             if not re.search(rf"(?<![\w.]){re.escape(name)}\b", rest)]
 
 
+def _run_examples_without_gradflow(folder: Path) -> dict:
+    """{module: [failed, attempted]} of each module's doctests, run where gradflow cannot be imported."""
+    site = str(Path(np.__file__).parent.parent)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    done = subprocess.run([sys.executable, "-E", "-S", "-c", _RUNNER, site], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["gradflow_importable"] is False
+    return report["doctests"]
+
+
 def test_exported_folder_runs_without_gradflow(tmp_path):
     paths = _systems()
     folder = tmp_path / "code"
@@ -84,16 +98,19 @@ def test_exported_folder_runs_without_gradflow(tmp_path):
         text = file.read_text()
         assert not re.search(r"^\s*(from|import)\s+gradflow\b", text, re.M), file.name
         assert _unused_imports(text) == [], file.name
-    site = str(Path(np.__file__).parent.parent)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    done = subprocess.run([sys.executable, "-E", "-S", "-c", _RUNNER, site], cwd=folder, env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout.splitlines()[-1])
-    assert report["gradflow_importable"] is False
+    report = _run_examples_without_gradflow(folder)
     for name in names:
-        failed, attempted = report["doctests"][name]
-        assert attempted >= 5 and failed == 0, (name, report["doctests"][name])
+        failed, attempted = report[name]
+        assert attempted >= 5 and failed == 0, (name, report[name])
+
+
+@pytest.mark.slow
+def test_exported_mlp_kernels_run_without_gradflow(tmp_path):
+    (exported,) = export_modules([mlp_module()[1]], tmp_path / "code")
+    assert exported.name == "mlp_kernels" and exported.example
+    assert _unused_imports((tmp_path / "code" / "mlp_kernels.py").read_text()) == []
+    failed, attempted = _run_examples_without_gradflow(tmp_path / "code")["mlp_kernels"]
+    assert attempted >= 10 and failed == 0
 
 
 def test_imports_are_pointed_at_copied_helpers_and_pruned():
