@@ -123,7 +123,7 @@ class Reproduction:
     figures: dict  # file stem -> matplotlib Figure
     report_markdown: str
     derivation_latex: str
-    generated_code: list  # paths of generated modules used
+    generated_code: list  # paths of generated modules used (or (name, path) for a module without a docstring)
     timings: dict = field(default_factory=dict)
     seeds: list = field(default_factory=list)
     results: dict = field(default_factory=dict)  # JSON-ready summary, written to results.json

@@ -43,10 +43,14 @@ def slug(text: str) -> str:
 
 
 def _source_name(text: str) -> str:
+    """The name the generator gave the system, else what the module's first function computes."""
     match = _SOURCE_NAME.search(text)
     if match:
         return match.group(1)
-    return "mlp kernels" if text.startswith('"""Multilayer-perceptron kernels') else "generated module"
+    if text.startswith('"""Multilayer-perceptron kernels'):
+        return "mlp kernels"
+    first = re.search(r"^def ([A-Za-z]\w*)\(", text, re.M)
+    return first.group(1) if first else "generated module"
 
 
 def _split_header(text: str) -> tuple:
@@ -196,14 +200,19 @@ def _write_helpers(needed: set, folder: Path) -> list:
 
 
 def export_modules(paths, folder) -> list:
-    """Write the generated modules at ``paths`` (cache files) into ``folder`` as standalone files named by
-    what they compute, with their helpers and ``index.json``; the ExportedModule of each, in order."""
+    """Write the generated modules at ``paths`` (cache files, or ``(name, path)`` pairs naming what a
+    module without a docstring computes) into ``folder`` as standalone files named by what they
+    compute, with their helpers and ``index.json``; the ExportedModule of each, in order."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     needed, taken, exported = set(), set(), []
-    for path in dict.fromkeys(Path(p) for p in paths):  # each module once, in first-use order
+    entries = {}  # each module once, in first-use order; an entry may be (name, path)
+    for item in paths:
+        given, path = (item[0], Path(item[1])) if isinstance(item, tuple) else (None, Path(item))
+        entries.setdefault(path, given)
+    for path, given in entries.items():
         sha, body = _split_header(path.read_text())
-        source = _source_name(body)
+        source = given or _source_name(body)
         cuda = "numba-cuda" in body.partition("\n")[0]  # a GPU twin of a CPU module: its own name
         name = _unique(slug(source) + ("_cuda" if cuda else ""), taken)
         text = standalone_source(body, needed)

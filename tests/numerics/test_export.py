@@ -130,3 +130,16 @@ def test_slug_names_a_module():
     assert slug("two-particle margin map, N = 2") == "two_particle_margin_map_n_2"
     assert slug("associative memory: logit particles") == "associative_memory_logit_particles"
     assert slug("2 layers").isidentifier() and slug("!!").isidentifier()
+
+
+def test_modules_without_a_docstring_are_named_by_the_caller_or_their_first_function(tmp_path):
+    body = "import math\nimport numba\n\n\n@numba.njit\ndef pair_derivatives(a, out):\n    out[0] = math.exp(a)\n"
+    first, second = tmp_path / "gf_0001.py", tmp_path / "gf_0002.py"
+    first.write_text(body)
+    second.write_text(body.replace("exp", "log"))
+    exported = export_modules([("relu population kernel", first), second, first], tmp_path / "code")
+    assert [(m.name, m.cache_key, m.example) for m in exported] == [
+        ("relu_population_kernel", "gf_0001", False), ("pair_derivatives", "gf_0002", False)]
+    text = (tmp_path / "code" / "pair_derivatives.py").read_text()
+    assert "import math\nimport numba\n" in text and _unused_imports(text) == []
+    assert json.loads((tmp_path / "code" / "index.json").read_text())["helpers"] == []
