@@ -98,6 +98,7 @@ def _squared_example(text: str, name: str) -> str | None:
         return None
     names = [a for a, _ in pairs]
     one = "," if len(names) == 1 else ""
+    state_tuple = ", ".join(states) + ("," if len(states) == 1 else "")
     return (f"Example (the gradient-flow velocities with {', '.join(f'{k} = {v}' for k, v in sizes.items())}; "
             f"random arrays):\n\n"
             f">>> import numpy as np\n"
@@ -105,7 +106,7 @@ def _squared_example(text: str, name: str) -> str | None:
             f">>> rng = np.random.default_rng(0)\n"
             f">>> {', '.join(names)}{one} = {', '.join(f'rng.random({s})' for s in shapes)}{one}\n"
             f">>> rates = velocities({', '.join(names)})\n"
-            f">>> all(r.shape == s.shape and bool(np.isfinite(r).all()) for r, s in zip(rates, ({', '.join(states)}{',' if len(states) == 1 else ''})))\n"
+            f">>> all(r.shape == s.shape and bool(np.isfinite(r).all()) for r, s in zip(rates, ({state_tuple})))\n"
             f"True\n")
 
 
@@ -130,6 +131,19 @@ def _mlp_example(text: str, name: str) -> str | None:
             "True\n")
 
 
+def _population_kernel_example(name: str) -> str:
+    return ("Example (the kernel of two pairs of neurons and its derivatives in (a, b, c, p, q): squared norms "
+            "a, b, inner product c with |c| < sqrt(a b), biases p, q):\n\n"
+            ">>> import numpy as np\n"
+            f">>> from {name} import pair_derivatives\n"
+            ">>> A, B, C = np.array([1.0, 2.0]), np.array([1.5, 1.0]), np.array([0.3, -0.5])\n"
+            ">>> P, Q = np.array([0.1, 0.0]), np.array([-0.2, 0.3])\n"
+            ">>> value, gradient, hessian = np.zeros(2), np.zeros((2, 5)), np.zeros((2, 5, 5))\n"
+            ">>> pair_derivatives(A, B, C, P, Q, value, gradient, hessian)\n"
+            ">>> bool(np.isfinite(value).all() and np.isfinite(gradient).all() and np.isfinite(hessian).all())\n"
+            "True\n")
+
+
 def example_for(text: str, name: str) -> str | None:
     """A doctest calling the module ``text`` (exported as ``name``), or None for a kind without one yet."""
     if "cuda.jit" in text:  # CUDA kernels need a GPU: no example that runs everywhere
@@ -142,8 +156,11 @@ def example_for(text: str, name: str) -> str | None:
         return _shallow_example(name)
     if "def velocity(X, " in text and "Data shapes: " in text:
         return _matrix_example(text, name)
-    if "def gradient_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, loss_kind, out_scale, grad)" in text:
+    if ("def gradient_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, loss_kind, "
+            "out_scale, grad)") in text:
         return _mlp_example(text, name)
+    if "def pair_derivatives(A, B, C, P, Q, value, gradient, hessian):" in text:
+        return _population_kernel_example(name)
     if "def velocities(" in text and "\nShapes: " in text:
         return _squared_example(text, name)
     return None

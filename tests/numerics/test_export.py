@@ -19,8 +19,10 @@ from gradflow.numerics.codegen.export import export_modules, slug, standalone_so
 from gradflow.numerics.codegen.lane_module import lane_module
 from gradflow.numerics.codegen.mlp_module import mlp_module
 from gradflow.numerics.drivers.shallow_network import ShallowNetworkSimulator
+from gradflow.numerics.mlp.population.kernel_module import kernel_module
 from gradflow.theory.activations import Smooth
 from gradflow.theory.flow import Map
+from gradflow.theory.gaussian.kernels import kernel
 from gradflow.theory.models.shallow_network import ShallowNetwork
 
 # Runs in a fresh interpreter without site (so no editable gradflow) and with numpy's site-packages
@@ -106,11 +108,20 @@ def test_exported_folder_runs_without_gradflow(tmp_path):
 
 @pytest.mark.slow
 def test_exported_mlp_kernels_run_without_gradflow(tmp_path):
-    (exported,) = export_modules([mlp_module()[1]], tmp_path / "code")
-    assert exported.name == "mlp_kernels" and exported.example
-    assert _unused_imports((tmp_path / "code" / "mlp_kernels.py").read_text()) == []
-    failed, attempted = _run_examples_without_gradflow(tmp_path / "code")["mlp_kernels"]
-    assert attempted >= 10 and failed == 0
+    """The MLP engine's kernels and the Gaussian population kernels (slow: large modules to compile)."""
+    kernels = [("relu population kernel", kernel_module(kernel("relu", biased=True)).__file__),
+               ("erf2 population kernel", kernel_module(kernel("erf2", biased=True)).__file__)]
+    exported = export_modules([mlp_module()[1], *kernels], tmp_path / "code")
+    names = ["mlp_kernels", "relu_population_kernel", "erf2_population_kernel"]
+    assert [m.name for m in exported] == names and all(m.example for m in exported)
+    helpers = json.loads((tmp_path / "code" / "index.json").read_text())["helpers"]
+    assert helpers == ["gradflow_owen.py", "gradflow_support.py"]
+    for file in (tmp_path / "code").glob("*.py"):
+        assert _unused_imports(file.read_text()) == [], file.name
+    report = _run_examples_without_gradflow(tmp_path / "code")
+    for name in names:
+        failed, attempted = report[name]
+        assert attempted >= 7 and failed == 0, (name, report[name])
 
 
 def test_imports_are_pointed_at_copied_helpers_and_pruned():
