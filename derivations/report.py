@@ -123,7 +123,7 @@ class Reproduction:
     figures: dict  # file stem -> matplotlib Figure
     report_markdown: str
     derivation_latex: str
-    generated_code: list  # paths of generated modules used
+    generated_code: list  # paths of generated modules used (or (name, path) for a module without a docstring)
     timings: dict = field(default_factory=dict)
     seeds: list = field(default_factory=list)
     results: dict = field(default_factory=dict)  # JSON-ready summary, written to results.json
@@ -176,8 +176,10 @@ class Reproduction:
         for stem, fig in self.figures.items():
             fig.savefig(folder / "figures" / f"{stem}.png", dpi=150, bbox_inches="tight")
             fig.savefig(folder / "figures" / f"{stem}.pdf", bbox_inches="tight")
-        for path in self.generated_code:
-            shutil.copyfile(path, folder / "code" / Path(path).name)
+        from gradflow.numerics.codegen.export import export_modules  # numba: only when writing
+
+        # standalone modules named by what they compute, with index.json mapping names to cache keys
+        export_modules(self.generated_code, folder / "code")
 
     def to_json(self) -> dict:
         if self.results:  # a summary was made for JSON: the bulky arrays stay in data.npz

@@ -119,7 +119,8 @@ class GaussianInputs(Experiment):
             timings[name] = time.perf_counter() - start
         results = {"kernel_errors": table, "teachers": teachers, "n": self.n, "nodes": self.nodes, "t_end": t_end,
                    "width": self.width}
-        modules = [kernel_module(kernel(name, biased=True)).__file__ for name in TEACHERS]
+        # named for code/ (these generated modules carry no docstring naming what they compute)
+        modules = [(f"{name} population kernel", kernel_module(kernel(name, biased=True)).__file__) for name in TEACHERS]
         return Reproduction(
             name=self.name, parameters={**{p.name: getattr(self, p.name) for p in self.parameters}, "quick": quick},
             arrays=arrays, figures={"loss_curves": figures.loss_curves(runs),

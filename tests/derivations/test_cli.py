@@ -118,7 +118,9 @@ def test_reproduce_quick_writes_the_folder(capsys, tmp_path):
     for name in ("report.md", "derivation.tex", "data.npz", "metadata.json", "figures/margins.png",
                  "figures/eta_t_loss.png", "figures/margins.pdf"):
         assert (folder / name).is_file(), name
-    assert list((folder / "code").glob("gf_*.py"))
+    index = json.loads((folder / "code" / "index.json").read_text())
+    assert {"associative_memory_logit_particles", "margin_map", "margin_flow"} <= set(index["modules"])
+    assert all((folder / "code" / f"{name}.py").is_file() for name in index["modules"])
     meta = json.loads((folder / "metadata.json").read_text())
     assert meta["seeds"] == [0] and "numba" in meta["versions"] and meta["parameters"]["quick"] is True
     data = np.load(folder / "data.npz")
