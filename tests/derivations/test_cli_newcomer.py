@@ -78,8 +78,19 @@ def _simulate_json(capsys, *argv):
 @pytest.mark.parametrize("name, method", [("am-orthogonal", "gd"), ("am-random", "gd"), ("am-random", "flow"),
                                           ("am-two-particle", "gd"), ("am-two-particle", "flow")])
 def test_a_run_without_a_length_has_the_listed_default(capsys, name, method):
-    result = _simulate_json(capsys, name, "--method", method)
-    assert result["t"][-1] == pytest.approx(get_model(name).default_length[method])
+    entry = get_model(name)
+    listed = entry.default_length[method]
+    assert _simulate_json(capsys, name, "--method", method)["t"][-1] == pytest.approx(listed)
+    # the declaration agrees with the model's own default (run() called without a length)
+    own = entry.run(entry.settings(), method, None, None, "cpu", False)
+    assert own["t"][-1] == pytest.approx(listed)
+
+
+@pytest.mark.parametrize("name", ["confusion", "deep-linear"])
+def test_declared_default_steps_are_the_models_own(name):
+    entry = get_model(name)
+    own = entry.run(entry.settings(), "gd", None, None, "cpu", False)
+    assert own["params"]["steps"] == entry.default_length["gd"]
 
 
 def test_every_model_states_a_default_length_for_each_method():
