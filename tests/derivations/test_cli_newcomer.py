@@ -93,13 +93,12 @@ def test_declared_default_steps_are_the_models_own(name):
     assert own["params"]["steps"] == entry.default_length["gd"]
 
 
-def test_every_model_states_a_default_length_for_each_method():
+def test_every_model_declares_a_default_length_for_each_method():
     for entry in models().values():
-        for method in entry.methods:
+        assert set(entry.default_length) == set(entry.methods), entry.name
+        for method, declared in entry.default_length.items():
+            assert isinstance(declared, (int, float, str)) and not isinstance(declared, bool), (entry.name, method)
             assert entry.length_text(method)
-            declared = entry.default_length.get(method)
-            assert declared is None or isinstance(declared, (int, float, str)), (entry.name, method)
-        assert set(entry.default_length) <= set(entry.methods), entry.name
 
 
 def test_simulate_prints_a_short_table_and_json_has_everything(capsys):
