@@ -7,6 +7,7 @@ import json
 import pytest
 
 from gradflow.derivations.cli import COMMANDS, _parser, main
+from gradflow.derivations.contract import ModelEntry
 from gradflow.derivations.registry import experiments, get_model, models
 
 
@@ -75,22 +76,46 @@ def _simulate_json(capsys, *argv):
     return json.loads(capsys.readouterr().out)
 
 
-@pytest.mark.parametrize("name, method", [("am-orthogonal", "gd"), ("am-random", "gd"), ("am-random", "flow"),
-                                          ("am-two-particle", "gd"), ("am-two-particle", "flow")])
-def test_a_run_without_a_length_has_the_listed_default(capsys, name, method):
+NUMBERS = [(name, method) for name, entry in sorted(models().items())
+           for method, declared in entry.default_length.items() if not isinstance(declared, str)]
+
+
+class _Probe(ModelEntry):
+    """Reports the length run() was given."""
+    name, summary, methods = "probe", "the length run() receives", ("gd", "flow", "newton")
+    default_length = {"gd": 7, "flow": 2.5, "newton": "until converged"}
+
+    def derivation(self):
+        return None
+
+    def checks(self, quick=True):
+        return []
+
+    def run(self, settings, method, steps, t_end, backend, progress):
+        return {"steps": steps, "t_end": t_end}
+
+
+def test_simulate_fills_in_a_declared_number_and_nothing_else():
+    probe = _Probe()
+    assert probe.simulate() == {"steps": 7, "t_end": None}
+    assert probe.simulate(method="flow") == {"steps": None, "t_end": 2.5}
+    assert probe.simulate(steps=3) == {"steps": 3, "t_end": None}
+    assert probe.simulate(method="newton") == {"steps": None, "t_end": None}  # a text is only shown
+    assert "  flow         --t-end 2.5" in probe.help_text() and "until converged" in probe.help_text()
+
+
+def test_the_cli_runs_the_listed_default_length(capsys):
+    result = _simulate_json(capsys, "am-random", "--method", "flow")
+    assert result["t"][-1] == get_model("am-random").default_length["flow"] == 10.0
+
+
+@pytest.mark.parametrize("name, method", NUMBERS)
+def test_a_declared_default_length_is_the_models_own(name, method):
+    """run() without a length (bypassing the declaration) runs as long as `gradflow list` says."""
     entry = get_model(name)
-    listed = entry.default_length[method]
-    assert _simulate_json(capsys, name, "--method", method)["t"][-1] == pytest.approx(listed)
-    # the declaration agrees with the model's own default (run() called without a length)
     own = entry.run(entry.settings(), method, None, None, "cpu", False)
-    assert own["t"][-1] == pytest.approx(listed)
-
-
-@pytest.mark.parametrize("name", ["confusion", "deep-linear"])
-def test_declared_default_steps_are_the_models_own(name):
-    entry = get_model(name)
-    own = entry.run(entry.settings(), "gd", None, None, "cpu", False)
-    assert own["params"]["steps"] == entry.default_length["gd"]
+    length = own["t"][-1] if "t" in own else own["params"]["steps"]
+    assert length == pytest.approx(entry.default_length[method])
 
 
 def test_every_model_declares_a_default_length_for_each_method():
