@@ -16,12 +16,18 @@ from pathlib import Path
 
 from gradflow import __version__
 from gradflow.derivations import sweep_command
+from gradflow.derivations.cli_tables import simulation_table
 from gradflow.derivations.output import dumps
 from gradflow.derivations.registry import (checks, experiments, get_experiment, get_model, models,
                                            trainable_models)
 from gradflow.derivations.report import prepare_output
 from gradflow.numerics.errors import DivergenceError, IntegrationError
 from gradflow.theory.errors import ParameterError, printable
+
+
+JSON_HELP = "print the result as one JSON object (errors too)"
+MODEL_HELP = "a model (`gradflow list` lists them)"
+SET_HELP = "set one of the {}'s parameters (repeatable); `gradflow list NAME` lists them"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,69 +59,75 @@ class _DeclaredHelp(argparse.Action):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gradflow", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"gradflow {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND",
+                                title="commands", help="`gradflow COMMAND --help` for its options")
 
-    p = sub.add_parser("list", help="models and experiments")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("list", help="models and experiments; with a NAME, its parameters, defaults and methods")
+    p.add_argument("name", nargs="?", metavar="NAME", help="a model or experiment (default: list them all)")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
 
     p = sub.add_parser("derive", help="print the derivation of a model", add_help=False)
-    p.add_argument("name", metavar="MODEL")
-    p.add_argument("-h", "--help", action=_DeclaredHelp, lookup=models)
-    fmt = p.add_mutually_exclusive_group()
-    fmt.add_argument("--latex", action="store_true")
-    fmt.add_argument("--markdown", action="store_true")
-    p.add_argument("--json", action="store_true")
-
-    p = sub.add_parser("simulate", help="run a model's generated simulator", add_help=False)
-    p.add_argument("name", metavar="MODEL")
+    p.add_argument("name", metavar="MODEL", help=MODEL_HELP)
     p.add_argument("-h", "--help", action=_DeclaredHelp, lookup=models,
                    help="MODEL --help lists its parameters, methods and backends")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--latex", action="store_true", help="print a LaTeX document")
+    fmt.add_argument("--markdown", action="store_true", help="print Markdown (the default)")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
+
+    p = sub.add_parser("simulate", help="run a model's generated simulator", add_help=False)
+    p.add_argument("name", metavar="MODEL", help=MODEL_HELP)
+    p.add_argument("-h", "--help", action=_DeclaredHelp, lookup=models,
+                   help="MODEL --help lists its parameters, methods and backends")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP.format("MODEL"))
     p.add_argument("--method", help="default: the model's first method")
     length = p.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=int)
-    length.add_argument("--t-end", type=float, dest="t_end")
-    p.add_argument("--backend", choices=("cpu", "numpy", "cuda"), default="cpu")
+    length.add_argument("--steps", type=int, help="steps of a discrete method (default: `gradflow list MODEL`)")
+    length.add_argument("--t-end", type=float, dest="t_end",
+                        help="end time of --method flow (default: `gradflow list MODEL`)")
+    p.add_argument("--backend", choices=("cpu", "numpy", "cuda"), default="cpu",
+                   help="where the generated simulator runs (default cpu)")
     p.add_argument("--force", action="store_true", help="run work estimated beyond the limit (hours)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the full result (every record) as JSON")
 
     p = sub.add_parser("train", help="train a model to convergence (flow, then a polish)", add_help=False)
-    p.add_argument("name", metavar="MODEL")
+    p.add_argument("name", metavar="MODEL", help="a model that trains (`gradflow train --help` lists them)")
     p.add_argument("-h", "--help", action=_DeclaredHelp, lookup=trainable_models,
                    help="MODEL --help lists its parameters")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP.format("MODEL"))
     p.add_argument("--data", type=Path, metavar="F.npz", help="the training data instead of the model's own")
     p.add_argument("--init", type=Path, metavar="F.npz", help="the starting parameters")
     p.add_argument("--members", type=int, default=1, help="train an ensemble of this many members")
     p.add_argument("--method", default="flow", help="the dynamics of phase 1 (default flow)")
     p.add_argument("--out", type=Path, help="write result.npz and result.json into this folder")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
 
     p = sub.add_parser("check", help="theory against simulation; exit 1 on any failure")
     p.add_argument("name", metavar="MODEL", help="a model name or 'all'")
-    p.add_argument("--quick", action="store_true")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--quick", action="store_true", help="the fast variant of each check (smaller, shorter runs)")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
 
     p = sub.add_parser("bench", help="side-by-side performance against peers")
-    p.add_argument("--quick", action="store_true")
-    p.add_argument("--cell")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--quick", action="store_true", help="small sizes and few repeats (about a minute)")
+    p.add_argument("--cell", help="run only this benchmark cell (default: all)")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
 
     p = sub.add_parser("reproduce", help="write an experiment's report, figures, data and code", add_help=False)
-    p.add_argument("name", metavar="EXPERIMENT")
+    p.add_argument("name", metavar="EXPERIMENT", help="an experiment (`gradflow list` lists them)")
     p.add_argument("-h", "--help", action=_DeclaredHelp, lookup=experiments,
                    help="EXPERIMENT --help lists its parameters and backends")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--out", default="results")
-    p.add_argument("--quick", action="store_true")
-    p.add_argument("--backend", choices=("cpu", "cuda"), default="cpu")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP.format("EXPERIMENT"))
+    p.add_argument("--out", default="results", help="the folder the report is written under (default results)")
+    p.add_argument("--quick", action="store_true", help="a smaller, faster run; the report says so in its first line")
+    p.add_argument("--backend", choices=("cpu", "cuda"), default="cpu", help="where the simulations run (default cpu)")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
 
     sweep_command.add_parsers(sub)
     p = sub.add_parser("conjecture", help="search a conjecture (TOML) for a counterexample; exit 1 when falsified")
     p.add_argument("file", nargs="?", metavar="FILE", help="a conjecture TOML file")
     p.add_argument("--example", metavar="NAME", help="a shipped example instead of FILE (--list-examples)")
-    p.add_argument("--list-examples", action="store_true", dest="list_examples")
+    p.add_argument("--list-examples", action="store_true", dest="list_examples",
+                   help="list the shipped example conjectures")
     p.add_argument("--budget", type=int, help="instances to try (default: the file's [search] budget)")
     p.add_argument("--seed", type=int, help="the search's seed (default: the file's)")
     p.add_argument("--max-time", type=float, dest="max_time", metavar="SECONDS", help="end the search after this")
@@ -123,17 +135,31 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--at", action="append", default=[], metavar="KEY=VALUE",
                    help="evaluate the claim at this one instance (every parameter of the domain)")
     p.add_argument("--out", help="write the report folder (report.md, figures/, data.npz, metadata.json) here")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     return parser
 
 
 def _list(args):
+    if args.name is not None:
+        return _list_one(args.name, args.json)
     if args.json:
         return {"models": {n: m.describe() for n, m in models().items()},
                 "experiments": {n: e.describe() for n, e in experiments().items()}}
     lines = ["models:"] + [f"  {n:16s} {m.summary}" for n, m in models().items()]
     lines += ["experiments:"] + [f"  {n:16s} {e.summary}" for n, e in experiments().items()]
     print("\n".join(lines))
+
+
+def _list_one(name: str, as_json: bool):
+    """One model's or experiment's declarations: keys, kinds, defaults, constraints, meaning, methods
+    and default lengths (a name may be both a model and an experiment)."""
+    found = {kind: table[name] for kind, table in (("model", models()), ("experiment", experiments()))
+             if name in table}
+    if not found:
+        raise ParameterError("NAME", "a model or experiment listed by `gradflow list`", name)
+    if as_json:
+        return {"name": name, **{kind: item.describe() for kind, item in found.items()}}
+    print("\n\n".join(f"{kind} {item.help_text()}" for kind, item in found.items()))
 
 
 def _derive(args):
@@ -158,7 +184,7 @@ def _simulate(args):
     result["wall_time_s"] = time.perf_counter() - start
     if args.json:
         return result
-    _summarise(result)
+    print(simulation_table(result))
 
 
 def _train(args):
@@ -176,18 +202,6 @@ def _train(args):
     print(result.summary())
     if folder:
         print(f"wrote {folder}/ (result.npz, result.json)")
-
-
-def _summarise(result):
-    print(f"parameters: {json.dumps(result['params'])}")
-    t = result["t"]
-    for key, value in result.items():
-        if key in ("params", "t", "wall_time_s") or not isinstance(value, list) or not value:
-            continue
-        last = value[-1]
-        shown = ", ".join(f"{v:.6g}" for v in last) if isinstance(last, list) else f"{last:.6g}"
-        print(f"{key} at t = {t[-1]:g}: {shown}")
-    print(f"wall time: {result['wall_time_s']:.3f} s")
 
 
 def _check(args):
@@ -315,9 +329,13 @@ def _write(text: str) -> None:
 
 
 def main(argv=None) -> int:
-    """Exit codes: 0 done, 1 a run diverged, failed or ran out of memory, 2 bad input, 130 interrupted
-    (Ctrl-C), 141 the output was closed early (``| head``)."""
+    """Exit codes: 0 done (also: no arguments, which prints the usage and the commands), 1 a run
+    diverged, failed or ran out of memory, 2 bad input, 130 interrupted (Ctrl-C), 141 the output was
+    closed early (``| head``)."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:  # a newcomer's first try: the usage and the command list, not an error
+        _write(_parser().format_help())
+        return 0
     as_json = _Parser.json_errors = "--json" in argv
     try:
         args = _parser().parse_args(argv)

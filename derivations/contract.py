@@ -233,6 +233,9 @@ class ModelEntry(Declared, ABC):
     methods: ClassVar[tuple[str, ...]] = ("gd",)
     backends: ClassVar[tuple[str, ...]] = ("cpu", "numpy")
     cuda_methods: ClassVar[tuple[str, ...]] = ("gd",)  # methods the cuda backend runs, when it is declared
+    # method -> the length of a run given neither --steps nor --t-end: a number is the steps (for
+    # flow, the t-end) passed to run(); a text describes a length the model computes from its settings
+    default_length: ClassVar[Mapping[str, int | float | str]] = {}
 
     @abstractmethod
     def derivation(self):
@@ -281,17 +284,37 @@ class ModelEntry(Declared, ABC):
             require(steps is None, "--steps", "not used with --method flow (give --t-end)")
         else:
             require(t_end is None, "--t-end", "used only with --method flow (give --steps)")
+        steps, t_end = self._length(method, steps, t_end)
         refuse_if_too_costly(self.cost(settings, method, steps, t_end), settings,
                              "--t-end" if method == "flow" else "--steps", force)
         self.require_backend(backend)
         with np.errstate(all="ignore"):
             return self.run(settings, method, steps, t_end, backend, progress)
 
+    def _length(self, method: str, steps: int | None, t_end: float | None) -> tuple:
+        """``(steps, t_end)`` with the declared default length filled in when neither is given."""
+        declared = self.default_length.get(method)
+        if steps is None and t_end is None and isinstance(declared, (int, float)):
+            return (None, float(declared)) if method == "flow" else (int(declared), None)
+        return steps, t_end
+
+    def length_text(self, method: str) -> str:
+        """The length of a ``method`` run given neither --steps nor --t-end, in words."""
+        declared = self.default_length.get(method)
+        if isinstance(declared, str):
+            return declared
+        if declared is None:
+            return "chosen by the model from its settings"
+        return f"--t-end {declared:g}" if method == "flow" else f"--steps {declared}"
+
     def describe(self) -> dict:
-        return {**super().describe(), "methods": list(self.methods)}
+        return {**super().describe(), "methods": list(self.methods),
+                "default_length": {m: self.default_length.get(m) for m in self.methods}}
 
     def _help_extra(self) -> list[str]:
-        return [f"methods (--method): {', '.join(self.methods)} (default {self.methods[0]})"]
+        lengths = [f"  {m:12s} {self.length_text(m)}" for m in self.methods]
+        return [f"methods (--method): {', '.join(self.methods)} (default {self.methods[0]})",
+                "default length (without --steps or --t-end):"] + lengths
 
 
 class Experiment(Declared, ABC):

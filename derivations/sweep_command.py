@@ -18,7 +18,8 @@ from gradflow.theory.errors import ParameterError, require
 
 def add_parsers(sub) -> None:
     p = sub.add_parser("sweep", help="run a grid sweep on Dask into a Zarr store; status of a store")
-    inner = p.add_subparsers(dest="sweep_command", required=True, parser_class=type(p))
+    inner = p.add_subparsers(dest="sweep_command", required=True, parser_class=type(p), metavar="ACTION",
+                             help="run (or resume) a sweep, or show a store's status")
     r = inner.add_parser("run", help="run or resume a sweep")
     r.add_argument("target", metavar="TARGET", nargs="?", help="a sweep target (see `gradflow sweep run --list`)")
     r.add_argument("--axis", action="append", default=[], metavar="NAME=VALUES",
@@ -33,10 +34,10 @@ def add_parsers(sub) -> None:
     r.add_argument("--task-size", type=int, dest="task_size", help="members per task (default: the target's)")
     r.add_argument("--config", help="the sweep as a TOML file (command-line options override it)")
     r.add_argument("--list", action="store_true", help="list the sweep targets and their parameters")
-    r.add_argument("--json", action="store_true")
+    r.add_argument("--json", action="store_true", help="print the result as one JSON object (errors too)")
     s = inner.add_parser("status", help="tasks done / total, failed tasks, the definition")
-    s.add_argument("store", metavar="STORE")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("store", metavar="STORE", help="the Zarr store of a sweep (folder or fsspec URL)")
+    s.add_argument("--json", action="store_true", help="print the result as one JSON object (errors too)")
 
 
 def _settings(target, texts) -> dict:

@@ -52,6 +52,7 @@ class OrthogonalMemory(ModelEntry):
     summary = "associative memory, orthonormal embeddings, W_0 = 0: each input reduces to its scalar margin"
     parameters = parameters.ORTHOGONAL
     methods = ("gd", "flow", "sgd")
+    default_length = {"gd": 1000, "sgd": 1000, "flow": 1e4}
     backends = ("cpu", "numpy", "cuda")
 
     def derivation(self):
@@ -118,6 +119,7 @@ class RandomMemory(ModelEntry):
     summary = "associative memory, random unit-norm (correlated) embeddings: logit-particle GD/SGD/flow"
     parameters = parameters.RANDOM
     methods = ("gd", "sgd", "flow")
+    default_length = {"gd": 200, "sgd": 200, "flow": 10.0}
     backends = ("cpu", "numpy", "cuda")
 
     def derivation(self):

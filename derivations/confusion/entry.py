@@ -30,6 +30,7 @@ class ConfusionEntry(ModelEntry):
                   choices=SCORE_VARIANTS),
     )
     methods = ("gd",)
+    default_length = {"gd": 300}
     backends = ("cpu",)
     cuda_methods = ()
 

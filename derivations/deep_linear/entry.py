@@ -26,6 +26,7 @@ class DeepLinearEntry(ModelEntry):
                "time to learn ~ log(sigma/s0)/(2 sigma)")
     parameters = PARAMETERS
     methods = ("gd", "flow")
+    default_length = {"gd": DEFAULT_GD_STEPS, "flow": "twice the slowest mode's half time"}
     backends = ("cpu", "numpy")
 
     def derivation(self):

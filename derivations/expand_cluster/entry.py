@@ -31,6 +31,7 @@ class ExpandClusterEntry(ModelEntry):
                   lambda v: v > 0),
     )
     methods = ("engine", "code")
+    default_length = {m: "the task's training schedule, capped by maxtime (--steps is not used)" for m in methods}
     backends = ("cpu",)
     cuda_methods = ()
 

@@ -111,6 +111,9 @@ class MLPEntry(ModelEntry):
                "data, exact gradients and Hessians")
     parameters = PARAMETERS
     methods = ("flow", "gd", "sgd", "adam", "dopri5", "rk4")
+    default_length = {"flow": "until a stopping rule holds (minloss, min_gnorm, patience, maxtime_ode)",
+                      **{m: f"at most --steps {DEFAULT_STEPS}, fewer if a stopping rule holds first"
+                         for m in ("gd", "sgd", "adam", "dopri5", "rk4")}}
     backends = ("cpu",)
     cuda_methods = ()
 

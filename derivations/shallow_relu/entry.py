@@ -20,6 +20,7 @@ class ReluEntry(ModelEntry):
                "saddle-to-saddle dynamics")
     parameters = parameters.RELU
     methods = ("gd",)
+    default_length = {"gd": "the iteration count of the data set's experiment (relu-exp-a, -b or -c), stopping at loss <= 1e-5"}
     backends = ("cpu",)
 
     def derivation(self):

@@ -29,6 +29,7 @@ class SymmetryEntry(ModelEntry):
         Parameter("seed", "int", 0, "an integer >= 0", "seed of the teacher and the restarts", lambda v: v >= 0),
     )
     methods = ("newton",)  # BFGS then Newton to |grad| < 1e-12 for the reduced network
+    default_length = {"newton": "until |grad| < 1e-12 (--steps is not used)"}
     backends = ("cpu",)
     cuda_methods = ()
 

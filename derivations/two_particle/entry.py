@@ -9,6 +9,7 @@ from gradflow.derivations.contract import ModelEntry
 from gradflow.derivations.cost import BYTES_PER_NUMBER, JSON_BYTES_PER_NUMBER, Cost
 from gradflow.derivations.output import jsonable, simulation_result
 from gradflow.derivations.two_particle import checks, parameters
+from gradflow.derivations.two_particle.parameters import DEFAULT_STEPS, DEFAULT_T_END
 from gradflow.derivations.two_particle.instances import KAPPA, Instance
 from gradflow.derivations.two_particle.laws import laws
 from gradflow.derivations.two_particle.observables import (edge_of_stability, loss_increases, sharpness_along,
@@ -27,6 +28,7 @@ class TwoParticle(ModelEntry):
     summary = "two interacting particles (N = M = d = 2, e_2 = (alpha, sqrt(1 - alpha^2))): loss spikes, dip, sharpness"
     parameters = parameters.ENTRY
     methods = ("gd", "flow")
+    default_length = {"gd": DEFAULT_STEPS, "flow": DEFAULT_T_END}
     backends = ("cpu", "numpy", "cuda")
 
     def derivation(self):
