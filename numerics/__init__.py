@@ -16,7 +16,7 @@ Imports gradflow.theory, never gradflow.derivations.
 
 from __future__ import annotations
 
-import importlib
+from gradflow.theory.lazy import lazy_exports
 import sys
 import types
 
@@ -51,12 +51,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
 
 
 class _Package(types.ModuleType):
@@ -71,6 +66,3 @@ class _Package(types.ModuleType):
 
 sys.modules[__name__].__class__ = _Package
 
-
-def __dir__():
-    return sorted([*globals(), *_EXPORTS])

@@ -15,7 +15,7 @@ Hypothesis strategies for model instances, for property-testing your own conject
 
 from __future__ import annotations
 
-import importlib
+from gradflow.theory.lazy import lazy_exports
 
 _EXPORTS = {
     "Derivation": "gradflow.theory.derivation",
@@ -51,13 +51,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
 
-
-def __dir__():
-    return sorted([*globals(), *_EXPORTS])

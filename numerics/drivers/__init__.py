@@ -16,7 +16,7 @@ The kernels they call are generated (gradflow.numerics.codegen); a driver owns t
 
 from __future__ import annotations
 
-import importlib
+from gradflow.theory.lazy import lazy_exports
 
 _EXPORTS = {
     "ParameterGrid": "gradflow.numerics.drivers.ensemble",
@@ -33,13 +33,5 @@ __all__ = ["LaneSimulator", "LaneTrajectory", "ParameterGrid", "ParticleSimulato
            "parameter_grid", "reduced_system", "weight_space_system"]
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
 
-
-def __dir__():
-    return sorted([*globals(), *_EXPORTS])
