@@ -32,13 +32,18 @@ class CriticalPoint:
 FRACTIONS = (1.0, 0.5, 0.25, 0.125, 1 / 16, 1 / 64)
 
 
-def _newton(objective, theta, loss, grad, gtol, max_steps):
+def _least_squares_step(objective, theta, grad):
+    return np.linalg.lstsq(objective.hessian(theta), grad, rcond=None)[0]
+
+
+def newton_steps(objective, theta, loss, grad, gtol, max_steps, solve=_least_squares_step):
     """Newton steps while they lower |grad| (the full step, else a fraction of it: ill-conditioned
     Hessians overshoot); below ``gtol`` only while they still converge fast (a halving at least), so
-    the point ends at rounding level rather than just under the tolerance."""
-    steps, norm = 0, np.linalg.norm(grad)
+    the point ends at rounding level rather than just under the tolerance.  ``solve(objective, theta,
+    grad)`` gives the step (dense least squares by default)."""
+    steps, norm = 0, float(np.linalg.norm(grad))
     while steps < max_steps:
-        step = np.linalg.lstsq(objective.hessian(theta), grad, rcond=None)[0]
+        step = solve(objective, theta, grad)
         steps += 1
         target = 0.5 * norm if norm < gtol else norm
         for fraction in FRACTIONS:
@@ -46,7 +51,7 @@ def _newton(objective, theta, loss, grad, gtol, max_steps):
                 new_loss, new_grad = objective.loss_and_gradient(theta - fraction * step)
             except DivergenceError:
                 continue
-            new_norm = np.linalg.norm(new_grad)
+            new_norm = float(np.linalg.norm(new_grad))
             if new_norm < target:
                 theta, loss, grad, norm = theta - fraction * step, new_loss, new_grad, new_norm
                 break
@@ -71,7 +76,7 @@ def critical_point(objective, theta0, gtol: float = 1e-12, *, descend: bool = Tr
                           options={"gtol": bfgs_gtol, "maxiter": maxiter})
         theta = np.array(result.x, dtype=float)
     loss, grad = objective.loss_and_gradient(theta)
-    theta, loss, grad, steps = _newton(objective, theta, loss, grad, gtol, max_newton)
+    theta, loss, grad, steps = newton_steps(objective, theta, loss, grad, gtol, max_newton)
     norm = float(np.linalg.norm(grad))
     if not norm < gtol:
         raise CriticalPointError(f"no critical point: |grad L|_2 = {norm:.3g} after {steps} Newton steps "

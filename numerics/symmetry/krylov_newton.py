@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, minres
 
-from gradflow.numerics.errors import DivergenceError
-from gradflow.numerics.symmetry.critical import FRACTIONS, CriticalPoint
+from gradflow.numerics.symmetry.critical import CriticalPoint, newton_steps
 from gradflow.theory.errors import require
 
 
@@ -33,22 +32,12 @@ def krylov_newton(objective, theta0, gtol: float = 1e-10, *, max_steps: int = 30
             theta.shape)
     require(np.isfinite(gtol) and gtol > 0, "gtol", "a positive number", gtol)
     loss, grad = objective.loss_and_gradient(theta)
-    norm, steps = float(np.linalg.norm(grad)), 0
-    while steps < max_steps:
-        step = minres(hessian_operator(objective, theta), grad, rtol=rtol, maxiter=maxiter)[0]
-        steps += 1
-        target = 0.5 * norm if norm < gtol else norm
-        for fraction in FRACTIONS:
-            try:
-                new_loss, new_grad = objective.loss_and_gradient(theta - fraction * step)
-            except DivergenceError:
-                continue
-            new_norm = float(np.linalg.norm(new_grad))
-            if new_norm < target:
-                theta, loss, grad, norm = theta - fraction * step, new_loss, new_grad, new_norm
-                break
-        else:
-            break
+
+    def solve(objective, theta, grad):
+        return minres(hessian_operator(objective, theta), grad, rtol=rtol, maxiter=maxiter)[0]
+
+    theta, loss, grad, steps = newton_steps(objective, theta, loss, grad, gtol, max_steps, solve)
+    norm = float(np.linalg.norm(grad))
     return CriticalPoint(theta, float(loss), norm, steps)
 
 
