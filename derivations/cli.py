@@ -17,7 +17,7 @@ from pathlib import Path
 from gradflow import __version__
 from gradflow.derivations import sweep_command
 from gradflow.derivations.cli_tables import simulation_table
-from gradflow.derivations.output import dumps
+from gradflow.derivations.output import dumps, shows_progress
 from gradflow.derivations.registry import (checks, experiments, get_experiment, get_model, models,
                                            trainable_models)
 from gradflow.derivations.report import prepare_output
@@ -179,8 +179,8 @@ def _simulate(args):
         remember_entry(entry)
     settings = entry.parse_settings(args.set)
     start = time.perf_counter()
-    result = entry.simulate(settings, args.method, args.steps, args.t_end, args.backend, progress=not args.json,
-                            force=args.force)
+    result = entry.simulate(settings, args.method, args.steps, args.t_end, args.backend,
+                            progress=shows_progress(args.json), force=args.force)
     result["wall_time_s"] = time.perf_counter() - start
     if args.json:
         return result
@@ -194,8 +194,8 @@ def _train(args):
     entry = table[args.name]
     settings = entry.parse_settings(args.set)
     out = prepare_output(args.out) if args.out is not None else None  # before the work
-    result = entry.train(settings, data=args.data, init=args.init, members=args.members, progress=not args.json,
-                         method=args.method)
+    result = entry.train(settings, data=args.data, init=args.init, members=args.members,
+                         progress=shows_progress(args.json), method=args.method)
     folder = result.write(out) if out is not None else None
     if args.json:
         return dict(result.to_json(), **({"folder": str(folder)} if folder else {}))
@@ -225,7 +225,8 @@ def _reproduce(args):
     settings = experiment.parse_settings(args.set)
     out = prepare_output(Path(args.out))  # before the work: a bad --out is known at once
     start = time.perf_counter()
-    result = experiment.reproduce(settings, quick=args.quick, progress=not args.json, backend=args.backend)
+    result = experiment.reproduce(settings, quick=args.quick, progress=shows_progress(args.json),
+                                  backend=args.backend)
     result.timings["total"] = time.perf_counter() - start
     result.command = args.command_line
     folder = result.write(out)
@@ -237,7 +238,7 @@ def _reproduce(args):
 def _bench(args):
     from gradflow.bench import run_bench
 
-    report = run_bench(quick=args.quick, cell=args.cell, progress=not args.json)
+    report = run_bench(quick=args.quick, cell=args.cell, progress=shows_progress(args.json))
     if args.json:
         return report
     machine = report["machine"]

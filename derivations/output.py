@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import sys
 from collections.abc import Mapping
 
 import numpy as np
 
 from gradflow.numerics.errors import DivergenceError
+
+
+def shows_progress(as_json: bool) -> bool:
+    """Whether a command draws progress bars: only for a person watching a terminal, never with
+    ``--json``, when stderr is a file or a pipe, or under CI (``CI`` set to anything but "" or "false")."""
+    ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
+    return not as_json and not ci and sys.stderr.isatty()
 
 
 def jsonable(value):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+from gradflow.derivations.output import shows_progress
 from gradflow.derivations.registry import get_sweep_target, sweep_targets
 from gradflow.theory.errors import ParameterError, require
 
@@ -99,7 +100,7 @@ def run(args):
                scheduler=args.scheduler, workers=args.workers,
                base_seed=args.base_seed if args.base_seed is not None else config.get("base_seed", 0),
                settings=settings, members_per_task=args.task_size or config.get("members_per_task"),
-               progress=not args.json, on_start=started)
+               progress=shows_progress(args.json), on_start=started)
     status = sweep_status(store)
     result = {"store": str(store), "target": name, "tasks": status["tasks"], "done": status["done"],
               "complete": status["complete"], "computed_now": int(ds.attrs["tasks_computed"]),
