@@ -33,7 +33,8 @@ class ReluEntry(ModelEntry):
         W0, H0 = initial_parameters(settings["width"], dataset.X.shape[1], dataset.Y.shape[1], WIDTH ** settings["mu"],
                                     seed=settings["seed"])
         run = relu_like_simulator(settings["a_minus"]).gd(dataset.X, dataset.Y, W0, H0, settings["lr"], steps,
-                                                          stop_loss=STOP_LOSS, dtype=dtype, snapshots=200)
+                                                          stop_loss=STOP_LOSS, dtype=dtype, snapshots=200,
+                                                          progress=progress)
         iterations, loss = downsample(run, 500)
         return simulation_result({**settings, "steps": steps, "status": run.status}, t=iterations, loss=loss,
                                  w_norm=np.linalg.norm(run.W_snapshots, axis=2)[-1:], h=run.H_snapshots[-1:, :, 0])

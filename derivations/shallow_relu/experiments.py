@@ -73,12 +73,13 @@ class SaddleToSaddle(Experiment):
         simulator()
         timings["codegen_or_load"] = time.perf_counter() - start
         start = time.perf_counter()
-        run = train(dataset, seed=self.seed)
+        run = train(dataset, seed=self.seed, progress=progress)
         timings["gd_float64"] = time.perf_counter() - start
         start = time.perf_counter()
         analysed = [analyse_plateau(p, run, dataset) for p in plateaus(run)]
         timings["plateau_analysis"] = time.perf_counter() - start
-        results = {**self._training_results(run, analysed, dataset, quick), "float32": self._float32(quick, timings)}
+        results = {**self._training_results(run, analysed, dataset, quick),
+                   "float32": self._float32(quick, timings, progress)}
         observables = neuron_observables(run.W_snapshots, run.H_snapshots)
         plots = {"training": figures.training(self.name, run, analysed, observables, dataset)}
         arrays = {"loss_iterations": run.loss_iterations, "loss": run.loss,
@@ -111,12 +112,12 @@ class SaddleToSaddle(Experiment):
             "conservation_drift_max": float(drift),
         }
 
-    def _float32(self, quick: bool, timings: dict) -> dict | None:
+    def _float32(self, quick: bool, timings: dict, progress: bool = False) -> dict | None:
         """The same training in float32 (not with --quick): final loss and plateau values."""
         if quick:
             return None
         start = time.perf_counter()
-        run32 = train(self.dataset, dtype=np.float32, seed=self.seed)
+        run32 = train(self.dataset, dtype=np.float32, seed=self.seed, progress=progress)
         timings["gd_float32"] = time.perf_counter() - start
         return {"final_loss": run32.final_loss, "plateaus": [float(p.loss) for p in plateaus(run32)],
                 "last_iteration": int(run32.last_iteration)}
@@ -186,7 +187,8 @@ class ReluSigmaSweep(Experiment):
                  for mu, seed in members]
         start = time.perf_counter()
         runs = simulator().gd_ensemble(base.X, base.Y, np.stack([w for w, _ in inits]), np.stack([h for _, h in inits]),
-                                       [base.lr] * len(members), self.iterations, snapshots=10, stop_loss=STOP_LOSS)
+                                       [base.lr] * len(members), self.iterations, snapshots=10, stop_loss=STOP_LOSS,
+                                       progress=progress)
         timings = {"ensemble": time.perf_counter() - start}
         rate = first_escape_rate(base.X, base.Y, RELU)
         sigmas = np.array([WIDTH ** mu for mu, _ in members])

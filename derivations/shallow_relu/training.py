@@ -11,12 +11,12 @@ from gradflow.numerics.drivers.shallow_network import ShallowRun, initial_parame
 
 
 def train(dataset: ReluDataset, dtype=np.float64, seed: int = SEED, iterations: int | None = None,
-          snapshots: int = 2000) -> ShallowRun:
+          snapshots: int = 2000, progress: bool = False) -> ShallowRun:
     """GD of a width-WIDTH ReLU network on ``dataset`` (its sigma, lr and iterations unless given),
     stopping at loss <= STOP_LOSS."""
     W0, H0 = initial_parameters(WIDTH, dataset.X.shape[1], dataset.Y.shape[1], dataset.sigma, seed=seed)
     return simulator().gd(dataset.X, dataset.Y, W0, H0, dataset.lr, iterations or dataset.iterations,
-                          snapshots=snapshots, stop_loss=STOP_LOSS, dtype=dtype)
+                          snapshots=snapshots, stop_loss=STOP_LOSS, dtype=dtype, progress=progress)
 
 
 def downsample(run: ShallowRun, points: int = 3000):

@@ -42,8 +42,10 @@ def step_chunks(n_steps: int, record: np.ndarray, work_per_step: float, progress
             if stop == start:
                 continue
             rows = np.arange(np.searchsorted(record, start, "right"), np.searchsorted(record, stop, "right"))
-            yield int(start), int(stop), rows
-            bar.update(int(stop - start))
+            try:
+                yield int(start), int(stop), rows
+            finally:  # also when the caller stops early (every member done): the bar ends where the run did
+                bar.update(int(stop - start))
             start = stop
     finally:
         bar.close()

@@ -116,14 +116,15 @@ class ShallowNetworkSimulator:
         return float(loss), grad_W, grad_H
 
     def gd(self, X, Y, W0, H0, lr: float, n_steps: int, loss_every: int = 1, snapshots: int = 1000,
-           stop_loss: float = 0.0, dtype=np.float64, layout: str = "auto") -> ShallowRun:
+           stop_loss: float = 0.0, dtype=np.float64, layout: str = "auto", progress: bool = False) -> ShallowRun:
         runs = self.gd_ensemble(X, Y, np.asarray(W0)[None], np.asarray(H0)[None], [lr], n_steps, loss_every, snapshots,
-                                stop_loss, dtype, layout)
+                                stop_loss, dtype, layout, progress)
         return runs[0]
 
     def gd_ensemble(self, X, Y, W0s, H0s, lrs, n_steps: int, loss_every: int = 1, snapshots: int = 1000,
-                    stop_loss: float = 0.0, dtype=np.float64, layout: str = "auto") -> list:
-        """GD from each (W0s[e], H0s[e]) with learning rate lrs[e] (in parallel over e)."""
+                    stop_loss: float = 0.0, dtype=np.float64, layout: str = "auto", progress: bool = False) -> list:
+        """GD from each (W0s[e], H0s[e]) with learning rate lrs[e] (in parallel over e); with ``progress`` a
+        long run shows a bar over its steps."""
         X, Y, W0s, H0s, consts = self._prepare(X, Y, W0s, H0s, dtype)
         require(W0s.ndim == 3, "W0s", "a stack of initial W (members x width x d)", W0s.shape)
         members = W0s.shape[0]
@@ -154,7 +155,7 @@ class ShallowNetworkSimulator:
         W, H = W0s.copy(), H0s.copy()
         lrs_d = lrs.astype(dtype)
         work = X.shape[0] * width * (X.shape[1] + Y.shape[1]) * members
-        with chunked(n_steps, np.zeros(0), work, False, "GD") as chunks:
+        with chunked(n_steps, np.zeros(0), work, progress, "GD") as chunks:
             for start, stop, _ in chunks:
                 end = stop if stop < n_steps else n_steps + 1  # the last chunk also evaluates the final loss
                 if members == 1:

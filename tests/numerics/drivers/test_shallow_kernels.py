@@ -96,6 +96,23 @@ def test_ensemble_equals_single_runs_and_loss_every():
         assert list(run.loss_iterations[:3]) == [0, 7, 14] and run.loss_iterations[-1] == 500
 
 
+@pytest.mark.parametrize("stop_loss", [0.0, 1e-3])
+def test_progress_bar_chunks_give_the_same_run(stop_loss, capsys):
+    # with a progress bar the run is cut into >= 50 kernel calls; each continues the last exactly
+    X, Y = _exp_a()
+    inits = [initial_parameters(20, 2, 1, 0.5, seed=s) for s in range(2)]
+    W0s, H0s = np.stack([w for w, _ in inits]), np.stack([h for _, h in inits])
+    args = (X, Y, W0s, H0s, [0.05, 0.02], 20000)
+    plain = simulator(1, -1).gd_ensemble(*args, loss_every=10, snapshots=50, stop_loss=stop_loss)
+    shown = simulator(1, -1).gd_ensemble(*args, loss_every=10, snapshots=50, stop_loss=stop_loss, progress=True)
+    err = capsys.readouterr().err  # the bar ends where the run did: at the end, or at the chunk of the early stop
+    assert ("20000/20000" in err) == (stop_loss == 0.0) and "/20000" in err
+    for a, b in zip(plain, shown):
+        assert a.last_iteration == b.last_iteration and a.status == b.status
+        assert np.array_equal(a.loss, b.loss) and np.array_equal(a.W_snapshots, b.W_snapshots, equal_nan=True)
+        assert np.array_equal(a.W, b.W) and np.array_equal(a.H, b.H)
+
+
 def test_stop_loss_stops_early():
     X, Y = _exp_a()
     W0, H0 = initial_parameters(20, 2, 1, 0.5, seed=0)
