@@ -56,8 +56,7 @@ class ExpandClusterEntry(ModelEntry):
         students = train_students(network, task.X, task.y, starts, trainer)
         options = PipelineOptions(clustering=ClusteringOptions(variant=settings["variant"]), finetune_maxtime_ode=cap,
                                   finetune_maxtime_optim=cap)
-        teacher = [task.teacher_incoming, np.c_[task.teacher_outgoing.T, [[0.0]]]]
-        result = expand_and_cluster(students, task.X, task.y, task.activation, options, teacher=teacher)
+        result = expand_and_cluster(students, task.X, task.y, task.activation, options, teacher=task.teacher_weights())
         out = result.to_json(rho=rho, seeds=[settings["seed"]])
         if result.reconstruction is not None:
             (incoming, outgoing), = result.reconstruction.hidden()

@@ -44,8 +44,7 @@ def run_toy(task: ToyTask, rho: int, n_students: int, maxtime: float, keep: dict
     for variant in VARIANTS:
         options = PipelineOptions(clustering=ClusteringOptions(variant=variant), finetune_maxtime_ode=maxtime,
                                   finetune_maxtime_optim=maxtime)
-        result = expand_and_cluster(students, task.X, task.y, task.activation, options,
-                                    teacher=[task.teacher_incoming, np.c_[task.teacher_outgoing.T, [[0.0]]]])
+        result = expand_and_cluster(students, task.X, task.y, task.activation, options, teacher=task.teacher_weights())
         if keep is not None:
             keep[variant] = result
         if result.reconstruction is None:
