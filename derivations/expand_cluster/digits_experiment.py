@@ -66,7 +66,7 @@ class ECDigits(Experiment):
                   lambda v: 1 <= v <= 10_000),
         Parameter("n_students", "int", 10, "an integer in [4, 100]", "students", lambda v: 4 <= v <= 100),
         Parameter("maxtime", "float", 600.0, "a number > 0", "wall-time safety cap per training phase and student (s; "
-                  "at most 3 with --quick)", lambda v: v > 0),
+                  "at most 60 with --quick)", lambda v: v > 0),
     )
 
     activation: str = "tanh"

@@ -1,7 +1,7 @@
 """The CLI model ``expand-cluster``: Expand-and-Cluster on one EC-Toy-150 task.
 
 ``gradflow simulate expand-cluster --set activation=tanh,level=2,seed=0,rho=4`` trains N students of width
-rho r* (``--method engine``: the MLP engine's flow and Newton; ``code``: the reference Adam schedule
+rho r* (``--method engine``: the MLP engine's Adam, then BFGS; ``code``: the reference Adam schedule
 emulated), clusters them, assembles and fine-tunes the reconstruction, and compares it with the teacher.
 ``gradflow check expand-cluster`` runs the class derivation and the checks of ``checks``.
 """

@@ -1,7 +1,7 @@
 """``ec-toy``: Expand-and-Cluster on EC-Toy-150 at fixed width ratios rho, both clustering variants.
 
-Per task and rho: N = 10 students from the task's deterministic starts, trained by the MLP engine (flow,
-then Newton/BFGS, with per-student time caps); then the clustering phase, assembly and fine-tuning for the
+Per task and rho: N = 10 students from the task's deterministic starts, trained by the MLP engine (Adam,
+then BFGS, to iteration caps per student); then the clustering phase, assembly and fine-tuning for the
 code-faithful and the robust variant; success as the task defines it (K = r*, every teacher neuron
 matched to 1e-3 with its output weight to 1e-2).  Reported: success fraction against rho per activation
 and level, and the fraction of students that reached L <= 1e-10 Var(y).  ``--quick``: seed 0 and
