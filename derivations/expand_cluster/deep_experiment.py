@@ -17,9 +17,10 @@ import numpy as np
 
 from gradflow.derivations.contract import Experiment, Parameter
 from gradflow.derivations.expand_cluster.theory_doc import expand_cluster_derivation
-from gradflow.derivations.expand_cluster.toy_experiment import clustering_figures
+from gradflow.derivations.expand_cluster.toy_experiment import (ITERATIONS, QUICK_ITERATIONS, capped_trainer,
+                                                                 clustering_figures)
 from gradflow.derivations.report import Reproduction
-from gradflow.numerics.expand_cluster.expansion import TrainerSettings, train_at_width
+from gradflow.numerics.expand_cluster.expansion import train_at_width
 from gradflow.numerics.expand_cluster.options import ClusteringOptions
 from gradflow.numerics.expand_cluster.pipeline import PipelineOptions, expand_and_cluster
 from gradflow.theory.mlp import Layer, Network
@@ -74,10 +75,8 @@ class ECDeep(Experiment):
         started = time.perf_counter()
         n = min(self.n, 500) if quick else self.n
         cap = min(self.maxtime, 60.0) if quick else self.maxtime
-        iterations = 1500 if quick else 3000  # Adam steps, then BFGS iterations, per student
         teacher, X, y = deep_teacher(self.seed, n)
-        settings = TrainerSettings(maxtime_ode=cap, maxtime_optim=cap, maxiterations_ode=iterations,
-                                   maxiterations_optim=iterations)
+        settings = capped_trainer(cap, QUICK_ITERATIONS if quick else ITERATIONS)
         students = train_at_width(lambda m: deep_network(tuple(m * w for w in TEACHER_WIDTHS)), X, y, self.rho,
                                   self.n_students, settings, seed=self.seed)
         runs, kept = {}, {}

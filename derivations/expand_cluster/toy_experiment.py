@@ -29,12 +29,18 @@ QUICK_RHOS, QUICK_SEEDS, QUICK_MAXTIME = (1, 2, 4), (0,), 60.0
 ITERATIONS, QUICK_ITERATIONS = 3000, 1500  # Adam steps, then BFGS iterations, per student
 
 
+def capped_trainer(maxtime: float, iterations: int) -> TrainerSettings:
+    """The engine's trainer stopped after ``iterations`` Adam steps, then as many BFGS iterations, with
+    ``maxtime`` as each phase's wall-time safety cap (the ec-* experiments' students)."""
+    return TrainerSettings(maxtime_ode=maxtime, maxtime_optim=maxtime, maxiterations_ode=iterations,
+                           maxiterations_optim=iterations)
+
+
 def run_toy(task: ToyTask, rho: int, n_students: int, maxtime: float, keep: dict | None = None,
             iterations: int = ITERATIONS) -> dict:
     """One task at one rho: train, then both variants; a JSON-ready record.  ``keep``: a dict that receives
     each variant's ExpandClusterResult (for figures)."""
-    settings = TrainerSettings(maxtime_ode=maxtime, maxtime_optim=maxtime, maxiterations_ode=iterations,
-                               maxiterations_optim=iterations)
+    settings = capped_trainer(maxtime, iterations)
     network = task.network(rho * task.r_star)
     starts = np.array([task.student_init(rho, m) for m in range(n_students)])
     students = train_students(network, task.X, task.y, starts, settings)
@@ -71,8 +77,7 @@ def _shown(candidates: dict):
                 task.level)
     if not candidates:
         return None, {}
-    job, results = max(candidates.items(), key=rank)
-    return job, results
+    return max(candidates.items(), key=rank)
 
 
 def clustering_figures(results: dict, layers=(1,)) -> dict:
