@@ -18,7 +18,7 @@ import resource
 import shutil
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -45,19 +45,11 @@ def _size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
 
 
-@contextmanager
 def local_client(workers: int, client=None):
     """``client`` if given, else a LocalCluster of ``workers`` single-threaded processes (closed on exit)."""
-    if client is not None:
-        yield client
-        return
-    from distributed import Client, LocalCluster
+    from gradflow.numerics.sweep.runner import local_cluster_client
 
-    from gradflow.numerics.sweep.runner import SINGLE_THREAD_ENV
-
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                      env=SINGLE_THREAD_ENV) as cluster, Client(cluster) as made:
-        yield made
+    return nullcontext(client) if client is not None else local_cluster_client(workers)
 
 
 def overhead(quick: bool, client) -> CellResult:

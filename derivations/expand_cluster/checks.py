@@ -50,7 +50,7 @@ def clustering_verdicts() -> list:
 
 
 def covert_pair_verdicts() -> list:
-    """An affine skip as covert linear pairs equals the skip (softplus, relu, leaky_relu)."""
+    """An affine skip as covert linear pairs equals the skip (softplus, relu, gelu)."""
     from gradflow.numerics.expand_cluster.covert_pairs import covert_pairs
     from gradflow.theory.expand_cluster import class_constants
     from gradflow.theory.mlp import activation

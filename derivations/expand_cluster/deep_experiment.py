@@ -17,9 +17,10 @@ import numpy as np
 
 from gradflow.derivations.contract import Experiment, Parameter
 from gradflow.derivations.expand_cluster.theory_doc import expand_cluster_derivation
-from gradflow.derivations.expand_cluster.toy_experiment import clustering_figures
+from gradflow.derivations.expand_cluster.toy_experiment import (ITERATIONS, QUICK_ITERATIONS, capped_trainer,
+                                                                 clustering_figures)
 from gradflow.derivations.report import Reproduction
-from gradflow.numerics.expand_cluster.expansion import TrainerSettings, train_at_width
+from gradflow.numerics.expand_cluster.expansion import train_at_width
 from gradflow.numerics.expand_cluster.options import ClusteringOptions
 from gradflow.numerics.expand_cluster.pipeline import PipelineOptions, expand_and_cluster
 from gradflow.theory.mlp import Layer, Network
@@ -61,7 +62,7 @@ class ECDeep(Experiment):
         Parameter("seed", "int", 0, "an integer >= 0", "teacher and student seed", lambda v: v >= 0),
         Parameter("n_students", "int", 10, "an integer in [4, 100]", "students", lambda v: 4 <= v <= 100),
         Parameter("maxtime", "float", 600.0, "a number > 0", "wall-time safety cap per training phase and student (s; "
-                  "at most 3 with --quick)", lambda v: v > 0),
+                  "at most 60 with --quick)", lambda v: v > 0),
     )
 
     rho: int = 4
@@ -74,10 +75,8 @@ class ECDeep(Experiment):
         started = time.perf_counter()
         n = min(self.n, 500) if quick else self.n
         cap = min(self.maxtime, 60.0) if quick else self.maxtime
-        iterations = 1500 if quick else 3000  # Adam steps, then BFGS iterations, per student
         teacher, X, y = deep_teacher(self.seed, n)
-        settings = TrainerSettings(maxtime_ode=cap, maxtime_optim=cap, maxiterations_ode=iterations,
-                                   maxiterations_optim=iterations)
+        settings = capped_trainer(cap, QUICK_ITERATIONS if quick else ITERATIONS)
         students = train_at_width(lambda m: deep_network(tuple(m * w for w in TEACHER_WIDTHS)), X, y, self.rho,
                                   self.n_students, settings, seed=self.seed)
         runs, kept = {}, {}

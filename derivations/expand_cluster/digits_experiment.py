@@ -18,9 +18,10 @@ import numpy as np
 
 from gradflow.derivations.contract import Experiment, Parameter
 from gradflow.derivations.expand_cluster.theory_doc import expand_cluster_derivation
-from gradflow.derivations.expand_cluster.toy_experiment import clustering_figures
+from gradflow.derivations.expand_cluster.toy_experiment import (ITERATIONS, QUICK_ITERATIONS, capped_trainer,
+                                                                 clustering_figures)
 from gradflow.derivations.report import Reproduction
-from gradflow.numerics.expand_cluster.expansion import TrainerSettings, expansion_phase
+from gradflow.numerics.expand_cluster.expansion import expansion_phase
 from gradflow.numerics.expand_cluster.options import ClusteringOptions
 from gradflow.numerics.expand_cluster.pipeline import PipelineOptions, expand_and_cluster
 from gradflow.numerics.mlp import MLPObjective
@@ -66,7 +67,7 @@ class ECDigits(Experiment):
                   lambda v: 1 <= v <= 10_000),
         Parameter("n_students", "int", 10, "an integer in [4, 100]", "students", lambda v: 4 <= v <= 100),
         Parameter("maxtime", "float", 600.0, "a number > 0", "wall-time safety cap per training phase and student (s; "
-                  "at most 3 with --quick)", lambda v: v > 0),
+                  "at most 60 with --quick)", lambda v: v > 0),
     )
 
     activation: str = "tanh"
@@ -100,9 +101,7 @@ class ECDigits(Experiment):
         teacher_net, teacher_theta, logits, accuracy = train_teacher(act, X, labels, epochs)
         W1, W2 = teacher_net.unflatten(teacher_theta)
         mask = tuple(float(v) for v in np.r_[np.var(X, axis=0) > 0, 1.0])
-        iterations = 1500 if quick else 3000  # Adam steps, then BFGS iterations, per student
-        settings = TrainerSettings(maxtime_ode=cap, maxtime_optim=cap, maxiterations_ode=iterations,
-                                   maxiterations_optim=iterations)
+        settings = capped_trainer(cap, QUICK_ITERATIONS if quick else ITERATIONS)
         build = lambda m: Network(64, (Layer(R0 * m, act), Layer(CLASSES, "identity")),  # noqa: E731
                                   output_mean=True)
         expansion = expansion_phase(build, X, logits, multipliers=(3, 4) if quick else (1, 2, 3, 4, 6, 8),

@@ -1,7 +1,7 @@
 """The CLI model ``expand-cluster``: Expand-and-Cluster on one EC-Toy-150 task.
 
 ``gradflow simulate expand-cluster --set activation=tanh,level=2,seed=0,rho=4`` trains N students of width
-rho r* (``--method engine``: the MLP engine's flow and Newton; ``code``: the reference Adam schedule
+rho r* (``--method engine``: the MLP engine's Adam, then BFGS; ``code``: the reference Adam schedule
 emulated), clusters them, assembles and fine-tunes the reconstruction, and compares it with the teacher.
 ``gradflow check expand-cluster`` runs the class derivation and the checks of ``checks``.
 """
@@ -56,8 +56,7 @@ class ExpandClusterEntry(ModelEntry):
         students = train_students(network, task.X, task.y, starts, trainer)
         options = PipelineOptions(clustering=ClusteringOptions(variant=settings["variant"]), finetune_maxtime_ode=cap,
                                   finetune_maxtime_optim=cap)
-        teacher = [task.teacher_incoming, np.c_[task.teacher_outgoing.T, [[0.0]]]]
-        result = expand_and_cluster(students, task.X, task.y, task.activation, options, teacher=teacher)
+        result = expand_and_cluster(students, task.X, task.y, task.activation, options, teacher=task.teacher_weights())
         out = result.to_json(rho=rho, seeds=[settings["seed"]])
         if result.reconstruction is not None:
             (incoming, outgoing), = result.reconstruction.hidden()

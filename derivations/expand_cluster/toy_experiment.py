@@ -1,7 +1,7 @@
 """``ec-toy``: Expand-and-Cluster on EC-Toy-150 at fixed width ratios rho, both clustering variants.
 
-Per task and rho: N = 10 students from the task's deterministic starts, trained by the MLP engine (flow,
-then Newton/BFGS, with per-student time caps); then the clustering phase, assembly and fine-tuning for the
+Per task and rho: N = 10 students from the task's deterministic starts, trained by the MLP engine (Adam,
+then BFGS, to iteration caps per student); then the clustering phase, assembly and fine-tuning for the
 code-faithful and the robust variant; success as the task defines it (K = r*, every teacher neuron
 matched to 1e-3 with its output weight to 1e-2).  Reported: success fraction against rho per activation
 and level, and the fraction of students that reached L <= 1e-10 Var(y).  ``--quick``: seed 0 and
@@ -29,12 +29,18 @@ QUICK_RHOS, QUICK_SEEDS, QUICK_MAXTIME = (1, 2, 4), (0,), 60.0
 ITERATIONS, QUICK_ITERATIONS = 3000, 1500  # Adam steps, then BFGS iterations, per student
 
 
+def capped_trainer(maxtime: float, iterations: int) -> TrainerSettings:
+    """The engine's trainer stopped after ``iterations`` Adam steps, then as many BFGS iterations, with
+    ``maxtime`` as each phase's wall-time safety cap (the ec-* experiments' students)."""
+    return TrainerSettings(maxtime_ode=maxtime, maxtime_optim=maxtime, maxiterations_ode=iterations,
+                           maxiterations_optim=iterations)
+
+
 def run_toy(task: ToyTask, rho: int, n_students: int, maxtime: float, keep: dict | None = None,
             iterations: int = ITERATIONS) -> dict:
     """One task at one rho: train, then both variants; a JSON-ready record.  ``keep``: a dict that receives
     each variant's ExpandClusterResult (for figures)."""
-    settings = TrainerSettings(maxtime_ode=maxtime, maxtime_optim=maxtime, maxiterations_ode=iterations,
-                               maxiterations_optim=iterations)
+    settings = capped_trainer(maxtime, iterations)
     network = task.network(rho * task.r_star)
     starts = np.array([task.student_init(rho, m) for m in range(n_students)])
     students = train_students(network, task.X, task.y, starts, settings)
@@ -44,8 +50,7 @@ def run_toy(task: ToyTask, rho: int, n_students: int, maxtime: float, keep: dict
     for variant in VARIANTS:
         options = PipelineOptions(clustering=ClusteringOptions(variant=variant), finetune_maxtime_ode=maxtime,
                                   finetune_maxtime_optim=maxtime)
-        result = expand_and_cluster(students, task.X, task.y, task.activation, options,
-                                    teacher=[task.teacher_incoming, np.c_[task.teacher_outgoing.T, [[0.0]]]])
+        result = expand_and_cluster(students, task.X, task.y, task.activation, options, teacher=task.teacher_weights())
         if keep is not None:
             keep[variant] = result
         if result.reconstruction is None:
@@ -72,8 +77,7 @@ def _shown(candidates: dict):
                 task.level)
     if not candidates:
         return None, {}
-    job, results = max(candidates.items(), key=rank)
-    return job, results
+    return max(candidates.items(), key=rank)
 
 
 def clustering_figures(results: dict, layers=(1,)) -> dict:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gradflow.numerics.mlp.training.descent import adam_update
 from gradflow.theory.errors import require
 from gradflow.theory.mlp import Network
 
@@ -94,7 +95,7 @@ def train_code(objective, Theta0, schedule: CodeSchedule = CodeSchedule()) -> Co
     n, size = objective.n_samples, min(schedule.batchsize, objective.n_samples)
     batches = [objective.on_samples(start, min(start + size, n)) for start in range(0, n, size)]
     m, v = np.zeros_like(Theta), np.zeros_like(Theta)
-    beta1, beta2, eps, step = 0.9, 0.999, 1e-8, 0
+    step = 0
     plateau, started, stopped_by = _Plateau(schedule), time.perf_counter(), "max_epochs"
     epoch = 0
     for epoch in range(1, schedule.max_epochs + 1):
@@ -104,10 +105,8 @@ def train_code(objective, Theta0, schedule: CodeSchedule = CodeSchedule()) -> Co
             for e in range(len(Theta)):
                 loss, grad = batch.loss_and_gradient(Theta[e])
                 total += loss / len(batches)
-                m[e] = beta1 * m[e] + (1 - beta1) * grad
-                v[e] = beta2 * v[e] + (1 - beta2) * grad * grad
-                m_hat, v_hat = m[e] / (1 - beta1 ** step), v[e] / (1 - beta2 ** step)
-                Theta[e] -= plateau.lr * m_hat / (np.sqrt(v_hat) + eps)
+                m[e], v[e], update = adam_update(m[e], v[e], grad, step)  # the engine's Adam step
+                Theta[e] -= plateau.lr * update
         if not math.isfinite(total):
             raise FloatingPointError(f"trainer code: the summed loss is non-finite at epoch {epoch}")
         plateau.step(total)

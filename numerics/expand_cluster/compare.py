@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradflow.numerics.expand_cluster.classes import activation_class as _checked_class
-from gradflow.numerics.expand_cluster.features import flips, normalises, sign_corrects_output
+from gradflow.numerics.expand_cluster.features import canonical_scale, flips, sign_corrects_output
 from gradflow.theory.errors import require
 
 FLOOR, CEILING = 1e-16, 2.0  # dissimilarities are clipped here (a log axis needs a floor)
@@ -67,14 +67,6 @@ def dissimilarity(A, B, unsigned: bool) -> np.ndarray:
     return np.clip(np.where(zero, 1.0, d), FLOOR, CEILING)
 
 
-def _canonical_scale(V: np.ndarray, A: np.ndarray, activation_class: str):
-    if not normalises(activation_class):
-        return V, A
-    norms = np.linalg.norm(V, axis=1)
-    norms = np.where(norms > 0, norms, 1.0)
-    return V / norms[:, None], A * norms[:, None]
-
-
 def _rows(values, name: str, rows: int | None, cols: int | None, shape: str) -> np.ndarray:
     """``values`` as a 2-D float array (a vector of length ``rows`` is one column), checked."""
     values = np.asarray(values, dtype=float)
@@ -105,8 +97,8 @@ def compare_to_teacher(teacher_incoming, teacher_outgoing, rec_incoming, rec_out
     V, A, R, B = _arrays(teacher_incoming, teacher_outgoing, rec_incoming, rec_outgoing)
     mask = np.ones(V.shape[1]) if mask is None else np.asarray(mask, dtype=float)
     require(mask.shape == (V.shape[1],), "mask", f"a vector of length {V.shape[1]}", mask.shape)
-    V, A = _canonical_scale(V, A, cls)
-    R, B = _canonical_scale(R, B, cls)
+    V, A, _ = canonical_scale(V, A, cls)
+    R, B, _ = canonical_scale(R, B, cls)
     order = np.argsort(-np.linalg.norm(A, axis=1), kind="stable")
     V, A = V[order], A[order]
     r, K = len(V), len(R)

@@ -44,9 +44,7 @@ def _count(labels: np.ndarray, min_size: int, owners, accept: Callable | None) -
     big = cluster_sizes(labels, owners) >= min_size
     if accept is None:
         return int(big.sum())
-    order = np.argsort(labels, kind="stable")
-    ends = np.cumsum(np.bincount(labels, minlength=len(big)))
-    return sum(1 for label in np.flatnonzero(big) if accept(order[ends[label - 1] if label else 0: ends[label]]))
+    return sum(1 for label, members in zip(np.unique(labels), flat_clusters(labels)) if big[label] and accept(members))
 
 
 def plateau_index(counts: np.ndarray) -> int:

@@ -53,6 +53,16 @@ class Features:
         return self.outgoing
 
 
+def canonical_scale(V: np.ndarray, A: np.ndarray, activation_class: str):
+    """ReLU-like classes: rows v <- v/||v|| and a <- a ||v|| (a zero row stays as it is); others unchanged.
+    Returns (V, A, the norms divided out)."""
+    if not normalises(activation_class):
+        return V, A, np.ones(len(V))
+    norms = np.linalg.norm(V, axis=1)
+    scales = np.where(norms > 0, norms, 1.0)
+    return V / scales[:, None], A * scales[:, None], scales
+
+
 def sign_index(mask: np.ndarray) -> int:
     """k0: the coordinate whose sign fixes the canonical sign, the first one the mask keeps."""
     return int(np.flatnonzero(mask)[0])
@@ -76,13 +86,8 @@ def canonical_features(incoming, outgoing, activation_class: str, mask=None) -> 
     mask = np.ones(D) if mask is None else np.asarray(mask, dtype=float)
     require(mask.shape == (D,) and bool(np.all((mask == 0) | (mask == 1))) and mask.any(), "mask",
             f"a 0/1 vector of length {D} with at least one 1", mask.shape)
-    v, a = V.reshape(N * k, D).copy(), A.reshape(N * k, A.shape[2]).copy()
-    scales = np.ones(N * k)
-    if normalises(activation_class):
-        norms = np.linalg.norm(v, axis=1)
-        scales = np.where(norms > 0, norms, 1.0)
-        v /= scales[:, None]
-        a *= scales[:, None]
+    v, a, scales = canonical_scale(V.reshape(N * k, D).copy(), A.reshape(N * k, A.shape[2]).copy(),
+                                   activation_class)
     signs = np.ones(N * k)
     if flips(activation_class):
         signs = np.where(v[:, sign_index(mask)] < 0, -1.0, 1.0)

@@ -33,7 +33,7 @@ from gradflow.numerics.mlp import MLPObjective
 from gradflow.numerics.mlp.training import train
 from gradflow.theory.errors import require
 from gradflow.theory.expand_cluster import class_constants
-from gradflow.theory.mlp import Layer, Network
+from gradflow.theory.mlp import Layer, Network, activation as make_activation
 
 SUCCESS_DISSIMILARITY = 1e-3
 
@@ -167,7 +167,7 @@ def reconstruct(loop: LayerLoop, X, Y, activation: str, options: PipelineOptions
     if correction.theta is None:
         weights[-1][:, -1] += correction.bias
     else:
-        alpha = float(cls.alpha.subs(_activation_numbers(activation)))
+        alpha = float(cls.alpha.subs(make_activation(activation).symbols()))  # leaky_relu's slope, say
         if network.depth == 2 and alpha != 0 and options.skip == "covert_pairs":
             network, weights, pairs = _with_pairs(network, weights, correction.theta, alpha)
         else:
@@ -190,13 +190,6 @@ def reconstruct(loop: LayerLoop, X, Y, activation: str, options: PipelineOptions
         skip_after, gap = pairs_affine(W[0][K:], W[1][:, K:K + 2 * pairs].T, alpha)
     return Reconstruction(network, loop.widths, theta, after_theta, correction, float(before), float(after), pairs,
                           skip_fixed, skip_after, gap)
-
-
-def _activation_numbers(activation: str) -> dict:
-    """The activation's own numbers (leaky_relu's slope) for its symbolic class constants."""
-    from gradflow.theory.mlp import activation as make
-
-    return make(activation).symbols()
 
 
 def compare_layers(reconstruction: Reconstruction, teacher: list, activation_class: str, mask=None,

@@ -104,8 +104,12 @@ class ToyTask:
         """A student of ``width`` hidden neurons: one hidden layer, identity output with bias, mean loss."""
         return Network(self.d, (Layer(width, self.activation), Layer(1, "identity")), output_mean=True)
 
+    def teacher_weights(self) -> list[np.ndarray]:
+        """The teacher's weight matrices in the network layout: [w; b] rows, then [a^T, c] with c = 0."""
+        return [self.teacher_incoming, np.r_[self._drawn[2], 0.0][None, :]]
+
     def teacher_theta(self) -> np.ndarray:
-        return self.network(self.r_star).flatten([self.teacher_incoming, np.r_[self._drawn[2], 0.0][None, :]])
+        return self.network(self.r_star).flatten(self.teacher_weights())
 
     def student_init(self, rho: int, member: int) -> np.ndarray:
         """theta0 of student ``member`` at width rho r*."""

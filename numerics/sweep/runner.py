@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
@@ -91,13 +91,24 @@ def hashes(target: SweepTarget, definition: SweepDefinition) -> dict:
 
 
 @contextmanager
+def local_cluster_client(workers: int):
+    """A Client of a LocalCluster of ``workers`` single-threaded worker processes (closed on exit): each
+    task's kernel runs on one core, so the workers together do not oversubscribe the cores."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      env=SINGLE_THREAD_ENV) as cluster, Client(cluster) as client:
+        yield client
+
+
+@contextmanager
 def _dask_client(client, scheduler: str | None, workers: int | None):
     """(client, kernel threads per task): the given client, a scheduler by address, or a LocalCluster
     of single-threaded worker processes (one per core, so kernels do not oversubscribe the cores)."""
     if client is not None:
         yield client, None
         return
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
     if address:
@@ -113,8 +124,7 @@ def _dask_client(client, scheduler: str | None, workers: int | None):
         return
     n = workers or os.cpu_count() or 1
     require(isinstance(n, int) and n >= 1, "--workers", "an integer >= 1", n)
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                      env=SINGLE_THREAD_ENV) as cluster, Client(cluster) as local:
+    with local_cluster_client(n) as local:
         yield local, 1
 
 
@@ -158,7 +168,8 @@ def sweep(target: SweepTarget, axes, seeds: int = 1, store: str = "sweep.zarr", 
     plan = Plan(definition)
     codes = hashes(target, definition)
     with StoreLock(store) as lock:
-        with (_serial() if scheduler == "serial" else _dask_client(client, scheduler, workers)) as (dask, threads):
+        serial = nullcontext((None, None))
+        with (serial if scheduler == "serial" else _dask_client(client, scheduler, workers)) as (dask, threads):
             if zstore.exists(store):
                 zstore.check_same(store, definition, codes)
             else:
@@ -174,11 +185,6 @@ def sweep(target: SweepTarget, axes, seeds: int = 1, store: str = "sweep.zarr", 
     ds.attrs.update(tasks_computed=len(tasks) - len(failed), tasks_already_done=plan.tasks - len(tasks),
                     tasks_failed=len(failed))
     return ds
-
-
-@contextmanager
-def _serial():
-    yield None, None
 
 
 def _drive(outcomes, store: str, plan: Plan, pending: int, progress: bool) -> dict:

@@ -30,8 +30,6 @@ ODD, ODD_CONSTANT, EVEN_LINEAR, EVEN_LINEAR_POSITIVE_SCALING, NONE = (
 CLASSES = (ODD, ODD_CONSTANT, EVEN_LINEAR, EVEN_LINEAR_POSITIVE_SCALING, NONE)
 SCALE = sp.Symbol("k", positive=True)  # the factor of positive homogeneity
 WITNESS_POINTS = (sp.Rational(1, 2), sp.Integer(1), sp.Integer(2), sp.Rational(-3, 2))
-
-
 POSITIVE = sp.Symbol("p", positive=True)
 
 
@@ -119,8 +117,7 @@ def _cached(name: str, params: tuple) -> ActivationClass:
 def activation_class(value) -> str:
     """The class name of an activation (cached): 'odd', 'odd_constant', 'even_linear',
     'even_linear_positive_scaling' or 'none'."""
-    act = _as_activation(value)
-    return _cached(act.name, act.params).kind
+    return class_constants(value).kind
 
 
 def class_constants(value) -> ActivationClass:

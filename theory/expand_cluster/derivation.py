@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from gradflow.theory.derivation import Derivation, Draft
 from gradflow.theory.expand_cluster.activation_class import ActivationClass, derive_class
 from gradflow.theory.expand_cluster.symmetries import symmetry_claims
+from gradflow.theory.latex import latex
 from gradflow.theory.verify import Claim
 
 # the activations of the class table, in its order; g(z) = sigmoid(4z) + softplus(z) is the 'none' example
@@ -66,8 +67,8 @@ def derive(activations=TABLE_ACTIVATIONS) -> ExpandClusterDerivation:
               "d = 2 alpha z): even_linear, with positive scaling if sigma(k z) = k sigma(z) for k > 0; "
               "otherwise none.", "e' and d - 2 alpha z simplify to 0 for z > 0 and z < 0")
     rows = " \\\\ ".join(rf"\text{{{n.replace('_', ' ')}}} & \text{{{c.kind.replace('_', ' ')}}} & "
-                         rf"{'-' if c.alpha is None else _latex(c.alpha)} & "
-                         rf"{'-' if c.sum_constant is None else _latex(c.sum_constant)}"
+                         rf"{'-' if c.alpha is None else latex(c.alpha)} & "
+                         rf"{'-' if c.sum_constant is None else latex(c.sum_constant)}"
                          for n, c in classes.items())
     draft.add("Derived classes", r"\begin{array}{llll} \sigma & \text{class} & \alpha & C \\ " + rows
               + r"\end{array}", "Each row derived from sigma's SymPy expression.", "classification")
@@ -85,9 +86,3 @@ def derive(activations=TABLE_ACTIVATIONS) -> ExpandClusterDerivation:
     draft.add("Why expand first", r"r > r^*", WHY_EXPAND)
     matches = all(EXPECTED_CLASSES.get(n, c.kind) == c.kind for n, c in classes.items())
     return draft.finish(ExpandClusterDerivation, classes=classes, symmetries=symmetries, table_matches=matches)
-
-
-def _latex(expr) -> str:
-    import sympy as sp
-
-    return sp.latex(expr)

@@ -20,6 +20,7 @@ import sympy as sp
 from gradflow.theory.expand_cluster.activation_class import (EVEN_LINEAR, EVEN_LINEAR_POSITIVE_SCALING, NONE, ODD,
                                                              ODD_CONSTANT, SCALE, _as_activation, class_constants,
                                                              is_zero)
+from gradflow.theory.mlp.activations import z
 from gradflow.theory.verify import Claim
 
 u, a, c = sp.symbols("u a c", real=True)
@@ -27,8 +28,6 @@ u, a, c = sp.symbols("u a c", real=True)
 
 def _claim(statement: str, residual, values: dict, rng, points: int) -> Claim:
     """``residual`` (in u, a, c, k) vanishes: proved by ``is_zero`` in u, and evaluated at random points."""
-    from gradflow.theory.mlp.activations import z
-
     proved = is_zero(sp.expand(residual).subs(u, z))
     expr = sp.sympify(residual).subs(values)
     worst = 0.0

@@ -20,6 +20,15 @@ ADAM_BETAS = (0.9, 0.999)
 ADAM_EPSILON = 1e-8
 
 
+def adam_update(m: np.ndarray, v: np.ndarray, grad: np.ndarray, step: int):
+    """Adam's moments after ``grad`` at ``step`` (1-based), and the bias-corrected update direction:
+    (m, v, update); the step subtracts lr times the update."""
+    beta1, beta2 = ADAM_BETAS
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad * grad
+    return m, v, (m / (1 - beta1 ** step)) / (np.sqrt(v / (1 - beta2 ** step)) + ADAM_EPSILON)
+
+
 def _full(objective, x, tracker: Tracker, recorder: Recorder, step: int):
     """Loss and gradient on all the data at x: observed, recorded, checked.  (stop reason, gradient)."""
     try:
@@ -64,10 +73,7 @@ def descend(objective, theta0, method: str, lr: float, tauinv, tracker: Tracker,
                     raise DivergenceError(step, error.quantity) from None
             step += 1
             if method == "adam":
-                beta1, beta2 = ADAM_BETAS
-                m = beta1 * m + (1 - beta1) * grad
-                v = beta2 * v + (1 - beta2) * grad * grad
-                update = (m / (1 - beta1 ** step)) / (np.sqrt(v / (1 - beta2 ** step)) + ADAM_EPSILON)
+                m, v, update = adam_update(m, v, grad, step)
             else:
                 update = grad
             x = x - lr * rates * update
