@@ -17,13 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradflow.numerics.symmetry.paths import MIN_POINTS, rearrangement_path
+from gradflow.numerics.symmetry.problems import mlp
 from gradflow.theory.errors import require
 from gradflow.theory.symmetry.enumeration import labellings as theory_labellings
-from gradflow.theory.mlp.network import Layer, Network
+from gradflow.theory.mlp.network import Network
 
 
 def shallow(d: int, m: int, d_out: int = 1, activation: str = "softplus", bias: bool = False) -> Network:
-    return Network(d, (Layer(m, activation, bias), Layer(d_out, "identity", bias)))
+    """[d, m, d_out] (:func:`~gradflow.numerics.symmetry.problems.mlp`), bias-free softplus by default."""
+    return mlp((d, m, d_out), activation, bias)
 
 
 def pack(W, A) -> np.ndarray:
@@ -44,6 +46,10 @@ class Teacher:
     @property
     def width(self) -> int:
         return self.W.shape[0]
+
+    def outputs(self, X, activation: str = "softplus") -> np.ndarray:
+        """f*(X), (N, d_out): the teacher as a bias-free shallow net with ``activation``."""
+        return shallow(self.W.shape[1], self.width, self.A.shape[1], activation).forward(pack(self.W, self.A), X)
 
 
 def random_teacher(width: int, d: int, d_out: int = 1, seed: int = 0, min_a: float = 0.3,
@@ -140,9 +146,7 @@ def role_swap_path(net: Network, theta, labelling, a: int, b: int, n_points: int
     require(lab[a] != 0, "a", "a replica neuron (non-zero label)", a)
     order = np.arange(m)
     order[[a, b]] = order[[b, a]]
-    if lab[b] == 0:
-        return rearrangement_path(net, theta, 1, order, b, n_points)
-    free = [j for j in np.flatnonzero(lab == 0) if j not in (a, b)]
+    free = [b] if lab[b] == 0 else [j for j in np.flatnonzero(lab == 0) if j not in (a, b)]
     require(bool(free), "labelling", "a zero-type neuron (label 0) to pass the roles through", labelling)
     return rearrangement_path(net, theta, 1, order, int(free[0]), n_points)
 
