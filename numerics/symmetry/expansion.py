@@ -19,6 +19,7 @@ import numpy as np
 from gradflow.numerics.symmetry.paths import MIN_POINTS, rearrangement_path
 from gradflow.numerics.symmetry.problems import mlp
 from gradflow.theory.errors import require
+from gradflow.theory.symmetry.counts import labelling_dimension, labelling_nullity
 from gradflow.theory.symmetry.enumeration import labellings as theory_labellings
 from gradflow.theory.mlp.network import Network
 
@@ -95,20 +96,19 @@ def random_point(teacher: Teacher, labelling, rng) -> np.ndarray:
 
 
 def dimension(labelling, r: int, d: int, d_out: int) -> int:
+    """dim Gamma_lambda (:func:`~gradflow.theory.symmetry.counts.labelling_dimension`)."""
     lab = _check_labelling(labelling, r)
-    k = int(np.sum(lab == 0))
-    return k * d + (lab.size - k - r) * d_out
+    return labelling_dimension(lab.size, r, int(np.sum(lab == 0)), d, d_out)
 
 
 def nullity_formula(labelling, r: int, d: int, A) -> int:
-    """k d + sum_i [(s_i - 1) d_out + (s_i - rank A_i) d] at the point whose outgoing rows are A (m, d_out)."""
+    """k d + sum_i [(s_i - 1) d_out + (s_i - rank A_i) d] at the point whose outgoing rows are A (m, d_out)
+    (:func:`~gradflow.theory.symmetry.counts.labelling_nullity` with the ranks of the A_i)."""
     lab = _check_labelling(labelling, r)
     A = np.asarray(A, dtype=float)
-    total = int(np.sum(lab == 0)) * d
-    for role in range(1, r + 1):
-        block = A[lab == role]
-        total += (block.shape[0] - 1) * A.shape[1] + (block.shape[0] - np.linalg.matrix_rank(block)) * d
-    return total
+    blocks = [A[lab == role] for role in range(1, r + 1)]
+    return labelling_nullity(int(np.sum(lab == 0)), [b.shape[0] for b in blocks],
+                             [int(np.linalg.matrix_rank(b)) for b in blocks], d, A.shape[1])
 
 
 def output_jacobian(net: Network, theta, X) -> np.ndarray:
