@@ -14,6 +14,7 @@ from gradflow.derivations.report import Reproduction
 from gradflow.derivations.symmetry import figures
 from gradflow.derivations.symmetry.experiments import symmetry_derivation
 from gradflow.numerics.codegen.mlp_module import mlp_module
+from gradflow.numerics.symmetry.report import ZERO_TOLERANCE
 from gradflow.theory.symmetry import expansion_count, expansion_count_sum
 
 
@@ -105,8 +106,9 @@ def _narrow_critical_point(d_out: int, n: int, seed: int):
     return net, point.theta, point.loss, X, Y
 
 
-def _inertia(values, scale: float) -> list:
-    zero = np.abs(values) <= 1e-9 * scale
+def _inertia(values) -> list:
+    """[negative, zero, positive] eigenvalue counts; zero: |lambda| <= ZERO_TOLERANCE max |lambda|."""
+    zero = np.abs(values) <= ZERO_TOLERANCE * float(np.max(np.abs(values)))
     return [int(np.sum((values < 0) & ~zero)), int(np.sum(zero)), int(np.sum((values > 0) & ~zero))]
 
 
@@ -140,7 +142,7 @@ class SymCriticalLines(Experiment):
             rows.append({"beta": beta, "loss": float(loss), "loss_r": float(loss_r),
                          "grad_norm": float(np.linalg.norm(grad)), "Q_eigs": np.linalg.eigvalsh(Q).tolist(),
                          "Q_scaled_eigs": scaled,
-                         "inertia": _inertia(eigenvalues, float(np.max(np.abs(eigenvalues))))})
+                         "inertia": _inertia(eigenvalues)})
         wide2, theta2, loss2, X2, Y2 = _narrow_critical_point(2, self.n, self.seed)
         a_bar = wide2.unflatten(theta2)[1][:, 0]
         e = np.array([-a_bar[1], a_bar[0]])  # a split not parallel to a-bar: same loss, not critical
@@ -312,12 +314,10 @@ class SymPaths(Experiment):
             except CriticalPointError as refused:
                 pairs.append({"i": i, "j": j, "refused": str(refused)})
                 continue
-            eigenvalues = np.linalg.eigvalsh(objective.hessian(path.theta_P))
-            scale = float(np.max(np.abs(eigenvalues)))
+            negative, zero, _ = _inertia(np.linalg.eigvalsh(objective.hessian(path.theta_P)))
             pairs.append({"i": i, "j": j, "loss_P": path.loss_P, "path_max": float(np.max(path.losses)),
-                          "barrier": path.barrier, "grad_norm_P": path.grad_norm_P,
-                          "index": int(np.sum(eigenvalues < -1e-9 * scale)),
-                          "zero_count": int(np.sum(np.abs(eigenvalues) <= 1e-9 * scale))})
+                          "barrier": path.barrier, "grad_norm_P": path.grad_norm_P, "index": negative,
+                          "zero_count": zero})
             profiles[f"{i},{j}"] = path.losses.tolist()
             pairs[-1] |= _plateau_paths(objective, path.theta_P, i, j, quick)
         reached = [p for p in pairs if "refused" not in p]
