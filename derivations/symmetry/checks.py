@@ -62,12 +62,12 @@ def _role_swap_verdict():
     import numpy as np
 
     from gradflow.numerics.mlp import MLPObjective
-    from gradflow.numerics.symmetry import pack, random_point, random_teacher, role_swap_path, shallow, swap_neurons
+    from gradflow.numerics.symmetry import random_point, random_teacher, role_swap_path, shallow, swap_neurons
 
     teacher = random_teacher(2, 2, 1, seed=0)
     X = np.random.default_rng(100).normal(size=(200, 2))
     net = shallow(2, 3, 1)
-    objective = MLPObjective.create(net, X, shallow(2, 2, 1).forward(pack(teacher.W, teacher.A), X))
+    objective = MLPObjective.create(net, X, teacher.outputs(X))
     labelling = np.array([1, 2, 0])
     theta = random_point(teacher, labelling, np.random.default_rng(1))
     path = role_swap_path(net, theta, labelling, 0, 1)

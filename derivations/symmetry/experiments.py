@@ -22,15 +22,15 @@ from gradflow.derivations.derivation_cache import cached
 from gradflow.derivations.report import Reproduction
 from gradflow.derivations.symmetry import figures
 from gradflow.theory.symmetry import (brute_force_higher_order, critical_count, deep_critical_count,
-                                      deep_dominance_ratio, deep_expansion_count, dominance_ratio, expansion_count,
-                                      higher_order_bound, higher_order_factor, orbit_size)
-from gradflow.theory.symmetry.derivation import SymmetryDerivation, derive
+                                      deep_dominance_ratio, deep_expansion_count, expansion_count, higher_order_bound,
+                                      higher_order_factor, orbit_size)
+from gradflow.theory.symmetry.derivation import RATIO_EXTRA, RATIO_TEACHERS, SymmetryDerivation, derive
 from gradflow.theory.symmetry.dominance import CROSSOVER_TEACHERS, normalised_ratios
 
 COUNT_WIDTHS = ((2, 3), (3, 4), (4, 4), (5,), (6,))
 ORDERS = (1, 2, 3)
-DOMINANCE_TEACHERS = (2, 3, 5, 10, 20, 50)
-DOMINANCE_EXTRA = tuple(range(8))
+DOMINANCE_TEACHERS = RATIO_TEACHERS  # the derivation's ratio table: R(r*, h) for these r* and h
+DOMINANCE_EXTRA = tuple(RATIO_EXTRA)
 DEPTH_TEACHERS = ((2, 2), (3, 3), (2, 3, 4))
 DEPTH_EXTRA = (0, 1, 2)  # extra neurons in every hidden layer
 
@@ -86,7 +86,7 @@ class SymDominance(Experiment):
     def run(self, quick: bool = False, progress: bool = False, backend: str = "cpu") -> Reproduction:
         start = time.perf_counter()
         doc = symmetry_derivation()
-        ratios = {r: [dominance_ratio(r, h) for h in DOMINANCE_EXTRA] for r in DOMINANCE_TEACHERS}
+        ratios = {r: [doc.ratio_table[r, h] for h in DOMINANCE_EXTRA] for r in DOMINANCE_TEACHERS}
         normalised = normalised_ratios()
         results = {
             "T": {f"{r},{r + h}": expansion_count(r, r + h) for r in DOMINANCE_TEACHERS for h in DOMINANCE_EXTRA},

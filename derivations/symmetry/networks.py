@@ -9,10 +9,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradflow.derivations.contract import Experiment, Parameter
+from gradflow.derivations.output import jsonable
 from gradflow.derivations.report import Reproduction
 from gradflow.derivations.symmetry import figures
 from gradflow.derivations.symmetry.experiments import symmetry_derivation
 from gradflow.numerics.codegen.mlp_module import mlp_module
+from gradflow.numerics.symmetry.report import ZERO_TOLERANCE
 from gradflow.theory.symmetry import expansion_count, expansion_count_sum
 
 
@@ -23,6 +25,13 @@ def _samples(default: int) -> Parameter:
 
 def _seed(meaning: str) -> Parameter:
     return Parameter("seed", "int", 0, "an integer >= 0", meaning, lambda v: v >= 0)
+
+
+def _reproduction(experiment: Experiment, start: float, **fields) -> Reproduction:
+    """``experiment``'s result with what every reproduction here shares: the symmetry derivation, the
+    generated MLP module and the total time since ``start``."""
+    return Reproduction(name=experiment.name, derivation_latex=symmetry_derivation().to_latex(),
+                        generated_code=[mlp_module()[1]], timings={"total": time.perf_counter() - start}, **fields)
 
 
 PERMUTATION_SIZES = ((2, 3, 1), (3, 3, 2), (3, 4, 2), (2, 3, 4), (1, 3, 5))
@@ -49,31 +58,20 @@ class SymPermutationPoints(Experiment):
         sizes = PERMUTATION_SIZES[:2] if quick else PERMUTATION_SIZES
         seeds = range(1 if quick else self.seeds)
         n = min(self.n, 200) if quick else self.n
-        reports = [permutation_point_report(s, seed=seed, n_samples=n) for s in sizes for seed in seeds]
-        cases = [{key: _plain(getattr(r, key)) for key in REPORT_KEYS} | {"seed": seed}
-                 for r, seed in zip(reports, [seed for _ in sizes for seed in seeds])]
+        runs = [(s, seed) for s in sizes for seed in seeds]
+        reports = [permutation_point_report(s, seed=seed, n_samples=n) for s, seed in runs]
+        cases = [{key: jsonable(getattr(r, key)) for key in REPORT_KEYS} | {"seed": seed}
+                 for r, (_, seed) in zip(reports, runs)]
         results = {"cases": cases, "n": n,
                    "every_case_has_a_zero": all(c["zero_count"] >= 1 for c in cases),
                    "counts_as_predicted": all(c["zero_count"] == c["predicted_zero_count"] for c in cases),
                    "bound_holds_iff_B_zero": all(c["paper_claim_holds"] == (c["rank_B"] == 0) for c in cases)}
         arrays = {f"eigenvalues_{i}": np.asarray(r.eigenvalues) for i, r in enumerate(reports)}
-        first_seed = [r for r, seed in zip(reports, [seed for _ in sizes for seed in seeds]) if seed == 0]
-        return Reproduction(name=self.name, parameters={"n": self.n, "seeds": self.seeds, "quick": quick},
-                            arrays=arrays, figures={"sorted_spectra": figures.sorted_spectra(first_seed),
+        first_seed = [r for r, (_, seed) in zip(reports, runs) if seed == 0]
+        return _reproduction(self, start, parameters={"n": self.n, "seeds": self.seeds, "quick": quick},
+                             arrays=arrays, figures={"sorted_spectra": figures.sorted_spectra(first_seed),
                                                      "plateau_profiles": figures.plateau_profiles(first_seed)},
-                            report_markdown=_permutation_report(results), derivation_latex=symmetry_derivation().to_latex(),
-                            generated_code=[mlp_module()[1]], timings={"total": time.perf_counter() - start},
-                            seeds=list(seeds), results=results)
-
-
-def _plain(value):
-    if isinstance(value, (tuple, list, np.ndarray)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    return value
+                             report_markdown=_permutation_report(results), seeds=list(seeds), results=results)
 
 
 def _permutation_report(results: dict) -> str:
@@ -98,18 +96,19 @@ CRITICAL_LINE_BETAS = (-0.5, 0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
 def _narrow_critical_point(d_out: int, n: int, seed: int):
     """(net, theta, loss, X, Y): a width-1 critical point (tanh, no biases) for a width-2 teacher."""
     from gradflow.numerics.mlp import MLPObjective
-    from gradflow.numerics.symmetry import critical_point, pack, random_teacher, shallow
+    from gradflow.numerics.symmetry import critical_point, random_teacher, shallow
 
     teacher = random_teacher(2, 2, d_out, seed=seed)
     X = np.random.default_rng(seed + 10).normal(size=(n, 2))
-    Y = shallow(2, 2, d_out, "tanh").forward(pack(teacher.W, teacher.A), X)
+    Y = teacher.outputs(X, "tanh")
     net = shallow(2, 1, d_out, "tanh")
     point = critical_point(MLPObjective.create(net, X, Y), np.random.default_rng(seed).normal(size=net.n_params))
     return net, point.theta, point.loss, X, Y
 
 
-def _inertia(values, scale: float) -> list:
-    zero = np.abs(values) <= 1e-9 * scale
+def _inertia(values) -> list:
+    """[negative, zero, positive] eigenvalue counts; zero: |lambda| <= ZERO_TOLERANCE max |lambda|."""
+    zero = np.abs(values) <= ZERO_TOLERANCE * float(np.max(np.abs(values)))
     return [int(np.sum((values < 0) & ~zero)), int(np.sum(zero)), int(np.sum((values > 0) & ~zero))]
 
 
@@ -143,7 +142,7 @@ class SymCriticalLines(Experiment):
             rows.append({"beta": beta, "loss": float(loss), "loss_r": float(loss_r),
                          "grad_norm": float(np.linalg.norm(grad)), "Q_eigs": np.linalg.eigvalsh(Q).tolist(),
                          "Q_scaled_eigs": scaled,
-                         "inertia": _inertia(eigenvalues, float(np.max(np.abs(eigenvalues))))})
+                         "inertia": _inertia(eigenvalues)})
         wide2, theta2, loss2, X2, Y2 = _narrow_critical_point(2, self.n, self.seed)
         a_bar = wide2.unflatten(theta2)[1][:, 0]
         e = np.array([-a_bar[1], a_bar[0]])  # a split not parallel to a-bar: same loss, not critical
@@ -157,11 +156,9 @@ class SymCriticalLines(Experiment):
                                                for r in rows if r["Q_scaled_eigs"] is not None)}
         arrays = {"betas": np.array(CRITICAL_LINE_BETAS), "Q_eigs": np.array([r["Q_eigs"] for r in rows]),
                   "eig_M": eig_M}
-        return Reproduction(name=self.name, parameters={"n": self.n, "seed": self.seed, "quick": quick},
-                            arrays=arrays, figures={"Q_vs_beta": figures.q_vs_beta(rows, eig_M)},
-                            report_markdown=_critical_lines_report(results),
-                            derivation_latex=symmetry_derivation().to_latex(), generated_code=[mlp_module()[1]],
-                            timings={"total": time.perf_counter() - start}, seeds=[self.seed], results=results)
+        return _reproduction(self, start, parameters={"n": self.n, "seed": self.seed, "quick": quick},
+                             arrays=arrays, figures={"Q_vs_beta": figures.q_vs_beta(rows, eig_M)},
+                             report_markdown=_critical_lines_report(results), seeds=[self.seed], results=results)
 
 
 def _critical_lines_report(results: dict) -> str:
@@ -189,13 +186,13 @@ def _expansion_case(r: int, m: int, n: int, seed: int, points: int) -> dict:
     """Every labelling of a width-m student of a width-r teacher: zero loss, dimension, nullity, graph."""
     from gradflow.numerics.mlp import MLPObjective
     from gradflow.numerics.symmetry import (dimension, graph_components, intersection_graph, labellings,
-                                            nullity_formula, numeric_nullity, pack, random_point, random_teacher,
-                                            shallow, unpack)
+                                            nullity_formula, numeric_nullity, random_point, random_teacher, shallow,
+                                            unpack)
 
     teacher = random_teacher(r, 2, 1, seed=seed)
     X = np.random.default_rng(seed + 100).normal(size=(n, 2))
     net = shallow(2, m, 1)
-    objective = MLPObjective.create(net, X, shallow(2, r, 1).forward(pack(teacher.W, teacher.A), X))
+    objective = MLPObjective.create(net, X, teacher.outputs(X))
     rng = np.random.default_rng(seed + 1)
     labels = labellings(r, m)
     rows = []
@@ -256,12 +253,10 @@ class SymExpansionManifold(Experiment):
                    "swap_path_max_loss": max(c["swap_path_max_loss"] for c in cases if c["m"] > c["r_star"])}
         arrays = {f"nullity_{c['r_star']}_{c['m']}": np.array([row["nullity"] for row in c["labellings"]])
                   for c in cases}
-        return Reproduction(name=self.name, parameters={"n": self.n, "seed": self.seed, "quick": quick},
-                            arrays=arrays, figures={"nullity_vs_formula": figures.nullity_vs_formula(cases),
+        return _reproduction(self, start, parameters={"n": self.n, "seed": self.seed, "quick": quick},
+                             arrays=arrays, figures={"nullity_vs_formula": figures.nullity_vs_formula(cases),
                                                      "intersection_graph": figures.intersection_graphs(cases)},
-                            report_markdown=_expansion_report(results),
-                            derivation_latex=symmetry_derivation().to_latex(), generated_code=[mlp_module()[1]],
-                            timings={"total": time.perf_counter() - start}, seeds=[self.seed], results=results)
+                             report_markdown=_expansion_report(results), seeds=[self.seed], results=results)
 
 
 def _expansion_report(results: dict) -> str:
@@ -319,12 +314,10 @@ class SymPaths(Experiment):
             except CriticalPointError as refused:
                 pairs.append({"i": i, "j": j, "refused": str(refused)})
                 continue
-            eigenvalues = np.linalg.eigvalsh(objective.hessian(path.theta_P))
-            scale = float(np.max(np.abs(eigenvalues)))
+            negative, zero, _ = _inertia(np.linalg.eigvalsh(objective.hessian(path.theta_P)))
             pairs.append({"i": i, "j": j, "loss_P": path.loss_P, "path_max": float(np.max(path.losses)),
-                          "barrier": path.barrier, "grad_norm_P": path.grad_norm_P,
-                          "index": int(np.sum(eigenvalues < -1e-9 * scale)),
-                          "zero_count": int(np.sum(np.abs(eigenvalues) <= 1e-9 * scale))})
+                          "barrier": path.barrier, "grad_norm_P": path.grad_norm_P, "index": negative,
+                          "zero_count": zero})
             profiles[f"{i},{j}"] = path.losses.tolist()
             pairs[-1] |= _plateau_paths(objective, path.theta_P, i, j, quick)
         reached = [p for p in pairs if "refused" not in p]
@@ -333,12 +326,9 @@ class SymPaths(Experiment):
                    "plateau_path_max_dev": max((p["plateau_path_max_dev"] for p in reached), default=None),
                    "plateau_paths_end_permuted": all(p["plateau_paths_end_permuted"] for p in reached)}
         arrays = {f"profile_{key.replace(',', '_')}": np.array(v) for key, v in profiles.items()}
-        return Reproduction(name=self.name, parameters={"n": self.n, "seed": self.seed, "steps": steps,
-                                                        "quick": quick},
-                            arrays=arrays, figures={"loss_along_paths": figures.loss_along_paths(profiles)},
-                            report_markdown=_paths_report(results), derivation_latex=symmetry_derivation().to_latex(),
-                            generated_code=[mlp_module()[1]], timings={"total": time.perf_counter() - start},
-                            seeds=[self.seed], results=results)
+        return _reproduction(self, start, parameters={"n": self.n, "seed": self.seed, "steps": steps, "quick": quick},
+                             arrays=arrays, figures={"loss_along_paths": figures.loss_along_paths(profiles)},
+                             report_markdown=_paths_report(results), seeds=[self.seed], results=results)
 
 
 def _maybe(value) -> str:

@@ -61,10 +61,8 @@ def collision_path(objective, theta_star, layer: int, i: int, j: int, n_steps: i
     perm = transposition(net, layer, i, j)
     half = np.array(points)
     full = np.vstack([half, half[-2::-1][:, perm]])
-    losses = objective.loss_ensemble(full) if hasattr(objective, "loss_ensemble") else \
-        np.array([objective.loss(p) for p in full])
     loss_P, grad_P = objective.loss_and_gradient(half[-1])
-    return CollisionPath(s_values, full, np.asarray(losses), half[-1], float(loss_P),
+    return CollisionPath(s_values, full, np.asarray(objective.loss_ensemble(full)), half[-1], float(loss_P),
                          float(np.linalg.norm(grad_P)), worst)
 
 

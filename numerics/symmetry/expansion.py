@@ -17,13 +17,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradflow.numerics.symmetry.paths import MIN_POINTS, rearrangement_path
+from gradflow.numerics.symmetry.problems import mlp
 from gradflow.theory.errors import require
+from gradflow.theory.symmetry.counts import labelling_dimension, labelling_nullity
 from gradflow.theory.symmetry.enumeration import labellings as theory_labellings
-from gradflow.theory.mlp.network import Layer, Network
+from gradflow.theory.mlp.network import Network
 
 
 def shallow(d: int, m: int, d_out: int = 1, activation: str = "softplus", bias: bool = False) -> Network:
-    return Network(d, (Layer(m, activation, bias), Layer(d_out, "identity", bias)))
+    """[d, m, d_out] (:func:`~gradflow.numerics.symmetry.problems.mlp`), bias-free softplus by default."""
+    return mlp((d, m, d_out), activation, bias)
 
 
 def pack(W, A) -> np.ndarray:
@@ -44,6 +47,10 @@ class Teacher:
     @property
     def width(self) -> int:
         return self.W.shape[0]
+
+    def outputs(self, X, activation: str = "softplus") -> np.ndarray:
+        """f*(X), (N, d_out): the teacher as a bias-free shallow net with ``activation``."""
+        return shallow(self.W.shape[1], self.width, self.A.shape[1], activation).forward(pack(self.W, self.A), X)
 
 
 def random_teacher(width: int, d: int, d_out: int = 1, seed: int = 0, min_a: float = 0.3,
@@ -89,20 +96,19 @@ def random_point(teacher: Teacher, labelling, rng) -> np.ndarray:
 
 
 def dimension(labelling, r: int, d: int, d_out: int) -> int:
+    """dim Gamma_lambda (:func:`~gradflow.theory.symmetry.counts.labelling_dimension`)."""
     lab = _check_labelling(labelling, r)
-    k = int(np.sum(lab == 0))
-    return k * d + (lab.size - k - r) * d_out
+    return labelling_dimension(lab.size, r, int(np.sum(lab == 0)), d, d_out)
 
 
 def nullity_formula(labelling, r: int, d: int, A) -> int:
-    """k d + sum_i [(s_i - 1) d_out + (s_i - rank A_i) d] at the point whose outgoing rows are A (m, d_out)."""
+    """k d + sum_i [(s_i - 1) d_out + (s_i - rank A_i) d] at the point whose outgoing rows are A (m, d_out)
+    (:func:`~gradflow.theory.symmetry.counts.labelling_nullity` with the ranks of the A_i)."""
     lab = _check_labelling(labelling, r)
     A = np.asarray(A, dtype=float)
-    total = int(np.sum(lab == 0)) * d
-    for role in range(1, r + 1):
-        block = A[lab == role]
-        total += (block.shape[0] - 1) * A.shape[1] + (block.shape[0] - np.linalg.matrix_rank(block)) * d
-    return total
+    blocks = [A[lab == role] for role in range(1, r + 1)]
+    return labelling_nullity(int(np.sum(lab == 0)), [b.shape[0] for b in blocks],
+                             [int(np.linalg.matrix_rank(b)) for b in blocks], d, A.shape[1])
 
 
 def output_jacobian(net: Network, theta, X) -> np.ndarray:
@@ -140,9 +146,7 @@ def role_swap_path(net: Network, theta, labelling, a: int, b: int, n_points: int
     require(lab[a] != 0, "a", "a replica neuron (non-zero label)", a)
     order = np.arange(m)
     order[[a, b]] = order[[b, a]]
-    if lab[b] == 0:
-        return rearrangement_path(net, theta, 1, order, b, n_points)
-    free = [j for j in np.flatnonzero(lab == 0) if j not in (a, b)]
+    free = [b] if lab[b] == 0 else [j for j in np.flatnonzero(lab == 0) if j not in (a, b)]
     require(bool(free), "labelling", "a zero-type neuron (label 0) to pass the roles through", labelling)
     return rearrangement_path(net, theta, 1, order, int(free[0]), n_points)
 

@@ -11,11 +11,12 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from gradflow.theory.symmetry.enumeration import labellings_intersect  # the criterion, one definition
+from gradflow.theory.symmetry.enumeration import labellings_intersect  # the criterion, pair by pair
 
 
 def intersection_graph(labels) -> np.ndarray:
-    """Boolean adjacency (T, T) of the labellings (rows of ``labels``), no self-loops; vectorised."""
+    """Boolean adjacency (T, T) of the labellings (rows of ``labels``), no self-loops: the criterion of
+    :func:`labellings_intersect` for all pairs at once (rows labelling onto the same roles 1..r*)."""
     L = np.asarray(labels)
     r = int(L.max())
     a, b = L[:, None, :], L[None, :, :]

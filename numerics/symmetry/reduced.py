@@ -4,7 +4,7 @@ zero (at zero loss the claim about the Hessian is trivially true), and the lowes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -19,7 +19,7 @@ class ReducedPoint:
     grad_norm: float
     eigenvalues: np.ndarray  # of H_red, ascending
     restart: int  # which restart found it
-    n_clean: int  # how many restarts ended at a clean point
+    n_clean: int  # how many restarts ended at a clean point (0 until all have run)
 
 
 def is_clean(eigenvalues, loss: float, eig_ratio: float = 1e-9, min_loss: float = 1e-4) -> bool:
@@ -49,7 +49,7 @@ def clean_reduced_point(objective, *, restarts: int = 10, seed: int = 0, init_st
     if best is None:
         raise CriticalPointError(f"no clean critical point among {restarts} restarts (strict minimum with "
                                  f"lambda_min > {eig_ratio:g} lambda_max and loss > {min_loss:g})")
-    return ReducedPoint(best.theta, best.loss, best.grad_norm, best.eigenvalues, best.restart, n_clean)
+    return replace(best, n_clean=n_clean)
 
 
 __all__ = ["ReducedPoint", "clean_reduced_point", "is_clean"]

@@ -31,6 +31,6 @@ __all__ = [
     "deep_dominance_ratio", "deep_expansion_count", "derive", "distinct_wide_vectors", "dominance_ratio",
     "expansion_count", "expansion_count_alternating", "expansion_count_sum", "higher_order_bound",
     "higher_order_factor", "intersection_graph", "is_connected", "labelling_dimension", "labelling_nullity",
-    "labellings", "labellings_intersect", "orbit_size", "pair_embeddings", "stirling2", "surjection_row",
+    "labellings", "labellings_intersect", "orbit_size", "pair_embeddings", "pair_maps", "stirling2", "surjection_row",
     "surjections",
 ]

@@ -38,7 +38,7 @@ def identity_claim(statement: str, pairs, symbols, concrete: dict, rng, points: 
     lhs = [sp.sympify(a).doit() for a, _ in pairs]
     rhs = [sp.sympify(b).doit() for _, b in pairs]
     zero = all(_vanishes(sp.expand(a - b), simplifier) for a, b in zip(lhs, rhs))
-    left, right = (_compile(side, symbols, concrete) for side in (lhs, rhs))
+    left, right = (compiled(side, symbols, concrete) for side in (lhs, rhs))
     worst = 0.0
     for _ in range(points):
         values = rng.normal(size=len(symbols))
@@ -51,7 +51,19 @@ def _vanishes(expanded, simplifier) -> bool:
     return _is_zero(expanded) or _is_zero(simplifier(expanded))
 
 
-def _compile(exprs, symbols, concrete: dict):
+def compiled(exprs, symbols, concrete: dict):
+    """NumPy function of the values of ``symbols`` returning ``exprs`` (flat), with the undefined
+    functions replaced by ``concrete`` ({function: Lambda})."""
     made = [e.subs(concrete).doit() if concrete else e for e in exprs]
     fn = sp.lambdify(symbols, made, modules="numpy", cse=True)
     return lambda values: np.asarray(fn(*values), dtype=float).ravel()
+
+
+def tanh_and_quadratic(sigma, ell, arguments: int, rng) -> dict:
+    """The concrete functions of the numeric checks: ``sigma`` = tanh and ``ell`` = a random positive
+    quadratic plus a random linear term in its ``arguments`` variables."""
+    t = sp.Symbol("t")
+    v = sp.symbols(f"v0:{arguments}", real=True)
+    A = sp.Matrix(rng.normal(size=(arguments, arguments)))
+    quadratic = (sp.Matrix(v).T * A * A.T * sp.Matrix(v))[0] + sum(rng.normal() * s for s in v)
+    return {sigma: sp.Lambda(t, sp.tanh(t)), ell: sp.Lambda(v, quadratic)}

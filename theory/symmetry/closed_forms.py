@@ -19,7 +19,6 @@ three forms agree exactly for all 1 <= r* <= m <= 30.
 
 from __future__ import annotations
 
-from fractions import Fraction
 from math import comb, factorial
 
 import sympy as sp
@@ -46,23 +45,11 @@ TABLE_MAX = 30
 
 
 def _coefficients(egf: sp.Expr, order: int = _SERIES_ORDER) -> list[sp.Expr]:
-    """c_0..c_{order-1} of an EGF that is a polynomial in e^x (n! times the Taylor coefficients):
-    each power e^{kx} is expanded as the truncated product of k Taylor series of e^x."""
+    """c_0..c_{order-1} of an EGF that is a polynomial in e^x, sum_k a_k e^{kx}: the n-th derivative at
+    0 of e^{kx} is k^n, so c_n = sum_k a_k k^n."""
     E = sp.Symbol("E")
-    in_E = sp.Poly(sp.expand(egf.subs(sp.exp(x), E)), E)
-    exp_series = [Fraction(1, factorial(k)) for k in range(order)]
-    total = [Fraction(0)] * order
-    for (power,), coefficient in in_E.terms():
-        series = [Fraction(1)] + [Fraction(0)] * (order - 1)
-        for _ in range(power):
-            series = _truncated_product(series, exp_series)
-        c = Fraction(int(sp.numer(coefficient)), int(sp.denom(coefficient)))
-        total = [t + c * v for t, v in zip(total, series)]
-    return [sp.Rational(factorial(n) * t.numerator, t.denominator) for n, t in enumerate(total)]
-
-
-def _truncated_product(a: list, b: list) -> list:
-    return [sum(a[i] * b[n - i] for i in range(n + 1)) for n in range(len(a))]
+    terms = sp.Poly(sp.expand(egf.subs(sp.exp(x), E)), E).terms()
+    return [sum((a * sp.Integer(power) ** n for (power,), a in terms), sp.Integer(0)) for n in range(order)]
 
 
 def egf_claims() -> dict[str, Claim]:

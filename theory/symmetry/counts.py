@@ -100,7 +100,7 @@ def critical_count_with_zero_neurons(r: int, m: int) -> int:
     """G counted with zero-type neurons too (w_j = 0, a_j = 0; critical when sigma(0) times the
     summed loss derivative vanishes): T's sum with r in place of r*, i.e. r! S(m + 1, r + 1)."""
     r, m = _widths(r, m, "r")
-    return sum(comb(m, k) * factorial(r) * stirling2(m - k, r) for k in range(m + 1))
+    return expansion_count_sum(r, m)
 
 
 def _critical_for_ratio(r_star: int, m: int, variant: str) -> int:

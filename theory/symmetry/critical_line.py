@@ -54,13 +54,15 @@ class SplitProblem:
     def _pre(self, w, mu):
         return (w.T * self.x[mu])[0]
 
+    def _output(self, neurons, mu: int) -> sp.Expr:
+        return sum(a * self.sigma(self._pre(w, mu)) for w, a in neurons)
+
     def output(self, mu: int) -> sp.Expr:
         """The split network's output at sample mu."""
-        return sum(a * self.sigma(self._pre(w, mu)) for w, a in ((self.w1, self.a1), (self.w2, self.a2)))
+        return self._output(((self.w1, self.a1), (self.w2, self.a2)), mu)
 
     def loss(self, neurons) -> sp.Expr:
-        return sum(self.ell(sum(a * self.sigma(self._pre(w, mu)) for w, a in neurons), self.y[mu])
-                   for mu in range(_SAMPLES)) / _SAMPLES
+        return sum(self.ell(self._output(neurons, mu), self.y[mu]) for mu in range(_SAMPLES)) / _SAMPLES
 
     def narrow(self) -> sp.Expr:
         return self.loss([(self.w, self.a)])

@@ -146,8 +146,7 @@ def growth_rate_laws(widths=range(2, 6)) -> tuple[Law, Law, Law, Claim]:
 
 def ratio_at_zero_claim(laws: Law, max_r: int = 30) -> Claim:
     """The derived R(r*, 0) against the exact ratio, r* = 2..max_r."""
-    bad = sum(laws.leading.subs(r, k) != sp.Rational(dominance_ratio(k, 0).numerator, dominance_ratio(k, 0).denominator)
-              for k in range(2, max_r + 1))
+    bad = sum(laws.leading.subs(r, k) != sp.Rational(dominance_ratio(k, 0)) for k in range(2, max_r + 1))
     return exact_claim(f"R(r*, 0) = (r* - 1)/2 for r* = 2..{max_r}", True, bad, max_r - 1)
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import sympy as sp
 
 from gradflow.theory.errors import require
-from gradflow.theory.symmetry.claims import identity_claim, residual_claim
+from gradflow.theory.symmetry.claims import compiled, identity_claim, residual_claim, tanh_and_quadratic
 from gradflow.theory.symmetry.counts import integer
 from gradflow.theory.verify import Claim
 
@@ -82,22 +82,9 @@ def _generic():
     return sp.Function("sigma"), sp.Function("ell")
 
 
-def _concrete(outputs: int, rng):
+def _concrete(outputs: int, rng) -> dict:
     """sigma = tanh and ell = a random positive quadratic in (f, y) (plus a linear term)."""
-    t = sp.Symbol("t")
-    count = 2 * outputs
-    v = sp.symbols(f"v0:{count}", real=True)
-    A = sp.Matrix(rng.normal(size=(count, count)))
-    ell = sp.Lambda(v, (sp.Matrix(v).T * A * A.T * sp.Matrix(v))[0] + sum(rng.normal() * s for s in v))
-    return sp.Lambda(t, sp.tanh(t)), ell
-
-
-def _compiled(exprs, sigma, ell, symbols):
-    """NumPy function of ``symbols`` returning the expressions with sigma and ell made concrete."""
-    generic_sigma, generic_ell = _generic()
-    concrete = [e.subs({generic_sigma: sigma, generic_ell: ell}).doit() for e in exprs]
-    fn = sp.lambdify(symbols, concrete, modules="numpy", cse=True)
-    return lambda args: np.asarray(fn(*args), dtype=float)
+    return tanh_and_quadratic(*_generic(), 2 * outputs, rng)
 
 
 def _derivatives(net: ExplicitNetwork, hessian: bool) -> dict[str, dict]:
@@ -129,8 +116,8 @@ def explicit_network_claims(networks=PROOF_NETWORKS, points: int = 2, seed: int 
         symbols = (*net.parameters, *net.x, *net.y)
         index = {s: a for a, s in enumerate(symbols)}
         tables = _derivatives(net, hessian)
-        sigma, ell = _concrete(widths[-1], rng)
-        compiled = {name: _compiled(list(table.values()), sigma, ell, symbols) for name, table in tables.items()}
+        concrete = _concrete(widths[-1], rng)
+        numeric_tables = {name: compiled(list(table.values()), symbols, concrete) for name, table in tables.items()}
         samples = [rng.normal(size=len(symbols)) for _ in range(points)]
         for layer in range(1, len(widths) - 1):
             for order in _nontrivial_permutations(widths[layer]):
@@ -143,7 +130,7 @@ def explicit_network_claims(networks=PROOF_NETWORKS, points: int = 2, seed: int 
                     symbolic = [table[key].xreplace(move) - table[ref] for key, ref in zip(keys, refs)]
                     numeric = []
                     for values in samples:
-                        at_theta, at_moved = compiled[name](values), compiled[name](values[source])
+                        at_theta, at_moved = numeric_tables[name](values), numeric_tables[name](values[source])
                         numeric += [sp.Float(at_moved[position[key]] - at_theta[position[ref]])
                                     for key, ref in zip(keys, refs)]
                     label = f"{name} equivariance on {list(widths)}, layer {layer}, order {order}"
@@ -211,7 +198,7 @@ def collision_claims(networks=PROOF_NETWORKS, points: int = 2, seed: int = 0) ->
         sigma, ell = _generic()
         L = net.loss(sigma, ell)
         grad = {s: sp.diff(L, s) for s in net.parameters}
-        concrete = dict(zip((sigma, ell), _concrete(widths[-1], rng)))
+        concrete = _concrete(widths[-1], rng)
         for layer in range(1, len(widths) - 1):
             if widths[layer] < 2:
                 continue

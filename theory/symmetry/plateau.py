@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from gradflow.theory.symmetry.claims import identity_claim
+from gradflow.theory.symmetry.claims import identity_claim, tanh_and_quadratic
 from gradflow.theory.verify import Claim
 
 _IN, _OUT, _SAMPLES = 2, 2, 2
@@ -99,19 +99,11 @@ def _gradient(expr, vector) -> sp.Matrix:
     return sp.Matrix([sp.diff(expr, s) for s in vector])
 
 
-def _concrete(problem: PlateauProblem, rng) -> dict:
-    t = sp.Symbol("t")
-    v = sp.symbols(f"v0:{_OUT + 1}", real=True)
-    A = sp.Matrix(rng.normal(size=(_OUT + 1, _OUT + 1)))
-    quadratic = (sp.Matrix(v).T * A * A.T * sp.Matrix(v))[0] + sum(rng.normal() * s for s in v)
-    return {problem.sigma: sp.Lambda(t, sp.tanh(t)), problem.ell: sp.Lambda(v, quadratic)}
-
-
 def plateau_claims(points: int = 3, seed: int = 0) -> dict[str, Claim]:
     """The plateau identities, each checked by simplification and at random numbers."""
     pb = PlateauProblem()
     rng = np.random.default_rng(seed)
-    concrete = _concrete(pb, rng)
+    concrete = tanh_and_quadratic(pb.sigma, pb.ell, _OUT + 1, rng)  # ell(z_0, z_1, c)
     L, L_red, on_plateau, B = pb.wide_loss(), pb.reduced_loss(), pb.plateau(), pb.B()
     grad = {name: _gradient(L, vec).xreplace(on_plateau) for name, vec in pb.wide.items()}
     grad_u_red = _gradient(L_red, pb.u_bar)
