@@ -66,11 +66,9 @@ def run_search(path: Path, source: list[str], budget: int | None, seed: int | No
     seed = spec.search.seed if seed is None else seed
     max_time = spec.search.max_time if max_time is None else max_time
     verdict = falsify(conj, budget, seed, max_time, database)
-    if verdict.falsified:
-        verdict = replace(verdict, command=at_command(source, verdict.counterexample, conj.domain.fixed))
-    else:
-        verdict = replace(verdict, command=search_command(source, budget, seed))
-    return conj, verdict, search_command(source, budget, seed)
+    search = search_command(source, budget, seed)
+    at = at_command(source, verdict.counterexample, conj.domain.fixed) if verdict.falsified else search
+    return conj, replace(verdict, command=at), search
 
 
 def run_at(path: Path, pairs: list[str]) -> tuple[Conjecture, dict, Outcome]:
