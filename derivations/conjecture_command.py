@@ -41,7 +41,7 @@ def parse_instance(conj: Conjecture, pairs: list[str]) -> dict:
                 text)
         r = conj.domain[key]
         kind = {"int": "int", "float": "float", "log": "float", "choice": "choice"}[r.kind]
-        constraint = r.describe().split(" ", 1)[1]
+        constraint = f"in {r.span}"
         instance[key] = Parameter(f"--at {key}", kind, None, constraint, check=r.contains, choices=r.choices).parse(text)
     missing = [r.name for r in conj.domain.ranges if r.name not in instance]
     require(not missing, f"--at {missing[0] if missing else ''}", "given (every parameter of the domain)")
