@@ -75,16 +75,16 @@ class Claim:
                 require(r.kind == "choice" and set(r.choices) <= set(outer.choices), where,
                         f"a list of choices among {', '.join(outer.choices)}", r.choices or (r.low, r.high))
                 continue
-            require(r.kind != "choice", where, f"a range inside {outer.describe().split(' ', 1)[1]}", r.choices)
+            require(r.kind != "choice", where, f"a range inside {outer.span}", r.choices)
             require(outer.kind != "int" or r.kind == "int", where, "a range of integers", (r.low, r.high))
             if r.kind == "int" and outer.kind != "int":
                 ranges[-1] = Range(r.name, "float", float(r.low), float(r.high))
             require(outer.low <= r.low and r.high <= outer.high, where,
-                    f"a range inside {outer.describe().split(' ', 1)[1]}", (r.low, r.high))
+                    f"a range inside {outer.span}", (r.low, r.high))
         for name, value in domain.fixed.items():
             outer = self.parameter(name)
             require(outer.contains(value) and (outer.kind != "int" or isinstance(value, int)), f"domain.{name}",
-                    f"a value in {outer.describe().split(' ', 1)[1]}", value)
+                    f"a value in {outer.span}", value)
         given = set(domain.names)
         missing = tuple(r for r in self.parameters if r.name not in given)
         return Domain(tuple(ranges) + missing, dict(domain.fixed))

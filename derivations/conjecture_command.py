@@ -41,7 +41,7 @@ def parse_instance(conj: Conjecture, pairs: list[str]) -> dict:
                 text)
         r = conj.domain[key]
         kind = {"int": "int", "float": "float", "log": "float", "choice": "choice"}[r.kind]
-        constraint = r.describe().split(" ", 1)[1]
+        constraint = f"in {r.span}"
         instance[key] = Parameter(f"--at {key}", kind, None, constraint, check=r.contains, choices=r.choices).parse(text)
     missing = [r.name for r in conj.domain.ranges if r.name not in instance]
     require(not missing, f"--at {missing[0] if missing else ''}", "given (every parameter of the domain)")
@@ -66,11 +66,9 @@ def run_search(path: Path, source: list[str], budget: int | None, seed: int | No
     seed = spec.search.seed if seed is None else seed
     max_time = spec.search.max_time if max_time is None else max_time
     verdict = falsify(conj, budget, seed, max_time, database)
-    if verdict.falsified:
-        verdict = replace(verdict, command=at_command(source, verdict.counterexample, conj.domain.fixed))
-    else:
-        verdict = replace(verdict, command=search_command(source, budget, seed))
-    return conj, verdict, search_command(source, budget, seed)
+    search = search_command(source, budget, seed)
+    at = at_command(source, verdict.counterexample, conj.domain.fixed) if verdict.falsified else search
+    return conj, replace(verdict, command=at), search
 
 
 def run_at(path: Path, pairs: list[str]) -> tuple[Conjecture, dict, Outcome]:

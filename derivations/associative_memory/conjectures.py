@@ -37,14 +37,20 @@ RUN = (Parameter("steps", "int", 20_000, "an integer in [10, 10^7]", "GD steps T
                  lambda v: 10 <= v <= 10**7),)
 
 
+ARGS = (am.p, am.M, am.eta)
+
+
 @lru_cache(maxsize=None)
-def _law_functions(law_name: str):
-    doc = derivation()
-    law = getattr(doc, law_name)
-    args = (am.p, am.M, am.eta)
-    rate = sp.lambdify(args, doc.gd_law.constants["rate"], "numpy")
-    log_coefficient = sp.lambdify(args, doc.gd_law.constants["log_coefficient"], "numpy")
-    return law.leading_function(args), rate, log_coefficient
+def _leading(law_name: str):
+    """The law's leading terms as a NumPy function of (t, p, M, eta)."""
+    return getattr(derivation(), law_name).leading_function(ARGS)
+
+
+@lru_cache(maxsize=None)
+def _gd_law_constants():
+    """(a0, c) of gd_law's expansion e^{m_t} = a0 t + c log t + O(1), as NumPy functions of (p, M, eta)."""
+    constants = derivation().gd_law.constants
+    return (sp.lambdify(ARGS, constants["rate"], "numpy"), sp.lambdify(ARGS, constants["log_coefficient"], "numpy"))
 
 
 def _lanes(instances):
@@ -62,7 +68,7 @@ def _lanes(instances):
 
 def derived_tolerance(T: int, p, M, eta):
     """(tolerance, in_regime) per input, from the law's derived constants (see the module docstring)."""
-    _, rate, log_coefficient = _law_functions("gd_law")
+    rate, log_coefficient = _gd_law_constants()
     a0 = rate(p, M, eta)
     x = SAFETY * (np.abs(log_coefficient(p, M, eta)) * np.log(T) + np.exp(eta * p) + a0) / (a0 * T)
     in_regime = x <= REGIME
@@ -72,7 +78,7 @@ def derived_tolerance(T: int, p, M, eta):
 def _law_claim(law_name: str):
     def build(run, tolerance):
         T = run["steps"]
-        leading, _, _ = _law_functions(law_name)
+        leading = _leading(law_name)
 
         def evaluate(instances):
             p, M, eta, slices = _lanes(instances)

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradflow.numerics.confusion import (DEFAULT_SCORE, confusion_score, correct_predictions, difficulty,
-                                         estimate_ood_accuracy, make_bins, model_relation, score_range)
+from gradflow.numerics.confusion import (BUILT_IN_SCORES, DEFAULT_SCORE, confusion_score, correct_predictions,
+                                         difficulty, estimate_ood_accuracy, make_bins, model_relation, score_range)
 
-SCORE_VARIANTS = ("cs_entropy", "cs_norm", "cs_vote", "cs_mi", "cs_var")
+SCORE_VARIANTS = BUILT_IN_SCORES
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,19 +36,18 @@ def _shift_record(data: SeedData, shift: str, s_id, s_ood, B: int, B_sweep, vari
     C = data.n_classes
     correct = {m: (correct_predictions(p["id"], data.id_labels, C), correct_predictions(p[shift], labels, C))
                for m, p in data.predictions.items()}
+    estimates = {m: estimate_ood_accuracy(s_id, mc_id, s_ood, mc_ood, bins=bins)
+                 for m, (mc_id, mc_ood) in correct.items()}
     c_id, c_ood = correct[data.reference]
-    e = estimate_ood_accuracy(s_id, c_id, s_ood, c_ood, bins=bins)
+    e = estimates[data.reference]
     by_B = {str(b): estimate_ood_accuracy(s_id, c_id, s_ood, c_ood, B=b, binning=binning,
                                           score_range=_range(binning, score, C)).gap_closed for b in B_sweep}
     by_score = {name: estimate_ood_accuracy(sid, c_id, sood, c_ood, B=B, binning=binning,
                                             score_range=_range(binning, name, C)).gap_closed
                 for name, (sid, sood) in variant_scores.items()}
-    models = {}
-    for m, (mc_id, mc_ood) in correct.items():
-        me = estimate_ood_accuracy(s_id, mc_id, s_ood, mc_ood, bins=bins)
-        models[m] = {"source": (data.sources or {}).get(m, "gradflow"), "acc_id": me.id_accuracy,
-                     "acc_ood": me.true_accuracy, "estimate": me.estimate, "naive": me.naive,
-                     "gap_closed": me.gap_closed}
+    models = {m: {"source": (data.sources or {}).get(m, "gradflow"), "acc_id": me.id_accuracy,
+                  "acc_ood": me.true_accuracy, "estimate": me.estimate, "naive": me.naive, "gap_closed": me.gap_closed}
+              for m, me in estimates.items()}
     relation = model_relation([v["acc_id"] for v in models.values()], [v["acc_ood"] for v in models.values()],
                               [v["estimate"] for v in models.values()])
     return {"true_acc": e.true_accuracy, "estimate": e.estimate, "naive": e.naive, "gap_closed": e.gap_closed,
@@ -69,25 +68,27 @@ def _range(binning: str, score: str, C: int):
 def analyse_seed(data: SeedData, B: int, B_sweep, score: str = DEFAULT_SCORE,
                  binning: str = "quantile") -> tuple[dict, dict]:
     """(record, raw): the seed's JSON-ready numbers and the raw scores (for figures)."""
-    s_id = confusion_score(data.id_log_probs, score)
-    s_shift = {shift: confusion_score(lp, score) for shift, (lp, _) in data.shifted.items()}
+    names = dict.fromkeys((score, *SCORE_VARIANTS))  # each score computed once, the analysed one included
+    id_scores = {name: confusion_score(data.id_log_probs, name) for name in names}
+    s_id = id_scores[score]
     C = data.n_classes
     bins = make_bins(s_id, B, binning, score_range=_range(binning, score, C))
     ensemble_pred = np.argmax(np.exp(data.id_log_probs).mean(axis=0), axis=1)
     c_ref = correct_predictions(data.predictions[data.reference]["id"], data.id_labels, C)
     diag = difficulty(s_id, c_ref, bins)
-    variant_ids = {name: confusion_score(data.id_log_probs, name) for name in SCORE_VARIANTS}
-    shifts = {}
-    for shift in data.shifted:
-        variants = {name: (variant_ids[name], confusion_score(data.shifted[shift][0], name)) for name in SCORE_VARIANTS}
-        shifts[shift] = _shift_record(data, shift, s_id, s_shift[shift], B, B_sweep, variants, bins, binning, score)
+    shifts, raw = {}, {"id": s_id}
+    for shift, (log_probs, _) in data.shifted.items():
+        scores = {name: confusion_score(log_probs, name) for name in names}
+        raw[shift] = scores[score]
+        variants = {name: (id_scores[name], scores[name]) for name in SCORE_VARIANTS}
+        shifts[shift] = _shift_record(data, shift, s_id, raw[shift], B, B_sweep, variants, bins, binning, score)
     pairs = [(m["acc_id"], m["acc_ood"], m["estimate"]) for rec in shifts.values() for m in rec["models"].values()]
     relation = model_relation(*zip(*pairs))
     record = {"ensemble_id_acc": float(np.mean(ensemble_pred == data.id_labels)),
               "corr_cs_error": diag.point_biserial, "id_acc_per_bin": diag.bin_accuracy,
               "id_cs_per_bin": diag.bin_score, "id_acc_non_increasing_violations": diag.non_increasing_violations,
               "shifts": shifts, "relation": relation.to_json()}
-    return record, {"id": s_id, **s_shift}
+    return record, raw
 
 
 def _leaf_summary(values: list):
@@ -116,10 +117,3 @@ def summarise(records: list[dict]) -> dict:
     if isinstance(first, dict):
         return {key: summarise([r[key] for r in records]) for key in first}
     return _leaf_summary(records)
-
-
-def mean_of(summary: dict, *path):
-    node = summary
-    for key in path:
-        node = node[key]
-    return node["mean"]

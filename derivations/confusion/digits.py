@@ -29,7 +29,6 @@ from gradflow.numerics.confusion.ensembles import (bootstrap_weights, initial_pa
                                                    predict, softmax_regression, tanh_mlp, train_gd)
 from gradflow.theory.mlp.network import random_params
 
-VARIANTS = ("hard-resample", "noise", "blur", "class-specific")  # with variant_c translate: "translate" third
 GRADFLOW_WIDTHS = (16, 32, 128)
 SKLEARN_MODELS = ("logistic", "svc", "knn", "forest")
 MODELS = ("softmax",) + tuple(f"tanh-{w}" for w in GRADFLOW_WIDTHS) + SKLEARN_MODELS

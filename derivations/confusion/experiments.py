@@ -151,15 +151,16 @@ class ConfusionSynthetic(Experiment):
         from gradflow.derivations.confusion.synthetic import SHIFTS, SyntheticSettings, seed_data
 
         seeds = range(min(self.seeds, 2) if quick else self.seeds)
+        B_sweep = (1, 5, 10, 20)
         settings = SyntheticSettings(members=min(self.members, 5) if quick else self.members,
                                      steps=min(self.steps, 150) if quick else self.steps,
                                      n_test=min(self.n_test, 1500) if quick else self.n_test)
         parameters = {"seeds": self.seeds, "members": self.members, "steps": self.steps, "B": self.B,
                       "score": self.score, "binning": self.binning, "n_test": self.n_test, "quick": quick,
-                      "B_sweep": [1, 5, 10, 20],
+                      "B_sweep": list(B_sweep),
                       "settings_used": settings.__dict__, "shifts": list(SHIFTS),
                       "models": ["softmax", "tanh-8", "tanh-32"], "reference_model": "softmax", "init_seed": "seed"}
-        records, raw, seconds = run_seeds(lambda seed: seed_data(seed, settings), seeds, self.B, (1, 5, 10, 20),
+        records, raw, seconds = run_seeds(lambda seed: seed_data(seed, settings), seeds, self.B, B_sweep,
                                           self.score, self.binning, progress)
         intro = (f"C = {settings.classes} Gaussian classes in d = {settings.dim}, n = {settings.n_train} training "
                  f"points, {settings.n_test} per test set; ensemble of {settings.members} bootstrap softmax "
@@ -198,14 +199,16 @@ class ConfusionDigits(Experiment):
         except ImportError:
             require(False, "confusion-digits", "run with scikit-learn installed (pip install gradflow[sklearn])")
         seeds = range(1 if quick else self.seeds)
+        B_sweep = (1, 3, 5, 10)
+        sources = {m: digits.source(m) for m in digits.MODELS}
         settings = digits.DigitsSettings(members=min(self.members, 3) if quick else self.members,
                                          steps=min(self.steps, 100) if quick else self.steps,
                                          variant_c=self.variant_c, reference=self.reference)
         parameters = {"seeds": self.seeds, "members": self.members, "steps": self.steps, "B": self.B,
                       "score": self.score, "binning": self.binning, "variant_c": self.variant_c,
-                      "reference": self.reference, "quick": quick,
-                      "B_sweep": [1, 3, 5, 10], "settings_used": settings.__dict__, "variants": ["hard-resample", "noise", self.variant_c, "class-specific"],
-                      "models": {m: digits.source(m) for m in digits.MODELS},
+                      "reference": self.reference, "quick": quick, "B_sweep": list(B_sweep),
+                      "settings_used": settings.__dict__,
+                      "variants": ["hard-resample", "noise", self.variant_c, "class-specific"], "models": sources,
                       "member_init": "random_params(net, [seed, m])", "model_init": "random_params(net, seed)"}
         examples = {}
 
@@ -215,15 +218,15 @@ class ConfusionDigits(Experiment):
                 examples.update({k: (X[:8], y[:8]) for k, (X, y) in pixel_sets.items()})
             return data
 
-        records, raw, seconds = run_seeds(one_seed, seeds, self.B, (1, 3, 5, 10), self.score, self.binning, progress)
+        records, raw, seconds = run_seeds(one_seed, seeds, self.B, B_sweep, self.score, self.binning, progress)
         intro = (f"scikit-learn's 8x8 digits, stratified 60/20/20 split; ensemble of {settings.members} bootstrap "
                  f"tanh MLPs of width {settings.width} ({settings.steps} GD steps, lr {settings.lr}, "
                  f"L2 {settings.l2}); "
                  f"score {self.score}, B = {self.B} {self.binning} bins; reference model {self.reference}; seeds "
-                 f"{list(seeds)}. Variants from the OOD pool: hard-resample (q^8), pixel noise (sigma 4), "
+                 f"{list(seeds)}. Variants from the OOD pool: hard-resample (q^{settings.hardness_power:g}), pixel noise "
+                 f"(sigma {settings.noise_sigma:g}), "
                  f"{self.variant_c}, class-specific (class 7 + mean class-1 image).")
-        sources = {"sources": {m: digits.source(m) for m in digits.MODELS}}
         return reproduction(self.name, parameters, seeds, records, raw, seconds,
                             {"examples": figures.image_grid(examples)}, intro,
                             ("hard-resample", "noise", self.variant_c),
-                            "class-specific", sources)
+                            "class-specific", {"sources": sources})

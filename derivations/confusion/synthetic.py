@@ -107,10 +107,4 @@ def seed_data(seed: int, s: SyntheticSettings) -> SeedData:
                     predictions, "softmax")
 
 
-def true_posterior_accuracy(X: np.ndarray, y: np.ndarray, mu: np.ndarray) -> float:
-    """The Bayes classifier's accuracy on (X, y): a ceiling for every model."""
-    return float(np.mean(np.argmax(-((X[:, None, :] - mu[None]) ** 2).sum(axis=2), axis=1) == y))
-
-
-__all__ = ["SHIFTS", "SyntheticSettings", "bayes_entropy", "draw_world", "seed_data",
-           "true_posterior_accuracy"]
+__all__ = ["SHIFTS", "SyntheticSettings", "bayes_entropy", "draw_world", "seed_data"]

@@ -24,9 +24,12 @@ PARAMETERS = (Range("p1", "float", 1e-3, 1 - 1e-3), Range("alpha", "float", -1.0
 RUN = (Parameter("steps", "int", 50, "an integer in [1, 10^6]", "GD steps from W_0 = 0", lambda v: 1 <= v <= 10**6),)
 
 
-def _runs(instances, steps: int):
-    """(loss, sharpness), each (steps + 1, lanes): one launch for the batch; should it diverge, lane by lane
-    (a diverged lane gets +inf from its divergence on)."""
+OBSERVED = ("loss", "sharpness")
+
+
+def _runs(instances, steps: int) -> dict:
+    """{"loss": ..., "sharpness": ...}, each (steps + 1, lanes): one launch for the batch; should it diverge,
+    lane by lane (a diverged lane gets +inf from its divergence on)."""
     p1 = np.array([i["p1"] for i in instances], float)
     alpha = np.array([float(kernel_alpha(i["alpha"], i["labels"])) for i in instances])
     eta = np.array([i["eta"] for i in instances], float)
@@ -34,13 +37,22 @@ def _runs(instances, steps: int):
         with threads_for(len(instances) * steps):
             traj = lane_map_simulator().iterate(np.zeros((len(instances), 2)), {"p1": p1, "alpha": alpha, "eta": eta},
                                                 steps)
-        return traj.observables["loss"], traj.observables["sharpness"]
+        return {name: traj.observables[name] for name in OBSERVED}
     except DivergenceError:
         if len(instances) == 1:
-            inf = np.full((steps + 1, 1), np.inf)
-            return inf, inf
+            return {name: np.full((steps + 1, 1), np.inf) for name in OBSERVED}
         parts = [_runs([i], steps) for i in instances]
-        return np.hstack([a for a, _ in parts]), np.hstack([b for _, b in parts])
+        return {name: np.hstack([part[name] for part in parts]) for name in OBSERVED}
+
+
+def _lanewise(steps: int, observable: str, outcome):
+    """evaluate(instances): the batch in one launch, then ``outcome(curve, instance)`` on each lane's
+    ``observable`` along GD."""
+    def evaluate(instances):
+        curves = _runs(instances, steps)[observable]
+        return [outcome(curves[:, k], inst) for k, inst in enumerate(instances)]
+
+    return evaluate
 
 
 def _stability(inst) -> dict:
@@ -50,12 +62,12 @@ def _stability(inst) -> dict:
 
 def _trace(steps: int, with_threshold: bool):
     def trace(inst):
-        loss, sharp = _runs([inst], steps)
+        runs = _runs([inst], steps)
         t = np.arange(steps + 1, dtype=float)
         if with_threshold:
-            return Trace(t, {"sharpness": sharp[:, 0]}, "GD step t", "top Hessian eigenvalue",
+            return Trace(t, {"sharpness": runs["sharpness"][:, 0]}, "GD step t", "top Hessian eigenvalue",
                          {"claimed bound 2 / eta": np.full(t.size, 2.0 / inst["eta"])})
-        return Trace(t, {"loss": loss[:, 0]}, "GD step t", "loss", logy=True)
+        return Trace(t, {"loss": runs["loss"][:, 0]}, "GD step t", "loss", logy=True)
 
     return trace
 
@@ -63,36 +75,27 @@ def _trace(steps: int, with_threshold: bool):
 def _loss_never_increases(run, tolerance):
     steps = run["steps"]
 
-    def evaluate(instances):
-        loss, _ = _runs(instances, steps)
-        out = []
-        for k, inst in enumerate(instances):
-            L = loss[:, k]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                rise = np.where(np.isfinite(L[:-1]), (L[1:] - L[:-1]) / np.maximum(L[:-1], 1e-300), np.inf)
-            worst = int(np.argmax(rise))
-            out.append(Outcome(rise[worst], 0.0, tolerance, "<=", "largest relative loss increase (L_t+1 - L_t) / L_t",
-                               detail={"step": worst, "increases": int(np.sum(rise > tolerance)), **_stability(inst)}))
-        return out
+    def outcome(L, inst) -> Outcome:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rise = np.where(np.isfinite(L[:-1]), (L[1:] - L[:-1]) / np.maximum(L[:-1], 1e-300), np.inf)
+        worst = int(np.argmax(rise))
+        return Outcome(rise[worst], 0.0, tolerance, "<=", "largest relative loss increase (L_t+1 - L_t) / L_t",
+                       detail={"step": worst, "increases": int(np.sum(rise > tolerance)), **_stability(inst)})
 
-    return evaluate, _trace(steps, False), f"{tolerance:g} (relative: rounding) over {steps} steps"
+    return (_lanewise(steps, "loss", outcome), _trace(steps, False),
+            f"{tolerance:g} (relative: rounding) over {steps} steps")
 
 
 def _sharpness_below(run, tolerance):
     steps = run["steps"]
 
-    def evaluate(instances):
-        _, sharp = _runs(instances, steps)
-        out = []
-        for k, inst in enumerate(instances):
-            s = sharp[:, k]
-            worst = int(np.argmax(s))
-            out.append(Outcome(s[worst], 2.0 / inst["eta"], tolerance, "<=", "largest sharpness along GD",
-                               detail={"step": worst, "steps_above": int(np.sum(s > 2.0 / inst["eta"] + tolerance)),
-                                       **_stability(inst)}))
-        return out
+    def outcome(s, inst) -> Outcome:
+        worst = int(np.argmax(s))
+        return Outcome(s[worst], 2.0 / inst["eta"], tolerance, "<=", "largest sharpness along GD",
+                       detail={"step": worst, "steps_above": int(np.sum(s > 2.0 / inst["eta"] + tolerance)),
+                               **_stability(inst)})
 
-    return evaluate, _trace(steps, True), f"{tolerance:g} (absolute) over {steps} steps"
+    return _lanewise(steps, "sharpness", outcome), _trace(steps, True), f"{tolerance:g} (absolute) over {steps} steps"
 
 
 CLAIMS = (

@@ -80,6 +80,15 @@ def edge_bins(inner_edges) -> Bins:
     return Bins(tuple(inner), kind="edges")
 
 
+def bin_means(which: np.ndarray, values, count: int) -> np.ndarray:
+    """The mean of ``values`` over the points of each of ``count`` bins (``which``: each point's bin);
+    NaN in a bin without points."""
+    counts = np.bincount(which, minlength=count)
+    sums = np.bincount(which, weights=values, minlength=count)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
 def merge_empty(bins: Bins, id_scores) -> Bins:
     """``bins`` with every bin that holds no ID score merged into a neighbour (the dropped edges reported)."""
     inner = list(bins.inner)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradflow.numerics.confusion.bins import Bins, make_bins, merge_empty
+from gradflow.numerics.confusion.bins import Bins, bin_means, make_bins, merge_empty
 from gradflow.theory.errors import require
 
 
@@ -103,13 +103,6 @@ class OODEstimate:
                 "gap_closed": self.gap_closed}
 
 
-def _bin_accuracy(which: np.ndarray, correct: np.ndarray, B: int) -> np.ndarray:
-    counts = np.bincount(which, minlength=B)
-    hits = np.bincount(which, weights=correct, minlength=B)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, hits / np.maximum(counts, 1), np.nan)
-
-
 def estimate_ood_accuracy(id_scores, id_correct, ood_scores, ood_correct=None, *, bins: Bins | None = None,
                           B: int = 10, binning: str = "quantile", edges=None, score_range=None) -> OODEstimate:
     """A_hat = sum_b pi_b^OOD A_b^ID from ID scores with correctness, OOD scores (and, to evaluate, OOD
@@ -123,13 +116,13 @@ def estimate_ood_accuracy(id_scores, id_correct, ood_scores, ood_correct=None, *
     which_id, which_ood = bins.assign(s_id), bins.assign(s_ood)
     pi_id = np.bincount(which_id, minlength=K) / s_id.size
     pi_ood = np.bincount(which_ood, minlength=K) / s_ood.size
-    acc_id = _bin_accuracy(which_id, c_id, K)  # every bin holds ID points after the merge
+    acc_id = bin_means(which_id, c_id, K)  # every bin holds ID points after the merge
     id_accuracy = float(c_id.mean())
     estimate = float(pi_ood @ acc_id)
     if ood_correct is None:
         return OODEstimate(bins, pi_id, pi_ood, acc_id, None, id_accuracy, estimate, None, None, None, None)
     c_ood = _indicator(ood_correct, "ood_correct", s_ood.size)
-    acc_ood = _bin_accuracy(which_ood, c_ood, K)
+    acc_ood = bin_means(which_ood, c_ood, K)
     filled = np.nan_to_num(acc_ood, nan=0.0)  # pi_b^OOD = 0 there: the bin adds nothing
     within = float(pi_ood @ (acc_id - filled))
     mix = float((pi_id - pi_ood) @ acc_id)

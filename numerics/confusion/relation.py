@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradflow.numerics.confusion.bins import Bins
+from gradflow.numerics.confusion.bins import Bins, bin_means
 from gradflow.theory.errors import require
 
 
@@ -83,9 +83,6 @@ def difficulty(id_scores, id_correct, bins: Bins) -> Difficulty:
     require(scores.ndim == 1 and scores.shape == correct.shape and scores.size >= 1, "id_correct",
             f"one indicator per score ({scores.size})", correct.shape)
     which = bins.assign(scores)
-    counts = np.bincount(which, minlength=bins.count)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_score = np.bincount(which, weights=scores, minlength=bins.count) / counts
-        accuracy = np.bincount(which, weights=correct, minlength=bins.count) / counts
+    mean_score, accuracy = bin_means(which, scores, bins.count), bin_means(which, correct, bins.count)
     filled = accuracy[np.isfinite(accuracy)]
     return Difficulty(mean_score, accuracy, _pearson(scores, 1.0 - correct), int(np.sum(np.diff(filled) > 0)))

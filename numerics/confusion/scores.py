@@ -68,10 +68,9 @@ def check_log_probabilities(log_probs) -> np.ndarray:
 
 
 def _entropy_of_logs(lp: np.ndarray, axis: int = -1) -> np.ndarray:
-    """-sum p log p from log p, with 0 log 0 = 0."""
-    finite = np.isfinite(lp)
-    terms = np.where(finite, np.exp(np.where(finite, lp, 0.0)) * np.where(finite, lp, 0.0), 0.0)
-    return np.maximum(-terms.sum(axis=axis), 0.0)
+    """-sum p log p from log p, with 0 log 0 = 0 (log p = -inf read as 0: e^0 * 0 = 0)."""
+    safe = np.where(np.isfinite(lp), lp, 0.0)
+    return np.maximum(-(np.exp(safe) * safe).sum(axis=axis), 0.0)
 
 
 def mean_log_probabilities(lp: np.ndarray) -> np.ndarray:
@@ -110,6 +109,7 @@ def cs_var(lp: np.ndarray) -> np.ndarray:
 
 _SCORES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "cs_entropy": cs_entropy, "cs_norm": cs_norm, "cs_vote": cs_vote, "cs_mi": cs_mi, "cs_var": cs_var}
+BUILT_IN_SCORES = tuple(_SCORES)
 
 
 def score_names() -> tuple[str, ...]:
@@ -125,8 +125,7 @@ def register_score(name: str, function: Callable[[np.ndarray], np.ndarray], repl
 
 
 def unregister_score(name: str) -> None:
-    require(name in _SCORES and name not in ("cs_entropy", "cs_norm", "cs_vote", "cs_mi", "cs_var"), "name",
-            "a user-registered score", name)
+    require(name in _SCORES and name not in BUILT_IN_SCORES, "name", "a user-registered score", name)
     del _SCORES[name]
 
 

@@ -60,11 +60,16 @@ class Range:
         low, high = math.log(self.low), math.log(self.high)
         return st.floats(low, high).map(lambda v: min(max(math.exp(v), self.low), self.high))
 
-    def describe(self) -> str:
+    @property
+    def span(self) -> str:
+        """The values allowed, in words: ``{a, b}`` or ``[low, high]`` (with its scale)."""
         if self.kind == "choice":
-            return f"{self.name} in {{{', '.join(map(str, self.choices))}}}"
+            return f"{{{', '.join(map(str, self.choices))}}}"
         scale = " (log-uniform)" if self.kind == "log" else ""
-        return f"{self.name} in [{self.low:g}, {self.high:g}]{scale}"
+        return f"[{self.low:g}, {self.high:g}]{scale}"
+
+    def describe(self) -> str:
+        return f"{self.name} in {self.span}"
 
     def to_dict(self) -> dict:
         if self.kind == "choice":
@@ -107,7 +112,7 @@ class Domain:
         for r in self.ranges:
             if r.name not in instance:
                 raise ParameterError(r.name, f"given ({r.describe()})")
-            require(r.contains(instance[r.name]), r.name, r.describe().split(" ", 1)[1], instance[r.name])
+            require(r.contains(instance[r.name]), r.name, f"in {r.span}", instance[r.name])
         return {**instance, **self.fixed}
 
     def describe(self) -> str:

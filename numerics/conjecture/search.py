@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from random import Random
 
@@ -38,7 +38,6 @@ class _Tally:
     examples: int = 0
     found_at: float | None = None
     timed_out: bool = False
-    failing: list = field(default_factory=list)
 
     def out_of_time(self) -> bool:
         if self.found_at is None and self.max_time is not None and time.perf_counter() - self.start > self.max_time:
