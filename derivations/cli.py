@@ -297,7 +297,8 @@ def _conjecture(args):
     if args.seed is not None and args.seed < 0:
         raise ParameterError("--seed", "an integer >= 0", args.seed)
     out = prepare_output(Path(args.out)) if args.out else None
-    conj, verdict, search = command.run_search(path, source, args.budget, args.seed, args.max_time, args.database)
+    conj, verdict, search = command.run_search(path, source, args.budget, args.seed, args.max_time, args.database,
+                                               shows_progress(args.json))
     folder = command.write_report(conj, verdict, search, out) if out is not None else None
     if args.json:
         _write(dumps(dict(verdict.to_dict(), **({"folder": str(folder)} if folder else {}))) + "\n")

@@ -59,13 +59,13 @@ def search_command(source: list[str], budget: int, seed: int) -> str:
 
 
 def run_search(path: Path, source: list[str], budget: int | None, seed: int | None, max_time: float | None,
-               database: str | None) -> tuple[Conjecture, ConjectureVerdict, str]:
+               database: str | None, progress: bool = False) -> tuple[Conjecture, ConjectureVerdict, str]:
     spec = load(path)
     conj = spec.conjecture
     budget = spec.search.budget if budget is None else budget
     seed = spec.search.seed if seed is None else seed
     max_time = spec.search.max_time if max_time is None else max_time
-    verdict = falsify(conj, budget, seed, max_time, database)
+    verdict = falsify(conj, budget, seed, max_time, database, progress)
     search = search_command(source, budget, seed)
     at = at_command(source, verdict.counterexample, conj.domain.fixed) if verdict.falsified else search
     return conj, replace(verdict, command=at), search

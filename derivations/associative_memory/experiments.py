@@ -65,21 +65,30 @@ class AmMargins(Experiment):
 
         arrays = {"t": t, "p": p, "etas": np.array(self.etas)}
         start = time.perf_counter()
-        for eta in tqdm(self.etas, desc="am-margins GD", disable=not progress):
+        # one bar over the runs: a GD run per eta, then the full flow and the scalar flow
+        bar = tqdm(total=len(self.etas) + 2, desc="am-margins", unit="run", disable=not progress)
+        for eta in self.etas:
+            bar.set_postfix_str(f"GD eta={eta:g}")
             run = particles.gd(inst.initial_logits, inst.data, inst.labels, eta, T, record)
             theory = lanes.iterate(np.zeros((N, 1)), {"p": p, "M": M, "eta": eta}, T, record)
             arrays[f"margins_eta{eta:g}"] = run.margins
             arrays[f"loss_eta{eta:g}"] = run.loss
             arrays[f"margin_map_eta{eta:g}"] = theory.states[:, :, 0]
+            bar.update()
         timings["gd_runs"] = time.perf_counter() - start
 
         # the flow of the full system (RK4 on the logits) and the scalar flow in log-time
         start = time.perf_counter()
         flow_times = np.unique(np.concatenate(([0.0], np.logspace(-2, np.log10(T), 60))))
+        bar.set_postfix_str("full logit flow (RK4)")
         full_flow = particles.flow(inst.initial_logits, inst.data, inst.labels, flow_times, step=0.02)
+        bar.update()
+        bar.set_postfix_str("scalar margin flow (log time)")
         long_times = log_times(1e8, 1e-2, 20)
         scalar_flow = flow_lanes.integrate(np.zeros((N, 1)), {"p": p, "M": M}, long_times, "logtime",
                                            rtol=1e-12, atol=1e-14)
+        bar.update()
+        bar.close()
         timings["flow_runs"] = time.perf_counter() - start
         laws = MarginLaws(derivation(), M)
         arrays.update(flow_t=flow_times, flow_margins=full_flow.margins, flow_loss=full_flow.loss,

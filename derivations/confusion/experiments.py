@@ -56,15 +56,15 @@ def expectations(summary: dict, favoured: tuple, limit: str) -> dict:
 
 def run_seeds(seed_data, seeds, B: int, B_sweep, score: str, binning: str, progress: bool):
     """(records, raw scores of the first seed, seconds per seed)."""
+    from tqdm import tqdm
+
     records, first_raw, seconds = [], None, []
-    for seed in seeds:
+    for seed in tqdm(seeds, desc="seeds", unit="seed", disable=not progress):
         start = time.perf_counter()
         record, raw = analyse_seed(seed_data(seed), B, B_sweep, score, binning)
         records.append(record)
         first_raw = raw if first_raw is None else first_raw
         seconds.append(time.perf_counter() - start)
-        if progress:
-            print(f"seed {seed}: {seconds[-1]:.1f} s", flush=True)
     return records, first_raw, seconds
 
 

@@ -78,7 +78,7 @@ class ECDeep(Experiment):
         teacher, X, y = deep_teacher(self.seed, n)
         settings = capped_trainer(cap, QUICK_ITERATIONS if quick else ITERATIONS)
         students = train_at_width(lambda m: deep_network(tuple(m * w for w in TEACHER_WIDTHS)), X, y, self.rho,
-                                  self.n_students, settings, seed=self.seed)
+                                  self.n_students, settings, seed=self.seed, progress=progress)
         runs, kept = {}, {}
         for variant in VARIANTS:
             options = PipelineOptions(clustering=ClusteringOptions(variant=variant), retrain=settings,

@@ -11,6 +11,7 @@ says so and stops.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 
@@ -55,6 +56,10 @@ def train_teacher(act: str, X, labels, epochs: int):
     return net, result.x, logits, accuracy
 
 
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
 @dataclass(frozen=True)
 class ECDigits(Experiment):
     name = "ec-digits"
@@ -83,7 +88,7 @@ class ECDigits(Experiment):
         activations = ACTIVATIONS if self.activation == "all" else (self.activation,)
         by_activation, figures, losses = {}, {}, {}
         for act in activations:
-            result, kept, student_losses = self._one(act, X, labels, epochs, cap, quick)
+            result, kept, student_losses = self._one(act, X, labels, epochs, cap, quick, progress)
             by_activation[act] = result
             figures.update({f"{act}_{k}": f for k, f in clustering_figures(kept).items()} if len(activations) > 1
                            else clustering_figures(kept))
@@ -95,7 +100,7 @@ class ECDigits(Experiment):
                             derivation_latex=expand_cluster_derivation().to_latex(), generated_code=[],
                             timings={"total": time.perf_counter() - started}, seeds=[0], results=results)
 
-    def _one(self, act: str, X, labels, epochs: int, cap: float, quick: bool):
+    def _one(self, act: str, X, labels, epochs: int, cap: float, quick: bool, progress: bool = False):
         """Teacher, expansion, both clustering variants for one activation: (JSON results, the results
         objects by variant, the students' losses)."""
         teacher_net, teacher_theta, logits, accuracy = train_teacher(act, X, labels, epochs)
@@ -106,7 +111,7 @@ class ECDigits(Experiment):
                                   output_mean=True)
         expansion = expansion_phase(build, X, logits, multipliers=(3, 4) if quick else (1, 2, 3, 4, 6, 8),
                                     n_probe=2 if quick else 5, n_students=4 if quick else self.n_students,
-                                    settings=settings)
+                                    settings=settings, progress=_say if progress else None)
         runs, kept = {}, {}
         for variant in VARIANTS:
             options = PipelineOptions(clustering=ClusteringOptions(variant=variant, mask=mask),

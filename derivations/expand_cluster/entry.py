@@ -53,7 +53,7 @@ class ExpandClusterEntry(ModelEntry):
                                   code=CodeSchedule(maxtime=cap * settings["n_students"]))
         network = task.network(rho * task.r_star)
         starts = np.array([task.student_init(rho, m) for m in range(settings["n_students"])])
-        students = train_students(network, task.X, task.y, starts, trainer)
+        students = train_students(network, task.X, task.y, starts, trainer, progress=progress)
         options = PipelineOptions(clustering=ClusteringOptions(variant=settings["variant"]), finetune_maxtime_ode=cap,
                                   finetune_maxtime_optim=cap)
         result = expand_and_cluster(students, task.X, task.y, task.activation, options, teacher=task.teacher_weights())

@@ -143,7 +143,7 @@ class MLPEntry(ModelEntry):
             options["maxiterations_ode"] = DEFAULT_STEPS if steps is None else steps
         if t_end is not None:
             options["maxT"] = t_end
-        result = train(problem.objective, initial_point(problem, settings, None), **options)
+        result = train(problem.objective, initial_point(problem, settings, None), progress=progress, **options)
         params = dict(settings, method=method, backend=backend, steps=steps, t_end=t_end,
                       stopped_by=result.ode_stopped_by, n_params=problem.student.n_params)
         gnorms = [float(np.max(np.abs(problem.objective.loss_and_gradient(x)[1]))) for x in result.trajectory]
@@ -160,9 +160,9 @@ class MLPEntry(ModelEntry):
         start = initial_point(problem, settings, init, members)
         options = training_options(settings, method)
         if members == 1:
-            results = (train(problem.objective, start, **options),)
+            results = (train(problem.objective, start, progress=progress, **options),)
         else:
-            results = tuple(train_ensemble(problem.objective, start, **options))
+            results = tuple(train_ensemble(problem.objective, start, progress=progress, **options))
         return TrainingReport(settings, problem, results)
 
     def checks(self, quick=True):

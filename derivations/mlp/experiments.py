@@ -74,10 +74,10 @@ class TeacherStudent(Experiment):
         maxtime = min(self.maxtime, 10.0) if quick else self.maxtime
         timings: dict = {}
         start = time.perf_counter()
-        recovery = self._recovery(n, 2 if quick else 5, maxtime)
+        recovery = self._recovery(n, 2 if quick else 5, maxtime, progress)
         timings["recovery"] = time.perf_counter() - start
         start = time.perf_counter()
-        runs, distances = self._methods(n, t_end, maxtime)
+        runs, distances = self._methods(n, t_end, maxtime, progress)
         timings["methods"] = time.perf_counter() - start
         arrays = {"recovery_teacher": recovery["teacher"], "recovery_students": recovery["students"]}
         for name, run in runs.items():
@@ -101,7 +101,7 @@ class TeacherStudent(Experiment):
             report_markdown=_report(results), derivation_latex=cached("mlp_layer_recursions", layer_recursions).to_latex(),
             generated_code=[mlp_module()[1]], timings=timings, seeds=[self.seed, self.teacher_seed], results=results)
 
-    def _recovery(self, n: int, seeds: int, maxtime: float) -> dict:
+    def _recovery(self, n: int, seeds: int, maxtime: float, progress: bool = False) -> dict:
         """Students from ``seeds`` initialisations; recovered when one reaches the teacher."""
         teacher = 1.5 * random_params(RECOVERY_NET, self.teacher_seed)
         X, Y = _data(RECOVERY_NET, teacher, n, self.teacher_seed)
@@ -109,7 +109,7 @@ class TeacherStudent(Experiment):
         tries = []
         for seed in range(self.seed, self.seed + seeds):
             result = train(objective, random_params(RECOVERY_NET, seed), maxtime_ode=maxtime,
-                           maxtime_optim=maxtime, minloss=1e-25, min_gnorm=0.0, spectrum=False)
+                           maxtime_optim=maxtime, minloss=1e-25, min_gnorm=0.0, spectrum=False, progress=progress)
             distance = aligned_distance(result.x, teacher, RECOVERY_NET)
             tries.append({"seed": seed, "student": result.x, "loss": result.loss, "gnorm": result.gnorm,
                           "distance": distance, "recovered": bool(result.loss <= 1e-25 and distance <= 1e-6),
@@ -118,13 +118,13 @@ class TeacherStudent(Experiment):
         return {"teacher": teacher, "students": np.stack([t["student"] for t in tries]), "tries": tries,
                 "recovered": any(t["recovered"] for t in tries), "best": best}
 
-    def _methods(self, n: int, t_end: float, maxtime: float):
+    def _methods(self, n: int, t_end: float, maxtime: float, progress: bool = False):
         teacher = random_params(METHODS_TEACHER, self.teacher_seed)
         X, Y = _data(METHODS_TEACHER, teacher, n, self.teacher_seed + 1)
         objective = MLPObjective.create(METHODS_STUDENT, X, Y)
         theta0 = random_params(METHODS_STUDENT, self.seed)
         common = {"polish": "none", "spectrum": False, "maxtime_ode": maxtime, "n_samples_trajectory": 200,
-                  "seed": self.seed}
+                  "seed": self.seed, "progress": progress}
         steps = max(1, int(round(t_end / self.lr)))
         results = {
             "flow": train(objective, theta0, maxT=t_end, **common),

@@ -115,7 +115,7 @@ class GaussianInputs(Experiment):
         arrays, teachers, runs, distances = {}, {}, {}, {}
         for name in TEACHERS:
             start = time.perf_counter()
-            teachers[name], runs[name], distances[name] = self._teacher(name, t_end, maxtime, arrays)
+            teachers[name], runs[name], distances[name] = self._teacher(name, t_end, maxtime, arrays, progress)
             timings[name] = time.perf_counter() - start
         results = {"kernel_errors": table, "teachers": teachers, "n": self.n, "nodes": self.nodes, "t_end": t_end,
                    "width": self.width}
@@ -129,14 +129,14 @@ class GaussianInputs(Experiment):
             derivation_latex=gaussian_derivation_latex(),
             generated_code=modules, timings=timings, seeds=[self.seed, self.teacher_seed], results=results)
 
-    def _teacher(self, name: str, t_end: float, maxtime: float, arrays: dict):
+    def _teacher(self, name: str, t_end: float, maxtime: float, arrays: dict, progress: bool = False):
         net = network(name, self.width)
         rng = np.random.default_rng(self.teacher_seed)
         teacher = 1.5 * random_params(net, self.teacher_seed) + _biases(net, rng, 0.5)
         theta0 = random_params(net, self.seed) + _biases(net, np.random.default_rng(self.seed), 0.1)
         objs = objectives(net, teacher, self.n, self.nodes, self.teacher_seed + 1)
         common = {"method": FLOW_METHODS[name], "polish": "none", "spectrum": False, "maxT": t_end,
-                  "maxtime_ode": maxtime, "n_samples_trajectory": 100}
+                  "maxtime_ode": maxtime, "n_samples_trajectory": 100, "progress": progress}
         results = {kind: train(obj, theta0, **common) for kind, obj in objs.items()}
         reference = results["population"]
         final = reference.trajectory[-1]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
+from tqdm import tqdm
 
 from gradflow.derivations.contract import Experiment, Parameter
 from gradflow.derivations.report import Reproduction
@@ -99,7 +100,8 @@ class SymDigits(Experiment):
         star, tracker = _minimum(objective, self.seed, iterations, self.seconds, newton_steps)
         timings = {"minimum": time.perf_counter() - start}
         rows, profiles, spectra = [], {}, {}
-        for layer, i, j in _pairs(objective.network, per_layer, self.seed):
+        for layer, i, j in tqdm(_pairs(objective.network, per_layer, self.seed), desc=self.name, unit="pair",
+                                disable=not progress):
             path = midpoint_path(objective, star.theta, layer, i, j, max_iterations=iterations,
                                  max_seconds=self.seconds, newton_steps=newton_steps)
             s = pair_spectrum(objective, path.theta_P, layer, i, j, maxiter=restarts)

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from tqdm import tqdm
 
 from gradflow.derivations.contract import Experiment, Parameter
 from gradflow.derivations.output import jsonable
@@ -59,7 +60,8 @@ class SymPermutationPoints(Experiment):
         seeds = range(1 if quick else self.seeds)
         n = min(self.n, 200) if quick else self.n
         runs = [(s, seed) for s in sizes for seed in seeds]
-        reports = [permutation_point_report(s, seed=seed, n_samples=n) for s, seed in runs]
+        reports = [permutation_point_report(s, seed=seed, n_samples=n)
+                   for s, seed in tqdm(runs, desc=self.name, unit="network", disable=not progress)]
         cases = [{key: jsonable(getattr(r, key)) for key in REPORT_KEYS} | {"seed": seed}
                  for r, (_, seed) in zip(reports, runs)]
         results = {"cases": cases, "n": n,
@@ -308,7 +310,8 @@ class SymPaths(Experiment):
         objective = MLPObjective.create(net, X, Y)
         steps = min(self.steps, 11) if quick else self.steps
         pairs, profiles = [], {}
-        for i, j in ([(0, 3), (0, 1)] if quick else combinations(range(4), 2)):
+        chosen = [(0, 3), (0, 1)] if quick else list(combinations(range(4), 2))
+        for i, j in tqdm(chosen, desc=self.name, unit="pair", disable=not progress):
             try:
                 path = collision_path(objective, theta_star, 1, i, j, n_steps=steps)
             except CriticalPointError as refused:

@@ -78,12 +78,14 @@ def _inside(conj: Conjecture, instance: dict) -> bool:
 
 
 def falsify(conj: Conjecture, budget: int = 100, seed: int = 0, max_time: float | None = None,
-            database: str | Path | None = None) -> ConjectureVerdict:
+            database: str | Path | None = None, progress: bool = False) -> ConjectureVerdict:
     """Search ``budget`` instances (``ceil(budget / conj.batch)`` Hypothesis examples) for a counterexample;
     ``max_time`` (seconds) ends the search early; the verdict names the minimal counterexample found.
-    With ``database`` (a folder), stored counterexamples are evaluated first and new ones are stored."""
+    With ``database`` (a folder), stored counterexamples are evaluated first and new ones are stored.
+    With ``progress`` a bar counts the examples searched, then the shrinking steps."""
     from hypothesis import find, strategies as st
     from hypothesis.errors import NoSuchExample
+    from tqdm import tqdm
 
     require(isinstance(budget, int) and budget >= 1, "budget", "an integer >= 1", budget)
     require(isinstance(seed, int) and seed >= 0, "seed", "an integer >= 0", seed)
@@ -101,9 +103,12 @@ def falsify(conj: Conjecture, budget: int = 100, seed: int = 0, max_time: float 
             tally.untested += sum(o.holds is None for o in outcomes)
             if failed:
                 tally.found_at = time.perf_counter()
+                bar.set_description(f"{conj.name}: counterexample found, shrinking")
+        bar.update()
         return failed
 
     examples = max(1, math.ceil(budget / conj.batch))
+    bar = tqdm(total=examples, desc=f"{conj.name}: searching", unit="example", disable=not progress)
     strategy = st.lists(conj.domain.strategy(), min_size=conj.batch, max_size=conj.batch)
     common = dict(name=conj.name, statement=conj.statement, domain=conj.domain.describe(), budget=budget, seed=seed,
                   tolerance=conj.tolerance, settings=conj.settings)
@@ -112,7 +117,8 @@ def falsify(conj: Conjecture, budget: int = 100, seed: int = 0, max_time: float 
     if replayed is not None:
         return replayed
     try:
-        batch = find(strategy, counterexample_in, settings=_settings(examples), random=Random(seed))
+        with bar:
+            batch = find(strategy, counterexample_in, settings=_settings(examples), random=Random(seed))
     except (NoSuchExample, _OutOfTime):
         return ConjectureVerdict(falsified=False, instances=tally.instances, untested=tally.untested,
                                  examples=tally.examples, search_s=time.perf_counter() - tally.start, shrink_s=0.0,

@@ -74,8 +74,9 @@ def default_init(network: Network, trainer: str, seed) -> np.ndarray:
 
 
 def train_students(network: Network, X, Y, Theta0, settings: TrainerSettings = TrainerSettings(),
-                   members=None, objective=None) -> StudentSet:
-    """Train every row of ``Theta0`` (members ``members``) and rank them by final loss."""
+                   members=None, objective=None, progress: bool = False) -> StudentSet:
+    """Train every row of ``Theta0`` (members ``members``) and rank them by final loss; with ``progress``
+    a bar counts the students trained."""
     Theta0 = np.asarray(Theta0, dtype=float)
     members = np.arange(len(Theta0)) if members is None else np.asarray(members)
     objective = objective or MLPObjective.create(network, X, Y)
@@ -89,7 +90,7 @@ def train_students(network: Network, X, Y, Theta0, settings: TrainerSettings = T
                              lr=settings.lr if settings.method in ("gd", "sgd", "adam", "rk4") else None,
                              polish=settings.polish, maxtime_ode=settings.maxtime_ode,
                              maxtime_optim=settings.maxtime_optim, maxiterations_ode=settings.maxiterations_ode,
-                             maxiterations_optim=settings.maxiterations_optim, spectrum=False)
+                             maxiterations_optim=settings.maxiterations_optim, spectrum=False, progress=progress)
     return StudentSet.ranked(network, [r.x for r in results], [r.loss for r in results], [r.gnorm for r in results],
                              [r.converged for r in results], members, variance)
 
@@ -103,13 +104,14 @@ def warm_kernels(objective, theta) -> None:
 
 
 def train_at_width(build: Callable[[int], Network], X, Y, multiplier: int, n_students: int = 10,
-                   settings: TrainerSettings = TrainerSettings(), init=None, seed: int = 0) -> StudentSet:
+                   settings: TrainerSettings = TrainerSettings(), init=None, seed: int = 0,
+                   progress: bool = False) -> StudentSet:
     """The fixed-width mode: ``n_students`` students at ``multiplier``, ranked.  ``init(multiplier,
     member)`` gives theta0 (default: ``default_init`` with seed [seed, multiplier, member])."""
     require(isinstance(n_students, (int, np.integer)) and n_students >= 1, "n_students", "an integer >= 1", n_students)
     network = build(multiplier)
     starts = _starts(network, multiplier, range(n_students), settings, init, seed)
-    return train_students(network, X, Y, starts, settings)
+    return train_students(network, X, Y, starts, settings, progress=progress)
 
 
 def _starts(network, multiplier, members, settings, init, seed) -> np.ndarray:

@@ -50,8 +50,9 @@ class Limits:
 class Tracker:
     """Watches one phase: counts iterations and loss evaluations, keeps the best point, names the stop."""
 
-    def __init__(self, limits: Limits):
+    def __init__(self, limits: Limits, bar=None):
         self.limits = limits
+        self.bar = bar  # a tqdm bar over the iterations (None: no progress shown)
         self.started = time.perf_counter()
         self.iterations = 0
         self.evaluations = 0
@@ -74,6 +75,16 @@ class Tracker:
 
     def step(self) -> None:
         self.iterations += 1
+        if self.bar is not None:
+            self.bar.update()
+            if self.iterations % 100 == 1:
+                self.bar.set_postfix(loss=f"{self.best_loss:.3e}", refresh=False)
+
+    def close(self) -> None:
+        """End the progress bar (if any) with the stop reason."""
+        if self.bar is not None:
+            self.bar.set_postfix(loss=f"{self.best_loss:.3e}", stopped_by=self.stopped_by or "-", refresh=False)
+            self.bar.close()
 
     def check(self, loss: float, gnorm: float, t: float | None = None) -> str | None:
         """The first rule that holds now (also remembered as ``stopped_by``), or None."""

@@ -100,14 +100,15 @@ def train(objective, theta0, *, method: str = "flow", polish: str = "auto", taui
           maxtime_ode: float = 180.0, maxtime_optim: float = 120.0, maxiterations_ode: int = 10 ** 6,
           maxiterations_optim: int = 10 ** 5, minloss: float = 1e-30, min_gnorm: float = 1e-13,
           patience: int = 10 ** 6, n_samples_trajectory: int = 100, rtol: float = 1e-6, atol: float = 1e-6,
-          spectrum: bool = True, metadata: dict | None = None) -> TrainingResult:
-    """Train from ``theta0``: phase 1 by ``method``, phase 2 by ``polish``; the best point wins."""
+          spectrum: bool = True, metadata: dict | None = None, progress: bool = False) -> TrainingResult:
+    """Train from ``theta0``: phase 1 by ``method``, phase 2 by ``polish``; the best point wins.  With
+    ``progress`` each phase shows a bar over its iterations with the best loss so far."""
     theta0, rates = _validate(objective, theta0, method, polish, lr, batchsize, tauinv)
     require(isinstance(n_samples_trajectory, (int, np.integer)) and n_samples_trajectory >= 2,
             "n_samples_trajectory", "an integer >= 2", n_samples_trajectory)
     started = time.perf_counter()
     ode_limits = Limits(maxtime_ode, maxiterations_ode, minloss, min_gnorm, patience, maxT)
-    ode = Tracker(ode_limits)
+    ode = Tracker(ode_limits, _bar(method, progress))
     recorder = Recorder(n_samples_trajectory, "log" if method in ("flow", "dopri5", "rk4") else "linear")
     if method in ("flow", "dopri5", "rk4"):
         final_time = integrate_flow(objective, theta0, rates, ode, recorder, method, rtol, atol, dt=lr)
@@ -115,10 +116,12 @@ def train(objective, theta0, *, method: str = "flow", polish: str = "auto", taui
         final_time = float(descend(objective, theta0, method, lr, rates, ode, recorder,
                                    batchsize=batchsize if method != "gd" else None,
                                    shuffle=shuffle and method != "gd", seed=seed))
+    ode.close()
     ode_time = ode.elapsed
     ode_x, ode_loss = ode.best_x, ode.best_loss
     kind = _polish_kind(polish, objective.n_params)
-    optim = Tracker(Limits(maxtime_optim, maxiterations_optim, minloss, min_gnorm, patience))
+    optim = Tracker(Limits(maxtime_optim, maxiterations_optim, minloss, min_gnorm, patience),
+                    _bar(f"polish ({kind})", progress and kind != "none"))
     # the trackers hold each best point's regularised |grad|_inf: no evaluation again
     x, loss, gnorm_regularized = ode_x, ode_loss, ode.best_gnorm
     if kind != "none" and ode.stopped_by not in ("minloss", "min_gnorm"):
@@ -128,6 +131,7 @@ def train(objective, theta0, *, method: str = "flow", polish: str = "auto", taui
             bfgs(objective, ode_x, optim)
         else:
             quasi_newton(objective, ode_x, optim, kind)
+        optim.close()
         if optim.best_x is not None and optim.best_loss <= ode_loss:
             x, loss, gnorm_regularized = optim.best_x, optim.best_loss, optim.best_gnorm
     optim_stopped_by = optim.stopped_by or ("not run" if kind == "none" or optim.evaluations == 0 else "no_progress")
@@ -149,18 +153,39 @@ def train(objective, theta0, *, method: str = "flow", polish: str = "auto", taui
         metadata=dict(metadata or {}))
 
 
-def train_ensemble(objective, Theta0, *, workers: int | None = None, **options) -> list[TrainingResult]:
+def _bar(desc: str, progress: bool, unit: str = "step", total: int | None = None):
+    if not progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(desc=desc, unit=unit, total=total)
+
+
+def train_ensemble(objective, Theta0, *, workers: int | None = None, progress: bool = False,
+                   **options) -> list[TrainingResult]:
     """``train`` for every row of ``Theta0`` (E members on the same objective), members in parallel
     threads (the kernels release the GIL), each with its own steps and its own stopping: member e
     is exactly ``train(objective, Theta0[e], **options)``.  ``objective`` may also be a list of E
-    objectives (one per member)."""
+    objectives (one per member).  With ``progress`` one bar counts the members done."""
     Theta0 = np.asarray(Theta0, dtype=float)
     if Theta0.ndim != 2:
         raise ParameterError("Theta0", "an (E, P) array of starting points", Theta0.shape)
     objectives = list(objective) if isinstance(objective, (list, tuple)) else [objective] * len(Theta0)
     require(len(objectives) == len(Theta0), "objective", f"one objective or {len(Theta0)}", len(objectives))
     workers = workers or min(len(Theta0), os.cpu_count() or 1)
-    if workers <= 1:
-        return [train(obj, theta, **options) for obj, theta in zip(objectives, Theta0)]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda pair: train(pair[0], pair[1], **options), zip(objectives, Theta0)))
+    bar = _bar("members", progress, "member", len(Theta0))
+
+    def member(pair):
+        result = train(pair[0], pair[1], **options)
+        if bar is not None:
+            bar.update()
+        return result
+
+    try:
+        if workers <= 1:
+            return [member(pair) for pair in zip(objectives, Theta0)]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(member, zip(objectives, Theta0)))
+    finally:
+        if bar is not None:
+            bar.close()

@@ -21,6 +21,15 @@ def test_integer_counterexample_is_shrunk_to_the_minimum():
     assert "minimal counterexample: n=37" in str(verdict)
 
 
+def test_progress_bar_counts_the_search_then_the_shrinking(capsys):
+    verdict = falsify(below_37, budget=200, seed=0, progress=True)
+    err = capsys.readouterr().err
+    assert verdict.counterexample == {"n": 37}
+    assert f"{below_37.name}: searching" in err and "counterexample found, shrinking" in err
+    quiet = falsify(below_37, budget=200, seed=0)
+    assert capsys.readouterr().err == "" and quiet.counterexample == verdict.counterexample
+
+
 def test_float_counterexample_is_minimal_and_fails():
     @conjecture({"x": [0.0, 10.0], "k": [1, 5]})
     def square_small(instance):

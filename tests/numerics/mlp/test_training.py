@@ -206,6 +206,23 @@ def test_ensemble_members_equal_single_runs():
         assert np.array_equal(alone.x, member.x) and alone.ode_iterations == member.ode_iterations
 
 
+def test_progress_bars_count_steps_and_members_and_change_nothing(capsys):
+    net = Network(2, (Layer(3, "tanh"), Layer(1)))
+    X = np.random.default_rng(1).normal(size=(40, 2))
+    objective = MLPObjective.create(net, X, np.sin(X[:, :1]))
+    Theta0 = np.stack([random_params(net, s) for s in range(2)])
+    options = {"method": "gd", "lr": 0.2, "maxiterations_ode": 150, "maxiterations_optim": 20, "spectrum": False}
+    plain = train(objective, Theta0[0], **options)
+    capsys.readouterr()
+    shown = train(objective, Theta0[0], progress=True, **options)
+    err = capsys.readouterr().err
+    assert "gd:150step" in err.replace(" ", "")  # the gd phase's bar counted its 150 steps
+    assert "stopped_by=maxiterations" in err and "polish" in err
+    assert np.array_equal(plain.x, shown.x) and plain.loss == shown.loss
+    members = train_ensemble(objective, Theta0, workers=2, progress=True, **options)
+    assert "2/2" in capsys.readouterr().err and np.array_equal(members[0].x, plain.x)
+
+
 @pytest.mark.parametrize("options, name", [
     ({"method": "newton"}, "method"), ({"polish": "sgd"}, "polish"), ({"method": "gd"}, "lr"),
     ({"method": "gd", "lr": -1.0}, "lr"), ({"method": "sgd", "lr": 0.1, "batchsize": 0}, "batchsize"),
