@@ -37,12 +37,14 @@ def capped_trainer(maxtime: float, iterations: int) -> TrainerSettings:
 
 
 def run_toy(task: ToyTask, rho: int, n_students: int, maxtime: float, keep: dict | None = None,
-            iterations: int = ITERATIONS) -> dict:
+            iterations: int = ITERATIONS, student_ids=None) -> dict:
     """One task at one rho: train, then both variants; a JSON-ready record.  ``keep``: a dict that receives
-    each variant's ExpandClusterResult (for figures)."""
+    each variant's ExpandClusterResult (for figures).  ``student_ids``: the members of ``task.student_init``
+    (default 0..n_students-1; the ec-toy sweep target draws them from each sweep member's seed)."""
     settings = capped_trainer(maxtime, iterations)
     network = task.network(rho * task.r_star)
-    starts = np.array([task.student_init(rho, m) for m in range(n_students)])
+    ids = range(n_students) if student_ids is None else student_ids
+    starts = np.array([task.student_init(rho, int(m)) for m in ids])
     students = train_students(network, task.X, task.y, starts, settings)
     record = {"activation": task.activation, "level": task.level, "seed": task.seed, "rho": rho,
               "converged_fraction": float(np.mean(students.zero_loss())), "students": students.to_json(),

@@ -12,6 +12,7 @@ generated GD kernel) and the saddle-to-saddle reproductions ``relu-exp-a``, ``re
 * analysis     -- the plateaus of a run: idealised, solved exactly, classified;
 * simulators   -- the cached derivation and the compiled GD simulators;
 * sweeps       -- the sweep target relu-sigma-sweep (escape times over any (mu, lr) grid x seeds);
+* sigma_store  -- relu-sigma-sweep with a store: run through the sweep runner, reported from the store;
 * oracles      -- plain NumPy re-implementations (the kernels' oracles).
 """
 

@@ -6,7 +6,7 @@ generated kernel (float64 and float32), detects the plateaus of the loss curve, 
 on each plateau into an embedded stationary point of a narrower network, computes its exact loss (a
 rational for scalar outputs) and classifies it with the landscape tools, then compares the first
 escape time with ln(1/sigma)/(2 lambda*).  relu-sigma-sweep measures that first escape time over
-several sigma and seeds in one ensemble launch.
+several sigma and seeds in one ensemble launch, or with ``store`` through the sweep runner (sigma_store).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from gradflow.derivations.shallow_relu import figures
 from gradflow.derivations.shallow_relu.analysis import KINK_TOL, analyse_plateau, plateaus
 from gradflow.derivations.shallow_relu.datasets import DATASETS, SEED, STOP_LOSS, SWEEP_MUS, WIDTH, ReluDataset
 from gradflow.derivations.shallow_relu.reports import ESCAPE_DROP, sweep_report, training_report
+from gradflow.derivations.shallow_relu.sigma_store import escape_times_from_store, store_sentence, store_text
 from gradflow.derivations.shallow_relu.simulators import derivation, simulator
 from gradflow.derivations.shallow_relu.training import downsample, train
 from gradflow.numerics.drivers.shallow_network import initial_parameters
@@ -172,36 +173,53 @@ class ReluSigmaSweep(Experiment):
                   "runs per mu, seeds seed, seed + 1, ... (at most 2 with --quick)", lambda v: v >= 1),
         Parameter("iterations", "int", 150_000, "an integer >= 1", "GD iterations of every run", lambda v: v >= 1),
         Parameter("seed", "int", SEED, "an integer >= 0", "the first seed of the initialisations", lambda v: v >= 0),
+        Parameter("store", "grammar", None, "a folder path or fsspec URL",
+                  "run through the sweep runner into this Zarr store (an existing one is resumed) and report from "
+                  "it; not set: one ensemble launch in process", grammar=store_text),
     )
 
     mus: tuple = SWEEP_MUS
     seeds: int = 5
     iterations: int = 150_000
     seed: int = SEED
+    store: str | None = None
 
     def run(self, quick: bool = False, progress: bool = False, backend: str = "cpu") -> Reproduction:
         base = DATASETS["relu-exp-a"]
         seeds = range(min(2, self.seeds) if quick else self.seeds)
         members = [(mu, seed) for mu in self.mus for seed in seeds]
-        inits = [initial_parameters(WIDTH, base.X.shape[1], base.Y.shape[1], WIDTH ** mu, seed=self.seed + seed)
-                 for mu, seed in members]
         start = time.perf_counter()
-        runs = simulator().gd_ensemble(base.X, base.Y, np.stack([w for w, _ in inits]), np.stack([h for _, h in inits]),
-                                       [base.lr] * len(members), self.iterations, snapshots=10, stop_loss=STOP_LOSS,
-                                       progress=progress)
-        timings = {"ensemble": time.perf_counter() - start}
+        if self.store is None:
+            measured, labels = self._in_process(base, members, progress), [self.seed + s for _, s in members]
+        else:  # the sweep runner's store: seed s is member s of SeedSequence(self.seed, ...)
+            stored, info = escape_times_from_store(self.store, self.mus, len(seeds), self.iterations, self.seed, quick,
+                                                   progress)
+            measured, labels = stored.reshape(-1), [s for _, s in members]
+        timings = {"ensemble" if self.store is None else "sweep": time.perf_counter() - start}
         rate = first_escape_rate(base.X, base.Y, RELU)
         sigmas = np.array([WIDTH ** mu for mu, _ in members])
-        measured = np.array([measured_escape_time(r.loss_iterations, r.loss, base.lr, drop=ESCAPE_DROP) for r in runs])
         predicted = np.array([predicted_escape_time(s, rate.lambda_star) for s in sigmas])
         fit = fit_escape_times(sigmas, measured, rate.lambda_star)
-        results = {"mu": [mu for mu, _ in members], "seed": [self.seed + s for _, s in members],
+        results = {"mu": [mu for mu, _ in members], "seed": labels,
                    "sigma": sigmas.tolist(), "escape_time_measured": measured.tolist(),
                    "escape_time_predicted": predicted.tolist(), "escape_drop": ESCAPE_DROP,
                    "lambda_star": float(rate.lambda_star), "fit": {k: float(v) for k, v in vars(fit).items()}}
+        report = sweep_report(self.name, self.summary, members, results, fit)
+        if self.store is not None:
+            results["store"] = {"path": self.store, **info}
+            report += "\n" + store_sentence(self.store, info, len(members)) + "\n"
         return Reproduction(self.name, {"mus": list(self.mus), "seeds": len(seeds), "iterations": self.iterations,
-                                        "lr": base.lr, "width": WIDTH, "quick": quick},
+                                        "lr": base.lr, "width": WIDTH, "quick": quick, "store": self.store},
                             {"sigma": sigmas, "measured": measured, "predicted": predicted},
                             {"escape_times": figures.escape_times(sigmas, measured, fit)},
-                            sweep_report(self.name, self.summary, members, results, fit), derivation().to_latex(),
-                            [simulator().path], timings, [self.seed + s for s in seeds], results=results)
+                            report, derivation().to_latex(), [simulator().path], timings,
+                            [self.seed + s for s in seeds] if self.store is None else [self.seed], results=results)
+
+    def _in_process(self, base, members, progress: bool = False) -> np.ndarray:
+        """The first escape time of every (mu, seed) member: one ensemble launch, seeds self.seed + s."""
+        inits = [initial_parameters(WIDTH, base.X.shape[1], base.Y.shape[1], WIDTH ** mu, seed=self.seed + seed)
+                 for mu, seed in members]
+        runs = simulator().gd_ensemble(base.X, base.Y, np.stack([w for w, _ in inits]), np.stack([h for _, h in inits]),
+                                       [base.lr] * len(members), self.iterations, snapshots=10, stop_loss=STOP_LOSS,
+                                       progress=progress)
+        return np.array([measured_escape_time(r.loss_iterations, r.loss, base.lr, drop=ESCAPE_DROP) for r in runs])
