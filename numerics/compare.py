@@ -89,5 +89,8 @@ def compare_bound(name, measured, bound, kind, tolerance=1e-12, regime="all poin
     scale = np.maximum(1.0, np.abs(bound))
     error = float(np.max(np.maximum(gap, 0.0) / scale)) if gap.size else 0.0
     if not np.all(np.isfinite(gap)):
-        error = float("inf")
-    return Verdict(name, error <= tolerance, error, tolerance, regime, "violation")
+        return Verdict(name, False, float("inf"), tolerance, regime, "violation")
+    if not gap.size:
+        return Verdict(name, True, 0.0, tolerance, regime, "violation")
+    closest = np.unravel_index(int(np.argmax(gap / scale)), gap.shape)  # the point nearest to (or deepest in) violation
+    return Verdict(name, error <= tolerance, error, tolerance, regime, "violation", measured[closest], bound[closest])

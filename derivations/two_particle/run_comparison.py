@@ -41,8 +41,8 @@ def two_particle_comparison(doc, method: str, result: dict) -> list[Verdict]:
             out.append(Verdict(f"dip: the rare margin's first step is negative iff alpha > p2/p1 = {threshold:.4g}",
                                dips == predicted, 0.0 if dips == predicted else 1.0, 0.0,
                                f"alpha = {alpha:g}: the derivation predicts {'a dip' if predicted else 'no dip'}, "
-                               f"the run has m_2 = {margins[1, 1]:.4g} after step 1", "disagreement",
-                               margins[1, 1], float(predicted)))
+                               f"the run has m_2 = {margins[1, 1]:.4g} after step 1", "disagreement (dip: 1, none: 0)",
+                               float(dips), float(predicted)))
     if t.size and t[0] == 0:
         at_zero = float(laws.sharpness_at_zero(p1, alpha))
         out.append(compare_each("sharpness at W = 0", sharp[0], at_zero, ROUNDING * max(1.0, abs(at_zero)),
