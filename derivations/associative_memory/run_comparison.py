@@ -68,18 +68,28 @@ def _length_needed(neglected, T: float) -> float:
     return float("inf")
 
 
+def regime_reached(neglected, T: float, option: str) -> tuple[np.ndarray | None, str]:
+    """(eps(T), "") once the run is in the regime of a law whose neglected terms are ``neglected(T)``
+    (eps(T) <= REGIME for every input); else (None, why not, and the length that would be)."""
+    if T > 1.0:
+        eps = neglected(T)
+        if np.max(eps) <= REGIME:
+            return eps, ""
+        worst = int(np.argmax(eps))
+        size = f"its O(log T/T) terms are {eps[worst]:.3g} of the leading term (input {worst}), above {REGIME}"
+    else:
+        size = "the law's t -> oo regime has not started"
+    needed = _length_needed(neglected, T)
+    return None, f"run too short for the law's regime: at T = {T:g} {size} ({option} >= {needed:.3g})"
+
+
 def growth_law_verdict(name: str, law, m_T, T: float, p, M: int, eta: float, neglected, option: str) -> Verdict:
     """m_T of every input against ``law``'s leading term log(rate T), within ERROR_TERMS x eps(T), where
     ``neglected(T)`` is eps(T), one per input."""
-    eps = neglected(T)
+    eps, too_short = regime_reached(neglected, T, option)
     measure = "|m_T - law|"
-    if T <= 1.0 or np.max(eps) > REGIME:
-        worst = int(np.argmax(eps))
-        needed = _length_needed(neglected, T)
-        return Verdict(name, False, float("inf"), ERROR_TERMS * eps[worst],
-                       f"run too short for the law's regime: its O(log T/T) terms are {eps[worst]:.3g} of the "
-                       f"leading term at T = {T:g} (input {worst}, p = {p[worst]:.4g}); it needs them <= {REGIME} "
-                       f"({option} >= {needed:.3g})", measure)
+    if eps is None:
+        return Verdict(name, False, float("inf"), ERROR_TERMS * REGIME, too_short, measure)
     predicted = law.leading_function((am.p, am.M, am.eta))(T, p, M, eta) * np.ones_like(p)
     return compare_each(name, m_T, predicted, ERROR_TERMS * eps,
                         f"T = {T:g}, all {p.size} inputs: the O(log T/T) remainder, 2 eps(T) with eps(T) <= "
@@ -106,11 +116,9 @@ def _loss_rate_verdict(doc, loss_T: float, T: float, p, M: int, eta: float, negl
     name = f"loss law eta T L_T -> {doc.loss_law.leading}"
     target = float(doc.loss_law.leading.subs({am.N: p.size, am.M: M}))
     measure = "|eta T L_T - limit| / limit"
-    eps = neglected(T)
-    if T <= 1.0 or np.max(eps) > REGIME:
-        return Verdict(name, False, float("inf"), ERROR_TERMS * float(np.mean(eps)),
-                       f"run too short for the law's regime: the inputs' O(log T/T) terms reach {np.max(eps):.3g} "
-                       f"> {REGIME} at T = {T:g} (--steps >= {_length_needed(neglected, T):.3g})", measure)
+    eps, too_short = regime_reached(neglected, T, "--steps")
+    if eps is None:
+        return Verdict(name, False, float("inf"), ERROR_TERMS * REGIME, too_short, measure)
     measured = eta * T * loss_T
     return _relative(name, measured, target, ERROR_TERMS * float(np.mean(eps)),
                      f"T = {T:g}: the inputs' O(log T/T) terms (2 x their mean eps(T) = {np.mean(eps):.3g}) bound "
