@@ -55,8 +55,8 @@ class OrthogonalMemory(ModelEntry):
     default_length = {"gd": 1000, "sgd": 1000, "flow": 1e4}
     backends = ("cpu", "numpy", "cuda")
     compare_methods = ("gd", "flow")
-    compare_help = ("gd: the uniform approximation, m_T = log(eta M p T) + O(log T/T), the O(1) expansion "
-                    "remainder, eta T L -> N(M-1)/M; flow: the Lambert solution, the flow bounds, "
+    compare_help = ("gd: the GD margin and loss bounds, the uniform approximation, m_T = log(eta M p T) + "
+                    "O(log T/T), eta T L -> N(M-1)/M; flow: the Lambert solution, the flow bounds, "
                     "m = log(M p T) + O(log T/T)")
 
     def derivation(self):

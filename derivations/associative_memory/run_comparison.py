@@ -2,7 +2,8 @@
 derived laws, one verdict each.
 
 Every prediction is read from the derivation (``doc.gd_law``, ``doc.flow_law``, ``doc.uniform``,
-``doc.solution``, ``doc.loss_law``, ``doc.bounds``), never retyped.  An asymptotic law
+``doc.solution``, ``doc.loss_law``, ``doc.bounds``), never retyped.  The bounds and the closed-form
+solution hold at every t (tolerances: rounding, and the integrator's accuracy).  An asymptotic law
 x = leading + O(log t / t) is held to the run's last record T with the tolerance its own neglected
 terms give there: e^{m} = rate t + c log t + O(1) (c the derived log coefficient, the O(1) about
 e^{m_start}), so m - log(rate T) ~ (|c| log T + e^{m_start}) / (rate T) =: eps(T), and the error may
@@ -102,11 +103,24 @@ def _gd_verdicts(doc, t, margins, loss, p, M: int, eta: float) -> list[Verdict]:
     neglected = lambda at: gd_neglected_terms(doc, p, M, eta, at)  # noqa: E731
     out = []
     if after.any():
+        out += _gd_bound_verdicts(doc, t[after, None], margins[after], loss[after], p, M, eta)
         out.append(uniform_verdict(doc, margins[after], t[after, None], p, M, eta))
     out.append(growth_law_verdict(f"GD law m_T = {_text(doc.gd_law)} + O(log T/T)", doc.gd_law, margins[-1], T, p,
                                   M, eta, neglected, "--steps"))
     out.append(_loss_rate_verdict(doc, loss[-1], T, p, M, eta, neglected))
     return out
+
+
+def _gd_bound_verdicts(doc, t, margins, loss, p, M: int, eta: float) -> list[Verdict]:
+    """The derived GD bounds, at every recorded step t >= 1: m_t >= log(1 + eta p t) and the loss bound
+    (its per-input form summed over the inputs, as `check` evaluates it)."""
+    lower, loss_bound = doc.bounds[2], doc.bounds[3]
+    per_input = sp.lambdify((am.t, am.p, am.M, am.eta), loss_bound.leading.subs(sp.Symbol("sum_x"), 1), "numpy")
+    regime = f"t in [1, {t[-1, 0]:g}]"
+    return [compare_bound(f"GD lower bound m_t >= {lower.leading}", margins,
+                          lower.leading_function((am.p, am.eta))(t, p, eta), "lower", 1e-12, regime),
+            compare_bound(f"GD loss bound L_t <= sum over inputs of {loss_bound.leading}", loss,
+                          per_input(t, p, M, eta).sum(axis=1), "upper", 1e-12, regime)]
 
 
 def _loss_rate_verdict(doc, loss_T: float, T: float, p, M: int, eta: float, neglected) -> Verdict:

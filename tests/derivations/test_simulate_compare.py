@@ -17,7 +17,7 @@ def test_compare_prints_the_verdicts_after_the_table(capsys):
     out = capsys.readouterr().out
     table, _, verdicts = out.partition("compared with the derived laws:")
     assert "margins" in table and "[PASS] GD law m_T" in verdicts and "measured" in verdicts
-    assert verdicts.rstrip().endswith("3 passed, 0 failed")
+    assert verdicts.rstrip().endswith("5 passed, 0 failed")
 
 
 def test_compare_json_and_exit_1_when_a_law_fails(capsys):
