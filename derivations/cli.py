@@ -16,7 +16,7 @@ from pathlib import Path
 
 from gradflow import __version__
 from gradflow.derivations import sweep_command
-from gradflow.derivations.cli_tables import simulation_table
+from gradflow.derivations.cli_tables import compare_table, simulation_table
 from gradflow.derivations.output import dumps, shows_progress
 from gradflow.derivations.registry import (checks, experiments, get_experiment, get_model, models,
                                            trainable_models)
@@ -88,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=("cpu", "numpy", "cuda"), default="cpu",
                    help="where the generated simulator runs (default cpu)")
     p.add_argument("--force", action="store_true", help="run work estimated beyond the limit (hours)")
+    p.add_argument("--compare", action="store_true",
+                   help="then hold the run against the model's derived laws and print the verdicts (JSON: "
+                        "\"compare\"); exit 1 if one fails (`gradflow simulate MODEL --help` says what it compares)")
     p.add_argument("--json", action="store_true", help="print the full result (every record) as JSON")
 
     p = sub.add_parser("train", help="train a model to convergence (flow, then a polish)", add_help=False)
@@ -173,18 +176,28 @@ def _derive(args):
 def _simulate(args):
     from gradflow.derivations.warm_entries import find_entry, remember_entry
 
-    entry = find_entry(args.name)  # a warm start: the entry's own module only, no registry, no SymPy
+    entry = None if args.compare else find_entry(args.name)  # a warm start: the entry's own module, no SymPy
     if entry is None:
         entry = get_model(args.name)
         remember_entry(entry)
     settings = entry.parse_settings(args.set)
+    if args.compare:
+        entry.require_compare(args.method)  # before the work
     start = time.perf_counter()
     result = entry.simulate(settings, args.method, args.steps, args.t_end, args.backend,
                             progress=shows_progress(args.json), force=args.force)
     result["wall_time_s"] = time.perf_counter() - start
+    verdicts = entry.compare(settings, args.method or entry.methods[0], result) if args.compare else []
     if args.json:
-        return result
-    print(simulation_table(result))
+        if not args.compare:
+            return result
+        result["compare"] = {"passed": all(v.passed for v in verdicts), "verdicts": [v.to_dict() for v in verdicts]}
+        _write(dumps(result) + "\n")
+    else:
+        print(simulation_table(result))
+        if args.compare:
+            print(compare_table(verdicts))
+    return 1 if any(not v.passed for v in verdicts) else 0
 
 
 def _train(args):

@@ -77,3 +77,19 @@ def _last_or_none(values) -> str | None:
 def _wrapped(label: str, values: dict, width: int) -> list[str]:
     text = "  ".join(f"{k}={short_value(v)}" for k, v in values.items())
     return textwrap.wrap(text, width, initial_indent=label, subsequent_indent="  ") or [label.rstrip()]
+
+
+def compare_table(verdicts: list) -> str:
+    """``simulate --compare``: one row per derived law (verdict, measured, predicted, error, tolerance),
+    its regime or the reason it failed on the next line, then the count."""
+    def number(value) -> str:
+        return "-" if value is None else f"{value:.6g}"
+
+    lines = ["compared with the derived laws:"]
+    for v in verdicts:
+        lines.append(f"  [{'PASS' if v.passed else 'FAIL'}] {v.name}: measured {number(v.measured)}, predicted "
+                     f"{number(v.predicted)}, {v.measure} {v.error:.3g} (tolerance {v.tolerance:.3g})")
+        lines += textwrap.wrap(v.regime, 96, initial_indent="         ", subsequent_indent="         ")
+    failed = sum(not v.passed for v in verdicts)
+    lines.append(f"{len(verdicts) - failed} passed, {failed} failed")
+    return "\n".join(lines)

@@ -236,6 +236,10 @@ class ModelEntry(Declared, ABC):
     # method -> the length of a run given neither --steps nor --t-end: a number is the steps (for
     # flow, the t-end) passed to run(); a text describes a length the model computes from its settings
     default_length: ClassVar[Mapping[str, int | float | str]] = {}
+    # the methods whose runs compare() holds against the derived laws (``simulate --compare``); an
+    # entry that declares some overrides compare() and says in compare_help what it compares
+    compare_methods: ClassVar[tuple[str, ...]] = ()
+    compare_help: ClassVar[str] = ""
 
     @abstractmethod
     def derivation(self):
@@ -249,6 +253,24 @@ class ModelEntry(Declared, ABC):
     @abstractmethod
     def checks(self, quick: bool = True) -> list:
         """gradflow.numerics.Verdict list: theory against simulation."""
+
+    def require_compare(self, method: str | None) -> None:
+        """Before the run: ``--compare`` has derived laws to hold this model's ``method`` run against."""
+        if not self.compare_methods:
+            raise ParameterError("--compare", "used with a model whose derived laws it compares: one of "
+                                 + ", ".join(comparable_models()), self.name)
+        method = self.methods[0] if method is None else method
+        require(method in self.compare_methods, "--compare",
+                f"used with --method {' or '.join(self.compare_methods)} for {self.name}", method)
+
+    def compare(self, settings: Mapping[str, Any], method: str, result: dict) -> list:
+        """gradflow.numerics.Verdict list: every derived law that applies to ``method`` and ``settings``
+        against the observables ``result`` (what :meth:`simulate` returned) recorded.  Each verdict
+        holds the measured and predicted values, the error, a tolerance the run can fail (from the
+        law's error term at the run's length) and the regime, or why the run is outside it.
+        Entries that declare ``compare_methods`` implement it; here it raises a ParameterError."""
+        self.require_compare(method)
+        raise NotImplementedError(f"{self.name} declares compare_methods but does not implement compare")
 
     def backends_for(self, method: str) -> tuple[str, ...]:
         """The backends that run ``method``: every declared one, cuda only for ``cuda_methods``."""
@@ -313,8 +335,22 @@ class ModelEntry(Declared, ABC):
 
     def _help_extra(self) -> list[str]:
         lengths = [f"  {m:12s} {self.length_text(m)}" for m in self.methods]
+        compared = ([f"--compare (with --method {' or '.join(self.compare_methods)}): {self.compare_help}"]
+                    if self.compare_methods else [])
         return [f"methods (--method): {', '.join(self.methods)} (default {self.methods[0]})",
-                "default length (without --steps or --t-end):"] + lengths
+                "default length (without --steps or --t-end):"] + lengths + compared
+
+
+def comparable_models() -> list[str]:
+    """The names of the model entries (of the families imported so far) that ``--compare`` runs against
+    their derived laws."""
+    found, pending = [], list(ModelEntry.__subclasses__())
+    while pending:
+        cls = pending.pop(0)
+        pending += cls.__subclasses__()
+        if cls.compare_methods and getattr(cls, "name", None) and cls.name not in found:
+            found.append(cls.name)
+    return sorted(found)
 
 
 class Experiment(Declared, ABC):

@@ -26,6 +26,7 @@ _EXPORTS = {
     "Verdict": "gradflow.numerics.compare",
     "compare": "gradflow.numerics.compare",
     "compare_bound": "gradflow.numerics.compare",
+    "compare_each": "gradflow.numerics.compare",
     "LaneSimulator": "gradflow.numerics.drivers",
     "LaneTrajectory": "gradflow.numerics.drivers",
     "ParameterGrid": "gradflow.numerics.drivers",
@@ -45,7 +46,7 @@ _EXPORTS = {
 
 __all__ = [
     "DivergenceError", "IntegrationError", "LaneSimulator", "LaneTrajectory", "ParameterGrid", "ParticleSimulator",
-    "ParticleTrajectory", "Verdict", "cache_dir", "compare", "compare_bound", "dense_hessian", "log_steps",
+    "ParticleTrajectory", "Verdict", "cache_dir", "compare", "compare_bound", "compare_each", "dense_hessian", "log_steps",
     "log_times", "numeric_function", "parameter_grid", "record_steps", "reduced_system", "sharpness",
     "weight_space_system",
 ]

@@ -54,6 +54,10 @@ class OrthogonalMemory(ModelEntry):
     methods = ("gd", "flow", "sgd")
     default_length = {"gd": 1000, "sgd": 1000, "flow": 1e4}
     backends = ("cpu", "numpy", "cuda")
+    compare_methods = ("gd", "flow")
+    compare_help = ("gd: the GD margin and loss bounds, the uniform approximation, m_T = log(eta M p T) + "
+                    "O(log T/T), eta T L -> N(M-1)/M; flow: the Lambert solution, the flow bounds, "
+                    "m = log(M p T) + O(log T/T)")
 
     def derivation(self):
         return derivation()
@@ -111,6 +115,12 @@ class OrthogonalMemory(ModelEntry):
         from gradflow.derivations.associative_memory import checks  # SymPy: not on the way of simulate
 
         return checks.orthogonal_checks(quick)
+
+    def compare(self, settings, method, result):
+        self.require_compare(method)
+        from gradflow.derivations.associative_memory.run_comparison import orthogonal_comparison  # SymPy
+
+        return orthogonal_comparison(self.derivation(), method, result)
 
 
 class RandomMemory(ModelEntry):

@@ -64,9 +64,10 @@ def uniform_verdict(doc, m, t, p, M: int, eta: float) -> Verdict:
     regime = f"t in [1, {t[-1, 0]:g}], all inputs"
     if not np.all(np.isfinite(error)):
         return Verdict(name, False, float("inf"), UNIFORM_TOLERANCE, regime, "non-finite values")
-    measure = float(error.max())
+    worst = np.unravel_index(int(np.argmax(error)), error.shape)
+    measure = float(error[worst])
     return Verdict(name, measure <= UNIFORM_TOLERANCE, measure, UNIFORM_TOLERANCE, regime,
-                   "max |error| / neglected term")
+                   "max |error| / neglected term", m[worst], uniform[worst])
 
 
 def loss_rate_verdict(doc, final_loss: float, N: int, M: int, eta: float, T: int) -> Verdict:

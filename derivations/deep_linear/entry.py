@@ -28,6 +28,9 @@ class DeepLinearEntry(ModelEntry):
     methods = ("gd", "flow")
     default_length = {"gd": DEFAULT_GD_STEPS, "flow": "twice the slowest mode's half time"}
     backends = ("cpu", "numpy")
+    compare_methods = ("gd", "flow")
+    compare_help = ("the modes against the logistic solution (flow: exactly; gd: up to O(eta)) and each mode's "
+                    "half time against t_half = log(sigma/s0)/(2 sigma) + O(s0/sigma)")
 
     def derivation(self):
         return derivation()
@@ -53,6 +56,12 @@ class DeepLinearEntry(ModelEntry):
 
     def checks(self, quick=True):
         return checks.deep_linear_checks(self.settings(), quick)
+
+    def compare(self, settings, method, result):
+        self.require_compare(method)
+        from gradflow.derivations.deep_linear.run_comparison import deep_linear_comparison
+
+        return deep_linear_comparison(self.derivation(), method, result)
 
 
 def _run_gd(settings: dict, steps: int, backend: str, progress: bool, params: dict) -> dict:

@@ -30,6 +30,9 @@ class TwoParticle(ModelEntry):
     methods = ("gd", "flow")
     default_length = {"gd": DEFAULT_STEPS, "flow": DEFAULT_T_END}
     backends = ("cpu", "numpy", "cuda")
+    compare_methods = ("gd", "flow")
+    compare_help = ("the first GD step and the dip condition (gd), the sharpness at W = 0 and the derived "
+                    "sharpness(m_1, m_2) against the HVP Hessian along the run; exact formulas, rounding tolerances")
 
     def derivation(self):
         return derivation()
@@ -64,6 +67,12 @@ class TwoParticle(ModelEntry):
 
     def checks(self, quick=True):
         return checks.two_particle_checks(quick)
+
+    def compare(self, settings, method, result):
+        self.require_compare(method)
+        from gradflow.derivations.two_particle.run_comparison import two_particle_comparison
+
+        return two_particle_comparison(self.derivation(), method, result)
 
 
 def _lanes(inst: Instance) -> dict:

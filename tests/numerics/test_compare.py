@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradflow.numerics.compare import Verdict, compare, compare_bound
+from gradflow.numerics.compare import Verdict, compare, compare_bound, compare_each
 
 SETTINGS = settings(max_examples=25, deadline=None)
 
@@ -217,3 +217,27 @@ def test_symbolic_verdict(holds):
     verdict = Verdict.symbolic("closure", holds, "SymPy reduction")
     assert verdict.passed is bool(holds) and type(verdict.passed) is bool
     assert verdict.error == (0.0 if holds else 1.0) and verdict.tolerance == 0.0 and verdict.measure == "symbolic"
+
+
+# ------------------------------------------------------------------------ compare_each
+
+
+def test_compare_each_reports_the_point_closest_to_its_own_tolerance():
+    # the largest error (0.5) is within its tolerance (1.0); the second point (0.25 of 0.125) fails
+    verdict = compare_each("law", [1.5, 2.25, 3.0], [1.0, 2.0, 3.0], [1.0, 0.125, 0.125], "T = 10")
+    assert not verdict.passed
+    assert (verdict.measured, verdict.predicted, verdict.error, verdict.tolerance) == (2.25, 2.0, 0.25, 0.125)
+    assert compare_each("law", [1.5, 2.0625], [1.0, 2.0], [1.0, 0.125]).passed
+    assert not compare_each("law", [np.nan], [1.0], [1.0]).passed
+
+
+def test_measured_and_predicted_travel_in_the_dict_only_when_given():
+    verdict = compare_each("law", [1.5], [1.0], 1.0, "T = 10", "|m - law|")
+    d = verdict.to_dict()
+    assert d["measured"] == 1.5 and d["predicted"] == 1.0 and Verdict(**d) == verdict
+    assert "measured" not in compare("plain", 1.0, 1.0, 0.0).to_dict()
+
+
+def test_compare_bound_names_the_point_nearest_to_violation():
+    verdict = compare_bound("lower", [3.0, 1.5, 5.0], [1.0, 1.0, 1.0], "lower")
+    assert verdict.passed and (verdict.measured, verdict.predicted) == (1.5, 1.0)
