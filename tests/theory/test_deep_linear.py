@@ -138,7 +138,17 @@ def test_logistic_solves_the_ode_symbolically():
     assert sp.simplify(logistic.subs(t, 0) - s0) == 0
     expected = sigma * s0 * sp.exp(2 * sigma * t) / (sigma + s0 * (sp.exp(2 * sigma * t) - 1))
     assert sp.simplify(logistic - expected) == 0
-    assert solution.explicit == logistic
+    assert sp.simplify(solution.explicit - logistic) == 0  # the decaying form of the same function
+
+
+def test_logistic_stays_finite_where_exp_2_sigma_t_overflows():
+    # 2 sigma t = 2000: e^{2 sigma t} is inf in float64; the derived form must give sigma, not inf / inf
+    f = sp.lambdify((t, sigma, s0), DOC.logistic, "numpy")
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow to 0 is the point
+        values = f(np.array([0.0, 1.0, 200.0]), 5.0, 1e-8)
+    assert values[0] == pytest.approx(1e-8, rel=1e-12) and values[2] == pytest.approx(5.0, rel=1e-15)
+    assert float(sp.N(DOC.solution.explicit.subs({t: 1, sigma: 5, s0: sp.Rational(1, 10 ** 8)}), 30)) == \
+        pytest.approx(values[1], rel=1e-12)
 
 
 @settings(max_examples=25, deadline=None)

@@ -21,7 +21,7 @@ from gradflow.theory.flow import Flow, Map
 from gradflow.theory.laws import Law
 from gradflow.theory.model import MatrixFlow, Model, SquaredError
 from gradflow.theory.solve import Solution, solve_autonomous
-from gradflow.theory.verify import backed
+from gradflow.theory.verify import backed, vanishes
 
 # Sizes stay symbols; k is the number of modes (the rank of C).
 n_in, hidden, n_out, k = sp.symbols("n_in h n_out k", integer=True, positive=True)
@@ -237,6 +237,14 @@ class DeepLinearDerivation(Derivation):
     half_time_limit: sp.Expr  # lim_{s0 -> 0+} (t_half - log(sigma/s0) / (2 sigma)) (0)
 
 
+
+def _decaying_form(expr: sp.Expr, t: sp.Symbol, rate: sp.Expr) -> sp.Expr:
+    """``expr`` (a ratio growing like e^{rate t} above and below) with numerator and denominator divided by
+    e^{rate t}: the same function, whose terms only decay for t >= 0."""
+    numerator, denominator = sp.fraction(sp.together(expr))
+    scale = sp.exp(-rate * t)
+    return sp.powsimp(sp.expand(numerator * scale)) / sp.powsimp(sp.expand(denominator * scale))
+
 @lru_cache(maxsize=None)
 def derive() -> DeepLinearDerivation:
     doc = Draft("Two-layer linear network: learning the modes of C")
@@ -292,10 +300,16 @@ def derive() -> DeepLinearDerivation:
     solution = solve_autonomous(strength, s0)
     implicit_residual = solution.implicit_residual_of_ode()
     explicit_residual = solution.explicit_residual()
-    logistic = solution.explicit
-    doc.add("Logistic solution", solution.latex(), r"The balanced flow from $s(0) = s_0$ with $0 < s_0 < \sigma$.",
-            checked_by=backed("implicit differentiation gives the ODE; the closed form satisfies the relation",
-                              implicit_residual == 0, explicit_residual == 0))
+    # e^{2 sigma t} overflows a float once 2 sigma t > 709 (inf / inf): the consumers evaluate the same
+    # function with numerator and denominator divided by it, which only decays
+    logistic = _decaying_form(solution.explicit, strength.time, 2 * sigma)
+    same_function = vanishes(logistic - solution.explicit, "decaying form = closed form")
+    doc.add("Logistic solution", solution.latex() + r"\qquad s(t) = " + sp.latex(logistic),
+            r"The balanced flow from $s(0) = s_0$ with $0 < s_0 < \sigma$; the second form divides numerator and "
+            r"denominator by $e^{2 \sigma t}$ (finite in floating point for every $t \ge 0$).",
+            checked_by=backed("implicit differentiation gives the ODE; the closed form satisfies the relation; "
+                              "both forms agree (simplification and random points)",
+                              implicit_residual == 0, explicit_residual == 0, same_function))
 
     exact_half = half_time(solution)
     law, vanishing = time_to_learn_law(exact_half)
