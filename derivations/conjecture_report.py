@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradflow.derivations.figure_style import figure_style
 from gradflow.derivations.report import Reproduction, pyplot
 from gradflow.numerics.conjecture import Conjecture, ConjectureVerdict, Trace
 from gradflow.theory.latex import document, escape_text
 
 
 def figure(trace: Trace, title: str):
+    with figure_style():  # as Experiment.reproduce builds a reproduction's figures
+        return _figure(trace, title)
+
+
+def _figure(trace: Trace, title: str):
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    fig, ax = plt.subplots(columns=2, aspect=0.5)
     for label, y in trace.curves.items():
         ax.plot(trace.x, y, lw=1.6, label=label)
     for label, y in trace.reference.items():
@@ -24,8 +30,9 @@ def figure(trace: Trace, title: str):
         ax.set_yscale("log")
     ax.set_xlabel(trace.xlabel)
     ax.set_ylabel(trace.ylabel)
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
     return fig
 
 

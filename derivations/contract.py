@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from gradflow.derivations.cost import Cost, refuse_if_too_costly
+from gradflow.derivations.figure_style import figure_style
 from gradflow.theory.errors import ParameterError, require
 
 KINDS = {"int": "an integer", "float": "a finite number", "floats": "a comma list of finite numbers",
@@ -369,9 +370,11 @@ class Experiment(Declared, ABC):
 
     def reproduce(self, settings: Mapping[str, Any] | None = None, quick: bool = False, progress: bool = False,
                   backend: str = "cpu"):
-        """Validate once, then :meth:`run` the configured copy."""
+        """Validate once, then :meth:`run` the configured copy; its figures are built in gradflow's
+        figure style (gradflow.derivations.figure_style)."""
         self.require_backend(backend)
-        result = self.configured(settings).run(quick=quick, progress=progress, backend=backend)
+        with figure_style():
+            result = self.configured(settings).run(quick=quick, progress=progress, backend=backend)
         if quick and hasattr(result, "quick"):  # a Reproduction: its report's first line says it is quick
             result.quick = True
         return result

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gradflow.derivations.figure_style import figure_size, figure_style
 from gradflow.derivations.output import dumps
 from gradflow.theory.errors import ParameterError
 
@@ -28,15 +29,18 @@ class _Figures:
         self.cm = matplotlib.cm
 
     @staticmethod
-    def subplots(nrows: int = 1, ncols: int = 1, *, figsize=None, **grid):
+    def subplots(nrows: int = 1, ncols: int = 1, *, columns: int = 1, height: float | None = None,
+                 aspect: float | None = None, **grid):
+        """A Figure ``columns`` (1: single, 2: double) columns wide (figure_style.figure_size) and its Axes."""
         from matplotlib.figure import Figure
 
-        fig = Figure(figsize=figsize)
+        fig = Figure(figsize=figure_size(columns, height, aspect))
         return fig, fig.subplots(nrows, ncols, **grid)
 
 
 def pyplot() -> _Figures:
-    """``subplots`` and ``cm`` as in matplotlib.pyplot, for figures that are saved, not shown."""
+    """``subplots`` (sized by columns, see gradflow.derivations.figure_style) and ``cm`` as in
+    matplotlib.pyplot, for figures that are saved, not shown."""
     return _Figures()
 
 
@@ -109,6 +113,8 @@ def provenance(command: str | None = None) -> dict:
             "platform": platform.platform(), "python": sys.version.split()[0]}
 
 
+SAVE_PNG = {"dpi": 150, "bbox_inches": "tight"}  # how write() saves a figure's PNG
+
 QUICK_NOTICE = ("**Quick run (`--quick`)**: smaller sizes and shorter runs than the full reproduction; "
                 "its numbers show the method, not the paper's values.")
 
@@ -173,9 +179,10 @@ class Reproduction:
         (folder / "metadata.json").write_text(dumps(self.metadata(), indent=2))
         if self.results:
             (folder / "results.json").write_text(dumps(self.results, indent=1))
-        for stem, fig in self.figures.items():
-            fig.savefig(folder / "figures" / f"{stem}.png", dpi=150, bbox_inches="tight")
-            fig.savefig(folder / "figures" / f"{stem}.pdf", bbox_inches="tight")
+        with figure_style():  # saved in the style they were built in
+            for stem, fig in self.figures.items():
+                fig.savefig(folder / "figures" / f"{stem}.png", **SAVE_PNG)
+                fig.savefig(folder / "figures" / f"{stem}.pdf", bbox_inches="tight")
         from gradflow.numerics.codegen.export import export_modules  # numba: only when writing
 
         # standalone modules named by what they compute, with index.json mapping names to cache keys

@@ -96,7 +96,7 @@ class AmMargins(Experiment):
                       lambert_long=laws.lambert(long_times[:, None], p[None, :]),
                       lambert_flow=laws.lambert(flow_times[:, None], p[None, :]))
 
-        plots = {"margins": figures.margins(self, arrays, laws), "eta_t_loss": figures.eta_t_loss(self, arrays, laws)}
+        plots = {**figures.margins(self, arrays, laws), "eta_t_loss": figures.eta_t_loss(self, arrays, laws)}
         return Reproduction(
             self.name,
             {"N": N, "M": M, "zipf": self.zipf, "etas": list(self.etas), "T": T, "seed": self.seed, "quick": quick,
@@ -126,7 +126,8 @@ class AmMargins(Experiment):
         err_flow = np.max(np.abs(a["flow_margins"] - a["lambert_flow"]))
         lines += ["", f"Gradient flow: log-time DOPRI5 vs Lambert closed form up to t = 1e8: max abs error {err_long:.2e}; "
                       f"full logit-particle RK4 flow vs Lambert up to t = {T}: {err_flow:.2e}.", "",
-                  "Figures: `figures/margins.png` (margins against log t with the log law, flow against the Lambert form), "
+                  "Figures: `figures/margins_eta*.png` (margins against log t with the log law, one per eta), "
+                  "`figures/margins_flow.png` (the flow against the Lambert form), "
                   f"`figures/eta_t_loss.png` (eta t L approaching {laws.loss_limit_text} for every eta).", "",
                   f"The log law needs eta M p t >> e^{{eta p}}: at eta = {max(self.etas):g} the first step already gives "
                   f"m_1 = eta p (up to {max(self.etas) * p.max():.0f}), so by T the frequent inputs still sit on the "

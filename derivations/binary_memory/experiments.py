@@ -169,7 +169,7 @@ class AmUnderparam(Experiment):
         timings["sgd"] = time.perf_counter() - start
 
         arrays = self._arrays(worked, inst, chosen, run)
-        plots = {"underparam": figures.underparam(self, worked.instance, worked.ce, worked.best, arrays)}
+        plots = figures.underparam(self, worked.instance, worked.ce, worked.best, arrays)
         report = underparam_report(self, worked, arrays, chosen, times, scan, T)
         params = {"worked_instance": {"angles_deg": list(WORKED_ANGLES), "labels": list(WORKED_LABELS),
                                       "p": [w / 11 for w in WORKED_WEIGHTS], "U": "I", "d": 2, "M": 2},

@@ -73,8 +73,8 @@ def _scan_section(experiment, scan: list, times: dict) -> list[str]:
     shown = [e["seed"] for e in scan if e["shows_forgetting"]]
     lines += ["", f"Smallest scanned seed satisfying the rule: {shown[0] if shown else 'none'} (seeds 0..{len(scan) - 1}); "
                   f"this run uses seed {experiment.seed}, for which the rule holds: {times['shows_forgetting']}."]
-    lines += ["", "Figure: `figures/underparam.png` (left: worked instance with both decision boundaries; right: "
-                  "L01 and cross-entropy along SGD).", ""]
+    lines += ["", "Figures: `figures/worked_instance.png` (the worked instance with both decision boundaries), "
+                  "`figures/sgd_forgetting.png` (L01 and cross-entropy along SGD).", ""]
     return lines
 
 

@@ -19,10 +19,10 @@ def draw_loss_curves(ax, runs: dict, colors: dict, reference: str) -> None:
 
 def loss_curves(runs: dict):
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(5.5, 4.0))
+    fig, ax = plt.subplots(columns=1)
     draw_loss_curves(ax, runs, COLORS, "flow")
-    ax.set_xlabel("time (flow) or lr x steps")
-    ax.set_ylabel("loss")
+    ax.set_xlabel(r"time $t$ (flow) or lr $\times$ steps")
+    ax.set_ylabel("loss $L$")
     ax.legend()
     fig.tight_layout()
     return fig
@@ -37,10 +37,10 @@ def draw_distance(ax, d, label: str, color, style: str = "-") -> None:
 
 def trajectory_distances(distances: dict):
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(5.5, 4.0))
+    fig, ax = plt.subplots(columns=1)
     for name, d in distances.items():
         draw_distance(ax, d, name, COLORS.get(name))
-    ax.set_xlabel("flow time of the matching point")
+    ax.set_xlabel("flow time $t$ of the matching point")
     ax.set_ylabel(r"$|\theta - \theta_{flow}|^2 / 2P$")
     ax.legend()
     fig.tight_layout()

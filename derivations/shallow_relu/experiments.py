@@ -82,7 +82,7 @@ class SaddleToSaddle(Experiment):
         results = {**self._training_results(run, analysed, dataset, quick),
                    "float32": self._float32(quick, timings, progress)}
         observables = neuron_observables(run.W_snapshots, run.H_snapshots)
-        plots = {"training": figures.training(self.name, run, analysed, observables, dataset)}
+        plots = figures.training(self.name, run, analysed, observables, dataset)
         arrays = {"loss_iterations": run.loss_iterations, "loss": run.loss,
                   "snapshot_iterations": run.snapshot_iterations, "W": run.W_snapshots, "H": run.H_snapshots}
         parameters = {"width": WIDTH, "lr": dataset.lr, "sigma": dataset.sigma, "mu": dataset.mu,

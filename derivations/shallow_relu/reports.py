@@ -31,8 +31,9 @@ def training_report(name: str, r: dict, timings: dict) -> str:
     if r["float32"]:
         lines.append(f"float32: final loss {r['float32']['final_loss']:.4g}, plateaus "
                      f"{', '.join(f'{v:.4g}' for v in r['float32']['plateaus'])}.")
-    lines += ["", "Figure `figures/training.png`: loss with plateaus (shaded; dotted: exact plateau values), neuron "
-              "angles, ||w_i|| and h_i over iterations.", ""]
+    lines += ["", "Figures: `figures/training.png` (loss with plateaus: shaded; dotted: exact plateau values), "
+              "`figures/neuron_angles.png`, `figures/neuron_norms.png` (||w_i||) and "
+              "`figures/neuron_outputs.png` (h_i) over iterations.", ""]
     return "\n".join(lines)
 
 

@@ -115,8 +115,9 @@ def test_check_all_quick_passes(capsys):
 def test_reproduce_quick_writes_the_folder(capsys, tmp_path):
     out = run_json(capsys, "reproduce", "am-margins", "--quick", "--out", str(tmp_path))
     folder = tmp_path / "am-margins"
-    for name in ("report.md", "derivation.tex", "data.npz", "metadata.json", "figures/margins.png",
-                 "figures/eta_t_loss.png", "figures/margins.pdf"):
+    for name in ("report.md", "derivation.tex", "data.npz", "metadata.json", "figures/margins_eta0.5.png",
+                 "figures/margins_eta5.png", "figures/margins_eta50.png", "figures/margins_flow.png",
+                 "figures/eta_t_loss.png", "figures/margins_eta0.5.pdf"):
         assert (folder / name).is_file(), name
     index = json.loads((folder / "code" / "index.json").read_text())
     assert {"associative_memory_logit_particles", "margin_map", "margin_flow"} <= set(index["modules"])
