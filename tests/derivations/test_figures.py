@@ -15,9 +15,9 @@ The rules, for each figure:
   legend of its Axes, of an Axes twinned with it (same position), or of the figure; every Axes drawing
   two or more artists (lines, collections, bar or errorbar groups) has such a legend.
 
-Rendering every reproduction takes about 65 s of CPU, so that test is marked slow:
-``pytest -m slow tests/derivations/test_figures.py``.  The checks themselves are tested (and run by default)
-on a figure that keeps the rules and on main's old four-panel am-margins strip, which breaks them.
+Rendering every reproduction takes about 65 s of CPU; it runs in the default suite (every figure a
+reproduction writes is checked on every CI run).  The checks themselves are tested on a figure that keeps
+the rules and on the old four-panel am-margins strip, which breaks them.
 """
 
 from __future__ import annotations
@@ -206,8 +206,7 @@ def test_figure_sizes():
             figure_size(**bad)
 
 
-@pytest.mark.slow  # about 65 s of CPU for all of them (the ec-* runs draw 13 to 24 figures each)
-@pytest.mark.parametrize("name", sorted(TINY))
+@pytest.mark.parametrize("name", sorted(TINY))  # about 65 s of CPU for all (ec-* runs draw 13 to 24 figures each)
 def test_figures_follow_the_style(name, tmp_path):
     if name in NEEDS:
         pytest.importorskip(NEEDS[name])
