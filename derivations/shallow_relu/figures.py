@@ -10,31 +10,39 @@ from gradflow.derivations.report import pyplot
 
 
 def training_loss(name: str, run, analysed: list):
-    """Loss with the plateaus: shaded below the curve, dotted at their exact values, annotated with their
-    classification."""
+    """Loss with the plateaus (shaded behind the curve) and, per plateau, a dotted line at its exact loss whose
+    legend entry gives the value and the classification; iterations on a log axis (the plateaus span decades)."""
     plt = pyplot()
     fig, ax = plt.subplots(columns=1, aspect=0.8)
-    ax.semilogy(run.loss_iterations, run.loss, lw=1, color="tab:blue", zorder=3, label="loss $L$")
-    for p in analysed:
-        ax.axvspan(p["start"], p["end"], color="tab:orange", alpha=0.15, lw=0, zorder=0, label="plateau")
-        if p["loss_exact_float"] is not None:
-            ax.axhline(p["loss_exact_float"], color="k", ls=":", lw=0.8, zorder=2, label="exact plateau loss")
-        ax.annotate(f"{p['loss_exact'] or round(p['loss'], 6)}\n{p['classification']}", (p["start"], p["loss"]),
-                    xytext=(0, 6), textcoords="offset points", fontsize=8, va="bottom")
+    shown = run.loss_iterations >= 1  # the log axis starts at iteration 1
+    ax.loglog(run.loss_iterations[shown], run.loss[shown], lw=1, color="k", zorder=3, label="loss $L$")
+    colors = plt.cm.viridis(np.linspace(0.0, 0.85, max(1, len(analysed))))
+    for k, (p, color) in enumerate(zip(analysed, colors)):
+        ax.axvspan(max(p["start"], 1), max(p["end"], 1), color=color, alpha=0.12, lw=0, zorder=0)
+        value = p["loss_exact"] or f"{p['loss']:.4g}"
+        level = p["loss_exact_float"] if p["loss_exact_float"] is not None else p["loss"]
+        ax.axhline(level, color=color, ls=":", lw=1.0, zorder=2,
+                   label=f"plateau {k + 1}: {value} ({p['classification']})")
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss $L$")
     ax.set_title(f"{name}: loss and plateaus")
-    legend(ax, loc="lower left")
-    fig.tight_layout()
+    fig.set_layout_engine("constrained")  # room below the axes for the legend, whatever its length
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center")
     return fig
 
 
 def _neurons(it, values, ylabel: str, log: bool = False):
+    """One curve per neuron (numbered from 0, as in the reports) over the iterations, on a log axis."""
     plt = pyplot()
     fig, ax = plt.subplots(columns=1, aspect=0.75)
-    lines = ax.semilogy(it, values, lw=0.6) if log else ax.plot(it, values, lw=0.6)
+    shown = np.asarray(it) >= 1  # the log axis starts at iteration 1
+    lines = ax.plot(np.asarray(it)[shown], np.asarray(values)[shown], lw=0.6)
+    ax.set_xscale("log")
+    if log:
+        ax.set_yscale("log")
     for line in lines:
-        line.set_label(f"neurons $i = 1, \\dots, {len(lines)}$")
+        line.set_label(f"neurons $i = 0, \\dots, {len(lines) - 1}$")
     ax.set_xlabel("iteration")
     ax.set_ylabel(ylabel)
     legend(ax, loc="best")
