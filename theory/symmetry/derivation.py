@@ -109,7 +109,8 @@ def _geometry(doc: Draft, quick: bool) -> dict:
             r"permutation point is block diagonal (symmetric, antisymmetric). $N$ samples $x_\mu$; $o$ runs over the "
             r"next layer's neurons, $c$ over the entries of the layer input $\tilde h$ (bias included); "
             r"$\delta_o(\mu)$ is the back-propagated error at neuron $o$ of the next layer. For every $\bar w$, "
-            r"$\bar u$ and $e$ on the plateau ($q = 0$), where $\sigma$ and the loss are differentiable (twice for the Hessian).", _checked(plateau))
+            r"$\bar u$ and $e$ on the plateau ($q = 0$), where $\sigma$ and the loss are differentiable (twice for the "
+            r"Hessian).", _checked(plateau))
     line = critical_line_claims()
     form = quadratic_form()
     doc.add("Critical line and the Fukumizu-Amari form",
