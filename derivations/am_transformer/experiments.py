@@ -192,8 +192,11 @@ x^1_t &= x_t + W_O^1 W_V^1 \textstyle\sum_{s \le t} A^1_{ts} x_s, &
 x^2_t &= x^1_t + W_O^2 W_V^2 \textstyle\sum_{s \le t} A^2_{ts} x^1_s, &
 \xi_t &= W_U x^2_t .
 \end{align}
+These hold at every position $t$ of a sequence $z_1, z_2, \dots$, with causal attention weights
+$A^l_{ts} \ge 0$, $\sum_{s \le t} A^l_{ts} = 1$ (a softmax over $s \le t$), for both layers $l = 1, 2$.
 With the induction head fixed, $W_O^2$ is an associative memory and its margins are
 \begin{equation}
 m(y) = \bigl[W_U W_O^2 W_V^2 w_E(y)\bigr]_y - \max_{j \ne y} \bigl[W_U W_O^2 W_V^2 w_E(y)\bigr]_j .
 \end{equation}
+for every token $y$ of the vocabulary, the maximum over every other token $j \ne y$.
 """)

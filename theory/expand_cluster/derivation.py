@@ -65,13 +65,17 @@ def derive(activations=TABLE_ACTIVATIONS) -> ExpandClusterDerivation:
               r"e(z) = \sigma(z) + \sigma(-z), \qquad d(z) = \sigma(z) - \sigma(-z)",
               "e constant (e' = 0): odd (e = 0) or odd_constant; otherwise d linear (d'' = 0, d(0) = 0, "
               "d = 2 alpha z): even_linear, with positive scaling if sigma(k z) = k sigma(z) for k > 0; "
-              "otherwise none.", "e' and d - 2 alpha z simplify to 0 for z > 0 and z < 0")
+              "otherwise none. "
+              r"Both for every real $z$, for any scalar activation $\sigma$; the class tests need $e$, $d$ "
+              r"differentiable off $z = 0$.", "e' and d - 2 alpha z simplify to 0 for z > 0 and z < 0")
     rows = " \\\\ ".join(rf"\text{{{n.replace('_', ' ')}}} & \text{{{c.kind.replace('_', ' ')}}} & "
                          rf"{'-' if c.alpha is None else latex(c.alpha)} & "
                          rf"{'-' if c.sum_constant is None else latex(c.sum_constant)}"
                          for n, c in classes.items())
     draft.add("Derived classes", r"\begin{array}{llll} \sigma & \text{class} & \alpha & C \\ " + rows
-              + r"\end{array}", "Each row derived from sigma's SymPy expression.", "classification")
+              + r"\end{array}", "Each row derived from sigma's SymPy expression. "
+              r"$\alpha$ is the constant of $d(z) = 2 \alpha z$ and $C$ that of $e(z) = C$ (for every real $z$); $s$ is the "
+              r"leaky ReLU's slope for $z < 0$.", "classification")
     symmetries = {}
     for name in activations:
         for label, claim in symmetry_claims(name).items():
@@ -79,10 +83,15 @@ def derive(activations=TABLE_ACTIVATIONS) -> ExpandClusterDerivation:
     draft.add("Neuron symmetries",
               r"a\sigma(u) = -a\sigma(-u);\quad a\sigma(u) + c = -a\sigma(-u) + c + Ca;\quad "
               r"a\sigma(u) = a\sigma(-u) + 2\alpha a u;\quad a\sigma(u) = \tfrac{a}{k}\sigma(ku)",
-              "For each activation, the identities of its class.", "simplifies to 0 and random points")
+              "For each activation, the identities of its class. "
+              r"In order: odd, odd constant, even linear, positive scaling; each for every real $u$, $a$, $c$, the "
+              r"last for every $k > 0$.", "simplifies to 0 and random points")
     draft.add("Why zero-loss students hold duplicates and zero-type neurons",
               r"f = \sum_i a_i \sigma(v_i\cdot\tilde x) + c = f^* \Rightarrow \sum_{i \in S_j} s_i a_i = a^*_j",
-              WHY_DUPLICATES)
-    draft.add("Why expand first", r"r > r^*", WHY_EXPAND)
+              WHY_DUPLICATES + r" In the formula: for every teacher neuron $j$, $S_j$ is the set of student neurons "
+              r"with $v_i = v^*_j$ up to the class symmetry and $s_i = \pm 1$ the sign of that symmetry.")
+    draft.add("Why expand first", r"r > r^*",
+              WHY_EXPAND + r" Here $r$ is the student width and $r^*$ the teacher's (minimal) width; the embedding is "
+              r"exact, the statement about training is observed, not derived.")
     matches = all(EXPECTED_CLASSES.get(n, c.kind) == c.kind for n, c in classes.items())
     return draft.finish(ExpandClusterDerivation, classes=classes, symmetries=symmetries, table_matches=matches)

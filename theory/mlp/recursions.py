@@ -113,19 +113,25 @@ def layer_recursions() -> LayerRecursions:
     forward = W * a
     draft = Draft("One layer of a multilayer perceptron: forward, backward and second order")
     draft.add("Forward", r"z_l = " + sp.latex(forward) + r", \quad a_l = \sigma_l(z_l)",
-              "W_l is k_l x (k_{l-1} + bias); the bias is the last column, met by a 1 appended to a_{l-1}.")
+              "W_l is k_l x (k_{l-1} + bias); the bias is the last column, met by a 1 appended to a_{l-1}. "
+              r"For every layer $l = 1, \dots, L$ and every input ($a_0$); $\sigma_l$ acts entrywise.")
     draft.add("Backward", r"\delta_l = " + sp.latex(D * g) + r", \quad \frac{\partial \ell}{\partial W_l} = "
               + sp.latex(delta * a.T) + r", \quad \frac{\partial \ell}{\partial \tilde{a}_{l-1}} = "
               + sp.latex(W.T * delta),
               "D_l = diag sigma_l'(z_l) and g_l the gradient of the loss in a_l; the last line is g_{l-1} "
-              "(bias entry dropped).", "simplifies to 0 for a layer of symbols with sigma and the rest of "
-              "the network undefined; and at random numbers")
+              "(bias entry dropped). "
+              r"For every layer $l$ and the loss $\ell$ of one sample, wherever $\sigma_l$ is differentiable at "
+              r"every entry of $z_l$ (ReLU: off the kink $z = 0$).",
+              "simplifies to 0 for a layer of symbols with sigma and the rest of the network undefined; and at random "
+              "numbers")
     draft.add("Second order", r"M_l = \frac{\partial^2 \ell}{\partial z_l^2} = " + sp.latex(D * G * D + S2)
               + r", \quad \frac{\partial^2 \ell}{\partial \tilde{a}_{l-1}^2} = " + sp.latex(W.T * sp.MatrixSymbol(
                   "M_l", k, k) * W),
               "G_l is the Hessian of the loss in a_l; with the backward line it gives the Hessian of every "
               "pair of layers: d2l/dW_l[i,j] dW_l[p,q] = M_l[i,p] a_j a_q, and the mixed term "
-              "(W_l^T M_l)[q,i] a_j + delta_l[i] [j = q] with the layer below.",
+              "(W_l^T M_l)[q,i] a_j + delta_l[i] [j = q] with the layer below. "
+              r"For every layer $l$, wherever $\sigma_l$ is twice differentiable at every entry of $z_l$ and the loss "
+              r"twice differentiable in $a_l$ (ReLU: off the kinks, where $\sigma_l'' = 0$).",
               "simplifies to 0; and at random numbers")
     return draft.finish(LayerRecursions, forward=forward, delta=D * g, weight_gradient=delta * a.T,
                         input_gradient=W.T * delta, curvature=D * G * D + S2,

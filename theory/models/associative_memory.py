@@ -102,22 +102,28 @@ def _general_reductions(doc: Draft) -> dict:
     mdl = model()
     G = mdl.loss_gradient_symbol
     grad = mdl.gradient(W)
-    doc.add("Model", mdl.latex(), "Sizes stay symbolic.")
+    doc.add("Model", mdl.latex(), r"Sizes stay symbolic: $N$ inputs $x$ with weights $p_x > 0$, $\sum_x p_x = 1$, "
+            r"$M \ge 2$ classes, row $x$ of $Y$ the one-hot label $f^*(x)$, rows of $E$ and $U$ the input and output "
+            r"embeddings; any $W$.")
     # derived by the matrix chain rule; no SymPy check here (the checks compare with finite differences)
-    doc.add("Gradient (matrix chain rule)", rf"\nabla_W L = {latex(grad)}")
+    doc.add("Gradient (matrix chain rule)", rf"\nabla_W L = {latex(grad)}",
+            r"At every $W \in \mathbb{R}^{d \times d}$ (the loss is smooth), for any $E$, $U$, $p$; softmax acts on "
+            r"each row of $S$.")
 
     doc.add(*_logit_gradient_step())
 
     flow_W = mdl.gradient_flow()
     logit_flow = flow_W.reduce(S, mdl.prediction, {E * E.T: K, U * U.T: Gram_out}, "logit particles")
     doc.add("Reduction 1: logit particles", logit_flow.latex(),
+            r"Gradient flow $\dot W = -\nabla_W L$ from any $W_0$, any embeddings and weights $p$, at every $t \ge 0$: "
             r"$K = E E^T$ and $\Gamma = U U^T$; $W$ is needed only for $S_0$.", checked_by="closure in S")
     output_flow = flow_W.reduce(Omega, W.T * U.T, {U * U.T: sp.Identity(M)}, "output particles")
     doc.add(r"Reduction 2: output particles ($U U^T = I$)", output_flow.latex(),
-            r"Columns of $\Omega$ are $w_y = W^T u_y$; $\sum_y w_y$ is conserved.", checked_by="closure in Omega")
+            r"Gradient flow from any $W_0$, any $E$ and $p$, at every $t \ge 0$; only the output embeddings must be "
+            r"orthonormal, $U U^T = I$ (so $M \le d$). Columns of $\Omega$ are $w_y = W^T u_y$; $\sum_y w_y$ is conserved.", checked_by="closure in Omega")
     stored_ok = flow_W.verify_ansatz({W: W0 + U.T * Q.T * E}, {Q: -G})
     doc.add("Reduction 3: stored outer products",
-            rf"W_t = W_0 + U^T Q_t^T E,\quad \dot Q = -{latex(G)}", r"Any $W_0$ and embeddings, $Q_0 = 0$.",
+            rf"W_t = W_0 + U^T Q_t^T E,\quad \dot Q = -{latex(G)}", r"Gradient flow, at every $t \ge 0$: any $W_0$, embeddings and weights $p$, $Q_0 = 0$, with $G$ evaluated at $S_t$.",
             checked_by=backed("ansatz reproduces the W flow", stored_ok))
     return dict(model=mdl, gradient=grad, logit_flow=logit_flow, output_flow=output_flow,
                 stored_products_verified=stored_ok)
@@ -135,7 +141,8 @@ def _logit_gradient_step() -> tuple[str, str, str, str]:
                 rf"{latex(wrong)} & \text{{if }} j \ne y, \end{{cases}}"
                 rf"\qquad \ell = {latex(per_example_loss(label))}")
     return ("Logit gradient of one input", equation,
-            "Input $x$ with label $y$ and logits $s_0, \\dots, s_{M-1}$: softmax minus the one-hot label.",
+            "Input $x$ with label $y$ and any real logits $s_0, \\dots, s_{M-1}$, $M \\ge 2$: softmax minus the "
+            "one-hot label.",
             backed("both cases are the derivative of the loss; their differences to softmax (minus 1 at the label) "
                    "simplify to 0", checked))
 
@@ -145,18 +152,21 @@ def _orthogonal_margins(doc: Draft) -> dict:
     lanes = symmetric_logit_flow(p, correct, wrong)
     doc.add("Orthogonal embeddings: one input, wrong logits equal", lanes.latex(),
             r"Orthonormal $E$ and $U$, one input of weight $p$ and label $y$: $a = s_y$, $b = s_j$ for every "
-            r"$j \ne y$. From $W_0 = 0$ the wrong logits start equal and stay equal.", checked_by="invariant subspace")
+            r"$j \ne y$. From $W_0 = 0$ the wrong logits start equal and stay equal. Gradient flow, $p > 0$, $M \ge 2$, "
+            r"every $t \ge 0$ (orthonormal rows need $N, M \le d$).", checked_by="invariant subspace")
     conserved = lanes.time_derivative(correct + (M - 1) * wrong)
     doc.add("Conservation", rf"\frac{{d}}{{dt}}\sum_y s_y(x) = {latex(conserved)}",
-            r"For every input $x$ under the logit flow with orthonormal embeddings ($K = \Gamma = I$).",
+            r"For every input $x$ under the logit flow with orthonormal embeddings ($K = \Gamma = I$), from any $W_0$, "
+            r"at every $t \ge 0$.",
             checked_by=backed("derivative along the flow simplifies to 0", sp.simplify(conserved) == 0))
 
     margin_flow: Flow = lanes.reduce({m: correct - wrong}, {correct: m + wrong}, "margin flow")
     margin_map: Map = lanes.gradient_descent_map(eta).reduce({m: correct - wrong}, {correct: m + wrong}, "margin map")
     margin_conditions = (r"Orthonormal $E$ and $U$, $W_0 = 0$: for an input of weight $p = p(x)$ and label $y$, "
-                         r"$m = s_y - s_j$ for any $j \ne y$ (all wrong logits are equal).")
-    doc.add("Margin flow", margin_flow.latex(), margin_conditions, checked_by="closure in m")
-    doc.add("Margin map (GD)", margin_map.latex(), margin_conditions + r" Any step size $\eta > 0$.",
+                         r"$m = s_y - s_j$ for any $j \ne y$ (all wrong logits are equal); every input $x$, $p > 0$, $M \ge 2$.")
+    doc.add("Margin flow", margin_flow.latex(), margin_conditions + r" At every $t \ge 0$.", checked_by="closure in m")
+    doc.add("Margin map (GD)", margin_map.latex(),
+            margin_conditions + r" Any step size $\eta > 0$, at every step $t = 0, 1, 2, \dots$.",
             checked_by="closure in m")
     return dict(symmetric_flow=lanes, conserved_rate=conserved, margin_flow=margin_flow, margin_map=margin_map)
 
@@ -184,7 +194,7 @@ def _solution(doc: Draft, orthogonal: dict) -> dict:
     }
     c = 1 + M * p * t
     implicit = sp.Eq(sp.expand(solution.implicit.lhs * M * p) + 1, c)
-    doc.add("Implicit solution", latex(implicit), r"The margin flow from $m(0) = 0$ ($W_0 = 0$), for $t \ge 0$.",
+    doc.add("Implicit solution", latex(implicit), r"The margin flow from $m(0) = 0$ ($W_0 = 0$, orthonormal $E$ and $U$), for $t \ge 0$; $p > 0$, $M \ge 2$.",
             checked_by=backed("implicit differentiation gives the ODE; simplifies to 0 and vanishes at random points",
                               claims["implicit solution solves the margin ODE"]))
     c_symbol = sp.Symbol("c", positive=True)
@@ -193,7 +203,7 @@ def _solution(doc: Draft, orthogonal: dict) -> dict:
         raise AssertionError("compact Lambert form differs from the solver's")
     doc.add("Closed form (Lambert W)",
             rf"m(t) = {latex(compact)},\quad c = {latex(c)}",
-            r"From $m(0) = 0$, for $t \ge 0$; $W$ is the principal branch of Lambert's function. For $M = 2$ this"
+            r"From $m(0) = 0$ ($W_0 = 0$, orthonormal $E$ and $U$), for $t \ge 0$, $p > 0$, $M \ge 2$; $W$ is the principal branch of Lambert's function. For $M = 2$ this"
             r" is $m = c - W(e^c)$.",
             checked_by="satisfies the implicit relation (W e^W = z) and equals the solver's form")
     return dict(solution=solution, implicit=implicit, claims=claims)
@@ -208,9 +218,21 @@ def _laws(doc: Draft, orthogonal: dict) -> dict:
     first_step = sp.simplify(margin_map.update[0].subs(m, 0))
     uniform = Law("uniform approximation", m, sp.log(sp.exp(first_step) + gd_expansion.constants["rate"] * (t - 1)),
                   t, "asymptotic", None, {"m_1": first_step}, ("W_0 = 0",))
-    for law in (flow_law, gd_law, gd_expansion, uniform):
+    # the conditions in words, beside the laws' own assumptions (which stay as they are)
+    regime = [
+        (flow_law, r": the margin flow of one input from $m(0) = 0$, $p > 0$, $M \ge 2$ fixed, as $t \to \infty$; "
+                  r"the remainder is $O(\log t / t)$."),
+        (gd_law, r": the margin map of one input from $m_0 = 0$, $p > 0$, $M \ge 2$ and $\eta$ fixed, as the step "
+                r"count $t \to \infty$; the remainder is $O(\log t / t)$."),
+        (gd_expansion, r"; any $\eta > 0$: the margin map from $m_0 = 0$, $p > 0$, $M \ge 2$ and $\eta$ fixed, as "
+                      r"$t \to \infty$; the remainder is bounded in $t$."),
+        (uniform, r"; orthonormal $E$ and $U$, any $\eta > 0$, $p > 0$, $M \ge 2$: an approximation to the margin map, "
+                 r"not an identity, for steps $t \ge 1$; exact at $t = 1$ ($m_1 = \eta p$) and off by "
+                 r"$O(\log t / t)$ as $t \to \infty$ (it keeps the leading term of the second-order expansion)."),
+    ]
+    for law, conditions in regime:
         doc.add(law.name[0].upper() + law.name[1:], law.latex(),
-                "; ".join(law.assumptions), checked_by="series of e^m at infinity" if law is not uniform else "first step m_1 and the rate of the expansion")
+                "; ".join(law.assumptions) + conditions, checked_by="series of e^m at infinity" if law is not uniform else "first step m_1 and the rate of the expansion")
 
     loss = lane_loss()
     per_input = rate_limit(loss, m, gd_law, eta * p)
@@ -219,7 +241,9 @@ def _laws(doc: Draft, orthogonal: dict) -> dict:
     loss_law = Law("GD loss rate", eta * t * sp.Symbol("L"), N * per_input, t, "limit", None,
                    {"per_input": per_input}, ("W_0 = 0", "orthonormal E, U"))
     doc.add("Loss law", loss_law.latex(), r"GD from $W_0 = 0$ with orthonormal $E$ and $U$, any $\eta > 0$; $\ell_x = "
-            + latex(loss) + r"$; the limit per input does not depend on $p$.",
+            + latex(loss) + r"$, $L = \sum_x p_x \ell_x$ over the $N$ inputs, each $p_x > 0$, $M \ge 2$; the limit is "
+            r"over GD steps $t \to \infty$ at fixed $\eta$, with remainder $O(\log t / t)$ (from the second-order "
+            r"expansion); the limit per input does not depend on $p$.",
             checked_by="limit of eta t p ell(log(eta M p t))")
 
     bounds = (
@@ -230,6 +254,8 @@ def _laws(doc: Draft, orthogonal: dict) -> dict:
             assumptions=("GD",)),
     )
     doc.add("Bounds", r"\begin{gathered}" + r" \\ ".join(b.latex() for b in bounds[:3]) + r"\end{gathered}",
-            "Checked numerically along simulated trajectories (tests and `gradflow check`).")
+            "Checked numerically along simulated trajectories (tests and `gradflow check`). "
+            r"For every input $x$ ($p = p(x) > 0$, $M \ge 2$), orthonormal $E$ and $U$, $W_0 = 0$ ($m(0) = 0$): the "
+            r"first two along the flow at every $t \ge 0$, the third for GD with any $\eta > 0$ at every step $t \ge 0$.")
     return dict(flow_law=flow_law, gd_law=gd_law, gd_expansion=gd_expansion, uniform=uniform, lane_loss=loss,
                 loss_law=loss_law, bounds=bounds, first_step=first_step)

@@ -334,13 +334,14 @@ def _one_input(doc: Draft) -> dict:
     doc.add("Cross-entropy of one input (M = 2)",
             rf"\ell = {sp.latex(per_example_loss(0))},\quad m = \epsilon_x (s_0 - s_1),\quad \ell = {sp.latex(lemma.loss)}",
             r"$\epsilon_x = +1$ if $f^*(x) = 0$ else $-1$. Substituting $s_{f^*(x)} = s_{\text{other}} + m$ leaves a "
-            r"function of $m$ alone, the same for both labels.",
+            r"function of $m$ alone, the same for both labels. For every input $x$ and any real logits $s_0, s_1$.",
             checked_by="substitution; difference of the two labels simplifies to 0 and vanishes at random points")
     doc.add("Logit residual routed through U U^T, closed in the margin",
             rf"(y - \pi)\,\Gamma \begin{{pmatrix}}1\\-1\end{{pmatrix}} = \epsilon_x \kappa\, {sp.latex(lemma.sigma_minus)},"
             rf"\quad \kappa = {sp.latex(KAPPA_OF_GAMMA)} = \lVert u_0 - u_1 \rVert^2",
             r"$y - \pi = -\partial \ell / \partial s$ is differentiated from $\ell$; after $s_{f^*} = s_{\text{other}} + m$ "
-            r"the gauge logit cancels (closure) and $\Gamma = UU^T$ enters only through $\kappa$.",
+            r"the gauge logit cancels (closure) and $\Gamma = UU^T$ enters only through $\kappa$. For every input $x$, any "
+            r"real logits and any output embeddings $u_0, u_1$; $y$ is the one-hot label, $\pi$ the softmax.",
             checked_by="closure (gauge logit absent) and elimination of Gamma_00 for both labels")
     return dict(loss=lemma.loss, sigma_minus=lemma.sigma_minus, residuals=lemma.residuals,
                 kappa_of_gamma=KAPPA_OF_GAMMA, claims=dict(lemma.claims))
@@ -359,7 +360,8 @@ def _margin_map(doc: Draft, sigma_minus) -> dict:
             rf"\tilde K(x, x') = \epsilon_x \epsilon_{{x'}} \langle e_x, e_{{x'}} \rangle",
             r"From $S \leftarrow S + \eta K P (Y - \Pi) \Gamma$: $\Delta m(x) = \eta \epsilon_x \sum_{x'} K(x,x') p(x') "
             r"[(y_{x'} - \pi_{x'}) \Gamma (1,-1)^T]$ and each bracket is $\epsilon_{x'} \kappa \sigma(-m(x'))$ by the "
-            r"previous step. Interference is destructive where $\tilde K(x, x') < 0$.",
+            r"previous step. Interference is destructive where $\tilde K(x, x') < 0$. For every input $x = 0, \dots, N - 1$, "
+            r"at every GD step from any $W_0$, any $\eta > 0$, any embeddings ($M = 2$), weights $p_x > 0$.",
             checked_by="row closure above; explicit reductions below")
     reductions = {("Map.reduce", (0, 1)): _matches_canonical(2, (0, 1), reduce_logit_gd(2, (0, 1), True), sigma_minus)}
     for n in (2, 3):
@@ -370,7 +372,8 @@ def _margin_map(doc: Draft, sigma_minus) -> dict:
             r"\text{all label patterns for } N = 2, 3 \ (\text{term by term}),\ N = 2,\ f^* = (0, 1) \ (\texttt{Map.reduce}): "
             + (r"\text{closed and equal to the binary margin map}" if all(reductions.values()) else r"\text{FAILED}"),
             "Every component s_{x y} is a state; the margins are the new variables, the second logit of each input "
-            "the gauge.", checked_by="closure in the margins and difference to the formula cancels to 0")
+            r"the gauge. One GD step from any logits, with symbolic $\eta$, weights $p_x$ and Gram matrices $K$, "
+            r"$\Gamma$ ($M = 2$).", checked_by="closure in the margins and difference to the formula cancels to 0")
     return dict(increment=increment, reductions=reductions, claims=claims)
 
 
@@ -383,7 +386,8 @@ def _separable_margins(doc: Draft, sigma_minus) -> dict:
     doc.add("Ansatz m_x = log(eta t) + c_x in the map, order 1/t",
             sp.latex(stationarity),
             r"$t\,\Delta\log(\eta t) \to 1$ and $t\,\eta\,\sigma(-\log(\eta t) - c) \to e^{-c}$ (SymPy limits; the limit of "
-            r"the finite sum is the sum of the limits).", checked_by="sympy.limit, term by term")
+            r"the finite sum is the sum of the limits). For every input $x$, at fixed $\eta > 0$, as the step count "
+            r"$t \to \infty$: the balance of the terms of order $1/t$ in the map.", checked_by="sympy.limit, term by term")
     # solve the linear system kappa Kt z = 1, z_j = p_j e^{-c_j}: explicit 3 x 3 symbolic Kt
     Kt3, lam3 = _three_inputs()
     z = sp.Matrix(sp.symbols("z_0:3"))
@@ -407,7 +411,8 @@ def _separable_margins(doc: Draft, sigma_minus) -> dict:
             r"$p_x e^{-c_x} = \lambda_x / \kappa$ (unique when $\tilde K$ is invertible), real iff $\lambda_x > 0$. "
             r"Assumed: that $m_x - \log(\eta t)$ converges at all (the implicit-bias limit), and that every point is a "
             r"support vector; the rate of the $o(1)$ term is derived only at linear order (next step). Checked "
-            r"against long GD runs.",
+            r"against long GD runs. For every input $x$, $p_x > 0$, $\kappa = \lVert u_0 - u_1 \rVert^2 > 0$, GD from "
+            r"$W_0 = 0$ or any finite start at fixed $\eta > 0$, as the step count $t \to \infty$.",
             checked_by="linsolve of the 3 x 3 system equals Kt^{-1} 1 / kappa; solve for c_x")
     return dict(stationarity=stationarity, c_limit=c_limit, margin_law=margin_law, claims=claims)
 
@@ -428,7 +433,9 @@ def _approach(doc: Draft, sigma_minus) -> dict:
             r"$\delta$. $\tilde K \operatorname{diag}(\lambda)$ has the eigenvector $\mathbf{1}$ (eigenvalue 1, as "
             r"$\tilde K \lambda = \mathbf{1}$) and positive spectrum; if its smallest eigenvalue $\mu$ is below 1, "
             r"$\delta$ decays only like $t^{-\mu}$ (e.g. two particles with cooperative interference, $\alpha < 0$: "
-            r"$\mu = (1 + \alpha)/(1 - \alpha)$). Assumed: the linearisation governs the tail.",
+            r"$\mu = (1 + \alpha)/(1 - \alpha)$). Assumed: the linearisation governs the tail. For every input $x$, as "
+            r"$t \to \infty$ with $\delta$ small, under the conditions of the previous step ($\tilde K$ invertible, "
+            r"$\lambda > 0$).",
             checked_by="sympy.limit and series in delta; coefficient equals -Kt lambda")
     return dict(approach_drift=drift_linear, claims=claims)
 
@@ -454,7 +461,9 @@ def _separable_loss(doc: Draft, loss, c_limit) -> dict:
             r"\alpha = \tilde K^{-1}\mathbf{1} = \lambda,\quad \frac{1}{\gamma_*^2} = \lVert \hat v \rVert^2 = "
             r"\lambda^T \tilde K \lambda = \mathbf{1}^T \lambda",
             r"$\mathcal{L} = \tfrac12 \lVert v \rVert^2 - \alpha^T (Z v - 1)$ with rows of $Z$ the signed points "
-            r"$\epsilon_x e_x$ (so $Z Z^T = \tilde K$); the duals of this normalisation are exactly $\lambda$.",
+            r"$\epsilon_x e_x$ (so $Z Z^T = \tilde K$); the duals of this normalisation are exactly $\lambda$. Assumes "
+            r"$\tilde K$ invertible and $\lambda = \tilde K^{-1}\mathbf{1} > 0$, so every constraint is active "
+            r"($Z \hat v = \mathbf{1}$); $\hat v$ is the SVM solution and $\gamma_*$ the max margin.",
             checked_by="matrix derivative of the Lagrangian; lambda^T Kt lambda - 1^T lambda simplifies to 0 (3 x 3)")
     loss_law = Law("separable loss rate", eta * t * L_symbol, 1 / (kappa * gamma_star ** 2), t, "limit", None,
                    {"1/gamma*^2": sp.Sum(lam[j], (j, 0, N - 1)), "per_input": per_input_lambda},
@@ -463,7 +472,9 @@ def _separable_loss(doc: Draft, loss, c_limit) -> dict:
     doc.add("Separable loss rate",
             loss_law.latex() + r",\quad \eta t L \to " + sp.latex(loss_sum) + r" = \frac{\mathbf{1}^T\lambda}{\kappa}",
             r"Each input contributes $\lim \eta t\, p_x \ell(\log(\eta t) + c_x) = p_x e^{-c_x} = \lambda_x/\kappa$; "
-            r"the limit does not contain $\eta$.", checked_by="sympy.limit per input, SVM identity")
+            r"the limit does not contain $\eta$. $L = \sum_x p_x \ell(m_x)$; GD at any fixed $\eta > 0$, as the step count "
+            r"$t \to \infty$, under the separable margin limit (assumed above; $\lambda > 0$, $\kappa > 0$); the rate "
+            r"of approach is not derived.", checked_by="sympy.limit per input, SVM identity")
     return dict(per_input_rate=per_input_lambda, loss_law=loss_law, claims=claims)
 
 
@@ -480,7 +491,9 @@ def _two_particles(doc: Draft, c_limit) -> dict:
                                                                    "two-particle c")}
     doc.add("Check against the two-particle model (opposite labels)",
             rf"\lambda = {sp.latex(lam2.T)},\quad \eta t L \to {sp.latex(two_rate)},\quad c_1 = {sp.latex(two_c)}",
-            r"With $e_2 = (\alpha, \sqrt{1-\alpha^2})$, opposite labels, $\kappa = 2$: the two-particle model (am-two-particle).",
+            r"With $e_2 = (\alpha, \sqrt{1-\alpha^2})$, opposite labels, $\kappa = 2$: the two-particle model (am-two-particle). "
+            r"For $|\alpha| < 1$ (then $\lambda > 0$) and $0 < p_1 < 1$; $c_1$ is the offset of the first input, of "
+            r"weight $p_1$.",
             checked_by="simplifies to 1/(1 - alpha) and log(2 (1 - alpha) p_1)")
     return dict(two_particle=TwoParticleConstants(lam2, two_rate, two_c), claims=claims)
 
@@ -503,7 +516,10 @@ def _not_separable(doc: Draft, loss, sigma_minus) -> dict:
             r"The margin map is GD on $v = W^T(u_0 - u_1)$ with step $\eta\kappa$ (applying $Z$ to the $v$ step gives the "
             r"margin map). The $W$-space sharpness at $W^*$ is $\kappa h_{\max}$; the Jacobian $I - \eta\kappa H$ has "
             r"spectral radius $< 1$ iff $\eta < 2/(\kappa h_{\max})$. That GD converges from $W_0 = 0$ below the "
-            r"threshold (global convergence) and cycles above it is not derived here: it is checked numerically.",
+            r"threshold (global convergence) and cycles above it is not derived here: it is checked numerically. "
+            r"The map and the Hessians hold at every $v$ (every $W$); the threshold assumes the data not separable (the "
+            r"rows of $Z$ in no closed half-space through 0), so that a finite minimizer $v^*$ exists, $h_{\max}$ the top "
+            r"eigenvalue of $\nabla^2 L(v^*)$, and $u_0 \ne u_1$ ($\kappa > 0$).",
             checked_by="gradient, Hessian and v-map identities vanish at random points; Kronecker identity; inequality")
     return dict(hessian_v=hess_v, stability_law=stability_law, claims=claims)
 

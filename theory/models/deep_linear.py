@@ -252,12 +252,16 @@ def derive() -> DeepLinearDerivation:
 
     gradients = {w: mdl.gradient(w) for w in mdl.parameters}
     doc.add("Model", rf"S = {sp.latex(mdl.prediction)},\quad L = {sp.latex(mdl.loss())}",
-            r"Whitened inputs, $C = \mathbb{E}[y x^T]$; sizes stay symbolic: $" + mdl.sizes_latex() + "$.")
+            r"Whitened inputs, $C = \mathbb{E}[y x^T]$; sizes stay symbolic: $" + mdl.sizes_latex() + "$. "
+            r"With $\mathbb{E}[x x^T] = I$, $L$ is the population squared loss $\frac12 \mathbb{E}\lVert y - S x \rVert^2$ "
+            r"up to a constant; any real $W_1$, $W_2$.")
     # derived by the matrix chain rule; no SymPy check here (the tests compare with finite differences)
     doc.add("Gradients (matrix chain rule)",
-            r",\quad ".join(rf"\nabla_{{{sp.latex(w)}}} L = {sp.latex(g)}" for w, g in gradients.items()))
+            r",\quad ".join(rf"\nabla_{{{sp.latex(w)}}} L = {sp.latex(g)}" for w, g in gradients.items()),
+            r"At every $W_1$, $W_2$ and for any $C$ ($L$ is a polynomial in the weights).")
     flow_W = mdl.gradient_flow()
-    doc.add("Gradient flow", flow_W.latex())
+    doc.add("Gradient flow", flow_W.latex(),
+            r"$\dot W_i = -\nabla_{W_i} L$ from any $W_1(0)$, $W_2(0)$, at every $t \ge 0$; $G = S - C$ is the residual.")
 
     velocities = mode_form_velocities(mdl)
     lanes = lane_flow()
@@ -270,22 +274,27 @@ def derive() -> DeepLinearDerivation:
             r"$R(\cdot)V^T$ and of $\dot W_2$ is $U(\cdot)R^T$, so the frames stay fixed and each mode "
             r"moves on its own.  Diagonal matrices commute, so the cores are read entrywise.  Also checked "
             rf"numerically at random orthonormal frames (largest deviation {numeric_error:.1e}).  The same "
-            r"algebra holds for a GD step, so W-space GD follows the lane GD map mode by mode.",
+            r"algebra holds for a GD step, so W-space GD follows the lane GD map mode by mode.  For every mode $\alpha$ "
+            r"(diagonal entry of $A$, $B$, $\Sigma$), $\sigma_\alpha \ge 0$, at every $t \ge 0$ of the gradient flow "
+            r"from any start in the mode form.",
             checked_by=backed("substitution with orthonormality; cores equal the lane flow", mode_form_ok))
 
     loss = lane_loss()
     # no label: the lane flow is -grad l by construction, there is nothing to check
     doc.add("One mode (lane)", rf"\ell(a, b) = {sp.latex(loss)}\qquad " + lanes.latex(),
-            r"Mode $\alpha$ in the invariant mode form: $a = a_\alpha$, $b = b_\alpha$, $\sigma = \sigma_\alpha$.")
+            r"Mode $\alpha$ in the invariant mode form: $a = a_\alpha$, $b = b_\alpha$, $\sigma = \sigma_\alpha$. Any "
+            r"real $a$, $b$, $\sigma > 0$, at every $t \ge 0$ of the gradient flow.")
     conserved = a ** 2 - b ** 2
     conserved_rate = lanes.time_derivative(conserved)
     doc.add("Conservation", rf"\frac{{d}}{{dt}}\left({sp.latex(conserved)}\right) = {sp.latex(conserved_rate)}",
-            "Balance a = b at initialisation is therefore kept for all time.",
+            "Balance a = b at initialisation is therefore kept for all time. "
+            r"Along the lane flow of every mode, from any real $a(0)$, $b(0)$, at every $t \ge 0$.",
             checked_by=backed("derivative along the flow simplifies to 0", sp.simplify(conserved_rate) == 0))
 
     strength = strength_flow(lanes)
     doc.add("Balanced reduction to the strength s = ab", strength.latex(),
-            r"A balanced mode, $a = b$ (kept by the flow), so $a^2 = b^2 = s$.", checked_by="closure in s")
+            r"A balanced mode, $a = b$ (kept by the flow), so $a^2 = b^2 = s$. Then $s \ge 0$; $\sigma > 0$, at every "
+            r"$t \ge 0$.", checked_by="closure in s")
     lane_map: Map = lanes.gradient_descent_map(eta, "mode lane (GD)")
     strength_map: Map = lane_map.reduce({s: a * b}, {a: sp.sqrt(s), b: sp.sqrt(s)}, "mode strength (GD)")
     stepped = dict(zip(lane_map.states, lane_map.update))
@@ -293,7 +302,8 @@ def derive() -> DeepLinearDerivation:
     doc.add("GD map of one mode",
             map_latex(lane_map) + r"\qquad s_{t+1} = " + sp.latex(sp.factor(strength_map.update[0]))
             + r",\quad a_{t+1}^2 - b_{t+1}^2 = " + sp.latex(gd_imbalance),
-            r"GD with step $\eta$; the map of $s$ holds for a balanced mode, $a_t = b_t$. GD is not exactly "
+            r"GD with step $\eta > 0$, any real $a_t$, $b_t$, $\sigma > 0$, at every step $t = 0, 1, 2, \dots$; the map "
+            r"of $s$ holds for a balanced mode, $a_t = b_t$. GD is not exactly "
             r"conservative, but the imbalance is multiplied by a factor, so $a = b$ is kept.",
             checked_by="closure in s")
 
@@ -306,7 +316,8 @@ def derive() -> DeepLinearDerivation:
     same_function = vanishes(logistic - solution.explicit, "decaying form = closed form")
     doc.add("Logistic solution", solution.latex() + r"\qquad s(t) = " + sp.latex(logistic),
             r"The balanced flow from $s(0) = s_0$ with $0 < s_0 < \sigma$; the second form divides numerator and "
-            r"denominator by $e^{2 \sigma t}$ (finite in floating point for every $t \ge 0$).",
+            r"denominator by $e^{2 \sigma t}$ (finite in floating point for every $t \ge 0$). All three hold for every "
+            r"$t \ge 0$, where $s_0 \le s(t) < \sigma$.",
             checked_by=backed("implicit differentiation gives the ODE; the closed form satisfies the relation; "
                               "both forms agree (simplification and random points)",
                               implicit_residual == 0, explicit_residual == 0, same_function))
@@ -316,7 +327,9 @@ def derive() -> DeepLinearDerivation:
     doc.add("Time to learn", rf"t_{{1/2}} = {sp.latex(exact_half)},\qquad " + law.latex(),
             rf"From $0 < s_0 < \sigma / 2$; $t_{{1/2}}$ is the time at which $s = \sigma / 2$, and $\rho = \sigma / s_0$.  "
             rf"$\lim_{{s_0 \to 0^+}} \left(t_{{1/2}} - \frac{{\log(\sigma/s_0)}}{{2\sigma}}\right)"
-            rf" = {sp.latex(vanishing)}$; the correction is ${sp.latex(law.constants['correction'])}$.",
+            rf" = {sp.latex(vanishing)}$; the correction is ${sp.latex(law.constants['correction'])}$.  "
+            r"The balanced flow; the law is asymptotic as $\rho \to \infty$ ($s_0 \to 0^+$ at fixed $\sigma > 0$), "
+            r"with remainder $O(1/\rho)$.",
             checked_by=backed("solve at s = sigma/2, limit s0 -> 0+ (it is 0), series in rho", vanishing == 0))
 
     return doc.finish(

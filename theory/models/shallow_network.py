@@ -156,20 +156,29 @@ class ShallowNetwork:
         loss_gradient = self.loss_gradient()
         doc = Draft(f"Shallow network, {self.activation.name} activation, {self.loss} loss")
         doc.add("Model", rf"S = {latex(model.prediction)},\quad L = {latex(model.loss())},\quad " + model.sizes_latex(),
-                "One hidden layer; rho acts element-wise; a bias is a constant-1 input.")
+                "One hidden layer; rho acts element-wise; a bias is a constant-1 input. "
+                r"Any real $W$ and $H$; the $n$ samples are the rows of $X$ and $Y$.")
         doc.add("Activation", rf"\rho(z) = {sp.latex(self.activation.expr(_z))},\quad "
                 rf"\rho'(z) = {sp.latex(self.activation.derivative(_z))}",
-                "Bound only when evaluating or generating code; the derivation holds for any rho.")
-        doc.add("Loss gradient in the prediction", rf"G = \frac{{\partial L}}{{\partial S}} = {latex(loss_gradient)}")
+                "Bound only when evaluating or generating code; the derivation holds for any rho. "
+                r"For every real $z$; at a kink ($z = 0$ for a ReLU-like $\rho$) $\rho'(0)$ is the convention $a_-$ "
+                r"(the $z \le 0$ branch), not a derivative.")
+        doc.add("Loss gradient in the prediction", rf"G = \frac{{\partial L}}{{\partial S}} = {latex(loss_gradient)}",
+                r"At every prediction $S$ (the loss is smooth in $S$), hence at every $W$, $H$.")
         doc.add("Gradients (matrix chain rule)",
                 rf"\nabla_W L = {latex(grads[W])},\quad \nabla_H L = {latex(grads[H])}",
-                r"With $\rho'(0) := a_-$ for ReLU-like activations, so dead neurons stay frozen.",
+                r"With $\rho'(0) := a_-$ for ReLU-like activations, so dead neurons stay frozen. The gradient at every $W$, "
+                r"$H$ where no pre-activation $z_{ki} = w_i \cdot x_k$ sits at a kink of $\rho$ (everywhere for smooth "
+                r"$\rho$); at a kink it is the value of this convention.",
                 "the matrix chain rule grad = d/dtheta tr(G^T S(theta)), checked entry by entry")
         euler = vanishes(self.euler_identity(), "z rho'(z) = rho(z)")
         if euler.holds:
             doc.add("Conservation", r"\frac{d}{dt}\left(\|w_i\|^2 - \|h_i\|^2\right) = 0",
                     r"Entry $i$ of $\frac{d}{dt}\operatorname{diag}(W W^T - H H^T)$ is "
-                    r"$2\sum_k (H G^T)_{ik}(\rho(z_{ki}) - z_{ki}\rho'(z_{ki}))$, zero by Euler's identity.",
+                    r"$2\sum_k (H G^T)_{ik}(\rho(z_{ki}) - z_{ki}\rho'(z_{ki}))$, zero by Euler's identity. For every hidden "
+                    r"neuron $i$, at every $t \ge 0$ of the gradient flow from any start (not for GD steps); it needs "
+                    r"$z \rho'(z) = \rho(z)$ for every real $z$, which holds for positively homogeneous $\rho$, the kink "
+                    r"included.",
                     "Euler's identity simplifies to 0")
         return doc.finish(ShallowNetworkDerivation, network=self, loss_gradient=loss_gradient,
                           gradient_W=grads[W], gradient_H=grads[H], euler_identity=euler)

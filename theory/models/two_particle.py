@@ -258,7 +258,9 @@ def derive() -> TwoParticleDerivation:
             "Above the threshold GD bounces across the narrow valley (period 2 across it): margins change sign, "
             "the loss spikes, the sharpness hovers near 2/eta then drops as the margins grow; the run then follows "
             "the valley at the 1/(eta t) rate, so the spikes are benign. With cooperative interference (alpha < 0, "
-            "opposite labels) no loss increase appears. These are checked by `gradflow check am-two-particle`.")
+            "opposite labels) no loss increase appears. These are checked by `gradflow check am-two-particle`. "
+            r"GD from $W_0 = 0$, $0 < p_1 < 1$, $|\alpha| \le 1$: observed on the checked settings (e.g. $p_1 = 0.75$, "
+            r"$\alpha = 0.95$, opposite labels), not derived.")
     cases = {labels: LabelCase(flows[labels], margin_flows[labels], maps[labels], Kt[labels], lane_flows[labels],
                                lane_maps[labels], first_step[labels], asymptotics[labels]) for labels in LABELS}
     return doc.finish(
@@ -285,17 +287,22 @@ def _margin_dynamics(doc: Draft, claims: dict, E, U, p):
         claims[f"logit flow = -K dL/dS Gamma ({labels})"] = _zero(
             sp.Matrix(flow.rhs) - sp.Matrix(list(-(E * E.T) * dL_dS * (U * U.T))), f"logit flow ({labels})")
     doc.add("Data", rf"E = {sp.latex(E)},\ U = I,\ p = {sp.latex(p.T)},\ K = E E^T = {sp.latex(sp.simplify(E * E.T))}",
-            "Opposite labels f*(x) = x; same labels f*(x) = 0.")
+            "Opposite labels f*(x) = x; same labels f*(x) = 0. "
+            r"$N = M = d = 2$, $0 < p_1 < 1$, $p_2 = 1 - p_1$, $-1 \le \alpha \le 1$ (so $e_2$ has unit norm).")
     doc.add("Logit flow (opposite labels)", flows["opposite"].latex(),
-            r"The general flow $\dot S = K P (Y - \Pi(S)) \Gamma$ of the associative memory with the concrete matrices.",
+            r"The general flow $\dot S = K P (Y - \Pi(S)) \Gamma$ of the associative memory with the concrete matrices: "
+            r"gradient flow from any $W_0$, at every $t \ge 0$, $0 < p_1 < 1$, $|\alpha| \le 1$; $s_{xy}$ is the logit of "
+            r"class $y$ at input $x$.",
             checked_by=backed("instantiation of the derived logit-particle flow; equals -K dL/dS Gamma by sp.diff",
                               *(claims[f"logit flow = -K dL/dS Gamma ({labels})"] for labels in LABELS)))
     for labels in LABELS:
         doc.add(f"Margin flow ({labels} labels)", margin_flows[labels].latex(),
-                "m_x = s_{x, f*(x)} - s_{x, other}: the four logits reduce to two margins.",
+                "m_x = s_{x, f*(x)} - s_{x, other}: the four logits reduce to two margins. "
+                r"For both inputs $x = 1, 2$, from any $W_0$, at every $t \ge 0$; $0 < p_1 < 1$, $|\alpha| \le 1$.",
                 checked_by="closure in (m1, m2) (Flow.reduce)")
         doc.add(f"Margin GD map ({labels} labels)", maps[labels].latex(),
-                r"One GD step of size $\eta > 0$ on $W$ (the data above), written in the two margins.",
+                r"One GD step of size $\eta > 0$ on $W$ (the data above), written in the two margins: for both inputs, "
+                r"from any $W_0$, at every step $t = 0, 1, 2, \dots$; $0 < p_1 < 1$, $|\alpha| \le 1$.",
                 checked_by="closure in (m1, m2) (Map.reduce)")
     claims["GD map is the Euler map of the margin flow"] = _zero(
         sp.Matrix(maps["opposite"].update) - sp.Matrix(MARGINS) - eta * sp.Matrix(margin_flows["opposite"].rhs),
@@ -320,7 +327,8 @@ def _binary_form(doc: Draft, claims: dict, margin_flows, E, U, p):
             rf"\dot m_x = \kappa \sum_{{x'}} \tilde K(x,x') p(x') \sigma(-m_{{x'}}),\ \kappa = {sp.latex(kappa)},\ "
             rf"\tilde K_{{\mathrm{{opposite}}}} = {sp.latex(Kt['opposite'])},\ \tilde K_{{\mathrm{{same}}}} = {sp.latex(Kt['same'])}",
             r"$\kappa = \|u_0 - u_1\|^2$, $\tilde K = \epsilon\epsilon^T \circ E E^T$; interference is destructive where "
-            r"$\tilde K < 0$: for opposite labels when $\alpha > 0$.",
+            r"$\tilde K < 0$: for opposite labels when $\alpha > 0$. For $x = 1, 2$ and both labellings, from any $W_0$, at "
+            r"every $t \ge 0$; $\sigma$ is the logistic function, $\epsilon_x = +1$ if $f^*(x) = 0$ else $-1$.",
             checked_by=backed("difference to the reduced flow simplifies to 0",
                               *(claims[f"binary-margin form ({labels})"] for labels in LABELS)))
     return kappa, Kt
@@ -345,7 +353,8 @@ def _losses(doc: Draft, claims: dict, p):
     # the W-space computations use opposite labels (the Hessian does not depend on the labels)
     loss_logits = _logit_loss("opposite")
     doc.add("Loss in the margins", rf"L = {sp.latex(loss_margins)}",
-            "Per input l(m) = log(1 + e^{-m}) (the M = 2 lane loss of the associative memory).",
+            "Per input l(m) = log(1 + e^{-m}) (the M = 2 lane loss of the associative memory). "
+            r"At every $W$ (any real margins), both labellings, $0 < p_1 < 1$.",
             checked_by=backed("substituting the margin ansatz into the logit loss gives it",
                               *(claims[f"loss closes in the margins ({labels})"] for labels in LABELS)))
     return ell, loss_margins, loss_logits
@@ -370,7 +379,8 @@ def _stable_forms(doc: Draft, claims: dict, kappa, Kt, maps, ell, p):
     claims["stabilised forms equal the derived ones on every sign pattern"] = _combine(stable_claims, "stable forms")
     doc.add("Overflow-free forms for generated code",
             rf"\sigma(-m) = {sp.latex(stable_sigma_bar(m_lane))},\quad \log(1 + e^{{-m}}) = {sp.latex(stable_softplus(m_lane))}",
-            "Every exponential has a non-positive argument, so margins of any size (steps of 1e3) stay finite.",
+            "Every exponential has a non-positive argument, so margins of any size (steps of 1e3) stay finite. "
+            r"Both identities hold for every real $m$; $\sigma$ is the logistic function.",
             checked_by=backed("equal to the derived forms for m = r and m = -r (r > 0): simplification and random points",
                               claims["stabilised forms equal the derived ones on every sign pattern"]))
     return lane_flows, lane_maps, lane_loss, curvature
@@ -384,7 +394,8 @@ def _first_step_and_dip(doc: Draft, claims: dict, maps, margin_flows):
         sp.Matrix(first_step["opposite"]) - eta * sp.Matrix(flow_at_zero), "first step")
     doc.add("First GD step (opposite labels)",
             rf"m_1 = {sp.latex(first_step['opposite'][0])},\quad m_2 = {sp.latex(first_step['opposite'][1])}",
-            "The map at m = 0, from W_0 = 0.",
+            "The map at m = 0, from W_0 = 0. "
+            r"The margins after the first step ($t = 1$), any $\eta > 0$, $0 < p_1 < 1$, $|\alpha| \le 1$.",
             checked_by=backed("substitution into the derived map; equals eta times the flow at 0",
                               claims["first GD step = eta * flow at 0"]))
     p2 = 1 - p1
@@ -402,7 +413,9 @@ def _first_step_and_dip(doc: Draft, claims: dict, maps, margin_flows):
             rf"\dot m_2(0) = {sp.latex(rare_drift)} < 0 \iff \alpha \in {sp.latex(dip_set)},\ "
             rf"\text{{i.e. }} \alpha > {sp.latex(dip_threshold)} = p_2/p_1",
             "The rare token's margin first decreases (under the flow, and in the first GD step, which is eta times "
-            "the flow at 0) iff alpha exceeds p2/p1; for alpha = p2/p1 the first step leaves it at 0.",
+            "the flow at 0) iff alpha exceeds p2/p1; for alpha = p2/p1 the first step leaves it at 0. "
+            r"Opposite labels, from $W_0 = 0$ (both margins 0), $0 < p_1 < 1$, $p_2 = 1 - p_1$, any $\eta > 0$; within "
+            r"$|\alpha| \le 1$ the dip set is nonempty only when $p_1 > 1/2$.",
             checked_by=backed("the derived drift at m = 0 is affine in alpha with slope -p1 < 0; solved for its root",
                               claims["dip threshold = p2 / p1"]))
     return first_step, dip_threshold, dip_condition, dip_set
@@ -435,6 +448,9 @@ def _sharpness_at_zero(doc: Draft, claims: dict, H0):
     sharpness_zero = sp.simplify(max(eigen, key=lambda e: float(e.subs(point))))
     others = [e for e in eigen if e != sharpness_zero]
     doc.add("Hessian at W = 0 (4 x 4, vec(W) = (w00, w01, w10, w11))", rf"H(0) = {sp.latex(H0)}",
+            r"The Hessian of $L(W)$ at $W = 0$ only, for $0 < p_1 < 1$, $|\alpha| \le 1$; derived for opposite labels, "
+            r"and the same for both labellings (for $M = 2$ the Hessian of the loss in the logits does not depend on "
+            r"the label).",
             checked_by=backed("sp.hessian of L(W) at W = 0, from the log-sum-exp form and from the margin form",
                               claims["Hessian at 0: logit form = margin form"]))
     # ordering: the gaps to the other eigenvalues are sqrt(disc)/2 and the top itself, with
@@ -456,7 +472,8 @@ def _sharpness_at_zero(doc: Draft, claims: dict, H0):
             rf"\eta < \frac{{2}}{{\lambda_{{\max}}}} = {sp.latex(sp.simplify(2 / compact))}",
             f"Eigenvalues of $H(0)$: {', '.join('$' + sp.latex(e) + '$' for e in eigen)}; the top one is the + root (its "
             r"gaps to the others are a square root and itself, both $\ge 0$). GD is stable at the start when $\eta$ is "
-            "below the threshold.",
+            r"below the threshold. For $0 < p_1 < 1$, $p_2 = 1 - p_1$, $|\alpha| \le 1$ (so the discriminant "
+            r"$(2 p_1 - 1)^2 + 4 \alpha^2 p_1 p_2 \ge 0$); the threshold is the linear stability of GD at $W = 0$ only.",
             checked_by=backed("eigenvals of the symbolic Hessian; the ordering and the compact form simplify to 0",
                               *(claims[k] for k in ("discriminant = (2 p1 - 1)^2 + 4 alpha^2 p1 p2 (>= 0)",
                                                     "gaps to the other eigenvalues of H(0) are sqrt(disc)/2 or the top itself",
@@ -498,7 +515,9 @@ def _sharpness_along_run(doc: Draft, claims: dict, H, margins_W, ell, curvature,
             rf"H = J^T \operatorname{{diag}}(p_x \ell''(m_x)) J,\ \ \lambda_{{\max}}(H) = \lambda_{{\max}}(D J J^T) = "
             rf"{sp.latex(top_a)},\ a_x = p_x \ell''(m_x) = {sp.latex(weights[a[0]])}, \dots,\ J J^T = {sp.latex(gram)}",
             "The margins are linear in W, so the Hessian is exactly of Gauss-Newton form; its nonzero eigenvalues are "
-            "those of the 2 x 2 matrix D J J^T (D = diag(p_x l''(m_x))).",
+            "those of the 2 x 2 matrix D J J^T (D = diag(p_x l''(m_x))). "
+            r"At every $W$ (opposite labels, as derived), $0 < p_1 < 1$, $|\alpha| \le 1$; $a_x > 0$ at every real "
+            r"margin $m_x$.",
             checked_by=backed("identity by expansion and at random points; charpoly root",
                               *(claims[k] for k in ("margins are linear in W", "Hessian = J^T diag(p l''(m)) J",
                                                     "J J^T = kappa Kt", "top eigenvalue is a root of det(lambda - D J J^T)",
@@ -549,7 +568,10 @@ def _asymptotics(doc: Draft, claims: dict, labels: str, margin_map: Map, loss_ma
             rf"Ansatz $m_x = \log(\eta t) + c_x$: $\lim t\,(m_{{t+1}} - m_t) = 1$ gives "
             rf"$e^{{-c}} = ({sp.latex(zs[0])}, {sp.latex(zs[1])})$; the loss limit follows. "
             rf"Max-margin route: $\lambda = \tilde K^{{-1}} 1 = {sp.latex(lam_vec.T)}$, "
-            rf"$1/(\kappa \gamma_*^2) = {sp.latex(svm)}$, direction $\hat v \propto {sp.latex(v_hat.T)}$.",
+            rf"$1/(\kappa \gamma_*^2) = {sp.latex(svm)}$, direction $\hat v \propto {sp.latex(v_hat.T)}$. "
+            r"Conditions: GD from $W_0 = 0$, $0 < p_1 < 1$, $|\alpha| < 1$ (then $\lambda > 0$: separable, both inputs "
+            r"support vectors), any $\eta > 0$ for which the run enters the separable regime; limits as the step count "
+            r"$t \to \infty$. Assumed: that $m_x - \log(\eta t)$ converges; the rate of approach is not derived here.",
             checked_by=backed("sp.limit and sp.solve on the derived map; equal to the SVM route",
                               claims[f"eta t L limit = 1/(kappa gamma*^2) ({labels})"],
                               claims[f"offsets = log(kappa p / lambda) ({labels})"]))

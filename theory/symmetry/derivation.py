@@ -91,7 +91,9 @@ def _geometry(doc: Draft, quick: bool) -> dict:
             r"$\sigma.(\Pi Z) = \Pi \sigma.(Z)$, and $\Pi^T \Pi = I$. Explicit networks: "
             + ", ".join(str(list(w)) for w in networks) + r", with $\sigma$ and the loss undefined. Hence the "
             r"collision subspace $\{w_i = w_j, u_i = u_j\} = \mathrm{Fix}(P_{ij})$ is invariant under the flow: "
-            r"there $\nabla L = P_{ij} \nabla L$.",
+            r"there $\nabla L = P_{ij} \nabla L$. For every parameter vector $\theta$, every hidden layer $k$ and every "
+            r"permutation matrix $\Pi$ of its neurons; the gradient and Hessian identities wherever $L$ is once and "
+            r"twice differentiable.",
             _checked(equivariance))
     plateau = plateau_claims()
     o, c, mu, N = sp.symbols("o c mu N", integer=True)
@@ -104,14 +106,21 @@ def _geometry(doc: Draft, quick: bool) -> dict:
             r"$w_i = w_j = \bar w$, $u_{i,j} = \bar u/2 \pm e$: the loss equals the reduced loss for every $e$; "
             r"at a reduced critical point the gradient on the plateau is $(B^T e, -B^T e)$. Second order in "
             r"$(e, q)$, $w_{i,j} = \bar w \pm q/2$: $H_{ee} = 0$, $H_{eq} = B$, and the Hessian at the "
-            r"permutation point is block diagonal (symmetric, antisymmetric).", _checked(plateau))
+            r"permutation point is block diagonal (symmetric, antisymmetric). $N$ samples $x_\mu$; $o$ runs over the "
+            r"next layer's neurons, $c$ over the entries of the layer input $\tilde h$ (bias included); "
+            r"$\delta_o(\mu)$ is the back-propagated error at neuron $o$ of the next layer. For every $\bar w$, "
+            r"$\bar u$ and $e$ on the plateau ($q = 0$), where $\sigma$ and the loss are differentiable (twice for the "
+            r"Hessian).", _checked(plateau))
     line = critical_line_claims()
     form = quadratic_form()
     doc.add("Critical line and the Fukumizu-Amari form",
             r"v^T H v = " + sp.latex(form) + r",\quad M = \frac{1}{N}\sum_\mu \ell'_\mu\, a\, \sigma''(w\cdot x_\mu)"
             r"\, x_\mu x_\mu^T",
             r"A critical neuron $(w, a)$ split into $(w, \beta a)$ and $(w, (1-\beta) a)$ stays critical for every "
-            r"$\beta$; along $v(\xi) = ((1-\beta)\xi, -\beta\xi)$ the output is unchanged to first order.",
+            r"$\beta$; along $v(\xi) = ((1-\beta)\xi, -\beta\xi)$ the output is unchanged to first order. For every real "
+            r"$\beta$ and every direction $\xi$ of the incoming weights; $(w, a)$ critical for the narrower network, "
+            r"$\sigma$ twice differentiable at every $w \cdot x_\mu$, $\ell'_\mu$ the derivative of the loss of "
+            r"sample $\mu$ in the output, $N$ samples.",
             _checked(line))
     return dict(equivariance=equivariance, plateau=plateau, critical_line=line, plateau_matrix=B,
                 fukumizu_amari_form=form)
@@ -125,7 +134,9 @@ def _counts(doc: Draft) -> dict:
             + " = " + sp.latex(closed_forms.ALTERNATING_FORM),
             "Labellings {1..m} -> {0..r*} onto {1..r*}. Exponential generating functions: the definitional sum "
             "has EGF e^x (e^x - 1)^{r*}, the derivative of the EGF of r*! S(n, r*+1); this is the "
-            + closed_forms.IDENTITY + ". The three forms agree exactly for 1 <= r* <= m <= 30.",
+            + closed_forms.IDENTITY + ". The three forms agree exactly for 1 <= r* <= m <= 30. "
+            r"The identities hold for all integers $1 \le r^* \le m$ (student width $m$, teacher width $r^*$); "
+            r"$S$ is the Stirling number of the second kind.",
             _checked({k: v for k, v in counting.items() if k != "Stirling polynomials"}))
     tables = dict(
         expansion_table={(r, m): expansion_count(r, m) for m in range(1, TABLE_M + 1) for r in range(1, m + 1)},
@@ -137,13 +148,28 @@ def _counts(doc: Draft) -> dict:
     doc.add("Higher-order permutation points",
             r"N_K \ge N_{\min} \sum_k \binom{n_k - K}{K} 2^{-K},\quad " + growth.latex(),
             "K pairs of neurons of one layer merged: binom(n - K, K) n!/2^K embeddings per layer; "
-            "brute-force enumeration of the maps agrees for widths <= 7.", "polynomial in n, leading coefficient")
+            "brute-force enumeration of the maps agrees for widths <= 7. "
+            r"For every integer $K \ge 1$, the sum over the hidden layers $k$ of widths $n_k$, "
+            r"$N_{\min} = \prod_k n_k!$; the expansion for one layer of width $n \to \infty$ at fixed $K$, with "
+            r"relative error $O(1/n)$.", "polynomial in n, leading coefficient")
     doc.add("Critical subspaces", r"G(r, m) = r!\, S(m, r)",
             "One affine subspace of symmetry-induced critical points per surjection {1..m} -> {1..r} "
-            "(weights beta summing to 1 in each fibre).")
+            "(weights beta summing to 1 in each fibre). "
+            r"For integers $1 \le r \le m$: a network of width $r$ embedded in width $m$.")
     return dict(counting=counting, higher_order_growth=growth, expansion_definition=closed_forms.DEFINITION,
                 expansion_closed_form=closed_forms.CLOSED_FORM,
                 expansion_alternating_form=closed_forms.ALTERNATING_FORM, identity=closed_forms.IDENTITY, **tables)
+
+
+# the limit of each asymptotic law in words, beside its own assumptions (which stay as they are)
+_LIMITS = {
+    "ratio without extra neurons, all smaller widths": r"; as the teacher width $r^* \to \infty$ (integers $r^* \ge 2$)",
+    "ratio at fixed extra width": r"; the remainder is bounded as $r^* \to \infty$ (integers $r^* \ge 2$)",
+    "ratio at fixed extra width, all smaller widths": r"; integers $r^* \ge 2$",
+    "zero-loss subspaces at large width": r"; as the student width $m \to \infty$, integers $r^* \ge 1$",
+    "critical subspaces at large width": r"; as the student width $m \to \infty$",
+    "ratio at large width": r"; as the student width $m \to \infty$",
+}
 
 
 def _laws(doc: Draft) -> dict:
@@ -153,7 +179,8 @@ def _laws(doc: Draft) -> dict:
     t_law, g_law, ratio_law, growth_check = dominance.growth_rate_laws()
     exact_zero = dominance.ratio_at_zero_claim(at_zero)
     doc.add("Dominance ratio", r"R(r^*, h) = \frac{G(r^* - 1, r^* + h)}{T(r^*, r^* + h)}",
-            "sum_below: all widths r < r* in the numerator.")
+            "sum_below: all widths r < r* in the numerator. "
+            r"For integers $r^* \ge 2$ (teacher width) and $h \ge 0$ (extra student neurons).")
     for law, how in ((at_zero, "S(r, r - 1) = binom(r, 2), from the Stirling polynomial"),
                      (at_zero_below, "simple pole of the ordered Bell EGF 1/(2 - e^x) at ln 2"),
                      (linear, "S(n + q, n) ~ n^{2q} / (2^q q!), limit in r*"),
@@ -161,11 +188,13 @@ def _laws(doc: Draft) -> dict:
                      (t_law, "leading term of the inclusion-exclusion form"),
                      (g_law, "leading term of the inclusion-exclusion form"),
                      (ratio_law, "quotient of the two")):
-        doc.add(law.name[0].upper() + law.name[1:], law.latex(), "; ".join(law.assumptions), how)
+        doc.add(law.name[0].upper() + law.name[1:], law.latex(), "; ".join(law.assumptions) + _LIMITS.get(law.name, ""),
+                how)
     crossovers = dominance.crossovers()
     doc.add("Crossover", r"h_c(r^*) = \max\{h : R(r^*, h) > 1\}",
             "default: " + ", ".join(f"{k}: {v}" for k, v in crossovers["default"].items())
-            + "; sum_below: " + ", ".join(f"{k}: {v}" for k, v in crossovers["sum_below"].items()))
+            + "; sum_below: " + ", ".join(f"{k}: {v}" for k, v in crossovers["sum_below"].items())
+            + r". For integers $r^* \ge 2$ and $h \ge 0$; None when $R(r^*, 0) \le 1$.")
     return dict(ratio_at_zero=at_zero, ratio_at_zero_sum_below=at_zero_below, linear_growth=linear,
                 linear_growth_sum_below=linear_below, expansion_growth=t_law, critical_growth=g_law,
                 ratio_growth=ratio_law, c_h=linear.constants["c_h"], crossovers=crossovers,
