@@ -156,8 +156,8 @@ def _orthogonal_margins(doc: Draft) -> dict:
             r"every $t \ge 0$ (orthonormal rows need $N, M \le d$).", checked_by="invariant subspace")
     conserved = lanes.time_derivative(correct + (M - 1) * wrong)
     doc.add("Conservation", rf"\frac{{d}}{{dt}}\sum_y s_y(x) = {latex(conserved)}",
-            r"For every input $x$ under the logit flow with orthonormal embeddings ($K = \Gamma = I$), from any $W_0$, "
-            r"at every $t \ge 0$.",
+            r"For every input $x$ under the logit flow with orthonormal embeddings ($K = \Gamma = I$), on the lanes "
+            r"above (wrong logits equal, as from $W_0 = 0$), at every $t \ge 0$.",
             checked_by=backed("derivative along the flow simplifies to 0", sp.simplify(conserved) == 0))
 
     margin_flow: Flow = lanes.reduce({m: correct - wrong}, {correct: m + wrong}, "margin flow")
