@@ -31,9 +31,10 @@ def training_report(name: str, r: dict, timings: dict) -> str:
     if r["float32"]:
         lines.append(f"float32: final loss {r['float32']['final_loss']:.4g}, plateaus "
                      f"{', '.join(f'{v:.4g}' for v in r['float32']['plateaus'])}.")
-    lines += ["", "Figures: `figures/training.png` (loss with plateaus: shaded; dotted: exact plateau values), "
-              "`figures/neuron_angles.png`, `figures/neuron_norms.png` (||w_i||) and "
-              "`figures/neuron_outputs.png` (h_i) over iterations.", ""]
+    lines += ["", "Figures: `figures/training.png` (loss with the plateaus shaded; dotted: each plateau's exact "
+              "loss, its value and classification in the legend), `figures/neuron_angles.png`, "
+              "`figures/neuron_norms.png` (||w_i||) and `figures/neuron_outputs.png` (h_i), over iterations on a "
+              "log axis.", ""]
     return "\n".join(lines)
 
 
