@@ -28,6 +28,15 @@ class Spectrum:
         return float(self.values[-1])
 
 
+def hessian_operator(objective, theta):
+    """H(theta) as a SciPy LinearOperator: one Hessian-vector product per application, no dense H."""
+    from scipy.sparse.linalg import LinearOperator
+
+    theta = np.asarray(theta, dtype=float)
+    P = objective.n_params
+    return LinearOperator((P, P), matvec=lambda v: objective.hessian_vector(theta, np.ravel(v)), dtype=float)
+
+
 def hessian_spectrum(objective, theta, k: int | None = None, which: str = "both") -> Spectrum:
     """The Hessian's spectrum at ``theta``: all of it (dense, when ``k`` is None and P <= DENSE_LIMIT),
     or ``k`` extreme eigenpairs by Lanczos (scipy's eigsh) on Hessian-vector products:
@@ -40,9 +49,9 @@ def hessian_spectrum(objective, theta, k: int | None = None, which: str = "both"
         require(P <= DENSE_LIMIT, "k", f"given when P = {P} > {DENSE_LIMIT} (no dense Hessian that large)")
         values, vectors = np.linalg.eigh(objective.hessian(theta))
         return Spectrum(values, vectors, "dense")
-    from scipy.sparse.linalg import LinearOperator, eigsh
+    from scipy.sparse.linalg import eigsh
 
-    operator = LinearOperator((P, P), matvec=lambda v: objective.hessian_vector(theta, np.ravel(v)), dtype=float)
+    operator = hessian_operator(objective, theta)
     rng = np.random.default_rng(0)  # a fixed start vector: the same answer every time
     start = rng.normal(size=P)
     parts = []

@@ -15,7 +15,8 @@ from gradflow.numerics.symmetry.critical_lines import fukumizu_amari_matrix, spl
 from gradflow.numerics.symmetry.expansion import (Teacher, dimension, labellings, nullity_formula, numeric_nullity,
                                                   output_jacobian, pack, random_point, random_teacher, role_swap_path,
                                                   shallow, unpack)
-from gradflow.numerics.symmetry.krylov_newton import hessian_operator, krylov_newton
+from gradflow.numerics.mlp.spectrum import hessian_operator  # re-exported: the symmetry tools use it
+from gradflow.numerics.symmetry.krylov_newton import krylov_newton
 from gradflow.numerics.symmetry.midpoint_path import MidpointPath, midpoint_path
 from gradflow.numerics.symmetry.pair_spectrum import PairSpectrum, inert_parameters, pair_spectrum, smallest_eigenvalues
 from gradflow.numerics.symmetry.intersections import graph_components, intersection_graph, labellings_intersect

@@ -10,17 +10,11 @@ result is returned whatever |grad| it reached: the caller reports the achieved n
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse.linalg import LinearOperator, minres
+from scipy.sparse.linalg import minres
 
+from gradflow.numerics.mlp.spectrum import hessian_operator
 from gradflow.numerics.symmetry.critical import CriticalPoint, newton_steps
 from gradflow.theory.errors import require
-
-
-def hessian_operator(objective, theta) -> LinearOperator:
-    """H(theta) as a LinearOperator (one Hessian-vector product per application)."""
-    theta = np.asarray(theta, dtype=float)
-    P = objective.n_params
-    return LinearOperator((P, P), matvec=lambda v: objective.hessian_vector(theta, np.ravel(v)), dtype=float)
 
 
 def krylov_newton(objective, theta0, gtol: float = 1e-10, *, max_steps: int = 30, rtol: float = 1e-12,
@@ -41,4 +35,4 @@ def krylov_newton(objective, theta0, gtol: float = 1e-10, *, max_steps: int = 30
     return CriticalPoint(theta, float(loss), norm, steps)
 
 
-__all__ = ["hessian_operator", "krylov_newton"]
+__all__ = ["krylov_newton"]
