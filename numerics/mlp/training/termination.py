@@ -11,6 +11,7 @@ step), in this order:
   maxT           the flow reached time ``maxT`` (flows only)
   stationary     without a maxT, the integrator's steps grew without bound: the flow is at rest
   no_progress    (polish) no step lowers the loss any more: rounding level
+  interrupted    another thread asked the run to end (``train_ensemble`` on Ctrl-C), checked first
 
 Losses and gradient norms are those of the regularised mean loss.  The phase's result is the
 best-loss point seen, not the last one.
@@ -50,8 +51,9 @@ class Limits:
 class Tracker:
     """Watches one phase: counts iterations and loss evaluations, keeps the best point, names the stop."""
 
-    def __init__(self, limits: Limits, bar=None):
+    def __init__(self, limits: Limits, bar=None, stop=None):
         self.limits = limits
+        self.stop = stop  # a threading.Event: once set, the next check ends the phase ("interrupted")
         self.bar = bar  # a tqdm bar over the iterations (None: no progress shown)
         self.started = time.perf_counter()
         self.iterations = 0
@@ -90,7 +92,9 @@ class Tracker:
         """The first rule that holds now (also remembered as ``stopped_by``), or None."""
         limits = self.limits
         reason = None
-        if self.elapsed >= limits.maxtime:
+        if self.stop is not None and self.stop.is_set():
+            reason = "interrupted"
+        elif self.elapsed >= limits.maxtime:
             reason = "maxtime"
         elif self.iterations >= limits.maxiterations:
             reason = "maxiterations"

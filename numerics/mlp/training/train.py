@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -100,15 +101,17 @@ def train(objective, theta0, *, method: str = "flow", polish: str = "auto", taui
           maxtime_ode: float = 180.0, maxtime_optim: float = 120.0, maxiterations_ode: int = 10 ** 6,
           maxiterations_optim: int = 10 ** 5, minloss: float = 1e-30, min_gnorm: float = 1e-13,
           patience: int = 10 ** 6, n_samples_trajectory: int = 100, rtol: float = 1e-6, atol: float = 1e-6,
-          spectrum: bool = True, metadata: dict | None = None, progress: bool = False) -> TrainingResult:
+          spectrum: bool = True, metadata: dict | None = None, progress: bool = False,
+          stop=None) -> TrainingResult:
     """Train from ``theta0``: phase 1 by ``method``, phase 2 by ``polish``; the best point wins.  With
-    ``progress`` each phase shows a bar over its iterations with the best loss so far."""
+    ``progress`` each phase shows a bar over its iterations with the best loss so far; ``stop`` (a
+    threading.Event) set from another thread ends each phase at its next check ("interrupted")."""
     theta0, rates = _validate(objective, theta0, method, polish, lr, batchsize, tauinv)
     require(isinstance(n_samples_trajectory, (int, np.integer)) and n_samples_trajectory >= 2,
             "n_samples_trajectory", "an integer >= 2", n_samples_trajectory)
     started = time.perf_counter()
     ode_limits = Limits(maxtime_ode, maxiterations_ode, minloss, min_gnorm, patience, maxT)
-    ode = Tracker(ode_limits, _bar(method, progress))
+    ode = Tracker(ode_limits, _bar(method, progress), stop)
     recorder = Recorder(n_samples_trajectory, "log" if method in ("flow", "dopri5", "rk4") else "linear")
     if method in ("flow", "dopri5", "rk4"):
         final_time = integrate_flow(objective, theta0, rates, ode, recorder, method, rtol, atol, dt=lr)
@@ -121,10 +124,10 @@ def train(objective, theta0, *, method: str = "flow", polish: str = "auto", taui
     ode_x, ode_loss = ode.best_x, ode.best_loss
     kind = _polish_kind(polish, objective.n_params)
     optim = Tracker(Limits(maxtime_optim, maxiterations_optim, minloss, min_gnorm, patience),
-                    _bar(f"polish ({kind})", progress and kind != "none"))
+                    _bar(f"polish ({kind})", progress and kind != "none"), stop)
     # the trackers hold each best point's regularised |grad|_inf: no evaluation again
     x, loss, gnorm_regularized = ode_x, ode_loss, ode.best_gnorm
-    if kind != "none" and ode.stopped_by not in ("minloss", "min_gnorm"):
+    if kind != "none" and ode.stopped_by not in ("minloss", "min_gnorm", "interrupted"):
         if kind == "newton":
             newton(objective, ode_x, optim)
         elif kind == "bfgs":
@@ -174,9 +177,10 @@ def train_ensemble(objective, Theta0, *, workers: int | None = None, progress: b
     require(len(objectives) == len(Theta0), "objective", f"one objective or {len(Theta0)}", len(objectives))
     workers = workers or min(len(Theta0), os.cpu_count() or 1)
     bar = _bar("members", progress, "member", len(Theta0))
+    stop = threading.Event()  # set on Ctrl-C (or any error here): the running members end at their next check
 
     def member(pair):
-        result = train(pair[0], pair[1], **options)
+        result = train(pair[0], pair[1], stop=stop, **options)
         if bar is not None:
             bar.update()
         return result
@@ -185,7 +189,16 @@ def train_ensemble(objective, Theta0, *, workers: int | None = None, progress: b
         if workers <= 1:
             return [member(pair) for pair in zip(objectives, Theta0)]
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(member, zip(objectives, Theta0)))
+            futures = [pool.submit(member, pair) for pair in zip(objectives, Theta0)]
+            try:
+                pending = set(futures)
+                while pending:  # short waits: the main thread stays free to take Ctrl-C
+                    pending = wait(pending, timeout=0.2).not_done
+                return [future.result() for future in futures]
+            except BaseException:
+                stop.set()  # without this, leaving the pool would wait for every member's time limit
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     finally:
         if bar is not None:
             bar.close()

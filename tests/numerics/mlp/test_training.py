@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 import warnings
 
 import numpy as np
@@ -221,6 +225,22 @@ def test_progress_bars_count_steps_and_members_and_change_nothing(capsys):
     assert np.array_equal(plain.x, shown.x) and plain.loss == shown.loss
     members = train_ensemble(objective, Theta0, workers=2, progress=True, **options)
     assert "2/2" in capsys.readouterr().err and np.array_equal(members[0].x, plain.x)
+
+
+def test_ctrl_c_ends_an_ensemble_at_once_not_after_every_time_limit():
+    net = Network(2, (Layer(3, "tanh"), Layer(1)))
+    X = np.random.default_rng(2).normal(size=(200, 2))
+    objective = MLPObjective.create(net, X, np.sin(X[:, :1]))
+    Theta0 = np.stack([random_params(net, s) for s in range(6)])
+    options = {"method": "gd", "lr": 1e-6, "maxtime_ode": 120.0, "maxiterations_ode": 10 ** 9, "minloss": 0.0,
+               "min_gnorm": 0.0, "spectrum": False}
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        train_ensemble(objective, Theta0, workers=2, **options)
+    assert time.perf_counter() - start < 15.0  # each member alone would run for 120 s
+    assert threading.active_count() <= 2  # the members' threads have ended (the timer's may linger)
 
 
 @pytest.mark.parametrize("options, name", [
