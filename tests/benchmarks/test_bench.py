@@ -9,6 +9,8 @@ import pytest
 
 from gradflow.derivations.cli import main
 
+pytestmark = pytest.mark.long  # seconds per test (subprocesses, fresh caches, big runs): not in the quick subset
+
 
 @pytest.fixture(scope="module")
 def quick_report():

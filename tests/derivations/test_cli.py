@@ -13,6 +13,8 @@ from gradflow.derivations.associative_memory.oracles import margin_map_numpy
 from gradflow.theory.models import associative_memory as am
 from tests.latex_checker import problems
 
+pytestmark = pytest.mark.long  # seconds per test (subprocesses, fresh caches, big runs): not in the quick subset
+
 
 def run_json(capsys, *argv):
     code = main([*argv, "--json"])

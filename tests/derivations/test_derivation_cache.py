@@ -25,6 +25,8 @@ from gradflow.theory.derivation import Derivation, Draft
 
 from ..corrupt import flip_bytes, truncate
 
+pytestmark = pytest.mark.long  # whole reproductions or subprocesses: not in the quick subset
+
 REPO = Path(__file__).resolve().parents[2]
 x = sp.Symbol("x", positive=True)
 

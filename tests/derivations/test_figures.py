@@ -206,6 +206,7 @@ def test_figure_sizes():
             figure_size(**bad)
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("name", sorted(TINY))  # about 65 s of CPU for all (ec-* runs draw 13 to 24 figures each)
 def test_figures_follow_the_style(name, tmp_path):
     if name in NEEDS:

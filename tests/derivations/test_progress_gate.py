@@ -29,6 +29,7 @@ def test_progress_only_at_a_terminal_outside_ci(monkeypatch, ci, as_json, tty, e
     assert shows_progress(as_json) is expected
 
 
+@pytest.mark.long  # a reproduction in a subprocess
 def test_a_piped_reproduction_draws_no_bar(tmp_path):
     # am-margins draws a tqdm bar over its runs at a terminal; into a pipe its stderr holds none
     env = {k: v for k, v in os.environ.items() if k != "CI"}

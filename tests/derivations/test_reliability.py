@@ -25,6 +25,8 @@ from gradflow.theory.errors import ParameterError
 
 from ..faults import assert_one_line_error, cli_env, closed_early, interrupt_cli, run_cli
 
+pytestmark = pytest.mark.long  # seconds per test (subprocesses, fresh caches, big runs): not in the quick subset
+
 
 def error_of(capsys, *argv, code=2) -> str:
     """The one line a bad command prints (exit ``code``, nothing else on stderr or stdout)."""

@@ -32,6 +32,8 @@ from gradflow.theory.flow import Flow, Map
 
 from ..corrupt import flip_bytes, truncate
 
+pytestmark = pytest.mark.long  # seconds per test (subprocesses, fresh caches, big runs): not in the quick subset
+
 REPO = Path(__file__).resolve().parents[2]
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -25,6 +25,8 @@ from gradflow.theory.flow import Map
 from gradflow.theory.gaussian.kernels import kernel
 from gradflow.theory.models.shallow_network import ShallowNetwork
 
+pytestmark = pytest.mark.long  # seconds per test (subprocesses, fresh caches, big runs): not in the quick subset
+
 # Runs in a fresh interpreter without site (so no editable gradflow) and with numpy's site-packages
 # appended by hand: only numpy, numba and the exported folder (the working directory) are importable.
 _RUNNER = """

@@ -22,6 +22,8 @@ from gradflow.numerics.drivers.lanes import LaneSimulator
 from gradflow.theory.errors import ParameterError
 from gradflow.theory.flow import Flow, Map
 
+pytestmark = pytest.mark.long  # seconds per test (subprocesses, fresh caches, big runs): not in the quick subset
+
 SETTINGS = settings(max_examples=25, deadline=None)
 
 x, y, z, b, m = sp.symbols("x y z b m", real=True)

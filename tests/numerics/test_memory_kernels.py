@@ -15,6 +15,8 @@ from gradflow.numerics.closed_form import numeric_function
 from gradflow.theory.models import associative_memory as am
 from gradflow.theory.strategies import orthogonal_memory_settings
 
+pytestmark = pytest.mark.long  # seconds per test (subprocesses, fresh caches, big runs): not in the quick subset
+
 
 @pytest.fixture(scope="module")
 def sims():

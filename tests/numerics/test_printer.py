@@ -23,6 +23,8 @@ from gradflow.numerics.drivers.lanes import LaneSimulator
 from gradflow.theory.flow import Map
 from gradflow.theory.matrix_functions import RowLogSumExp, RowSoftmax, RowSoftmaxJVP
 
+pytestmark = pytest.mark.long  # seconds per test (subprocesses, fresh caches, big runs): not in the quick subset
+
 SETTINGS = settings(max_examples=25, deadline=None)
 
 m = sp.Symbol("m", real=True)

@@ -8,6 +8,8 @@ import pytest
 from gradflow.derivations.output import dumps
 from gradflow.derivations.registry import get_experiment
 
+pytestmark = pytest.mark.long  # whole reproductions or subprocesses: not in the quick subset
+
 SHIFT_KEYS = {"true_acc", "estimate", "naive", "gap_closed", "gap_closed_by_B", "gap_closed_by_score", "cs_mean_id",
               "cs_mean_ood", "cs_shift", "bins", "decomposition", "models", "mae_estimate", "mae_naive",
               "pearson_estimate", "pearson_naive", "line_observed", "line_predicted"}

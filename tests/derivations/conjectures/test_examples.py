@@ -10,6 +10,8 @@ from gradflow.derivations.conjecture_file import load
 from gradflow.derivations.shipped_conjectures import example_names, example_path
 from gradflow.derivations.two_particle.laws import laws
 
+pytestmark = pytest.mark.long  # whole reproductions or subprocesses: not in the quick subset
+
 EXPECTED = {  # example -> (exit code, budget of the quick run)
     "orthogonal-margins": (0, 32),
     "two-particle-loss-monotone": (1, 16),

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from gradflow.derivations.registry import get_experiment
 from gradflow.numerics.mlp.teacher import aligned_distance
 from gradflow.theory.mlp import Layer, Network, random_params
+
+pytestmark = pytest.mark.long  # whole reproductions or subprocesses: not in the quick subset
 
 
 def test_teacher_student_writes_its_folder(tmp_path):

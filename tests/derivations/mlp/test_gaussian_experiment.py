@@ -12,6 +12,8 @@ from gradflow.derivations.registry import get_experiment
 from gradflow.theory.mlp import random_params
 from tests.latex_checker import problems
 
+pytestmark = pytest.mark.long  # whole reproductions or subprocesses: not in the quick subset
+
 
 def _check_results(results: dict, monte_carlo_limit: float = 5.0):
     for row in results["kernel_errors"]:

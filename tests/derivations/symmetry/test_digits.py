@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.long  # whole reproductions or subprocesses: not in the quick subset
+
 pytest.importorskip("sklearn")
 
 from gradflow.derivations.registry import get_experiment  # noqa: E402

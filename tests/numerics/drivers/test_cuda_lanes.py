@@ -23,6 +23,8 @@ from gradflow.theory.flow import Flow, Map
 
 from .cuda_script import REPO, run_cuda_script
 
+pytestmark = pytest.mark.long  # seconds per test (subprocesses, fresh caches, big runs): not in the quick subset
+
 RTOL = ATOL = 1e-12
 
 _PARITY = r'''

@@ -25,6 +25,8 @@ from gradflow.theory.matrix_functions import RowSoftmaxJVP
 
 from .cuda_script import REPO, run_cuda_script
 
+pytestmark = pytest.mark.long  # seconds per test (subprocesses, fresh caches, big runs): not in the quick subset
+
 RTOL = 1e-12
 
 _DEVICE = r'''

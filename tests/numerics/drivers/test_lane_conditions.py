@@ -35,6 +35,8 @@ from gradflow.theory.errors import ParameterError
 from gradflow.theory.flow import Flow, Map
 from gradflow.theory.models import two_particle as tp
 
+pytestmark = pytest.mark.long  # seconds per test (subprocesses, fresh caches, big runs): not in the quick subset
+
 REPO = Path(__file__).resolve().parents[3]
 SETTINGS = settings(max_examples=25, deadline=None)
 

@@ -15,6 +15,8 @@ from gradflow.numerics.drivers.lanes import lane_parameters
 from gradflow.theory.errors import ParameterError
 from gradflow.theory.flow import Flow, Map
 
+pytestmark = pytest.mark.long  # seconds per test (subprocesses, fresh caches, big runs): not in the quick subset
+
 x = sp.Symbol("x", real=True)
 rate, shift, scale = sp.symbols("rate shift scale", real=True)
 # parameters deliberately not in alphabetical order: the system's order is what counts

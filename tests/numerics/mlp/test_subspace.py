@@ -5,6 +5,8 @@ from gradflow.numerics.mlp.objective import Objective
 from gradflow.numerics.mlp.subspace import LinearSubspace, subspace_minloss, subspace_minloss_on_grid
 from gradflow.theory.errors import ParameterError
 
+pytestmark = pytest.mark.long  # whole reproductions or subprocesses: not in the quick subset
+
 
 class Quadratic:
     """L(theta) = 0.5 (theta - c)^T A (theta - c) + l0, with A symmetric positive definite."""

@@ -232,15 +232,21 @@ def test_ctrl_c_ends_an_ensemble_at_once_not_after_every_time_limit():
     X = np.random.default_rng(2).normal(size=(200, 2))
     objective = MLPObjective.create(net, X, np.sin(X[:, :1]))
     Theta0 = np.stack([random_params(net, s) for s in range(6)])
-    options = {"method": "gd", "lr": 1e-6, "maxtime_ode": 120.0, "maxiterations_ode": 10 ** 9, "minloss": 0.0,
+    options = {"method": "gd", "lr": 1e-6, "maxtime_ode": 30.0, "maxiterations_ode": 10 ** 9, "minloss": 0.0,
                "min_gnorm": 0.0, "spectrum": False}
+    # Python's own Ctrl-C handler, the one `gradflow` runs under (a library earlier in the suite may replace it)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
-    start = time.perf_counter()
-    timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        train_ensemble(objective, Theta0, workers=2, **options)
-    assert time.perf_counter() - start < 15.0  # each member alone would run for 120 s
-    assert threading.active_count() <= 2  # the members' threads have ended (the timer's may linger)
+    try:
+        start = time.perf_counter()
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            train_ensemble(objective, Theta0, workers=2, **options)
+        elapsed = time.perf_counter() - start
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
+    assert elapsed < 15.0  # leaving the pool joins its threads: waiting out the members would take 90 s
 
 
 @pytest.mark.parametrize("options, name", [

@@ -19,6 +19,8 @@ from gradflow.derivations.registry import get_sweep_target
 from gradflow.numerics.sweep import sweep, sweep_status
 from gradflow.numerics.sweep.store import done_flags
 
+pytestmark = pytest.mark.long  # whole reproductions or subprocesses: not in the quick subset
+
 # 12 tasks of 1500 members x 5000 GD steps (about 0.1 s each on one core)
 AXES = {"p1": "0.55:0.9:12", "alpha": "0.5:0.95:5", "eta": "0.1:10:log300"}
 SETTINGS = {"iterates": 5000}

@@ -12,6 +12,8 @@ from gradflow.theory.gaussian.phi2 import Phi2, normal_cdf
 from gradflow.theory.gaussian.price import a, b, c, z
 from gradflow.theory.gaussian.kernels import p, q
 
+pytestmark = pytest.mark.long  # seconds per test (subprocesses, fresh caches, big runs): not in the quick subset
+
 EXPECTED = {
     "erf2": 2 / sp.pi * sp.asin(c / sp.sqrt((1 + a) * (1 + b))),
     "erf": 2 / sp.pi * sp.asin(2 * c / sp.sqrt((1 + 2 * a) * (1 + 2 * b))),
