@@ -37,6 +37,7 @@ def random_instance(N, d, seed, W0_scale=0.0):
                               W0_scale * rng.standard_normal((d, d)))
 
 
+@pytest.mark.long  # about 10-20 s from an empty cache: not in the quick subset
 @settings(max_examples=12, deadline=None)
 @given(N=st.sampled_from([2, 3, 4]), d=st.integers(2, 4), seed=st.integers(0, 10_000), eta=st.floats(0.05, 2.0))
 def test_binary_map_kernel_equals_numpy_and_logit_particles(N, d, seed, eta):

@@ -16,6 +16,7 @@ def test_family_is_registered_last():
     assert [e.name for e in FAMILY.experiments] == ["confusion-synthetic", "confusion-digits"]
 
 
+@pytest.mark.long  # about 10-20 s from an empty cache: not in the quick subset
 def test_quick_checks_pass():
     verdicts = registry.checks("confusion", quick=True)
     assert len(verdicts) == 14 and all(v.passed for v in verdicts)

@@ -73,6 +73,7 @@ def test_text_is_never_evaluated(tmp_path, capsys):
     assert err.startswith("gradflow: error: claim: must be one of the claims of two_particle")
 
 
+@pytest.mark.long  # about 10-20 s from an empty cache: not in the quick subset
 def test_file_defaults_fill_the_domain_and_settings():
     spec = loads(GOOD, stem="mine")
     conj = spec.conjecture
@@ -101,6 +102,7 @@ def test_a_too_tight_law_tolerance_is_falsified():
     assert verdict.falsified and abs(verdict.outcome.measured - verdict.outcome.claimed) > 1e-3
 
 
+@pytest.mark.long  # about 10-20 s from an empty cache: not in the quick subset
 def test_duplication_claim_detects_a_non_critical_split(monkeypatch):
     """The claim measures the split point's gradient: a split that moves the copy off the critical point fails."""
     split = mlp_claims.split_neuron

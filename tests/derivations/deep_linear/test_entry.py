@@ -107,6 +107,7 @@ def test_simulate_gd_backends_agree_and_learn_every_mode():
     assert np.max(np.abs(modes - np.array(cpu["logistic"]))) < 0.02
 
 
+@pytest.mark.long  # about 10-20 s from an empty cache: not in the quick subset
 def test_simulate_flow_backends_agree_with_the_logistic():
     settings = ENTRY.parse_settings(["sigma=2,1", "s0=1e-2"])
     cpu, numpy = (ENTRY.simulate(settings, "flow", None, 6.0, backend=b) for b in ("cpu", "numpy"))

@@ -65,6 +65,7 @@ def test_hermite_data(capsys):
     assert out["data"] == "hermite" and out["n_samples"] <= 40
 
 
+@pytest.mark.long  # about 10-20 s from an empty cache: not in the quick subset
 def test_derive_prints_the_layer_recursions(capsys):
     assert main(["derive", "mlp", "--latex"]) == 0
     text = capsys.readouterr().out
