@@ -1,5 +1,6 @@
 """``gradflow check expand-cluster``: the activation classes and their symmetries (SymPy and numbers on
-z in [-10, 10]), the clustering rules on their worked examples, the covert-pair skip, and a student
+z in [-10, 10]), the clustering rules on their worked examples, the covert-pair skip, the mean ablation of a
+neuron that carries nothing, and a student
 trained in an ensemble against the same student trained alone."""
 
 from __future__ import annotations
@@ -71,6 +72,25 @@ def covert_pair_verdicts() -> list:
     return verdicts
 
 
+def ablation_verdicts() -> list:
+    """Variant f's measure: a layer-1 neuron with w = 0 (a constant output) and outgoing weights 3 into layer 2,
+    its constant cancelled by the layer-2 biases, carries nothing to the output of a 2-4-2-1 tanh network."""
+    from gradflow.numerics.expand_cluster.ablation import MeanAblation
+    from gradflow.theory.mlp import Layer, Network
+
+    rng = np.random.default_rng(0)
+    net = Network(2, (Layer(4, "tanh"), Layer(2, "tanh"), Layer(1, "identity")))
+    W1, W2, W3 = (rng.normal(size=shape) for shape in net.shapes)
+    W1[3] = (0.0, 0.0, 0.5)
+    W2[:, 3] = 3.0
+    W2[:, 4] -= 3.0 * np.tanh(0.5)
+    ablation = MeanAblation(net, net.flatten([W1, W2, W3])[None], rng.normal(size=(500, 2)), 1)
+    effect, others = ablation.effect(0, [3]), min(ablation.effect(0, [j]) for j in range(3))
+    return [Verdict(f"mean ablation: a constant layer-1 neuron with outgoing weights 3 has effect 0 (others >= "
+                    f"{others:.2g})", effect <= 1e-14 and others > 1e-2, effect, 1e-14,
+                    "2-4-2-1 tanh, 500 Gaussian inputs", "relative RMS")]
+
+
 def ensemble_verdicts(quick: bool) -> list:
     """A student trained in an ensemble equals the same student trained alone (engine's train_ensemble)."""
     from gradflow.numerics.expand_cluster.toy_tasks import ToyTask
@@ -90,4 +110,5 @@ def ensemble_verdicts(quick: bool) -> list:
 
 
 def all_verdicts(doc, quick: bool) -> list:
-    return class_verdicts(doc) + clustering_verdicts() + covert_pair_verdicts() + ensemble_verdicts(quick)
+    return (class_verdicts(doc) + clustering_verdicts() + covert_pair_verdicts() + ablation_verdicts()
+            + ensemble_verdicts(quick))

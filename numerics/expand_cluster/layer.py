@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import numpy as np
 
+from gradflow.numerics.expand_cluster.ablation import MeanAblation
 from gradflow.numerics.expand_cluster.alignment import median_cosine_distance
 from gradflow.numerics.expand_cluster.collapse import best_students, collapsed_vector, summed_outgoing, winner
 from gradflow.numerics.expand_cluster.cut import CutResult, cut_rule, flat_clusters
@@ -76,7 +77,7 @@ def _pruned(features: Features, fraction: float) -> np.ndarray:
     return np.flatnonzero(norms > fraction * top[features.students])
 
 
-def _verdict(members, features, options, n_students, best) -> ClusterReport:
+def _verdict(members, features, options, n_students, best, ablation) -> ClusterReport:
     letters = options.letters
     students = features.students[members]
     size, distinct = members.size, np.unique(students).size
@@ -88,6 +89,8 @@ def _verdict(members, features, options, n_students, best) -> ClusterReport:
         reason = "small"
     elif "c" in letters and _cancels(members, features, options.prune_fraction):
         reason = "cancelled"
+    elif "f" in letters and _negligible(members, features, ablation, options.ablation_fraction):
+        reason = "negligible"
     elif spread > options.max_cosine_distance:
         reason = "unaligned"
     else:
@@ -101,6 +104,13 @@ def _cancels(members, features, fraction) -> bool:
     owners = np.unique(features.students[members])
     sums = np.linalg.norm(summed_outgoing(members, features)[owners], axis=1)
     return float(np.median(sums)) < fraction * float(np.max(np.linalg.norm(features.outgoing, axis=1)))
+
+
+def _negligible(members, features, ablation: MeanAblation, fraction: float) -> bool:
+    """Median over the owning students of the mean-ablation effect of their members below ``fraction``."""
+    students = features.students[members]
+    effects = [ablation.effect(int(n), members[students == n] % features.width) for n in np.unique(students)]
+    return float(np.median(effects)) < fraction
 
 
 def _validated(incoming, outgoing, losses, options):
@@ -117,14 +127,18 @@ def _validated(incoming, outgoing, losses, options):
 
 
 def cluster_layer(incoming, outgoing, losses, activation_class: str, options: ClusteringOptions | None = None,
-                  last_layer: bool = True) -> LayerClustering:
+                  last_layer: bool = True, ablation: MeanAblation | None = None) -> LayerClustering:
     """Cluster the hidden neurons of N students and collapse each kept cluster to one neuron.
 
     ``incoming`` (N, k, D): each neuron's [w; b] (bias last); ``outgoing`` (N, k, m): its outgoing weights;
-    ``losses`` (N,): final losses (the best ``options.best_k`` students may win a cluster).
+    ``losses`` (N,): final losses (the best ``options.best_k`` students may win a cluster); ``ablation``:
+    the students' mean ablation at this layer (variant f only).
     """
     options = ClusteringOptions() if options is None else options
     losses, mask = _validated(incoming, outgoing, losses, options)
+    require("f" not in options.letters or ablation is not None, "variant",
+            "without f unless the students and their inputs are given (cluster_layers passes them)",
+            "".join(sorted(options.letters)))
     features = canonical_features(incoming, outgoing, activation_class, mask)
     N = features.n_students
     points = _pruned(features, options.prune_fraction) if "a" in options.letters \
@@ -135,7 +149,7 @@ def cluster_layer(incoming, outgoing, losses, activation_class: str, options: Cl
                    accept=_aligned(features, points, options) if "d" in options.letters else None,
                    forced_height=options.max_cosine_distance if options.metric == "cosine" else None)
     best = best_students(losses, options.best_k)
-    clusters = tuple(_verdict(points[m], features, options, N, best) for m in flat_clusters(cut.labels))
+    clusters = tuple(_verdict(points[m], features, options, N, best, ablation) for m in flat_clusters(cut.labels))
     kept = [c for c in clusters if c.kept]
     factor = options.medoid_factor if "e" in options.letters else None
     m_out = features.outgoing.shape[1]

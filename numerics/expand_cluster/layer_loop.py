@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from gradflow.numerics.expand_cluster.ablation import MeanAblation
 from gradflow.numerics.expand_cluster.expansion import TrainerSettings, train_students
 from gradflow.numerics.expand_cluster.frozen import FrozenObjective
 from gradflow.numerics.expand_cluster.layer import LayerClustering, cluster_layer
@@ -89,8 +90,9 @@ def cluster_layers(students: StudentSet, X, Y, activation_class: str, options: C
     for layer in range(1, depth + 1):
         layer_options = options if layer == 1 else replace(options, mask=None)  # the mask is the input's
         incoming, outgoing = current.layer_vectors(layer)
+        ablation = MeanAblation(current.network, current.thetas, X, layer) if "f" in options.letters else None
         clustering = cluster_layer(incoming, outgoing, current.losses, activation_class, layer_options,
-                                   last_layer=layer == depth)
+                                   last_layer=layer == depth, ablation=ablation)
         clusterings.append(clustering)
         sets.append(current)
         if progress:
