@@ -45,6 +45,19 @@ WHY_EXPAND = (
     "initialisations: overparameterising first, then clustering, recovers the minimal network.")
 
 
+WHY_ABLATION = (
+    "In a deep student a neuron of layer l reaches the output only through the layers above, so its outgoing "
+    "weights no longer tell what it carries: a layer-1 neuron that is nearly constant on the data (small |w| "
+    "against its bias) feeds layer 2 an almost constant input that the layer-2 biases absorb, whatever its "
+    "outgoing weights, and zero-loss students keep such neurons, with large weights, tight enough across some "
+    "of the students to pass the size and angle tests. The mean-ablation effect of a set S of neurons, the RMS "
+    "change of the output when their outputs h_i are replaced by their means over the data, relative to the "
+    "output's own spread, measures it directly: in the last hidden layer it is the RMS of "
+    "the sum of a_i (h_i - m_i) over S, m_i the mean of h_i, zero for zero-type and constant neurons and for duplicates whose "
+    "weights cancel; in any layer it is zero for a constant neuron. Variant f drops the clusters whose median "
+    "effect over their students is below 1e-2.")
+
+
 @dataclass(frozen=True, eq=False)
 class ExpandClusterDerivation(Derivation):
     """What :func:`derive` derives, by name."""
@@ -90,6 +103,11 @@ def derive(activations=TABLE_ACTIVATIONS) -> ExpandClusterDerivation:
               r"f = \sum_i a_i \sigma(v_i\cdot\tilde x) + c = f^* \Rightarrow \sum_{i \in S_j} s_i a_i = a^*_j",
               WHY_DUPLICATES + r" In the formula: for every teacher neuron $j$, $S_j$ is the set of student neurons "
               r"with $v_i = v^*_j$ up to the class symmetry and $s_i = \pm 1$ the sign of that symmetry.")
+    draft.add("What a neuron carries in a deep student",
+              r"e(S) = \frac{\lVert f - f|_{h_S \to \bar h_S} \rVert}{\lVert f - \bar f \rVert}",
+              WHY_ABLATION + r" In the formula: $f|_{h_S \to \bar h_S}$ is the student with the outputs of the neurons "
+              r"in $S$ replaced by their means $\bar h_S$ over the data, $\bar f$ the mean output, and the norms are "
+              r"root mean squares over the data.")
     draft.add("Why expand first", r"r > r^*",
               WHY_EXPAND + r" Here $r$ is the student width and $r^*$ the teacher's (minimal) width; the embedding is "
               r"exact, the statement about training is observed, not derived.")
