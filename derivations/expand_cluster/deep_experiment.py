@@ -8,7 +8,8 @@ compared after mapping the teacher's layer-1 basis through the layer-1 matches. 
 the code-faithful one is reported too): K = r* per layer and every d <= 1e-3.  The robust variant's weight
 tests cannot see that a layer-1 neuron with large weights into layer 2 carries almost nothing to the output
 (zero-loss deep students keep such nearly constant neurons in some of them, tight enough to pass the
-cluster tests); "robust+f" adds the mean-ablation test that drops them, and is reported as well.
+cluster tests); "robust+fg" adds the mean-ablation test that drops them (and the merge of split neurons),
+and is reported as well.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from gradflow.theory.mlp import Layer, Network
 
 TEACHER_WIDTHS = (4, 3)
 INPUT_DIM = 4
-VARIANTS = ("robust", "code", "robust+f")
+VARIANTS = ("robust", "code", "robust+fg")
 
 
 def deep_teacher(seed: int, n: int):
@@ -92,7 +93,7 @@ class ECDeep(Experiment):
             runs[variant]["K"] = list(result.widths)
         results = {"teacher_widths": list(TEACHER_WIDTHS), "rho": self.rho, "n": n, "seeds": [self.seed],
                    "K": {v: r["K"] for v, r in runs.items()}, "success": runs["robust"]["success"],
-                   "success_code": runs["code"]["success"], "success_robust_f": runs["robust+f"]["success"],
+                   "success_code": runs["code"]["success"], "success_robust_fg": runs["robust+fg"]["success"],
                    "runs": runs}
         arrays = {"losses": students.losses, "teacher_W1": teacher[0], "teacher_W2": teacher[1]}
         return Reproduction(name=self.name, parameters={"quick": quick, "rho": self.rho, "n": n, "seed": self.seed,

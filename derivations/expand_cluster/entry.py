@@ -26,9 +26,9 @@ class ExpandClusterEntry(ModelEntry):
         Parameter("seed", "int", 0, "an integer >= 0", "task seed", lambda v: v >= 0),
         Parameter("rho", "int", 2, "an integer in [1, 16]", "student width / r*", lambda v: 1 <= v <= 16),
         Parameter("n_students", "int", 10, "an integer in [2, 100]", "students", lambda v: 2 <= v <= 100),
-        Parameter("variant", "choice", "code", "code, robust or robust+f",
-                  "clustering variant (robust+f: robust and the mean-ablation filter)",
-                  choices=("code", "robust", "robust+f")),
+        Parameter("variant", "choice", "code", "code, robust or robust+fg",
+                  "clustering variant (robust+fg: robust, the mean-ablation filter and the merge of split neurons)",
+                  choices=("code", "robust", "robust+fg")),
         Parameter("maxtime", "float", 120.0, "a number > 0", "wall-time safety cap per training phase and student (s)",
                   lambda v: v > 0),
     )

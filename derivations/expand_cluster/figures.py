@@ -16,7 +16,8 @@ from gradflow.numerics.expand_cluster.hierarchy import condensed_distances
 CUT_STYLE = {"color": "tab:orange", "ls": "--", "lw": 1.2}
 # kept clusters green; dropped as too small (members or students) blue, as unaligned red, others purple
 VERDICT_COLORS = {None: "tab:green", "small": "tab:blue", "few_students": "tab:blue", "unaligned": "tab:red",
-                  "no_best5": "tab:purple", "cancelled": "tab:purple", "negligible": "tab:purple"}
+                  "no_best5": "tab:purple", "cancelled": "tab:purple", "negligible": "tab:purple",
+                  "merged": "tab:olive"}
 ABOVE_CUT = "0.55"
 D_FLOOR = 1e-6  # the comparison's log axis starts here; smaller dissimilarities sit on it
 

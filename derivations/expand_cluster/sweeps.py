@@ -2,8 +2,8 @@
 
 ``task`` indexes ``toy_tasks()`` (activation, then level, then seed: 0-49 tanh, 50-99 sigmoid, 100-149 g;
 within each, 10 per level), ``rho`` is the student width / r*.  One member is one ec-toy run
-(``toy_experiment.run_toy``: the students trained by the MLP engine, then the code-faithful and the robust
-clustering, assembly and fine-tuning, success as the task defines it); its students are
+(``toy_experiment.run_toy``: the students trained by the MLP engine, then the code-faithful, the robust and
+the robust+fg clustering, assembly and fine-tuning, success as the task defines it); its students are
 ``task.student_init(rho, id)`` for ids drawn from the member's SeedSequence, so seed s of a point is another
 set of N students than seed s' (ec-toy itself uses ids 0..N-1).  A member takes seconds to minutes: one or
 two per task.
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from gradflow.derivations.expand_cluster.theory_doc import expand_cluster_derivation
-from gradflow.derivations.expand_cluster.toy_experiment import ITERATIONS, run_toy
+from gradflow.derivations.expand_cluster.toy_experiment import ITERATIONS, VARIANTS, run_toy, variant_key
 from gradflow.numerics.expand_cluster.toy_tasks import toy_tasks
 from gradflow.numerics.sweep import Observable, SweepTarget
 from gradflow.theory.errors import require
@@ -40,11 +40,11 @@ class ExpandClusterTarget(SweepTarget):
     members_per_task = 1
 
     def observables(self, settings):
-        return tuple(Observable(f"success_{v}", "bool", (), f"{v} clustering: K = r* and every teacher neuron matched "
-                                                            "(dissimilarity <= 1e-3, output weight within 1 %)")
-                     for v in ("code", "robust")) + tuple(
-            Observable(f"width_{v}", "int32", (), f"{v} clustering: recovered width K (0: no reconstruction)")
-            for v in ("code", "robust")) + (
+        return tuple(Observable(f"success_{variant_key(v)}", "bool", (), f"{v} clustering: K = r* and every teacher "
+                                "neuron matched (dissimilarity <= 1e-3, output weight within 1 %)")
+                     for v in VARIANTS) + tuple(
+            Observable(f"width_{variant_key(v)}", "int32", (), f"{v} clustering: recovered width K (0: no "
+                       "reconstruction)") for v in VARIANTS) + (
             Observable("zero_loss_fraction", "float64", (), "fraction of the students at L <= 1e-10 Var(y)"),)
 
     def code_source(self, settings):
@@ -64,9 +64,9 @@ class ExpandClusterTarget(SweepTarget):
         indices = _integers(values["task"], "task", 0, len(tasks) - 1, f"an integer in 0..{len(tasks) - 1}")
         rhos = _integers(values["rho"], "rho", 1, MAX_RHO, f"an integer in 1..{MAX_RHO}")
         P, S = seeds.shape
-        out = {name: np.zeros((P, S), dtype=dtype) for name, dtype in (
-            ("success_code", bool), ("success_robust", bool), ("width_code", np.int32), ("width_robust", np.int32),
-            ("zero_loss_fraction", float))}
+        out = {f"success_{variant_key(v)}": np.zeros((P, S), dtype=bool) for v in VARIANTS}
+        out.update({f"width_{variant_key(v)}": np.zeros((P, S), dtype=np.int32) for v in VARIANTS})
+        out["zero_loss_fraction"] = np.zeros((P, S))
         for p in range(P):
             for s in range(S):
                 ids = seeds.sequence(p, s).generate_state(n, dtype=np.uint32)
@@ -74,8 +74,8 @@ class ExpandClusterTarget(SweepTarget):
                                  iterations=int(settings["iterations"]), student_ids=ids)
                 out["zero_loss_fraction"][p, s] = record["converged_fraction"]
                 for variant, verdict in record["variants"].items():
-                    out[f"success_{variant}"][p, s] = verdict["success"]
-                    out[f"width_{variant}"][p, s] = verdict["K"]
+                    out[f"success_{variant_key(variant)}"][p, s] = verdict["success"]
+                    out[f"width_{variant_key(variant)}"][p, s] = verdict["K"]
         return out
 
 

@@ -2,7 +2,8 @@
 
 Per task and rho: N = 10 students from the task's deterministic starts, trained by the MLP engine (Adam,
 then BFGS, to iteration caps per student); then the clustering phase, assembly and fine-tuning for the
-code-faithful and the robust variant; success as the task defines it (K = r*, every teacher neuron
+code-faithful, the robust and the robust+fg variant (robust, plus the mean-ablation filter and the merge
+of neurons split in two along a flat direction); success as the task defines it (K = r*, every teacher neuron
 matched to 1e-3 with its output weight to 1e-2).  Reported: success fraction against rho per activation
 and level, and the fraction of students that reached L <= 1e-10 Var(y).  ``--quick``: seed 0 and
 rho in {1, 2, 4} with short caps; the full run (150 tasks x 5 ratios x 10 students) takes hours.
@@ -24,9 +25,14 @@ from gradflow.numerics.expand_cluster.options import ClusteringOptions
 from gradflow.numerics.expand_cluster.pipeline import PipelineOptions, expand_and_cluster
 from gradflow.numerics.expand_cluster.toy_tasks import TOY_ACTIVATIONS, TOY_LEVELS, ToyTask, toy_success
 
-VARIANTS = ("code", "robust")
+VARIANTS = ("code", "robust", "robust+fg")  # robust+fg: robust, the mean-ablation filter, the merge of split neurons
 QUICK_RHOS, QUICK_SEEDS, QUICK_MAXTIME = (1, 2, 4), (0,), 60.0
 ITERATIONS, QUICK_ITERATIONS = 3000, 1500  # Adam steps, then BFGS iterations, per student
+
+
+def variant_key(variant: str) -> str:
+    """A variant's name as a variable name: robust+fg -> robust_fg."""
+    return variant.replace("+", "_")
 
 
 def capped_trainer(maxtime: float, iterations: int) -> TrainerSettings:
@@ -170,7 +176,7 @@ class ECToy(Experiment):
                    "rho": list(rhos), "seeds": list(seeds), "levels": list(self.levels), **summary,
                    "runs": records}
         arrays = {"converged_fraction": np.array([r["converged_fraction"] for r in records]),
-                  **{f"success_{v}": np.array([r["variants"][v]["success"] for r in records], dtype=float)
+                  **{f"success_{variant_key(v)}": np.array([r["variants"][v]["success"] for r in records], dtype=float)
                      for v in VARIANTS}}
         figure = toy_figures.success_vs_rho(summary["success_fraction_by_rho"], summary["converged_fraction"])
         shown_label = "none" if shown is None else f"{shown[0].label()} rho {shown[1]}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gradflow.derivations.report import pyplot
 
-MARKERS = {"code": "o-", "robust": "s--"}
+MARKERS = {"code": "o-", "robust": "s--", "robust+fg": "^-."}
 
 
 def success_vs_rho(success: dict, converged: dict | None = None):

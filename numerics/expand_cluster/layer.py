@@ -11,6 +11,7 @@ from gradflow.numerics.expand_cluster.collapse import best_students, collapsed_v
 from gradflow.numerics.expand_cluster.cut import CutResult, cut_rule, flat_clusters
 from gradflow.numerics.expand_cluster.features import Features, canonical_features
 from gradflow.numerics.expand_cluster.hierarchy import build_linkage
+from gradflow.numerics.expand_cluster.merge import merged_splits
 from gradflow.numerics.expand_cluster.options import ClusteringOptions
 from gradflow.numerics.expand_cluster.report import ClusterReport
 from gradflow.theory.errors import require
@@ -150,6 +151,8 @@ def cluster_layer(incoming, outgoing, losses, activation_class: str, options: Cl
                    forced_height=options.max_cosine_distance if options.metric == "cosine" else None)
     best = best_students(losses, options.best_k)
     clusters = tuple(_verdict(points[m], features, options, N, best, ablation) for m in flat_clusters(cut.labels))
+    if "g" in options.letters:
+        clusters = merged_splits(clusters, features, best, options.merge_fraction)
     kept = [c for c in clusters if c.kept]
     factor = options.medoid_factor if "e" in options.letters else None
     m_out = features.outgoing.shape[1]

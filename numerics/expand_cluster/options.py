@@ -9,21 +9,21 @@ import numpy as np
 
 from gradflow.theory.errors import require
 
-LETTERS = "abcdef"
+LETTERS = "abcdefg"
 ROBUST = frozenset("abc")  # pruning, distinct students, cancelling sums: the variant that removes zero-type clusters
-NAMED = {"code": frozenset(), "robust": ROBUST, "robust+f": ROBUST | {"f"}}  # robust+f: also the ablation filter
+NAMED = {"code": frozenset(), "robust": ROBUST, "robust+fg": ROBUST | {"f", "g"}}  # and ablation filter, split merge
 _LINKAGES = ("average", "complete")
 _METRICS = ("euclidean", "cosine")
 
 
 def variant_letters(variant) -> frozenset:
-    """The robust options a variant switches on: "code" none, "robust" a-c, "robust+f" a-c and f, or the
+    """The robust options a variant switches on: "code" none, "robust" a-c, "robust+fg" a-c, f and g, or the
     letters themselves."""
     if isinstance(variant, str) and variant in NAMED:
         return NAMED[variant]
     letters = frozenset(variant) if isinstance(variant, (str, set, frozenset, tuple, list)) else None
     require(letters is not None and letters <= set(LETTERS), "variant",
-            f'"code", "robust", "robust+f" or a set of letters from "{LETTERS}"', variant)
+            f'"code", "robust", "robust+fg" or a set of letters from "{LETTERS}"', variant)
     return letters
 
 
@@ -34,7 +34,7 @@ class ClusteringOptions:
     ``gamma``: a cluster needs ``int(gamma N)`` members (distinct students with option b);
     ``beta``: a kept cluster's median pairwise cosine distance is at most ``1 - cos beta``;
     ``linkage``/``metric``: the hierarchy (the cosine metric forces the cut at ``1 - cos beta``);
-    ``variant``: "code" (faithful), "robust" (a-c), "robust+f" (a-c and f) or letters of "abcdef":
+    ``variant``: "code" (faithful), "robust" (a-c), "robust+fg" (a-c, f, g) or letters of "abcdefg":
     (a) prune neurons with ``|a_i| <= prune_fraction * max |a|`` within their student,
     (b) count distinct students (``>= ceil(gamma N)``) in the cut search and the filter,
     (c) drop clusters whose median per-student ``|a_sum|`` is below ``prune_fraction * max |a|``,
@@ -43,7 +43,9 @@ class ClusteringOptions:
     (f) drop clusters whose median per-student mean-ablation effect (the RMS change of the student's output
     when the cluster's neurons output their means, over the spread of that output) is below
     ``ablation_fraction``: neurons that carry almost nothing to the output through the layers above
-    (needs the students and their inputs: ``cluster_layers`` passes them);
+    (needs the students and their inputs: ``cluster_layers`` passes them),
+    (g) merge kept clusters whose mean canonical vectors are closer than ``merge_fraction`` times the longer
+    one (a neuron split in two along a flat direction of the loss);
     ``best_k``: the lowest-loss students that may win a cluster;
     ``mask``: 0/1 per incoming coordinate (bias last), for distances and angles only (first layer).
     """
@@ -58,6 +60,7 @@ class ClusteringOptions:
     prune_fraction: float = 1e-3
     medoid_factor: float = 3.0
     ablation_fraction: float = 1e-2
+    merge_fraction: float = 1e-2
 
     def __post_init__(self):
         require(isinstance(self.gamma, (int, float)) and 0 < self.gamma <= 1, "gamma", "in (0, 1]", self.gamma)
@@ -76,6 +79,8 @@ class ClusteringOptions:
                 "positive", self.medoid_factor)
         require(isinstance(self.ablation_fraction, (int, float)) and 0 <= self.ablation_fraction < 1,
                 "ablation_fraction", "in [0, 1)", self.ablation_fraction)
+        require(isinstance(self.merge_fraction, (int, float)) and 0 <= self.merge_fraction < 1,
+                "merge_fraction", "in [0, 1)", self.merge_fraction)
         if self.mask is not None:
             mask = np.asarray(self.mask, dtype=float).ravel()
             require(mask.size > 0 and bool(np.all((mask == 0) | (mask == 1))) and mask.any(), "mask",

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 # Why a cluster was dropped: too few members, too spread in angle, no member among the best students,
 # too few distinct students (variant b), duplicates whose outgoing weights cancel (variant c), neurons whose
-# mean ablation leaves the output almost unchanged (variant f).
-REASONS = ("small", "unaligned", "no_best5", "few_students", "cancelled", "negligible")
+# mean ablation leaves the output almost unchanged (variant f), merged into a nearby kept cluster (variant g).
+REASONS = ("small", "unaligned", "no_best5", "few_students", "cancelled", "negligible", "merged")
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def test_ec_toy_tiny():
     rep = registry.get_experiment("ec-toy").reproduce(
         {"seeds": [0], "rhos": [1], "levels": [1], "n_students": 4, "maxtime": 2.0})
     r = rep.results
-    assert set(r["success_fraction"]) == {"code", "robust"}
+    assert set(r["success_fraction"]) == {"code", "robust", "robust+fg"}
     assert set(r["success_fraction"]["code"]) == {"tanh", "sigmoid", "g"}
     assert 0.0 <= r["success_fraction"]["robust"]["tanh"]["1"]["1"] <= 1.0
     assert set(r["converged_fraction"]) == {"tanh", "sigmoid", "g"} and len(r["runs"]) == 3
@@ -55,7 +55,7 @@ def test_ec_toy_tiny():
 def test_summary_tables():
     def record(act, level, rho, ok, conv):
         return {"activation": act, "level": level, "rho": rho, "converged_fraction": conv,
-                "variants": {"code": {"success": ok}, "robust": {"success": True}}}
+                "variants": {"code": {"success": ok}, "robust": {"success": True}, "robust+fg": {"success": ok}}}
     s = summarise([record("tanh", 1, 2, True, 1.0), record("tanh", 2, 2, False, 0.5), record("g", 1, 4, False, 0.0)])
     assert s["success_fraction"]["code"]["tanh"] == {"1": {"2": 1.0}, "2": {"2": 0.0}}
     assert s["success_fraction_by_rho"]["code"]["tanh"]["2"] == 0.5

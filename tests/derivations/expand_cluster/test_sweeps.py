@@ -26,7 +26,8 @@ def test_a_small_grid_writes_every_observable(tmp_path):
                settings=QUICK, progress=False)
     assert ds.attrs["tasks_computed"] == 2 and ds.attrs["tasks_failed"] == 0 and bool(ds.done.values.all())
     names = {o.name for o in target.observables(QUICK)}
-    assert names == {"success_code", "success_robust", "width_code", "width_robust", "zero_loss_fraction"}
+    assert names == {"success_code", "success_robust", "success_robust_fg", "width_code", "width_robust",
+                     "width_robust_fg", "zero_loss_fraction"}
     assert names <= set(ds.data_vars)
     for name in names:
         assert ds[name].dims == ("task", "rho", "seed") and ds[name].shape == (1, 2, 1)
@@ -38,9 +39,9 @@ def test_a_small_grid_writes_every_observable(tmp_path):
     ids = member_seed(0, 1, 0).generate_state(4, dtype=np.uint32)
     record = run_toy(task, 2, 4, 5.0, iterations=200, student_ids=ids)
     assert ds.zero_loss_fraction.values[0, 1, 0] == record["converged_fraction"]
-    for variant in ("code", "robust"):
-        assert bool(ds[f"success_{variant}"].values[0, 1, 0]) == record["variants"][variant]["success"]
-        assert int(ds[f"width_{variant}"].values[0, 1, 0]) == record["variants"][variant]["K"]
+    for variant, key in (("code", "code"), ("robust", "robust"), ("robust+fg", "robust_fg")):
+        assert bool(ds[f"success_{key}"].values[0, 1, 0]) == record["variants"][variant]["success"]
+        assert int(ds[f"width_{key}"].values[0, 1, 0]) == record["variants"][variant]["K"]
 
 
 @pytest.mark.parametrize("axis, value", [("task", "150"), ("task", "0.5"), ("rho", "0")])

@@ -77,7 +77,7 @@ def test_variant_f_drops_the_cluster_that_the_weight_tests_keep():
     incoming, outgoing = student_layer(wide, thetas)
     losses = np.arange(len(thetas), dtype=float)
     robust = cluster_layer(incoming, outgoing, losses, "odd", ClusteringOptions(variant="robust"), last_layer=False)
-    filtered = cluster_layer(incoming, outgoing, losses, "odd", ClusteringOptions(variant="robust+f"),
+    filtered = cluster_layer(incoming, outgoing, losses, "odd", ClusteringOptions(variant="abcf"),
                              last_layer=False, ablation=MeanAblation(wide, thetas, X, 1))
     assert robust.K == 4 and filtered.K == 3
     dropped = [c for c in filtered.clusters if c.reason == "negligible"]

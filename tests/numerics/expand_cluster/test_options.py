@@ -21,7 +21,7 @@ def test_bad_options(kwargs, name):
 
 def test_variants_and_defaults():
     assert variant_letters("code") == frozenset() and variant_letters("robust") == frozenset("abc")
-    assert variant_letters("robust+f") == frozenset("abcf")
+    assert variant_letters("robust+fg") == frozenset("abcfg")
     assert variant_letters({"a", "e"}) == frozenset("ae") and variant_letters("de") == frozenset("de")
     options = ClusteringOptions()
     assert options.gamma == 0.5 and options.best_k == 5 and options.linkage == "average"
