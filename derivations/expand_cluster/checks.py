@@ -101,7 +101,9 @@ def ensemble_verdicts(quick: bool) -> list:
     network = task.network(2 * task.r_star)
     objective = MLPObjective.create(network, task.X[:200], task.y[:200])
     starts = np.array([task.student_init(2, m) for m in range(2 if quick else 6)])
-    options = dict(maxiterations_ode=100 if quick else 1000, maxiterations_optim=5 if quick else 50, spectrum=False)
+    # iteration caps only: a wall-time cap (the trainer's default) would cut a member short on a loaded machine
+    options = dict(maxiterations_ode=100 if quick else 1000, maxiterations_optim=5 if quick else 50, spectrum=False,
+                   maxtime_ode=1e6, maxtime_optim=1e6)
     together = train_ensemble(objective, starts, workers=2, **options)
     alone = train(objective, starts[-1], **options)
     diff = float(np.max(np.abs(together[-1].x - alone.x)))

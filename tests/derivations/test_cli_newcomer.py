@@ -76,7 +76,9 @@ def _simulate_json(capsys, *argv):
     return json.loads(capsys.readouterr().out)
 
 
-NUMBERS = [(name, method) for name, entry in sorted(models().items())
+LONG_DEFAULTS = {("am-two-particle", "gd"), ("am-two-particle", "flow")}  # a minute from an empty cache
+NUMBERS = [pytest.param(name, method, marks=[pytest.mark.long] if (name, method) in LONG_DEFAULTS else [])
+           for name, entry in sorted(models().items())
            for method, declared in entry.default_length.items() if not isinstance(declared, str)]
 
 

@@ -87,6 +87,7 @@ def test_cooperative_interference_approaches_the_limit_like_t_to_minus_mu():
     assert np.log(gaps[0] / gaps[1]) / np.log(10) == pytest.approx(1 / 3, abs=0.02)
 
 
+@pytest.mark.long  # the family's whole check from an empty cache: not in the quick subset
 def test_checks_pass_and_are_verdicts():
     verdicts = checks(quick=True)
     assert FAMILY.contributed_checks == {"am-random": checks}  # `gradflow check am-random` runs them after its own

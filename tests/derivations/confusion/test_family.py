@@ -22,6 +22,7 @@ def test_quick_checks_pass():
     assert len(verdicts) == 14 and all(v.passed for v in verdicts)
 
 
+@pytest.mark.long  # trains bootstrap ensembles for every shift: not in the quick subset
 def test_simulate_reports_every_shift():
     out = registry.get_model("confusion").simulate({"n_test": 300, "members": 3, "B": 4}, steps=50)
     assert set(out["shifts"]) == {"hard-resample", "noise", "class-shift"}

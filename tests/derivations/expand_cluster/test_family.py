@@ -25,6 +25,7 @@ def test_registered_with_its_experiments():
         entry.parse_settings(["activation=relu"])
 
 
+@pytest.mark.long  # SymPy classes and ensemble training from an empty cache: not in the quick subset
 def test_check_expand_cluster_passes():
     verdicts = registry.checks("expand-cluster", quick=True)
     assert len(verdicts) >= 25 and all(v.passed for v in verdicts), [str(v) for v in verdicts if not v.passed]
