@@ -17,6 +17,7 @@ def dominance():
     return get_experiment("sym-dominance").reproduce({}, quick=True)
 
 
+@pytest.mark.long  # the quick sym-counts reproduction (brute-force counts): not in the quick subset
 def test_the_bound_is_what_brute_force_counts(counts):
     rows = counts.results["rows"]
     assert counts.results["agree"] and len(rows) == 9
@@ -96,6 +97,7 @@ def test_critical_lines_are_critical_with_the_derived_curvature():
     assert zeros[0.0] == zeros[1.0] == zeros[0.5] + 2  # d = 2 more zero eigenvalues where a neuron is free
 
 
+@pytest.mark.long  # trains and embeds networks for seconds: not in the quick subset
 def test_expansion_manifold_pieces_have_zero_loss_and_the_derived_nullity():
     rep = get_experiment("sym-expansion-manifold").reproduce({"n": 100}, quick=True)
     r = rep.results
