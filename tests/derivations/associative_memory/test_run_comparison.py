@@ -20,7 +20,7 @@ def entry():
     return get_model("am-orthogonal")
 
 
-@pytest.mark.parametrize("method", ["gd", "flow"])
+@pytest.mark.parametrize("method", ["gd", pytest.param("flow", marks=pytest.mark.long)])  # flow: a minute cold
 def test_default_run_passes_with_measured_and_predicted(entry, method):
     verdicts = _verdicts(entry, method)
     assert verdicts and all(v.passed for v in verdicts), [str(v) for v in verdicts]

@@ -119,6 +119,7 @@ def test_simulate_flow_backends_agree_with_the_logistic():
     assert np.all(np.diff(loss) <= 1e-15)  # gradient flow decreases the loss
 
 
+@pytest.mark.long  # default-length runs of every method from an empty cache: not in the quick subset
 def test_default_lengths_and_records():
     gd = ENTRY.simulate({}, "gd")
     assert gd["params"]["steps"] == 2000 and len(gd["t"]) == RECORDS + 1 and gd["t"][-1] == 2000

@@ -125,6 +125,7 @@ def test_bad_run_arguments_name_the_parameter():
         SIM.flow(problem.initial, problem.data, [0.0, 1.0], step=0.0)
 
 
+@pytest.mark.long  # generates and compiles a weight-space system: not in the quick subset
 def test_one_state_system_renders_and_runs():
     # a one-layer model W x: the generated tuple unpacking must also work for a single state
     import sympy as sp
