@@ -98,14 +98,14 @@ def clustering_figures(results: dict, layers=(1,)) -> dict:
         for layer, clustering in enumerate(result.loop.clusterings, start=1):
             if layer not in layers or clustering.linkage.shape[0] < 1:
                 continue
-            tag = f"{variant.replace('+', '_')}_layer{layer}"
+            tag = f"{variant_key(variant)}_layer{layer}"
             out[f"dendrogram_{tag}"] = figures.dendrogram(clustering)
             out[f"distances_{tag}"] = figures.distance_matrix(clustering)
             out[f"counts_{tag}"] = figures.cluster_counts(clustering)
             out[f"alignment_{tag}"] = figures.alignment_bars(clustering)
         for layer, comparison in enumerate(result.comparisons, start=1):
             if layer in layers:
-                tag = f"{variant.replace('+', '_')}_layer{layer}"
+                tag = f"{variant_key(variant)}_layer{layer}"
                 out[f"matched_weights_{tag}"] = figures.matched_weights(comparison)
                 out[f"match_distances_{tag}"] = figures.match_distances(comparison)
     return out

@@ -20,15 +20,6 @@ from gradflow.theory.mlp import Network
 MAX_INPUTS = 2000  # the effect is a mean over inputs: the first ones suffice
 
 
-def _layer_output(network: Network, weights, a: np.ndarray, index: int) -> np.ndarray:
-    W, layer = weights[index], network.layers[index]
-    z = a @ W[:, :a.shape[1]].T + (W[:, -1] if layer.bias else 0.0)
-    out = np.empty_like(z)
-    for act, start, stop in layer.groups:
-        out[:, start:stop] = act(z[:, start:stop])
-    return out
-
-
 class MeanAblation:
     """Mean-ablation effects of neuron sets of hidden ``layer`` (1-based) for each student ``thetas[n]``."""
 
@@ -45,7 +36,7 @@ class MeanAblation:
             weights = self.network.unflatten(self.thetas[n])
             a = self.X
             for index in range(self.layer):
-                a = _layer_output(self.network, weights, a, index)
+                a = self.network.apply_layer(index, weights[index], a)
             f = self._above(weights, a)
             spread = float(np.sqrt(np.mean(np.sum((f - f.mean(axis=0)) ** 2, axis=1))))
             self._hidden[n] = (weights, a, f, spread)
@@ -53,7 +44,7 @@ class MeanAblation:
 
     def _above(self, weights, a: np.ndarray) -> np.ndarray:
         for index in range(self.layer, self.network.depth):
-            a = _layer_output(self.network, weights, a, index)
+            a = self.network.apply_layer(index, weights[index], a)
         return a
 
     def effect(self, n: int, neurons) -> float:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gradflow.theory.derivation import Derivation, Draft
 import sympy as sp
 
+from gradflow.theory.derivation import Derivation, Draft
 from gradflow.theory.expand_cluster.activation_class import ActivationClass, _as_activation, derive_class
 from gradflow.theory.expand_cluster.symmetries import symmetry_claims
 from gradflow.theory.latex import latex

@@ -147,12 +147,18 @@ class Network:
         X = np.asarray(X, dtype=float)
         require(X.ndim == 2 and X.shape[1] == self.input_dim, "X", f"of shape (N, {self.input_dim})", X.shape)
         a = X
-        for W, layer in zip(self.unflatten(theta), self.layers):
-            zl = a @ W[:, :a.shape[1]].T + (W[:, -1] if layer.bias else 0.0)
-            a = np.empty_like(zl)
-            for act, start, stop in layer.groups:
-                a[:, start:stop] = act(zl[:, start:stop])
+        for index, W in enumerate(self.unflatten(theta)):
+            a = self.apply_layer(index, W, a)
         return a
+
+    def apply_layer(self, index: int, W: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """Layer ``index`` (0-based) with weights ``W`` on the previous layer's outputs ``a`` (N, k_{l-1})."""
+        layer = self.layers[index]
+        zl = a @ W[:, :a.shape[1]].T + (W[:, -1] if layer.bias else 0.0)
+        out = np.empty_like(zl)
+        for act, start, stop in layer.groups:
+            out[:, start:stop] = act(zl[:, start:stop])
+        return out
 
     def describe(self) -> str:
         """The network in the ``layers=`` notation: D0,WIDTH:ACT[:nobias],..."""
