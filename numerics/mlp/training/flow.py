@@ -4,7 +4,11 @@
 parameters, Radau IIA of order 5 (scipy.integrate.Radau: simplified Newton iterations, embedded
 error estimate, step-size control); above it, the BDF method (scipy.integrate.BDF) with the same
 Jacobian.  When Radau fails to make a step (a step size below the spacing of floating-point numbers
-at a kink or a blow-up), the run restarts from that point with BDF once.
+at a kink or a blow-up), the run restarts from that point with BDF once.  The flow is autonomous, so a
+solver that fails with its clock past ``CLOCK_RESET_AT`` after it has made progress restarts with its clock
+at zero and the elapsed time as an offset: near a minimum the flow's time reaches 1e18 and more, where the
+spacing of floating-point times (256 at 1e18) is larger than the step a change of curvature needs.  At most
+``MAX_CLOCK_RESETS`` times.
 ``dopri5``: the explicit Dormand-Prince 5(4) pair (scipy.integrate.RK45), no Jacobian.
 ``rk4``: classical fixed-step Runge-Kutta with step ``dt``.
 
@@ -22,6 +26,7 @@ from gradflow.numerics.errors import DivergenceError, IntegrationError
 from gradflow.numerics.mlp.training.termination import Recorder, Tracker
 
 RADAU_LIMIT = 1024
+CLOCK_RESET_AT, MAX_CLOCK_RESETS = 1e6, 20
 _FAR = 1e300  # "no end time": scipy's solvers want a finite bound
 
 
@@ -59,18 +64,21 @@ def integrate_flow(objective, theta0, tauinv, tracker: Tracker, recorder: Record
     t_bound = tracker.limits.maxT if math.isfinite(tracker.limits.maxT) else _FAR
     kinds = {"flow": Radau if objective.n_params <= RADAU_LIMIT else BDF, "dopri5": RK45}
     solver_class = kinds[method]
-    t = 0.0
+    t = offset = 0.0  # the flow's time is offset + the solver's clock
     restarted = False
+    resets = 0
     message = ""
     while True:
         kwargs = {"jac": jacobian} if solver_class in (Radau, BDF) else {}
-        solver = solver_class(rhs, t, y, t_bound, rtol=rtol, atol=atol, **kwargs)
+        solver = solver_class(rhs, 0.0, y, t_bound - offset, rtol=rtol, atol=atol, **kwargs)
+        accepted = 0
         while solver.status == "running":
             message = solver.step()
             if solver.status == "failed":
                 break
+            accepted += 1
             tracker.step()
-            t, y = solver.t, solver.y
+            t, y = offset + solver.t, solver.y
             if not np.all(np.isfinite(y)):
                 raise DivergenceError(tracker.iterations, "theta", time=t)
             if _observe(objective, tracker, recorder, t, y):
@@ -79,8 +87,11 @@ def integrate_flow(objective, theta0, tauinv, tracker: Tracker, recorder: Record
             # without a maxT the bound is "infinity": reaching it means the flow is at rest
             tracker.stopped_by = "maxT" if t_bound != _FAR else "stationary"
             return t
+        if accepted and solver.t >= CLOCK_RESET_AT and resets < MAX_CLOCK_RESETS:
+            offset, resets = t, resets + 1
+            continue
         if solver_class is Radau and not restarted:
-            solver_class, restarted = BDF, True
+            solver_class, restarted, offset = BDF, True, t
             continue
         raise IntegrationError(f"the flow could not take a step at t = {t:.6g}: {message}")
 

@@ -94,6 +94,41 @@ def test_the_stiff_flow_follows_scipy_radau():
         assert np.allclose(point, reference.sol(t), rtol=1e-6, atol=1e-7), t
 
 
+def test_a_solver_failing_at_a_large_clock_restarts_at_zero_and_the_flow_goes_on(monkeypatch):
+    """Near a minimum the flow's time reaches 1e18, where a float's spacing (256) is larger than the step a change
+    of curvature needs: the solver fails.  The flow is autonomous, so it restarts with its clock at zero; the
+    times it reports stay the flow's times.  Here L = x^4 / 4, x(t) = x0 / sqrt(1 + 2 x0^2 t), and the failure
+    is injected once, at the first step past t = 1e7."""
+    from scipy.integrate import Radau
+
+    from gradflow.numerics.mlp.training import flow
+
+    starts = []
+
+    class FailsOnce(Radau):
+        def __init__(self, fun, t0, *args, **kwargs):
+            starts.append(t0)
+            super().__init__(fun, t0, *args, **kwargs)
+
+        def step(self):
+            if len(starts) == 1 and self.t >= 1e7:
+                self.status = "failed"
+                return "Required step size is less than spacing between numbers."
+            return super().step()
+
+    monkeypatch.setattr(flow, "Radau", FailsOnce)
+    quartic = Quadratic(np.zeros((1, 1)), np.zeros(1), quartic=1.0)
+    result = train(quartic, np.array([1.0]), polish="none", maxT=1e10, min_gnorm=0.0, minloss=0.0, rtol=1e-9,
+                   atol=1e-15, spectrum=False, maxiterations_ode=100_000)
+    assert starts == [0.0, 0.0]  # one restart, with Radau, its clock at zero
+    assert result.ode_stopped_by == "maxT" and result.final_time == pytest.approx(1e10)
+    assert result.ode_x[0] == pytest.approx(1 / np.sqrt(1 + 2e10), rel=1e-5)
+    assert np.all(np.diff(result.trajectory_times) > 0)
+    late = result.trajectory_times > 1e7
+    assert late.any() and np.allclose(result.trajectory[late, 0], 1 / np.sqrt(1 + 2 * result.trajectory_times[late]),
+                                      rtol=1e-5)
+
+
 def test_scalar_tauinv_is_a_time_scale_and_per_parameter_rates_work():
     objective = _problem(1)
     start = np.ones(5)
