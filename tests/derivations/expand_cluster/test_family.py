@@ -84,6 +84,28 @@ def test_digits_teacher_and_missing_sklearn(monkeypatch):
         de.digits()
 
 
+def test_the_pixel_mask_drops_constant_and_near_constant_pixels():
+    from gradflow.derivations.expand_cluster.digits_experiment import pixel_mask
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 4)) * np.array([0.0, 1e-3, 0.7, 1.0])  # variances 0, 1e-6, 0.49, 1 (about)
+    assert pixel_mask(X, 0.0).tolist() == [False, True, True, True]
+    assert pixel_mask(X, 1e-2).tolist() == [False, False, True, True]
+    assert pixel_mask(X, 0.6).tolist() == [False, False, False, True]
+
+
+def test_digits_mask_counts_and_parameter_errors():
+    from gradflow.derivations.expand_cluster import digits_experiment as de
+
+    with pytest.raises(ParameterError, match="width"):
+        registry.get_experiment("ec-digits").reproduce({"width": 12}, quick=True)
+    with pytest.raises(ParameterError, match="mask_variance"):
+        registry.get_experiment("ec-digits").reproduce({"mask_variance": 1.0}, quick=True)
+    pytest.importorskip("sklearn")
+    X, _ = de.digits()
+    assert int(de.pixel_mask(X, 0.0).sum()) == 61 and int(de.pixel_mask(X, 1e-2).sum()) == 52
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["ec-toy", "ec-deep", "ec-digits"])
 def test_quick_reproductions(name, tmp_path):
