@@ -60,6 +60,15 @@ WHY_ABLATION = (
     "effect over their students is below 1e-2.")
 
 
+WHY_MASK = (
+    "The data pin a neuron's weight on an input only as far as that input varies. Moving w_ik by delta and b_i by "
+    "-delta times the input's mean m_k changes the pre-activation by delta (x_k - m_k); at a zero-loss point the "
+    "Hessian is the Gauss-Newton matrix, so the loss's curvature along that move is at most 2 |a_i|^2 "
+    "max(sigma')^2 Var(x_k) (mean squared error, per output). A constant input leaves the weight free (mask it); "
+    "a nearly constant one, a pixel lit in a handful of images, leaves it nearly free: students that agree with "
+    "the teacher to a small loss still carry their own values there, and the comparison of incoming vectors "
+    "masks such inputs as well.")
+
 WHY_SPLIT = (
     "Two neurons at (1 + e) v and (1 - e) v with outgoing weight a each differ from one neuron at v with "
     "weight 2a only at second order in e: the loss is flat along this split to second order, so a zero-loss "
@@ -131,6 +140,11 @@ def derive(activations=TABLE_ACTIVATIONS) -> ExpandClusterDerivation:
               WHY_ABLATION + r" In the formula: $f|_{h_S \to \bar h_S}$ is the student with the outputs of the neurons "
               r"in $S$ replaced by their means $\bar h_S$ over the data, $\bar f$ the mean output, and the norms are "
               r"root mean squares over the data.")
+    draft.add("Which inputs pin a neuron's weights",
+              r"\partial_\delta^2 L\,\big|_{w_{ik} + \delta,\; b_i - \delta m_k} \le 2\,\lVert a_i \rVert^2 "
+              r"\max(\sigma')^2\, \mathrm{Var}(x_k)",
+              WHY_MASK + r" In the formula: at a zero-loss point, $a_i$ the outgoing weights of neuron $i$, $m_k$ and "
+              r"$\mathrm{Var}(x_k)$ the mean and variance of input $k$ over the data.")
     splits = {name: split_claim(name) for name in SPLIT_ACTIVATIONS}
     draft.add("Why a neuron can split in two",
               r"a\sigma((1+e)u) + a\sigma((1-e)u) = 2a\sigma(u) + a e^2 u^2 \sigma''(u) + O(e^4)",
