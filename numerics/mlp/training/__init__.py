@@ -1,5 +1,6 @@
 """Training to convergence: gradient flow (stiff and explicit), GD, SGD, Adam, and a polish phase
-(Newton, gradflow's BFGS, SciPy's BFGS, L-BFGS), each stopped by the first termination rule that holds."""
+(Newton, Levenberg-Marquardt on the residuals, gradflow's BFGS, SciPy's BFGS, L-BFGS), each stopped by the
+first termination rule that holds."""
 
 from gradflow.numerics.mlp.training.dense_bfgs import bfgs
 from gradflow.numerics.mlp.training.line_search import LineStep, strong_wolfe

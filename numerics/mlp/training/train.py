@@ -24,12 +24,13 @@ import numpy as np
 from gradflow.numerics.mlp.training.dense_bfgs import bfgs
 from gradflow.numerics.mlp.training.descent import descend
 from gradflow.numerics.mlp.training.flow import integrate_flow
+from gradflow.numerics.mlp.training.gauss_newton import accepts_gauss_newton, gauss_newton
 from gradflow.numerics.mlp.training.polish import newton, quasi_newton
 from gradflow.numerics.mlp.training.termination import Limits, Recorder, Tracker
 from gradflow.theory.errors import ParameterError, require
 
 METHODS = ("flow", "gd", "sgd", "adam", "dopri5", "rk4")
-POLISHES = ("auto", "newton", "bfgs", "scipy-bfgs", "lbfgs", "none")
+POLISHES = ("auto", "newton", "gauss-newton", "bfgs", "scipy-bfgs", "lbfgs", "none")
 NEWTON_LIMIT, BFGS_LIMIT = 1024, 20_000
 SPECTRUM_LIMIT = 2000
 
@@ -76,6 +77,8 @@ def _validate(objective, theta0, method, polish, lr, batchsize, tauinv):
     P = objective.n_params
     require(method in METHODS, "method", f"one of {', '.join(METHODS)}", method)
     require(polish in POLISHES, "polish", f"one of {', '.join(POLISHES)}", polish)
+    require(polish != "gauss-newton" or accepts_gauss_newton(objective), "polish",
+            "gauss-newton only on an MLP objective with the mse loss and no penalties", type(objective).__name__)
     theta0 = np.array(theta0, dtype=float)
     require(theta0.shape == (P,), "theta0", f"a vector of {P} parameters", theta0.shape)
     require(bool(np.isfinite(theta0).all()), "theta0", "finite")
@@ -130,6 +133,8 @@ def train(objective, theta0, *, method: str = "flow", polish: str = "auto", taui
     if kind != "none" and ode.stopped_by not in ("minloss", "min_gnorm", "interrupted"):
         if kind == "newton":
             newton(objective, ode_x, optim)
+        elif kind == "gauss-newton":
+            gauss_newton(objective, ode_x, optim)
         elif kind == "bfgs":
             bfgs(objective, ode_x, optim)
         else:
