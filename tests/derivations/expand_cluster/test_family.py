@@ -3,6 +3,8 @@ the --quick runs are marked slow)."""
 
 import sys
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -104,6 +106,24 @@ def test_digits_mask_counts_and_parameter_errors():
     pytest.importorskip("sklearn")
     X, _ = de.digits()
     assert int(de.pixel_mask(X, 0.0).sum()) == 61 and int(de.pixel_mask(X, 1e-2).sum()) == 52
+
+
+def test_digits_students_take_the_polish_and_its_cap():
+    from gradflow.derivations.expand_cluster.digits_experiment import ECDigits
+    from gradflow.numerics.expand_cluster.expansion import train_students
+    from gradflow.numerics.expand_cluster.toy_tasks import ToyTask
+
+    settings = ECDigits(polish="gauss-newton", polish_iterations=30).trainer(False, 600.0)
+    assert (settings.polish, settings.maxiterations_ode, settings.maxiterations_optim) == ("gauss-newton", 3000, 30)
+    default = ECDigits().trainer(True, 60.0)
+    assert (default.polish, default.maxiterations_ode, default.maxiterations_optim) == ("bfgs", 1500, 1500)
+    # the same 30 polish iterations after 500 Adam steps: Levenberg-Marquardt reaches zero loss, BFGS does not
+    task = ToyTask("tanh", 1, 0)
+    starts = np.array([task.student_init(2, m) for m in range(2)])
+    losses = {polish: train_students(task.network(2 * task.r_star), task.X, task.y, starts,
+                                     replace(settings, polish=polish, maxiterations_ode=500)).losses
+              for polish in ("gauss-newton", "bfgs")}
+    assert np.all(losses["gauss-newton"] <= 1e-20) and np.all(losses["bfgs"] > 1e-10)
 
 
 @pytest.mark.slow
