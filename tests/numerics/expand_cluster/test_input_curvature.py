@@ -13,6 +13,8 @@ from gradflow.numerics.mlp import MLPObjective
 from gradflow.derivations.expand_cluster.theory_doc import expand_cluster_derivation
 from gradflow.theory.mlp import Layer, Network, random_params
 
+pytestmark = pytest.mark.long  # kernels for three new networks, compiled cold: not in the quick subset
+
 
 def _curvature(net, theta, X, neuron, k):
     Y = net.forward(theta, X)  # the student is the teacher: zero loss

@@ -23,6 +23,7 @@ def _network(output_mean: bool) -> Network:
                        Layer(2, ("identity", "tanh"))), output_mean=output_mean)
 
 
+@pytest.mark.long  # kernels for new networks, compiled cold: not in the quick subset
 @settings(max_examples=15)
 @given(seed=st.integers(0, 10_000), output_mean=st.booleans(), weighted=st.booleans())
 def test_the_jacobian_matches_central_differences_and_the_kernels(seed, output_mean, weighted):
@@ -48,6 +49,7 @@ def test_the_jacobian_matches_central_differences_and_the_kernels(seed, output_m
     assert np.allclose(2 * J.T @ r, grad, rtol=1e-10, atol=1e-14)
 
 
+@pytest.mark.long
 def test_levenberg_marquardt_reaches_zero_loss_on_an_overparameterised_student():
     rng = np.random.default_rng(0)
     teacher = Network(4, (Layer(3, "tanh"), Layer(2, "identity")), output_mean=True)
