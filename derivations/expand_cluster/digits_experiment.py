@@ -8,13 +8,16 @@ whose variance over the images is at most ``mask_variance`` (default 1e-2) times
 through those images, so students that agree with the teacher to 1e-7 of Var(y) still carry their own
 values there (a student at width 32: median teacher match 1e-1 with the constant pixels masked, 1e-4 with
 the 9 pixels below 1e-2 of the largest variance masked as well); the authors' code masks MNIST with a
-feature-selection (Boruta) mask for the same reason.  Students: the expansion phase from r0 = 8 (8, 16, 24,
-32, 48, 64), then N = 10; or, with ``width`` > 0, N = 10 at that width without the expansion.  Each
-student: Adam for ``iterations`` steps, then ``polish`` (BFGS, or Levenberg-Marquardt with
-``polish=gauss-newton``, which reaches about 1000 times lower losses on these students at more cost per step).  Reported: K, overhead (K - r*)/r*, d_w and output
-dissimilarities, loss before and after fine-tuning; success (tanh): r* <= K <= 1.1 r* and at least 90 % of
-teacher neurons at d_w <= 1e-3, for each variant.  scikit-learn is optional: without it the experiment
-says so and stops.
+feature-selection (Boruta) mask for the same reason.
+
+Students: the expansion phase from r0 = 8 (8, 16, 24, 32, 48, 64), then N = 10; or, with ``width`` > 0,
+N = 10 at that width without the expansion.  Each student: Adam for ``iterations`` steps, then ``polish``
+(BFGS, or Levenberg-Marquardt with ``polish=gauss-newton``: about 1000 times lower losses on these students,
+at more cost per step) for ``polish_iterations`` (default: as many as ``iterations``).
+
+Reported: K, overhead (K - r*)/r*, d_w and output dissimilarities, loss before and after fine-tuning;
+success (tanh): r* <= K <= 1.1 r* and at least 90 % of teacher neurons at d_w <= 1e-3, for each variant.
+scikit-learn is optional: without it the experiment says so and stops.
 """
 
 from __future__ import annotations
@@ -90,7 +93,8 @@ class ECDigits(Experiment):
                   "student width without the expansion phase (0: the expansion phase picks it)",
                   lambda v: v == 0 or (8 <= v <= 256 and v % R0 == 0)),
         Parameter("iterations", "int", ITERATIONS, "an integer in [100, 100000]",
-                  "Adam steps, then as many BFGS iterations, per student (--quick: at most 1500)",
+                  "Adam steps per student, and the polish's cap unless polish_iterations is set (--quick: at most "
+                  "1500)",
                   lambda v: 100 <= v <= 100_000),
         Parameter("polish", "choice", "bfgs", "bfgs or gauss-newton",
                   "the students' second phase after Adam: gradflow's BFGS, or Levenberg-Marquardt on the residuals "
@@ -148,7 +152,7 @@ class ECDigits(Experiment):
                        maxiterations_optim=min(polish_cap, QUICK_ITERATIONS) if quick else polish_cap)
 
     def _one(self, act: str, X, labels, epochs: int, cap: float, quick: bool, progress: bool = False):
-        """Teacher, expansion, both clustering variants for one activation: (JSON results, the results
+        """Teacher, students, every clustering variant for one activation: (JSON results, the results
         objects by variant, the students' losses)."""
         teacher_net, teacher_theta, logits, accuracy = train_teacher(act, X, labels, epochs)
         W1, W2 = teacher_net.unflatten(teacher_theta)
