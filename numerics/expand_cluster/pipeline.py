@@ -29,6 +29,7 @@ from gradflow.numerics.expand_cluster.expansion import TrainerSettings, warm_ker
 from gradflow.numerics.expand_cluster.layer_loop import LayerLoop, cluster_layers
 from gradflow.numerics.expand_cluster.options import ClusteringOptions
 from gradflow.numerics.expand_cluster.student_set import StudentSet
+from gradflow.numerics.errors import DivergenceError, IntegrationError
 from gradflow.numerics.mlp import MLPObjective
 from gradflow.numerics.mlp.training import train
 from gradflow.theory.errors import require
@@ -70,6 +71,7 @@ class Reconstruction:
     skip_fixed: bool
     skip_after: np.ndarray | None
     pair_gap: float | None
+    finetune_error: str | None = None  # why fine-tuning stopped without a result (theta_after = theta_before)
 
     def hidden(self, theta=None) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per hidden layer: the K_l reconstructed neurons' incoming rows and outgoing columns (pairs excluded)."""
@@ -88,7 +90,8 @@ class Reconstruction:
                 "params_before": self.theta_before.tolist(), "params_after": self.theta_after.tolist(),
                 "correction": self.correction.to_json(), "theta": None if self.skip_theta() is None
                 else self.skip_theta().tolist(), "covert_pairs": self.pairs, "skip_fixed": self.skip_fixed,
-                "pair_gap": self.pair_gap, "loss_before": self.loss_before, "loss_after": self.loss_after}
+                "pair_gap": self.pair_gap, "loss_before": self.loss_before, "loss_after": self.loss_after,
+                "finetune_error": self.finetune_error}
 
 
 @dataclass(frozen=True)
@@ -176,20 +179,25 @@ def reconstruct(loop: LayerLoop, X, Y, activation: str, options: PipelineOptions
     theta = network.flatten(weights)
     objective = MLPObjective.create(network, X, targets)
     before = objective.loss(theta)
-    after_theta, after = theta, before
+    after_theta, after, finetune_error = theta, before, None
     if options.finetune and network.n_params:
         warm_kernels(objective, theta)
-        result = train(objective, theta, maxtime_ode=options.finetune_maxtime_ode,
-                       maxtime_optim=options.finetune_maxtime_optim, spectrum=False)
-        if result.loss <= before:
-            after_theta, after = result.x, result.loss
+        try:
+            result = train(objective, theta, maxtime_ode=options.finetune_maxtime_ode,
+                           maxtime_optim=options.finetune_maxtime_optim, spectrum=False)
+        except (IntegrationError, DivergenceError) as error:
+            # the assembled network stands without its refinement; the record says why
+            finetune_error = f"{type(error).__name__}: {error}"
+        else:
+            if result.loss <= before:
+                after_theta, after = result.x, result.loss
     skip_after = gap = None
     if pairs:
         W = network.unflatten(after_theta)
         K = loop.widths[0]
         skip_after, gap = pairs_affine(W[0][K:], W[1][:, K:K + 2 * pairs].T, alpha)
     return Reconstruction(network, loop.widths, theta, after_theta, correction, float(before), float(after), pairs,
-                          skip_fixed, skip_after, gap)
+                          skip_fixed, skip_after, gap, finetune_error)
 
 
 def compare_layers(reconstruction: Reconstruction, teacher: list, activation_class: str, mask=None,

@@ -211,6 +211,26 @@ def test_fine_tuning_lowers_the_loss_of_a_noisy_reconstruction():
     assert result.comparisons[0].max_d_w <= 1e-12  # compared after fine-tuning: the teacher itself
 
 
+def test_a_failed_fine_tuning_keeps_the_assembled_network_and_says_why(monkeypatch):
+    from gradflow.numerics.errors import IntegrationError
+    from gradflow.numerics.expand_cluster import pipeline
+
+    def fails(*args, **kwargs):
+        raise IntegrationError("the flow could not take a step at t = 1e+18: Required step size is less than "
+                               "spacing between numbers.")
+
+    monkeypatch.setattr(pipeline, "train", fails)
+    students, weights, X, y = student_set("tanh", (3,), 2, 0, N=5, n=200)
+    result = expand_and_cluster(students, X, y, "tanh", PipelineOptions(), teacher=weights)
+    rec = result.reconstruction
+    assert rec.finetune_error.startswith("IntegrationError: the flow could not take a step")
+    assert np.array_equal(rec.theta_after, rec.theta_before) and rec.loss_after == rec.loss_before
+    assert rec.to_json()["finetune_error"] == rec.finetune_error
+    assert result.widths == (3,) and result.comparisons[0].max_d_w <= 1e-12  # exact students: exact anyway
+    monkeypatch.undo()
+    assert expand_and_cluster(students, X, y, "tanh", PipelineOptions()).reconstruction.finetune_error is None
+
+
 def test_comparison_when_a_deeper_layer_keeps_an_extra_neuron():
     """K_2 = r*_2 + 1 (a zero-output neuron kept): layer 1 is still compared (outgoing norms only)."""
     from gradflow.numerics.expand_cluster.affine import AffineCorrection
