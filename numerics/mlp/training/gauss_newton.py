@@ -1,18 +1,18 @@
 """Levenberg-Marquardt on the residuals of a mean-squared-error network: the polish for zero-loss fits.
 
-The mse loss is a sum of squares, L = r . r with r_no = sqrt(w_n c) (f_o(x_n) - y_no) (w_n the sample
-weights over N, c = 1/k with ``output_mean``), so its Hessian is 2 J^T J plus terms that vanish with r.  The
-step solves (J^T J + mu I) s = -J^T r from the eigendecomposition of J^T J: mu shrinks tenfold after a step
-that lowers the loss and grows tenfold until one does (Marquardt's rule, from mu = 1e-3 lambda_max, never
-below 1e-15 lambda_max).  The model drops only the curvature term sum r_i Hess(r_i), which vanishes with the
+The mse loss is a sum of squares, L = r . r with r_no = sqrt(w_n c) (f_o(x_n) - y_no) (w_n the sample weights
+over N, c = 1/k with ``output_mean``), so its Hessian is 2 J^T J plus terms that vanish with r. The step
+solves (J^T J + mu I) s = -J^T r from the eigendecomposition of J^T J: mu shrinks tenfold after a step that
+lowers the loss and grows tenfold until one does (Marquardt's rule, from mu = 1e-3 lambda_max, never below
+1e-15 lambda_max). The model drops only the curvature term sum r_i Hess(r_i), which vanishes with the
 residuals, and J^T J is positive semi-definite whatever the point: near an overparameterised minimum it is
-singular along the flat directions, the damping keeps the step finite there, and the loss falls fast where
-the exact Hessian's Newton step must leave out the eigenvalues that are zero to its rounding (measured on a
+singular along the flat directions, the damping keeps the step finite there, and the loss falls fast where the
+exact Hessian's Newton step must leave out the eigenvalues that are zero to its rounding (measured on a
 width-32 tanh student of the digits teacher, P = 2410, from Adam's 3e-5 of Var(y): 4e-10 after 40 steps and
-2e-10 after 60, where 60 Newton steps reach 6e-8 and BFGS 2e-7 in 3000 iterations).  From a random start it gains nothing over BFGS
-(a softplus student of P = 33 from four random starts: to |grad| <= 1e-8 in 6-10 times BFGS's time or not
-within 2 s).  Each step costs the
-Jacobian (N k P), J^T J (N k P^2) and an eigendecomposition (P^3): meant for P up to a few thousand.
+2e-10 after 60, where 60 Newton steps reach 6e-8 and BFGS 2e-7 in 3000 iterations). From a random start it
+gains nothing over BFGS (a softplus student of P = 33 from four random starts: to |grad| <= 1e-8 in 6-10 times
+BFGS's time or not within 2 s). Each step costs the Jacobian (N k P), J^T J (N k P^2) and an
+eigendecomposition (P^3): meant for P up to a few thousand.
 """
 
 from __future__ import annotations
