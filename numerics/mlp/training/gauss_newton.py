@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradflow.numerics.mlp.training.polish import MAX_DAMPING_TRIES, _gnorm, _helps, _trial
+from gradflow.numerics.mlp.training.polish import MAX_DAMPING_TRIES, _gnorm, _improvement
 from gradflow.numerics.mlp.training.termination import Tracker
 from gradflow.theory.errors import require
 
@@ -70,7 +70,7 @@ def residuals_and_jacobian(objective, theta) -> tuple[np.ndarray, np.ndarray]:
 def gauss_newton(objective, x, tracker: Tracker) -> np.ndarray:
     x = np.array(x, dtype=float)
     residuals, J = residuals_and_jacobian(objective, x)
-    loss, grad = _trial(objective, x)
+    loss, grad = objective.loss_and_gradient(x)
     gnorm = _gnorm(grad)
     tracker.observe(x, loss, gnorm)
     if tracker.check(loss, gnorm):
@@ -85,14 +85,11 @@ def gauss_newton(objective, x, tracker: Tracker) -> np.ndarray:
         taken = False
         for _ in range(MAX_DAMPING_TRIES):
             trial = x - vectors @ (projected / (values + damping))
-            new_loss, new_grad = _trial(objective, trial)
-            if np.isfinite(new_loss):
-                new_gnorm = _gnorm(new_grad)
-                tracker.observe(trial, new_loss, new_gnorm)
-                if _helps(loss, gnorm, new_loss, new_gnorm):
-                    x, loss, gnorm, taken = trial, new_loss, new_gnorm, True
-                    damping = max(damping / 10.0, MIN_DAMPING * top)
-                    break
+            better = _improvement(objective, tracker, loss, gnorm, trial)
+            if better is not None:
+                x, (loss, _, gnorm), taken = trial, better, True
+                damping = max(damping / 10.0, MIN_DAMPING * top)
+                break
             damping *= 10.0
         tracker.step()
         if not taken:

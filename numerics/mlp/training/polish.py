@@ -41,6 +41,17 @@ def _trial(objective, x):
     return loss, grad
 
 
+def _improvement(objective, tracker: Tracker, loss: float, gnorm: float, trial):
+    """(loss, grad, |grad|_inf) at ``trial`` when it helps (see ``_helps``), else None; the tracker sees every
+    finite trial."""
+    new_loss, new_grad = _trial(objective, trial)
+    if not np.isfinite(new_loss):
+        return None
+    new_gnorm = _gnorm(new_grad)
+    tracker.observe(trial, new_loss, new_gnorm)
+    return (new_loss, new_grad, new_gnorm) if _helps(loss, gnorm, new_loss, new_gnorm) else None
+
+
 def _loss_gradient_hessian(objective, x):
     """One pass when the objective offers it (the MLP kernels do), else the two calls of the contract."""
     combined = getattr(objective, "loss_gradient_hessian", None)
@@ -73,13 +84,9 @@ def newton(objective, x, tracker: Tracker) -> np.ndarray:
             # the full step first, then shorter ones along it (a curved valley), then more damping
             for fraction in (1.0, 0.5, 0.25, 0.125, 1 / 16, 1 / 64):
                 trial = x + fraction * step
-                new_loss, new_grad = _trial(objective, trial)
-                if not np.isfinite(new_loss):
-                    continue
-                new_gnorm = _gnorm(new_grad)
-                tracker.observe(trial, new_loss, new_gnorm)
-                if _helps(loss, gnorm, new_loss, new_gnorm):
-                    x, loss, grad, gnorm = trial, new_loss, new_grad, new_gnorm
+                better = _improvement(objective, tracker, loss, gnorm, trial)
+                if better is not None:
+                    x, (loss, grad, gnorm) = trial, better
                     taken = True
                     break
             if taken:
