@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradflow.numerics.mlp.training.polish import MAX_DAMPING_TRIES, _gnorm, _improvement
+from gradflow.numerics.mlp.training.polish import MAX_DAMPING_TRIES, _gnorm, _improvement, _phase_ends
 from gradflow.numerics.mlp.training.termination import Tracker
 from gradflow.theory.errors import require
 
@@ -91,10 +91,6 @@ def gauss_newton(objective, x, tracker: Tracker) -> np.ndarray:
                 damping = max(damping / 10.0, MIN_DAMPING * top)
                 break
             damping *= 10.0
-        tracker.step()
-        if not taken:
-            tracker.stopped_by = "no_progress"
-            return x
-        if tracker.check(loss, gnorm):
+        if _phase_ends(tracker, taken, loss, gnorm):
             return x
         residuals, J = residuals_and_jacobian(objective, x)

@@ -41,6 +41,15 @@ def _trial(objective, x):
     return loss, grad
 
 
+def _phase_ends(tracker: Tracker, taken: bool, loss: float, gnorm: float) -> bool:
+    """Count the iteration; True when the phase ends: no trial helped ("no_progress"), or a rule holds."""
+    tracker.step()
+    if not taken:
+        tracker.stopped_by = "no_progress"
+        return True
+    return bool(tracker.check(loss, gnorm))
+
+
 def _improvement(objective, tracker: Tracker, loss: float, gnorm: float, trial):
     """(loss, grad, |grad|_inf) at ``trial`` when it helps (see ``_helps``), else None; the tracker sees every
     finite trial."""
@@ -92,11 +101,7 @@ def newton(objective, x, tracker: Tracker) -> np.ndarray:
             if taken:
                 break
             mu = max(10.0 * mu, 1e-8 * scale)
-        tracker.step()
-        if not taken:
-            tracker.stopped_by = "no_progress"
-            return x
-        if tracker.check(loss, gnorm):
+        if _phase_ends(tracker, taken, loss, gnorm):
             return x
         H = objective.hessian(x)
         mu = mu / 10.0 if mu > 0 else 0.0
