@@ -64,7 +64,8 @@ WHY_MASK = (
     "The data pin a neuron's weight on an input only as far as that input varies. Moving w_ik by delta and b_i by "
     "-delta times the input's mean m_k changes the pre-activation by delta (x_k - m_k); at a zero-loss point the "
     "Hessian is the Gauss-Newton matrix, so the loss's curvature along that move is at most 2 |a_i|^2 "
-    "max(sigma')^2 Var(x_k) (mean squared error, per output). A constant input leaves the weight free (mask it); "
+    "max(sigma')^2 Var(x_k) for the squared error summed over outputs (averaged over outputs it is smaller). A "
+    "constant input leaves the weight free (mask it); "
     "a nearly constant one, a pixel lit in a handful of images, leaves it nearly free: students that agree with "
     "the teacher to a small loss still carry their own values there, and the comparison of incoming vectors "
     "masks such inputs as well.")
