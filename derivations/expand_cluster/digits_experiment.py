@@ -123,10 +123,11 @@ class ECDigits(Experiment):
         X, labels = digits()
         epochs = min(self.epochs, 20) if quick else self.epochs
         cap = min(self.maxtime, 60.0) if quick else self.maxtime
+        settings = self.trainer(quick, cap)
         activations = ACTIVATIONS if self.activation == "all" else (self.activation,)
         by_activation, figures, losses = {}, {}, {}
         for act in activations:
-            result, kept, student_losses = self._one(act, X, labels, epochs, cap, quick, progress)
+            result, kept, student_losses = self._one(act, X, labels, epochs, cap, settings, quick, progress)
             by_activation[act] = result
             figures.update({f"{act}_{k}": f for k, f in clustering_figures(kept).items()} if len(activations) > 1
                            else clustering_figures(kept))
@@ -134,30 +135,27 @@ class ECDigits(Experiment):
         results = {**by_activation[activations[0]], "by_activation": by_activation}
         return Reproduction(name=self.name, parameters={"quick": quick, "activation": self.activation,
                                                         "epochs": epochs, "maxtime": cap, "width": self.width,
-                                                        "iterations": self._iterations(quick), "polish": self.polish,
-                                                        "polish_iterations": self.trainer(quick, cap).maxiterations_optim,
+                                                        "iterations": settings.maxiterations_ode, "polish": self.polish,
+                                                        "polish_iterations": settings.maxiterations_optim,
                                                         "mask_variance": self.mask_variance},
                             arrays=losses, figures=figures, report_markdown=_report(by_activation),
                             derivation_latex=expand_cluster_derivation().to_latex(), generated_code=[],
                             timings={"total": time.perf_counter() - started}, seeds=[0], results=results)
 
-    def _iterations(self, quick: bool) -> int:
-        return min(self.iterations, QUICK_ITERATIONS) if quick else self.iterations
-
     def trainer(self, quick: bool, cap: float) -> TrainerSettings:
         """The students' trainer: Adam for ``iterations`` steps, then the polish to its own cap."""
-        settings = capped_trainer(cap, self._iterations(quick))
+        settings = capped_trainer(cap, min(self.iterations, QUICK_ITERATIONS) if quick else self.iterations)
         polish_cap = self.polish_iterations or settings.maxiterations_optim
         return replace(settings, polish=self.polish,
                        maxiterations_optim=min(polish_cap, QUICK_ITERATIONS) if quick else polish_cap)
 
-    def _one(self, act: str, X, labels, epochs: int, cap: float, quick: bool, progress: bool = False):
+    def _one(self, act: str, X, labels, epochs: int, cap: float, settings: TrainerSettings, quick: bool,
+             progress: bool = False):
         """Teacher, students, every clustering variant for one activation: (JSON results, the results
         objects by variant, the students' losses)."""
         teacher_net, teacher_theta, logits, accuracy = train_teacher(act, X, labels, epochs)
         W1, W2 = teacher_net.unflatten(teacher_theta)
         mask = tuple(float(v) for v in np.r_[pixel_mask(X, self.mask_variance), 1.0])
-        settings = self.trainer(quick, cap)
         build = lambda m: Network(64, (Layer(R0 * m, act), Layer(CLASSES, "identity")),  # noqa: E731
                                   output_mean=True)
         n_students = 4 if quick else self.n_students
