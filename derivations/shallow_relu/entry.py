@@ -13,6 +13,15 @@ from gradflow.derivations.shallow_relu.simulators import derivation, relu_like_s
 from gradflow.derivations.shallow_relu.training import downsample
 from gradflow.numerics.drivers.shallow_network import initial_parameters
 
+# The loss is recorded at most this many times (every step for the experiments' own lengths): a run of
+# 10^8 steps would otherwise fill gigabytes before its first step, for a curve reported at 500 points.
+LOSS_RECORDS = 1 << 20
+
+
+def loss_every(steps: int) -> int:
+    """The recording interval that keeps ``steps`` steps within LOSS_RECORDS loss records."""
+    return max(1, -(-int(steps) // LOSS_RECORDS))
+
 
 class ReluEntry(ModelEntry):
     name = "relu"
@@ -33,8 +42,8 @@ class ReluEntry(ModelEntry):
         W0, H0 = initial_parameters(settings["width"], dataset.X.shape[1], dataset.Y.shape[1], WIDTH ** settings["mu"],
                                     seed=settings["seed"])
         run = relu_like_simulator(settings["a_minus"]).gd(dataset.X, dataset.Y, W0, H0, settings["lr"], steps,
-                                                          stop_loss=STOP_LOSS, dtype=dtype, snapshots=200,
-                                                          progress=progress)
+                                                          loss_every=loss_every(steps), stop_loss=STOP_LOSS,
+                                                          dtype=dtype, snapshots=200, progress=progress)
         iterations, loss = downsample(run, 500)
         return simulation_result({**settings, "steps": steps, "status": run.status}, t=iterations, loss=loss,
                                  w_norm=np.linalg.norm(run.W_snapshots, axis=2)[-1:], h=run.H_snapshots[-1:, :, 0])
@@ -44,9 +53,10 @@ class ReluEntry(ModelEntry):
         steps = dataset.iterations if steps is None else steps
         (n, d), d_out, width = dataset.X.shape, dataset.Y.shape[1], settings["width"]
         per_neuron = d + d_out
-        # W, H, their gradients and 200 snapshots; the loss of every step
-        memory = BYTES_PER_NUMBER * (width * per_neuron * (4 + 201) + steps + 2)
-        name = "width" if width * per_neuron * 205 >= steps else "--steps"
+        # W, H, their gradients and 200 snapshots; the loss records
+        records = steps // loss_every(steps) + 2
+        memory = BYTES_PER_NUMBER * (width * per_neuron * (4 + 201) + records)
+        name = "width" if width * per_neuron * 205 >= records else "--steps"
         return Cost(6.0 * steps * n * width * per_neuron, memory, name, length=steps)
 
     def checks(self, quick=True):

@@ -127,6 +127,30 @@ def test_simulate_relu_json(capsys):
     assert out["params"]["data"] == "c" and out["t"][-1] == 2000 and len(out["loss"]) == len(out["t"])
 
 
+def test_a_long_relu_run_records_a_bounded_loss_trace(capsys, monkeypatch):
+    """Beyond LOSS_RECORDS steps the loss is recorded every k-th step: the trace's memory stays bounded
+    (10^8 steps once filled gigabytes before the first step, and Ctrl-C waited for it), and the records it
+    keeps are the every-step run's own."""
+    from gradflow.derivations.shallow_relu import entry
+
+    def simulate():
+        assert main(["simulate", "relu", "--set", "data=c", "--steps", "2000", "--json"]) in (0, None)
+        out = json.loads(capsys.readouterr().out)
+        return dict(zip(out["t"], out["loss"]))
+
+    every_step = simulate()
+    monkeypatch.setattr(entry, "LOSS_RECORDS", 64)
+    assert entry.loss_every(2000) == 32
+    sparse = simulate()
+    assert max(sparse) == 2000 and all(t % 32 == 0 or t == 2000 for t in sparse)
+    shared = set(sparse) & set(every_step)
+    assert len(shared) > 20
+    assert all(sparse[t] == pytest.approx(every_step[t], rel=1e-12) for t in shared)
+    monkeypatch.undo()
+    cost = FAMILY.entries[0].cost({"data": "a", "width": 50}, "gd", 200_000_000, None)
+    assert cost.memory < 2 * 8 * entry.LOSS_RECORDS + 8 * 50 * 3 * 205  # not 8 bytes per step
+
+
 @pytest.mark.parametrize("args,parameter", [
     (["--set", "width=0"], "width"), (["--set", "lr=-1"], "lr"), (["--set", "a_minus=1"], "a_minus"),
     (["--set", "data=d"], "data"), (["--method", "flow", "--t-end", "3"], "--method")])
