@@ -11,6 +11,7 @@ from gradflow.theory.errors import require
 
 from gradflow.numerics.errors import DivergenceError
 from gradflow.numerics.drivers.progress import CHUNK_WORK, chunked
+from gradflow.numerics.drivers.strategy import Strategy, blas_threads_of, choose_blas_strategy
 
 if TYPE_CHECKING:  # SymPy: imported where a system is built, not on a warm start
     from gradflow.numerics.codegen.matrix_module import MatrixSystem
@@ -26,6 +27,7 @@ class ParticleTrajectory:
     norm: np.ndarray  # Frobenius norm of the state
     final_state: np.ndarray
     method: str
+    strategy: Strategy | None = None  # BLAS threads of the step's products, chosen from their size
 
 
 def weight_space_system(model: Model) -> MatrixSystem:
@@ -158,12 +160,13 @@ class ParticleSimulator:
         generator once, so the trajectory is the same as in one call."""
         X, arrays, labels, steps = self._gd_request(state, data, labels, eta, n_steps, record, batch, seed)
         loss, l01, margins, norm, _ = self._allocate(steps.size, labels.size)
-        if steps[0] == 0:
-            zero = self._allocate(1, labels.size)
-            self.module.run_gd(X, *arrays, labels, float(eta), 0, np.zeros(1, dtype=np.int64), 0, 0, *zero)
-            loss[0], l01[0], margins[0], norm[0] = zero[0][0], zero[1][0], zero[2][0], zero[3][0]
         work = X.size * max(1, labels.size)
-        with chunked(int(n_steps), steps, work, progress, self.signature.name) as chunks:
+        strategy = self._blas_strategy(X)
+        with blas_threads_of(strategy), chunked(int(n_steps), steps, work, progress, self.signature.name) as chunks:
+            if steps[0] == 0:
+                zero = self._allocate(1, labels.size)
+                self.module.run_gd(X, *arrays, labels, float(eta), 0, np.zeros(1, dtype=np.int64), 0, 0, *zero)
+                loss[0], l01[0], margins[0], norm[0] = zero[0][0], zero[1][0], zero[2][0], zero[3][0]
             for first, last, rows in chunks:
                 local = (steps[rows] - first).astype(np.int64)
                 chunk_seed = int(seed) if first == 0 else -1  # -1: keep the generator's state
@@ -172,7 +175,7 @@ class ParticleSimulator:
                                        *out)
                 self._check(out[4], f"{'SGD' if batch else 'GD'} with eta = {eta}", first)
                 loss[rows], l01[rows], margins[rows], norm[rows] = out[0], out[1], out[2], out[3]
-        return ParticleTrajectory(steps.astype(float), loss, l01, margins, norm, X, "sgd" if batch else "gd")
+        return ParticleTrajectory(steps.astype(float), loss, l01, margins, norm, X, "sgd" if batch else "gd", strategy)
 
     def flow(self, state, data: dict, labels, times, step: float = 1e-2) -> ParticleTrajectory:
         """Gradient flow by fixed-step RK4, observables at ``times``."""
@@ -185,10 +188,17 @@ class ParticleSimulator:
         clock = np.zeros(2)  # [next record, time]: the kernel goes on from there
         budget = max(1, CHUNK_WORK // (4 * X.size * max(1, labels.size)))  # RK4 steps per call
         taken = 0
-        while clock[0] < times.size:
-            X = self.module.run_rk4(X, *arrays, labels, float(step), times, clock, budget, loss, l01, margins, norm,
-                                    status)
-            self._check(status, f"RK4 with step {step}", taken)
-            taken += budget
-        return ParticleTrajectory(times, loss, l01, margins, norm, X, "flow")
+        strategy = self._blas_strategy(X)
+        with blas_threads_of(strategy):
+            while clock[0] < times.size:
+                X = self.module.run_rk4(X, *arrays, labels, float(step), times, clock, budget, loss, l01, margins,
+                                        norm, status)
+                self._check(status, f"RK4 with step {step}", taken)
+                taken += budget
+        return ParticleTrajectory(times, loss, l01, margins, norm, X, "flow", strategy)
+
+    @staticmethod
+    def _blas_strategy(X) -> Strategy:
+        # the step's products are about (rows x cols) x the larger side multiply-adds each
+        return choose_blas_strategy(float(X.size) * max(X.shape))
 

@@ -65,3 +65,53 @@ def test_serial_and_parallel_runs_give_identical_numbers(forced):
 
     oracle = margin_map_numpy(p, 4.0, 0.7, 50, [0, 7, 50])
     np.testing.assert_allclose(runs[True][0].states[:, :, 0], oracle, rtol=1e-12, atol=1e-14)
+
+
+# --- BLAS threads of the particle kernels' products ----------------------------------------------
+
+def test_small_products_run_on_one_blas_thread():
+    from gradflow.numerics.drivers.strategy import SERIAL_BLAS_WORK, choose_blas_strategy
+
+    for work in (0.0, 96.0 ** 3, np.nextafter(SERIAL_BLAS_WORK, 0)):
+        chosen = choose_blas_strategy(work, threads=2, cores=2, load=0.0)
+        assert chosen.serial and "serial: products" in chosen.reason
+    large = choose_blas_strategy(512.0 ** 3, threads=2, cores=2, load=1.0)
+    assert large.threads == 2 and "the BLAS's 2 threads" in large.reason
+    busy = choose_blas_strategy(512.0 ** 3, threads=2, cores=2, load=5.0)  # the other core is taken
+    assert busy.serial and "no spare core" in busy.reason
+    assert choose_blas_strategy(512.0 ** 3, threads=1, cores=8, load=0.0).serial
+    from gradflow.numerics.blas import blas_threads
+
+    assert choose_blas_strategy(1e12, load=0.0).threads == (blas_threads() or 0)  # the BLAS's own count (0: not OpenBLAS)
+
+
+def test_particle_runs_report_and_apply_their_blas_threads(monkeypatch):
+    """The serial choice sets SciPy's OpenBLAS (the one Numba's products call) to one thread for the run
+    and restores it; the numbers are those of the threaded BLAS."""
+    from gradflow.derivations.associative_memory.instances import memory_instance, zipf_probabilities
+    from gradflow.derivations.associative_memory.simulators import logit_particle_simulator
+    from gradflow.numerics import blas
+
+    before = blas.blas_threads()
+    if before is None or before < 2:
+        pytest.skip("needs SciPy's OpenBLAS with two threads or more")
+    sim = logit_particle_simulator()
+    inst = memory_instance(200, 200, 200, zipf_probabilities(200, 1.0), 0, orthogonal=False, W0="random")
+    seen = []
+    kernel = sim.module.run_gd
+
+    def spy(*args):
+        seen.append(blas.blas_threads())
+        return kernel(*args)
+
+    monkeypatch.setattr(sim.module, "run_gd", spy)
+    monkeypatch.setattr(strategy, "_load", lambda: 0.0)
+    runs = {}
+    for limit in (np.inf, 0.0):  # every product small (serial), every product large (the BLAS's threads)
+        monkeypatch.setattr(strategy, "SERIAL_BLAS_WORK", limit)
+        seen.clear()
+        runs[limit] = sim.gd(inst.initial_logits, inst.data, inst.labels, 0.5, 3, [0, 3])
+        assert runs[limit].strategy.serial is (limit == np.inf)
+        assert set(seen) == ({1} if limit == np.inf else {before}) and blas.blas_threads() == before
+    np.testing.assert_allclose(runs[np.inf].final_state, runs[0.0].final_state, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(runs[np.inf].loss, runs[0.0].loss, rtol=1e-13)
