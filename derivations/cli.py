@@ -255,8 +255,9 @@ def _bench(args):
     if args.json:
         return report
     machine = report["machine"]
-    print(f"machine: BLAS {machine['blas_gflops']:.1f} GFLOP/s (n = {machine['blas_size']}), "
-          f"exp {machine['exp_gelems_per_s']:.2f} Gelem/s")
+    cores = ", ".join(f"{library} {core}" for library, core in machine.get("blas_cores", {}).items() if core)
+    print(f"machine: BLAS {machine['blas_gflops']:.1f} GFLOP/s (n = {machine['blas_size']}; OpenBLAS kernels: "
+          f"{cores or 'unknown'}), exp {machine['exp_gelems_per_s']:.2f} Gelem/s")
     for cell in report["cells"]:
         if cell.get("skipped"):
             print(f"{cell['name']}: skipped: {cell['skipped_implementations'].get('cell', '')}")

@@ -9,12 +9,16 @@ one thread for the duration of a kernel call and restores it after.
 
 Only SciPy's bundled OpenBLAS (the wheels' ``scipy_openblas`` library) is recognised; with another
 BLAS the context does nothing.
+
+``kernel_core()`` says which of OpenBLAS's kernels that library chose when it loaded (from the CPU's
+model, or ``OPENBLAS_CORETYPE``): benchmarks report it beside their times.
 """
 
 from __future__ import annotations
 
 import ctypes
 import glob
+import importlib.util
 import os
 import threading
 from contextlib import contextmanager
@@ -25,13 +29,43 @@ _depth = 0  # nested or concurrent users of one_blas_thread; the count is restor
 _saved = 0
 
 
+def _libraries(package: str, pattern: str) -> list[str]:
+    """Shared libraries bundled with an installed wheel (found without importing the package)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.origin:
+        return []
+    root = os.path.dirname(os.path.dirname(spec.origin))
+    return sorted(glob.glob(os.path.join(root, f"{package}.libs", pattern)))
+
+
+def _corename(path: str) -> str | None:
+    """The kernel core an already loaded OpenBLAS chose (None: not loaded, or not OpenBLAS)."""
+    try:
+        lib = ctypes.CDLL(path, mode=os.RTLD_NOLOAD | ctypes.RTLD_GLOBAL)
+    except (OSError, AttributeError):
+        return None
+    for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename", "openblas_get_corename"):
+        function = getattr(lib, name, None)
+        if function is not None:
+            function.restype = ctypes.c_char_p
+            return function().decode()
+    return None
+
+
+def kernel_core(package: str = "scipy") -> str | None:
+    """The kernel core of ``package``'s bundled OpenBLAS (SciPy's: the one Numba's products call), or
+    None (not loaded yet, or not OpenBLAS)."""
+    for path in _libraries(package, "libscipy_openblas*"):
+        core = _corename(path)
+        if core is not None:
+            return core
+    return None
+
+
 @lru_cache(maxsize=None)
 def _openblas():
     """(get, set) thread-count functions of SciPy's OpenBLAS, or None."""
-    import scipy
-
-    root = os.path.dirname(os.path.dirname(scipy.__file__))
-    for path in sorted(glob.glob(os.path.join(root, "scipy.libs", "libscipy_openblas*"))):
+    for path in _libraries("scipy", "libscipy_openblas*"):
         try:
             lib = ctypes.CDLL(path)
             get, set_ = lib.scipy_openblas_get_num_threads, lib.scipy_openblas_set_num_threads

@@ -86,14 +86,13 @@ def _spare(threads: int, cores: int | None, load: float | None) -> tuple[int, fl
     return max(1, min(threads, math.floor(spare + 0.5))), load, cores
 
 
-def choose_blas_strategy(product_work: float, threads: int | None = None, cores: int | None = None,
-                         load: float | None = None) -> Strategy:
+def choose_blas_strategy(product_work: float, threads: int | None = None) -> Strategy:
     """BLAS threads for a kernel whose largest product is ``product_work`` multiply-adds: one, or the
     BLAS's own count.
 
     ``threads``: the BLAS's thread count (default: SciPy's OpenBLAS, the one Numba's products call; with
-    another BLAS its threads are left alone, reported as 0); ``cores`` and ``load`` as in
-    ``choose_strategy``."""
+    another BLAS its threads are left alone, reported as 0).  The load average is not consulted: a
+    process running two BLAS threads loads two cores by itself, so it would always read as busy."""
     threads = blas_threads() if threads is None else int(threads)
     if threads is None:
         return Strategy(0, product_work, "the BLAS's own threads: not SciPy's OpenBLAS")
@@ -102,13 +101,8 @@ def choose_blas_strategy(product_work: float, threads: int | None = None, cores:
     if product_work < SERIAL_BLAS_WORK:
         return Strategy(1, product_work, f"serial: products of {product_work:.3g} < {SERIAL_BLAS_WORK:.3g} "
                                          "multiply-adds")
-    chosen, load, cores = _spare(threads, cores, load)
-    if chosen == 1:
-        return Strategy(1, product_work, f"serial: products of {product_work:.3g} multiply-adds but no spare "
-                                         f"core (load {load:.2f} on {cores} cores)")
     return Strategy(threads, product_work, f"parallel: products of {product_work:.3g} >= {SERIAL_BLAS_WORK:.3g} "
-                                           f"multiply-adds, the BLAS's {threads} threads (load {load:.2f} on "
-                                           f"{cores} cores)")
+                                           f"multiply-adds, the BLAS's {threads} threads")
 
 
 def blas_threads_of(strategy: Strategy):

@@ -28,7 +28,11 @@ def _cells(report, prefix):
 def test_quick_bench_agrees(quick_report):
     code, report = quick_report
     assert code == 0
-    assert report["machine"]["blas_gflops"] > 0
+    machine = report["machine"]
+    assert machine["blas_gflops"] == max(machine["blas_gflops_by_library"].values()) > 0
+    assert set(machine["blas_cores"]) == {"numpy", "kernels"}  # which OpenBLAS kernels ran (None: not OpenBLAS)
+    for cell in _cells(report, "am-particles"):  # the BLAS threads the products ran on, and why
+        assert cell["notes"]["strategy"]["threads"] >= 0 and cell["notes"]["strategy"]["reason"]
     names = [c["name"] for c in report["cells"]]
     assert any(n.startswith("am-particles") for n in names) and any(n.startswith("am-flow") for n in names)
     for cell in report["cells"]:

@@ -1,4 +1,6 @@
-"""one_blas_thread: one OpenBLAS thread inside, the previous count after, also when nested."""
+"""one_blas_thread: one OpenBLAS thread inside, the previous count after, also when nested; kernel_core."""
+
+import os
 
 import pytest
 
@@ -22,3 +24,19 @@ def test_restored_when_the_body_raises():
     with pytest.raises(RuntimeError), one_blas_thread():
         raise RuntimeError("inside")
     assert blas_threads() == before
+
+
+def test_kernel_core_names_the_kernels_openblas_chose():
+    """``OPENBLAS_CORETYPE`` forces OpenBLAS's kernels when it loads; kernel_core reads back the choice
+    of SciPy's copy (the one Numba's products call) and of NumPy's."""
+    import subprocess
+    import sys
+
+    if blas_threads() is None:
+        pytest.skip("SciPy's BLAS is not its bundled OpenBLAS")
+    probe = ("from gradflow.numerics.blas import kernel_core, blas_threads; import numpy; "
+             "assert kernel_core() is None; blas_threads(); print(kernel_core(), kernel_core('numpy'))")
+    for core in ("Haswell", "Sandybridge"):
+        env = dict(os.environ, OPENBLAS_CORETYPE=core)
+        out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+        assert out.stdout.split() == [core, core]

@@ -73,16 +73,14 @@ def test_small_products_run_on_one_blas_thread():
     from gradflow.numerics.drivers.strategy import SERIAL_BLAS_WORK, choose_blas_strategy
 
     for work in (0.0, 96.0 ** 3, np.nextafter(SERIAL_BLAS_WORK, 0)):
-        chosen = choose_blas_strategy(work, threads=2, cores=2, load=0.0)
+        chosen = choose_blas_strategy(work, threads=2)
         assert chosen.serial and "serial: products" in chosen.reason
-    large = choose_blas_strategy(512.0 ** 3, threads=2, cores=2, load=1.0)
+    large = choose_blas_strategy(SERIAL_BLAS_WORK, threads=2)
     assert large.threads == 2 and "the BLAS's 2 threads" in large.reason
-    busy = choose_blas_strategy(512.0 ** 3, threads=2, cores=2, load=5.0)  # the other core is taken
-    assert busy.serial and "no spare core" in busy.reason
-    assert choose_blas_strategy(512.0 ** 3, threads=1, cores=8, load=0.0).serial
+    assert choose_blas_strategy(512.0 ** 3, threads=1).serial
     from gradflow.numerics.blas import blas_threads
 
-    assert choose_blas_strategy(1e12, load=0.0).threads == (blas_threads() or 0)  # the BLAS's own count (0: not OpenBLAS)
+    assert choose_blas_strategy(1e12).threads == (blas_threads() or 0)  # the BLAS's own count (0: not OpenBLAS)
 
 
 def test_particle_runs_report_and_apply_their_blas_threads(monkeypatch):
@@ -105,7 +103,6 @@ def test_particle_runs_report_and_apply_their_blas_threads(monkeypatch):
         return kernel(*args)
 
     monkeypatch.setattr(sim.module, "run_gd", spy)
-    monkeypatch.setattr(strategy, "_load", lambda: 0.0)
     runs = {}
     for limit in (np.inf, 0.0):  # every product small (serial), every product large (the BLAS's threads)
         monkeypatch.setattr(strategy, "SERIAL_BLAS_WORK", limit)
