@@ -5,8 +5,8 @@ scheduled (milliseconds when the cores are shared), while the serial variant pay
 on a shared 2-core machine (load about 7), the margin map over 512 lanes x 1000 steps took 1.0 ms on
 one thread and 28 ms on two; 32768 lanes x 1000 steps 121 ms against 140 ms.  So a call runs on one
 thread unless its work is large (``PARALLEL_WORK`` lane-step-states) and the machine has cores to
-spare: the threads are then the cores left over by the other running processes (the 1-minute load
-average minus this process), at most Numba's thread count.
+spare: the threads are then the cores left over by the other running threads (the runnable threads
+now, minus this one), at most Numba's thread count.
 
 The choice changes no number: lanes are independent and each lane runs the same operations whatever
 the thread or block that carries it.  It is reported (``Strategy.to_dict``) with every trajectory.
@@ -52,6 +52,14 @@ class Strategy:
 
 
 def _load() -> float:
+    """Threads that want a core now, this one included: the kernel's count of runnable threads
+    (/proc/loadavg), else the 1-minute load average.  The average lags by a minute: a benchmark's
+    previous peer, or this process's own earlier threads, read as a busy machine long after they stopped."""
+    try:
+        with open("/proc/loadavg") as average:
+            return float(average.read().split()[3].split("/")[0])
+    except (OSError, IndexError, ValueError):
+        pass
     try:
         return os.getloadavg()[0]
     except (AttributeError, OSError):  # no load average (Windows): assume the machine is free
@@ -63,27 +71,21 @@ def choose_strategy(work: float, threads: int | None = None, cores: int | None =
     """The strategy for a call of ``work`` lane-step-states.
 
     ``threads``: Numba's thread count (default ``numba.get_num_threads()``); ``cores``: the machine's
-    (default ``os.cpu_count()``); ``load``: the 1-minute load average (default ``os.getloadavg()``),
-    which counts this process too."""
+    (default ``os.cpu_count()``); ``load``: the threads that want a core now, this one included
+    (default ``_load()``)."""
     threads = numba.get_num_threads() if threads is None else int(threads)
     if threads <= 1:
         return Strategy(1, work, "serial: one thread available")
     if work < PARALLEL_WORK:
         return Strategy(1, work, f"serial: work {work:.3g} < {PARALLEL_WORK:.3g} lane-step-states")
-    chosen, load, cores = _spare(threads, cores, load)
+    cores = (os.cpu_count() or 1) if cores is None else int(cores)
+    load = _load() if load is None else float(load)
+    spare = cores - max(0.0, load - 1.0)  # the cores the other runnable threads leave (this one counts one)
+    chosen = max(1, min(threads, math.floor(spare + 0.5)))
     if chosen == 1:
         return Strategy(1, work, f"serial: work {work:.3g} but no spare core (load {load:.2f} on {cores} cores)")
     return Strategy(chosen, work, f"parallel: work {work:.3g} >= {PARALLEL_WORK:.3g}, {chosen} threads "
                                   f"(load {load:.2f} on {cores} cores)")
-
-
-def _spare(threads: int, cores: int | None, load: float | None) -> tuple[int, float, int]:
-    """(threads to use, load, cores): at most ``threads``, the cores the other running processes leave
-    (the load average counts this process too)."""
-    cores = (os.cpu_count() or 1) if cores is None else int(cores)
-    load = _load() if load is None else float(load)
-    spare = cores - max(0.0, load - 1.0)
-    return max(1, min(threads, math.floor(spare + 0.5))), load, cores
 
 
 def choose_blas_strategy(product_work: float, threads: int | None = None) -> Strategy:

@@ -25,6 +25,20 @@ def test_large_work_takes_the_spare_cores():
     assert parallel.threads == 4 and parallel.to_dict() == {"threads": 4, "work": 1e9, "reason": parallel.reason}
 
 
+def test_the_load_is_the_threads_runnable_now_not_the_lagging_average(monkeypatch):
+    import io
+
+    monkeypatch.setattr(strategy.os, "getloadavg", lambda: (5.0, 4.0, 3.0))
+    monkeypatch.setattr(strategy, "open", lambda path: io.StringIO("7.50 3.00 1.00 3/120 999\n"), raising=False)
+    assert strategy._load() == 3.0  # three runnable threads now, though the last minute averaged 7.5
+
+    def unreadable(path):
+        raise OSError("no /proc here")
+
+    monkeypatch.setattr(strategy, "open", unreadable, raising=False)
+    assert strategy._load() == 5.0  # then the 1-minute average
+
+
 def test_the_thread_count_is_restored():
     before = numba.get_num_threads()
     with strategy.threads_of(choose_strategy(0.0)):
