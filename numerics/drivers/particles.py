@@ -10,6 +10,7 @@ import numpy as np
 from gradflow.theory.errors import require
 
 from gradflow.numerics.errors import DivergenceError
+from gradflow.numerics.memory import keep_freed_memory
 from gradflow.numerics.drivers.progress import CHUNK_WORK, chunked
 from gradflow.numerics.drivers.strategy import Strategy, blas_threads_of, choose_blas_strategy
 
@@ -199,6 +200,9 @@ class ParticleSimulator:
 
     @staticmethod
     def _blas_strategy(X) -> Strategy:
+        # every step allocates its products afresh (8 MiB each at N = M = 1024): keep the freed pages
+        # (measured there: 35 -> 25.5 ms per step, NumPy's time)
+        keep_freed_memory()
         # the step's products are about (rows x cols) x the larger side multiply-adds each
         return choose_blas_strategy(float(X.size) * max(X.shape))
 
