@@ -12,11 +12,11 @@ The choice changes no number: lanes are independent and each lane runs the same 
 the thread or block that carries it.  It is reported (``Strategy.to_dict``) with every trajectory.
 
 Kernels whose step is dense products (the particle systems) get the same kind of choice for their BLAS
-(``choose_blas_strategy``): OpenBLAS splits every product over its threads, which pays for products of
-about 256^3 multiply-adds and more; below, one BLAS thread is as fast or faster (measured on a quiet
-2-core machine, logit particles N = M: one thread / two = 0.85 at N = 96 and 192, 1.0 at 128, 1.12 at
-256, 1.54 at 512) and it leaves the other core alone.  Products use the same BLAS call whatever its
-thread count, so the choice changes no number either.
+(``choose_blas_strategy``): OpenBLAS splits every product over its threads, which pays from products of
+about 100^3 multiply-adds; below, one BLAS thread is as fast and leaves the other core alone.  Measured
+on a quiet 2-core machine, logit particles N = M, time on one BLAS thread over two: 1.00 at N = 64, 0.99
+to 1.49 at 96 (AVX-512 and AVX2 kernels), 1.47 at 128, 1.55 to 1.62 at 192 and 256.  Products use the
+same BLAS call whatever its thread count, so the choice changes no number either.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import numba
 from gradflow.numerics.blas import blas_threads, one_blas_thread
 
 PARALLEL_WORK = 2e6  # lane-step-states per call below which one thread is faster (a few ms of work)
-SERIAL_BLAS_WORK = 1e7  # multiply-adds of a step's largest product below which one BLAS thread is as fast
+SERIAL_BLAS_WORK = 5e5  # multiply-adds of a step's largest product below which one BLAS thread is as fast
 FLOW_STEPS_GUESS = 100  # steps per lane assumed for an adaptive integration (the margin flow to 1e8: 86)
 
 

@@ -86,7 +86,7 @@ def test_serial_and_parallel_runs_give_identical_numbers(forced):
 def test_small_products_run_on_one_blas_thread():
     from gradflow.numerics.drivers.strategy import SERIAL_BLAS_WORK, choose_blas_strategy
 
-    for work in (0.0, 96.0 ** 3, np.nextafter(SERIAL_BLAS_WORK, 0)):
+    for work in (0.0, 64.0 ** 3, np.nextafter(SERIAL_BLAS_WORK, 0)):
         chosen = choose_blas_strategy(work, threads=2)
         assert chosen.serial and "serial: products" in chosen.reason
     large = choose_blas_strategy(SERIAL_BLAS_WORK, threads=2)
