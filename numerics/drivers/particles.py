@@ -162,7 +162,7 @@ class ParticleSimulator:
         X, arrays, labels, steps = self._gd_request(state, data, labels, eta, n_steps, record, batch, seed)
         loss, l01, margins, norm, _ = self._allocate(steps.size, labels.size)
         work = X.size * max(1, labels.size)
-        strategy = self._blas_strategy(X)
+        strategy = self._prepare_run(X)
         with blas_threads_of(strategy), chunked(int(n_steps), steps, work, progress, self.signature.name) as chunks:
             if steps[0] == 0:
                 zero = self._allocate(1, labels.size)
@@ -189,7 +189,7 @@ class ParticleSimulator:
         clock = np.zeros(2)  # [next record, time]: the kernel goes on from there
         budget = max(1, CHUNK_WORK // (4 * X.size * max(1, labels.size)))  # RK4 steps per call
         taken = 0
-        strategy = self._blas_strategy(X)
+        strategy = self._prepare_run(X)
         with blas_threads_of(strategy):
             while clock[0] < times.size:
                 X = self.module.run_rk4(X, *arrays, labels, float(step), times, clock, budget, loss, l01, margins,
@@ -199,9 +199,10 @@ class ParticleSimulator:
         return ParticleTrajectory(times, loss, l01, margins, norm, X, "flow", strategy)
 
     @staticmethod
-    def _blas_strategy(X) -> Strategy:
-        # every step allocates its products afresh (8 MiB each at N = M = 1024): keep the freed pages
-        # (measured there: 35 -> 25.5 ms per step, NumPy's time)
+    def _prepare_run(X) -> Strategy:
+        """Freed memory kept, and the BLAS strategy for the products of a step from state ``X``."""
+        # every step allocates its products afresh (8 MiB each at N = M = 1024): keeping the freed pages
+        # took a step there from 35 to 25.5 ms, NumPy's time
         keep_freed_memory()
         # the step's products are about (rows x cols) x the larger side multiply-adds each
         return choose_blas_strategy(float(X.size) * max(X.shape))

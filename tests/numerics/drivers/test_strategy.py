@@ -126,4 +126,3 @@ def test_particle_runs_report_and_apply_their_blas_threads(monkeypatch):
         assert set(seen) == ({1} if limit == np.inf else {before}) and blas.blas_threads() == before
     np.testing.assert_allclose(runs[np.inf].final_state, runs[0.0].final_state, rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(runs[np.inf].loss, runs[0.0].loss, rtol=1e-13)
-
