@@ -41,7 +41,7 @@ def _libraries(package: str, pattern: str) -> list[str]:
 def _corename(path: str) -> str | None:
     """The kernel core an already loaded OpenBLAS chose (None: not loaded, or not OpenBLAS)."""
     try:
-        lib = ctypes.CDLL(path, mode=os.RTLD_NOLOAD | ctypes.RTLD_GLOBAL)
+        lib = ctypes.CDLL(path, mode=os.RTLD_NOLOAD)  # a handle only if loaded: never loads, never re-exports
     except (OSError, AttributeError):
         return None
     for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename", "openblas_get_corename"):
