@@ -34,12 +34,17 @@ def test_the_curvature_along_an_input_weight_is_bounded_by_the_input_variance(se
     net = Network(4, (Layer(3, "tanh"), Layer(2, "identity")), output_mean=output_mean)
     theta = random_params(net, seed)
     X = rng.normal(size=(200, 4)) * np.array([1.0, 0.3, 1e-2, 1e-4]) + rng.normal(size=4)
-    a = net.unflatten(theta)[1][:, neuron]
+    W1, W2 = net.unflatten(theta)
+    a = W2[:, neuron]
     bound = 2 * float(a @ a) * X[:, k].var()  # max tanh' = 1
     curvature = _curvature(net, theta, X, neuron, k)
     assert -1e-14 * bound <= curvature <= bound * (1 + 1e-9)
-    if not output_mean:  # a sizable share of the bound: the bound is the right scale, not a loose one
-        assert curvature >= 1e-3 * bound
+    # and the bound is the right scale: the curvature is the Gauss-Newton value with the neuron's own slopes
+    # (a saturated neuron's is far below the bound, hence no fixed share of it)
+    slopes = 1 - np.tanh(X @ W1[neuron, :-1] + W1[neuron, -1]) ** 2
+    centred = X[:, k] - X[:, k].mean()
+    exact = 2 * float(a @ a) * np.mean(slopes ** 2 * centred ** 2) / (W2.shape[0] if output_mean else 1)
+    assert curvature == pytest.approx(exact, rel=1e-6, abs=1e-14 * float(a @ a) * (1 + X[:, k].mean() ** 2))
 
 
 def test_a_constant_input_leaves_its_weight_free_and_the_step_is_in_the_derivation():
