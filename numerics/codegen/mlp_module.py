@@ -56,6 +56,10 @@ def _element_loop(body: list, indent: str) -> str:
     return f"{indent}for i in range(z.shape[0]):\n{inner}x = z[i]\n" + "".join(f"{inner}{line}\n" for line in body)
 
 
+def _element_loops(passes: list, indent: str) -> str:
+    return "".join(_element_loop(body, indent) for body in passes)
+
+
 def _poly_body(order: int) -> list:
     # c0 + c1 x + ...: Horner on the neuron's coefficients (any degree)
     body = ["h0 = 0.0", "h1 = 0.0", "h2 = 0.0", "for j in range(prm.shape[0] - 1, -1, -1):",
@@ -71,28 +75,48 @@ def _kernel_form(expr):
     return optimized if optimized.has(expm1) else logs
 
 
+def _exponentials_first(forms: list, order: int) -> tuple:
+    """The forms with each e^{f(x)} replaced by a symbol e<j>, and a first pass that stores those
+    exponentials in the output arrays (e<j> in ``_OUTPUTS[j]``), which the main pass reads before it
+    writes them.  One loop with both _exp and _log1p inlined keeps more constants and temporaries
+    than the vector registers hold and ran 1.6x slower than the two passes (softplus, AVX-512)."""
+    found = []
+    for form in forms:
+        for power in sorted(form.atoms(sp.exp), key=sp.default_sort_key):
+            if power not in found and power.free_symbols <= {z}:
+                found.append(power)
+    if not found or len(found) > order + 1:
+        return forms, [], {}
+    symbols = {power: sp.Symbol(f"e{j}") for j, power in enumerate(found)}
+    return [form.xreplace(symbols) for form in forms], found, symbols
+
+
 def _activation_body(name: str, order: int) -> list:
+    """The passes of one activation and order: a list of loop bodies, each computing from x = z[i]."""
     if name == "poly":
-        return _poly_body(order)
+        return [_poly_body(order)]
     names = {z: "x", SLOPE: "prm[0]"}
     temps = sp.numbered_symbols("t")
     # log(1 + e^{-|x|}) -> log1p(...) before the common subexpressions hide the 1 + ...
-    shared, outputs = sp.cse([_kernel_form(form) for form in _forms(name)[:order + 1]], symbols=temps)
-    lines = []
+    forms, powers, symbols = _exponentials_first([_kernel_form(form) for form in _forms(name)[:order + 1]], order)
+    first = [f"{_OUTPUTS[j]}[i] = {lane_code(power, names, _FUNCTIONS)}" for j, power in enumerate(powers)]
+    lines = [f"{symbols[power]} = {_OUTPUTS[j]}[i]" for j, power in enumerate(powers)]
+    names.update({symbol: str(symbol) for symbol in symbols.values()})
+    shared, outputs = sp.cse(forms, symbols=temps)
     for symbol, expr in shared:
         printed = (condition_code(expr, names, _FUNCTIONS) if isinstance(expr, Boolean)
                    else lane_code(expr, names, _FUNCTIONS))
         lines.append(f"{symbol} = {printed}")
         names[symbol] = str(symbol)
-    return lines + [f"{out}[i] = float({lane_code(expr, names, _FUNCTIONS)})"
-                    for out, expr in zip(_OUTPUTS, outputs)]
+    lines += [f"{out}[i] = float({lane_code(expr, names, _FUNCTIONS)})" for out, expr in zip(_OUTPUTS, outputs)]
+    return [first, lines] if first else [lines]
 
 
 def _activation_branch(code: int, name: str) -> str:
     """Both orders of one activation: (sigma, sigma') for loss and gradient, and sigma'' as well."""
     return (f"    if code == {code}:  # {name}\n        if order == 2:\n"
-            + _element_loop(_activation_body(name, 2), "            ")
-            + "        else:\n" + _element_loop(_activation_body(name, 1), "            ")
+            + _element_loops(_activation_body(name, 2), "            ")
+            + "        else:\n" + _element_loops(_activation_body(name, 1), "            ")
             + "        return\n")
 
 
@@ -273,6 +297,46 @@ def loss_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms
     return loss
 
 
+# Products with an inner or outer size of a few (D0 + 1 inputs, a single output) run at a few GFLOP/s
+# through BLAS, whose blocking assumes large sizes; these loops vectorise over the long side instead.
+THIN = 8
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_transposed_product(G, D, A):
+    """G += D^T A for D (n, r) and A (n, c): BLAS unless c is at most THIN, then a loop over the
+    samples that vectorises over r (2.8x BLAS for c = 3, r = 100)."""
+    c = A.shape[1]
+    if c > THIN:
+        G += np.dot(D.T, A)
+        return
+    n, r = D.shape
+    Gt = np.zeros((c, r))
+    for i in range(n):
+        for j in range(c):
+            a = A[i, j]
+            for u in range(r):
+                Gt[j, u] += a * D[i, u]
+    G += Gt.T
+
+
+@numba.njit(cache=True, nogil=True)
+def _product_head(D, W, k):
+    """(D W)[:, :k] for D (n, r) and W (r, >= k): BLAS unless r is at most THIN, then a loop that
+    vectorises over k (the column of ones' weights, W's last column, is not needed)."""
+    r = D.shape[1]
+    if r > THIN:
+        return np.dot(D, W)[:, :k]
+    n = D.shape[0]
+    out = np.zeros((n, k))
+    for i in range(n):
+        for j in range(r):
+            d = D[i, j]
+            for u in range(k):
+                out[i, u] += d * W[j, u]
+    return out
+
+
 @numba.njit(cache=True, nogil=True)
 def _backward(theta, widths, biases, offsets, inputs, d1s, d2s, delta, grad, curvature):
     """Accumulates the gradient; returns delta_l and c_l = g_l sigma''(z_l) for l = 1..L-1 (index l-1)."""
@@ -286,11 +350,11 @@ def _backward(theta, widths, biases, offsets, inputs, d1s, d2s, delta, grad, cur
         rows = widths[layer + 1]
         cols = widths[layer] + biases[layer]
         G = grad[offsets[layer]:offsets[layer + 1]].reshape(rows, cols)
-        G += np.dot(delta.T, inputs[layer])
+        _add_transposed_product(G, delta, inputs[layer])
         if layer == 0:
             break
         W = _weights(theta, widths, biases, offsets, layer)
-        g = np.dot(delta, W)[:, :widths[layer]]
+        g = _product_head(delta, W, widths[layer])
         D1 = d1s[layer - 1]
         delta = g * D1
         deltas[layer - 1] = delta
@@ -464,15 +528,15 @@ def hvp_chunk(theta, v, X, T, w, start, stop, widths, biases, offsets, codes, pr
         rows = widths[layer + 1]
         cols = widths[layer] + biases[layer]
         out = Hv[offsets[layer]:offsets[layer + 1]].reshape(rows, cols)
-        out += np.dot(ddelta.T, inputs[layer])
+        _add_transposed_product(out, ddelta, inputs[layer])
         if layer > 0:
-            out[:, :widths[layer]] += np.dot(delta.T, adots[layer])
+            _add_transposed_product(out[:, :widths[layer]], delta, adots[layer])
         if layer == 0:
             break
         W = _weights(theta, widths, biases, offsets, layer)
         V = _weights(v, widths, biases, offsets, layer)
-        g = np.dot(delta, W)[:, :widths[layer]]
-        gdot = np.dot(ddelta, W)[:, :widths[layer]] + np.dot(delta, V)[:, :widths[layer]]
+        g = _product_head(delta, W, widths[layer])
+        gdot = _product_head(ddelta, W, widths[layer]) + _product_head(delta, V, widths[layer])
         D1 = d1s[layer - 1]
         D2 = d2s[layer - 1]
         delta = g * D1

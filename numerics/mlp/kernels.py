@@ -169,7 +169,9 @@ class MLPKernels:
             return (loss, *accumulators)
 
         with one_blas_thread():
-            parts = [part(0)] if workers == 1 else list(_pool().map(part, range(workers)))
+            # the calling thread takes the first share itself: one hand-over fewer per call
+            others = [_pool().submit(part, index) for index in range(1, workers)]
+            parts = [part(0)] + [future.result() for future in others]
         return tuple(sum(values[i] for values in parts) for i in range(len(shapes) + 1))
 
     def loss(self, theta, data: Samples) -> float:

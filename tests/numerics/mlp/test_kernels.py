@@ -268,3 +268,43 @@ def test_samples_split_over_threads_sum_to_the_same_values(monkeypatch):
     assert _rel(threaded[0][1], serial[0][1]) <= 1e-13
     assert _rel(threaded[1][2], serial[1][2]) <= 1e-13
     assert _rel(threaded[2], serial[2]) <= 1e-13
+
+
+@settings(max_examples=30)
+@given(st.integers(1, 40), st.integers(1, 12), st.integers(1, 12), st.integers(0, 2 ** 16))
+def test_thin_products_equal_numpy_on_both_sides_of_the_threshold(n, r, c, seed):
+    from gradflow.numerics.codegen.mlp_module import mlp_module
+
+    module = mlp_module()[0]
+    assert module.THIN == 8  # the sizes drawn straddle it
+    rng = np.random.default_rng(seed)
+    D, A, W = rng.normal(size=(n, r)), rng.normal(size=(n, c)), rng.normal(size=(r, c + 1))
+    G = rng.normal(size=(r, c))
+    want = G + D.T @ A
+    module._add_transposed_product(G, D, A)
+    assert np.allclose(G, want, rtol=1e-13, atol=1e-13 * np.max(np.abs(want)))
+    head = module._product_head(D, W, c)
+    assert head.shape == (n, c)
+    assert np.allclose(head, (D @ W)[:, :c], rtol=1e-13, atol=1e-13 * np.max(np.abs(D @ W)))
+
+
+@pytest.mark.parametrize("net", [
+    Network(11, (Layer(12, "softplus"), Layer(10, ("tanh", "silu") * 5), Layer(9, "sigmoid"), Layer(2))),
+    Network(2, (Layer(10, "softplus"), Layer(1))),
+    Network(9, (Layer(3, "g"), Layer(12, "softplus"), Layer(4, "softmax")), loss="nll"),
+])
+def test_wide_and_thin_layers_equal_the_numpy_network_and_central_differences(net):
+    # widths above and below the kernels' thin-product threshold (8), inputs and outputs alike
+    X, Y, w = _data(net, 30, 3)
+    theta = _point(net, 4, scale=0.2)
+    objective = MLPObjective.create(net, X, Y, w)
+    loss, grad = objective.loss_and_gradient(theta)
+    assert loss == pytest.approx(oracle.loss(net, theta, X, Y, w), rel=1e-13)
+    assert _rel(grad, oracle.gradient(net, theta, X, Y, w)) <= 1e-12
+    v = np.random.default_rng(5).normal(size=net.n_params)
+    eps = 1e-5
+    fd = (objective.loss_and_gradient(theta + eps * v)[1] - objective.loss_and_gradient(theta - eps * v)[1]) / (2 * eps)
+    Hv = objective.hessian_vector(theta, v)
+    assert np.max(np.abs(Hv - fd)) <= 1e-6 * max(1.0, np.max(np.abs(fd)))
+    H = objective.hessian(theta)
+    assert np.allclose(H @ v, Hv, rtol=1e-10, atol=1e-12 * np.max(np.abs(H)))
