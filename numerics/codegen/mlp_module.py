@@ -34,7 +34,7 @@ from gradflow.theory.mlp.activations import ACTIVATION_NAMES, SLOPE, MLPActivati
 from gradflow.numerics.codegen.cache import cached_module, canonical_srepr
 from gradflow.numerics.codegen.printer import _log1p_of_sums, condition_code, lane_code
 
-DEFINES = ("activate", "loss_chunk", "gradient_chunk", "hessian_chunk", "hvp_chunk", "loss_ensemble",
+DEFINES = ("activate", "loss_chunk", "gradient_chunk", "hessian_chunk", "symmetrize", "hvp_chunk", "loss_ensemble",
            "gradient_ensemble")
 
 _SAMPLE = {"leaky_relu": (0.01,), "poly": (0.0,)}
@@ -415,15 +415,47 @@ def _softmax_remainder(H, T, w, start, offsets, widths, biases, layer, Ain, J, b
 
 
 @numba.njit(cache=True, nogil=True)
+def _own_curvature(H, offsets, widths, biases, layer, Ain, c):
+    """H[own_u, own_u] += Ain^T diag(c[:, u]) Ain for every unit u of the layer.  Few inputs (cols <= THIN):
+    one product of the pairwise input products with c for all units at once, instead of k tiny ones."""
+    n, cols = Ain.shape
+    k = c.shape[1]
+    if cols > THIN:
+        for u in range(k):
+            a, b = _own_rows(offsets, widths, biases, layer, u)
+            H[a:b, a:b] += np.dot(Ain.T, Ain * c[:, u:u + 1])
+        return
+    pairs = np.empty((n, cols * cols))
+    for i in range(n):
+        for j in range(cols):
+            for j2 in range(cols):
+                pairs[i, j * cols + j2] = Ain[i, j] * Ain[i, j2]
+    M = np.dot(pairs.T, c)  # (cols^2, k)
+    for u in range(k):
+        a, b = _own_rows(offsets, widths, biases, layer, u)
+        for j in range(cols):
+            for j2 in range(cols):
+                H[a + j, a + j2] += M[j * cols + j2, u]
+
+
+@numba.njit(cache=True, nogil=True)
 def hessian_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, loss_kind, out_scale, grad, H):
-    """Adds the chunk's gradient to ``grad`` and its Hessian to ``H`` (full, symmetric); returns the loss sum."""
+    """Adds the chunk's gradient to ``grad`` and its Hessian to ``H``, up to ``symmetrize``; returns the loss sum.
+
+    Blocks that pair a layer's own parameters with earlier ones are added twice below the diagonal and
+    not at all above it (times 2 is exact), so that ``symmetrize``'s mean of the two triangles is the
+    Hessian: half the strided writes of adding each block and its transpose.
+
+    dz_l/dtheta of unit u of layer l is [sigma'_{l-1} J_{l-1} through Wbar_l on the parameters before
+    layer l | A~_{l-1} on u's own row]: the own part is never stored (it is A~_{l-1} scaled), so the
+    first layer's Jacobian costs nothing and later ones only their columns before the layer."""
     inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, 2)
     L = widths.shape[0] - 1
     n = stop - start
     loss, delta_L, c_L, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale, True)
     deltas, cs = _backward(theta, widths, biases, offsets, inputs, d1s, d2s, delta_L, grad, True)
     cs[L - 1] = c_L
-    # J holds dz_l/dtheta for the parameters of layers before l, laid out (k_l, n, P_<l)
+    # J holds the parameters-before-the-layer part of dz_l/dtheta, laid out (k_l, n, P_<l)
     J = np.zeros((widths[1], n, 0))
     for layer in range(L):
         k = widths[layer + 1]
@@ -432,15 +464,11 @@ def hessian_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, p
         cols = Ain.shape[1]
         c = cs[layer]
         # curvature of the units of this layer: own x own, own x before, before x before
-        for u in range(k):
-            a, b = _own_rows(offsets, widths, biases, layer, u)
-            weighted = Ain * c[:, u:u + 1]
-            H[a:b, a:b] += np.dot(Ain.T, weighted)
-            if before > 0:
-                block = np.dot(weighted.T, J[u])
-                H[a:b, :before] += block
-                H[:before, a:b] += block.T
+        _own_curvature(H, offsets, widths, biases, layer, Ain, c)
         if before > 0:
+            for u in range(k):
+                a, b = _own_rows(offsets, widths, biases, layer, u)
+                H[a:b, :before] += np.dot((Ain * (2.0 * c[:, u:u + 1])).T, J[u])
             Jr = J.reshape(k * n, before)
             cr = np.ascontiguousarray(c.T).reshape(k * n)
             H[:before, :before] += np.dot(Jr.T, Jr * cr[:, None])
@@ -448,30 +476,66 @@ def hessian_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, p
             if loss_kind == 1:  # the softmax curvature beyond c_L's diagonal (see _output)
                 _softmax_remainder(H, T, w, start, offsets, widths, biases, layer, Ain, J, before, c_L, bests)
             break
-        # K = sigma'_l * J_full,l over the parameters up to layer l; then J_{l+1} = Wbar_{l+1} K
+        # K_u = sigma'_l[:, u] * dz_l,u/dtheta over the parameters up to layer l: [Kb_u | Ain on u's row]
         upto = offsets[layer + 1]
-        K = np.zeros((k, n, upto))
         D1 = d1s[layer]
+        Kb = np.empty((k, n, before))
         for u in range(k):
-            a, b = _own_rows(offsets, widths, biases, layer, u)
-            K[u, :, a:b] = Ain * D1[:, u:u + 1]
-            if before > 0:
-                K[u, :, :before] = J[u] * D1[:, u:u + 1]
-        # cross terms of z_{l+1} = W_{l+1} a_l: delta_{l+1}[p] K[q] on the entry (p, q) of W_{l+1}
+            for i in range(n):
+                for j in range(before):
+                    Kb[u, i, j] = J[u, i, j] * D1[i, u]
+        # cross terms of z_{l+1} = W_{l+1} a_l: delta_{l+1}[p] K_q on the entry (p, q) of W_{l+1}
         nxt = layer + 1
         delta = deltas[nxt]
         kn = widths[nxt + 1]
         ncols = widths[nxt] + biases[nxt]
-        for q in range(k):
-            R = np.dot(delta.T, K[q])
-            for p_ in range(kn):
-                row = offsets[nxt] + p_ * ncols + q
-                H[row, :upto] += R[p_]
-                H[:upto, row] += R[p_]
         W = _weights(theta, widths, biases, offsets, nxt)
-        Wbar = np.ascontiguousarray(W[:, :k])
-        J = np.dot(Wbar, K.reshape(k, n * upto)).reshape(kn, n, upto)
+        for p_ in range(kn):
+            own = np.dot((D1 * (2.0 * delta[:, p_:p_ + 1])).T, Ain)  # (k, cols): row q is 2 K_q's own part . delta_p
+            for q in range(k):
+                row = offsets[nxt] + p_ * ncols + q
+                a, b = _own_rows(offsets, widths, biases, layer, q)
+                H[row, a:b] += own[q]
+        if before > 0:
+            twice = 2.0 * delta.T
+            for q in range(k):
+                R = np.dot(twice, Kb[q])
+                for p_ in range(kn):
+                    row = offsets[nxt] + p_ * ncols + q
+                    H[row, :before] += R[p_]
+        # J_{l+1} = Wbar_{l+1} K: the parameters before layer l by one product, layer l's own rows unit by unit
+        Jn = np.empty((kn, n, upto))
+        if before > 0:
+            Jn[:, :, :before] = np.dot(np.ascontiguousarray(W[:, :k]), Kb.reshape(k, n * before)).reshape(kn, n, before)
+        for p_ in range(kn):
+            for u in range(k):
+                a, b = _own_rows(offsets, widths, biases, layer, u)
+                weight = W[p_, u]
+                for i in range(n):
+                    scale = weight * D1[i, u]
+                    for j in range(cols):
+                        Jn[p_, i, a + j] = scale * Ain[i, j]
+        J = Jn
     return loss
+
+
+@numba.njit(cache=True, nogil=True)
+def symmetrize(H):
+    """H <- (H + H^T) / 2 in place, tile by tile (both tiles stay in cache); True when every entry is finite
+    (0 * v is nan for an infinite or nan v, so one sum tells, without a branch per entry)."""
+    P = H.shape[0]
+    nonfinite = 0.0
+    for i0 in range(0, P, 32):
+        for j0 in range(0, i0 + 1, 32):
+            for i in range(i0, min(i0 + 32, P)):
+                for j in range(j0, min(j0 + 32, i)):
+                    v = 0.5 * (H[i, j] + H[j, i])
+                    H[i, j] = v
+                    H[j, i] = v
+                    nonfinite += 0.0 * v
+    for i in range(P):
+        nonfinite += 0.0 * H[i, i]
+    return nonfinite == 0.0
 
 
 @numba.njit(cache=True, nogil=True)

@@ -184,14 +184,14 @@ class MLPKernels:
                                data.w)
         return float(loss), grad
 
-    def hessian(self, theta, data: Samples) -> tuple[float, np.ndarray, np.ndarray]:
-        """(loss, gradient, Hessian)."""
+    def hessian(self, theta, data: Samples) -> tuple[float, np.ndarray, np.ndarray, bool]:
+        """(loss, gradient, Hessian, whether every entry of the Hessian is finite)."""
         theta = self._theta(theta)
         P = self.n_params
         loss, grad, H = self._run(self.module.hessian_chunk, data.n, True, ((P,), (P, P)), theta, data.X, data.T,
                                   data.w)
-        H = 0.5 * (H + H.T)  # exact up to rounding already; symmetric to the last bit
-        return float(loss), grad, H
+        finite = self.module.symmetrize(H)  # exact up to rounding already; symmetric to the last bit
+        return float(loss), grad, H, bool(finite)
 
     def hessian_vector(self, theta, v, data: Samples) -> np.ndarray:
         theta = self._theta(theta)

@@ -77,13 +77,17 @@ class MLPObjective:
 
     def loss_gradient_hessian(self, theta):
         theta = np.asarray(theta, dtype=float)
-        loss, grad, H = self.kernels.hessian(theta, self.samples)
+        loss, grad, H, finite = self.kernels.hessian(theta, self.samples)
         for p in self.penalties:
             loss += p.value(theta)
             grad += p.gradient(theta)
             p.add_hessian(theta, H)
         _finite(loss, "loss")
-        return float(loss), _finite(grad, "gradient"), _finite(H, "Hessian")
+        if self.penalties:
+            _finite(H, "Hessian")
+        elif not finite:  # the kernels checked while symmetrising
+            raise NonFiniteValue("Hessian")
+        return float(loss), _finite(grad, "gradient"), H
 
     def hessian(self, theta):
         return self.loss_gradient_hessian(theta)[2]

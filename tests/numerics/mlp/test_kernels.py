@@ -308,3 +308,18 @@ def test_wide_and_thin_layers_equal_the_numpy_network_and_central_differences(ne
     assert np.max(np.abs(Hv - fd)) <= 1e-6 * max(1.0, np.max(np.abs(fd)))
     H = objective.hessian(theta)
     assert np.allclose(H @ v, Hv, rtol=1e-10, atol=1e-12 * np.max(np.abs(H)))
+
+
+@settings(max_examples=30)
+@given(st.integers(1, 80), st.integers(0, 2 ** 16), st.sampled_from([None, np.inf, -np.inf, np.nan]), st.data())
+def test_symmetrize_averages_the_triangles_and_tells_whether_every_entry_is_finite(P, seed, bad, data):
+    from gradflow.numerics.codegen.mlp_module import mlp_module
+
+    H = np.random.default_rng(seed).normal(size=(P, P)) * 10.0 ** np.random.default_rng(seed + 1).integers(-200, 200)
+    if bad is not None:
+        H[data.draw(st.integers(0, P - 1)), data.draw(st.integers(0, P - 1))] = bad
+    want = 0.5 * (H + H.T)
+    finite = mlp_module()[0].symmetrize(H)
+    assert finite == (bad is None)
+    assert np.array_equal(H, H.T, equal_nan=True)
+    assert np.array_equal(H, want, equal_nan=True)
