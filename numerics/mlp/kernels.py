@@ -13,7 +13,9 @@ probability rows (N, k_L); weights w (N,) >= 0 (default 1), not renormalised: th
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -40,6 +42,22 @@ def _cores() -> int:
 @lru_cache(maxsize=None)
 def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=_cores(), thread_name_prefix="gradflow-chunks")
+
+
+_SERIAL = threading.local()
+
+
+@contextmanager
+def serial_kernels():
+    """Within it, this thread's kernel calls run on this thread alone: for callers that are already
+    parallel (ensemble members in threads), where splitting each call's samples over the cores as
+    well would put two threads on every core and hand work between them on every call."""
+    before = getattr(_SERIAL, "on", False)
+    _SERIAL.on = True
+    try:
+        yield
+    finally:
+        _SERIAL.on = before
 
 # The Hessian's per-sample Jacobians: kept cache-sized.  Tens of MB per call were fetched from the
 # operating system afresh (page faults, serialised between threads): slower alone, worse in ensembles.
@@ -127,7 +145,7 @@ class MLPKernels:
         return self.network.n_params
 
     def chunk_size(self, hessian: bool = False) -> int:
-        """Samples per chunk: the Hessian's Jacobians take sum_l k_l P numbers per sample; the loss and
+        """Samples per chunk: the Hessian's Jacobians take 2 sum_l k_l P_<l numbers per sample; the loss and
         gradient keep their few arrays per layer within a core's cache (GRADIENT_CHUNK_BYTES), where the
         passes over them run at cache speed instead of memory speed."""
         if self._chunk is not None:
@@ -135,8 +153,15 @@ class MLPKernels:
         if not hessian:
             per_sample = 4 * int(self.widths.sum()) * 8
             return max(64, min(8192, GRADIENT_CHUNK_BYTES // per_sample))
-        per_sample = (int(self.widths[1:].sum()) * self.n_params + 4 * int(self.widths.sum())) * 8
-        return max(1, min(CHUNK_BYTES // per_sample, max(MIN_HESSIAN_CHUNK, HESSIAN_CHUNK_BYTES // per_sample)))
+        return max(1, min(CHUNK_BYTES // self._hessian_bytes_per_sample(),
+                          max(MIN_HESSIAN_CHUNK, HESSIAN_CHUNK_BYTES // self._hessian_bytes_per_sample())))
+
+    def _hessian_bytes_per_sample(self) -> int:
+        """The Hessian kernel's temporaries per sample: every layer's Jacobian over the parameters before
+        it (none for the first layer) twice, as computed and as scaled by sigma', and four numbers per unit."""
+        widths, offsets = self.network.widths, self.network.offsets
+        jacobians = sum(widths[layer + 1] * offsets[layer] for layer in range(len(widths) - 1))
+        return (2 * jacobians + 4 * sum(widths)) * 8
 
     def _layout(self):
         return self.widths, self.biases, self.offsets, self.codes, self.prms, self.loss_kind, self.out_scale
@@ -156,7 +181,7 @@ class MLPKernels:
         if work < SMALL_WORK and self._chunk is None:  # one chunk on this thread; OpenBLAS does not thread products this small
             accumulators = tuple(np.zeros(shape) for shape in shapes)
             return (kernel(*args, 0, n, *self._layout(), *accumulators), *accumulators)
-        workers = min(_cores(), -(-n // 64)) if work >= PARALLEL_WORK else 1
+        workers = min(_cores(), -(-n // 64)) if work >= PARALLEL_WORK and not getattr(_SERIAL, "on", False) else 1
         size = min(self.chunk_size(hessian), -(-n // workers))
         spans = [(a, min(a + size, n)) for a in range(0, n, size)]
         layout = self._layout()

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gradflow.numerics.mlp.kernels import serial_kernels
 from gradflow.numerics.mlp.training.dense_bfgs import bfgs
 from gradflow.numerics.mlp.training.descent import descend
 from gradflow.numerics.mlp.training.flow import integrate_flow
@@ -185,7 +186,11 @@ def train_ensemble(objective, Theta0, *, workers: int | None = None, progress: b
     stop = threading.Event()  # set on Ctrl-C (or any error here): the running members end at their next check
 
     def member(pair):
-        result = train(pair[0], pair[1], stop=stop, **options)
+        if workers > 1:  # the members are the parallelism: each one's kernel calls stay on its thread
+            with serial_kernels():
+                result = train(pair[0], pair[1], stop=stop, **options)
+        else:
+            result = train(pair[0], pair[1], stop=stop, **options)
         if bar is not None:
             bar.update()
         return result

@@ -323,3 +323,27 @@ def test_symmetrize_averages_the_triangles_and_tells_whether_every_entry_is_fini
     assert finite == (bad is None)
     assert np.array_equal(H, H.T, equal_nan=True)
     assert np.array_equal(H, want, equal_nan=True)
+
+
+def test_serial_kernels_keep_a_call_on_its_thread_and_compute_the_same(monkeypatch):
+    from gradflow.numerics.mlp import kernels as kernels_module
+
+    net = Network(2, (Layer(50, "softplus"), Layer(1)))
+    X, Y, w = _data(net, 4000, 1)  # 6 N P = 4.8e6 multiply-adds: split over the cores unless serial
+    theta = _point(net, 2)
+    objective = MLPObjective.create(net, X, Y, w)
+    loss, grad = objective.loss_and_gradient(theta)
+
+    def no_pool():
+        raise AssertionError("the samples were split over threads")
+
+    monkeypatch.setattr(kernels_module, "_pool", no_pool)
+    if kernels_module._cores() > 1:
+        with pytest.raises(AssertionError, match="split over threads"):
+            objective.loss_and_gradient(theta)
+    with kernels_module.serial_kernels():
+        serial_loss, serial_grad = objective.loss_and_gradient(theta)
+        H = objective.hessian(theta)
+    assert serial_loss == pytest.approx(loss, rel=1e-13)
+    assert np.allclose(serial_grad, grad, rtol=1e-12, atol=1e-14 * np.max(np.abs(grad)))
+    assert np.array_equal(H, H.T)
