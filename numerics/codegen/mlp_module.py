@@ -109,6 +109,9 @@ def _activation_body(name: str, order: int) -> list:
         lines.append(f"{symbol} = {printed}")
         names[symbol] = str(symbol)
     lines += [f"{out}[i] = float({lane_code(expr, names, _FUNCTIONS)})" for out, expr in zip(_OUTPUTS, outputs)]
+    for power, symbol in symbols.items():  # e^{-|...|} lies in [0, 1]: the cheaper log1p of that range
+        if power.args[0].is_nonpositive:
+            lines = [line.replace(f"_log1p({symbol})", f"_log1p_unit({symbol})") for line in lines]
     return [first, lines] if first else [lines]
 
 
@@ -160,7 +163,7 @@ import math
 import numba
 import numpy as np
 
-from gradflow.numerics.codegen.support import _bits_from_double, _double_from_bits, _exp, _log1p  # vectorisable
+from gradflow.numerics.codegen.support import _bits_from_double, _double_from_bits, _exp, _log1p, _log1p_unit  # vectorisable
 '''
 
 _TEMPLATE = '''
@@ -338,6 +341,32 @@ def _product_head(D, W, k):
 
 
 @numba.njit(cache=True, nogil=True)
+def _backpropagate(delta, W, k, D1, D2, curvature):
+    """(g * D1, g * D2 when ``curvature``, else an empty array) for g = (delta W)[:, :k]: the layer below's
+    delta and c.  With few rows in W (r <= THIN) one pass per sample, g never stored whole."""
+    r = delta.shape[1]
+    if r > THIN:
+        g = np.dot(delta, W)[:, :k]
+        return g * D1, (g * D2 if curvature else np.empty((0, 0)))
+    n = delta.shape[0]
+    out = np.empty((n, k))
+    c = np.empty((n, k) if curvature else (0, 0))
+    row = np.empty(k)
+    for i in range(n):
+        row[:] = 0.0
+        for j in range(r):
+            d = delta[i, j]
+            for u in range(k):
+                row[u] += d * W[j, u]
+        for u in range(k):
+            out[i, u] = row[u] * D1[i, u]
+        if curvature:
+            for u in range(k):
+                c[i, u] = row[u] * D2[i, u]
+    return out, c
+
+
+@numba.njit(cache=True, nogil=True)
 def _backward(theta, widths, biases, offsets, inputs, d1s, d2s, delta, grad, curvature):
     """Accumulates the gradient; returns delta_l and c_l = g_l sigma''(z_l) for l = 1..L-1 (index l-1)."""
     L = widths.shape[0] - 1
@@ -354,12 +383,10 @@ def _backward(theta, widths, biases, offsets, inputs, d1s, d2s, delta, grad, cur
         if layer == 0:
             break
         W = _weights(theta, widths, biases, offsets, layer)
-        g = _product_head(delta, W, widths[layer])
-        D1 = d1s[layer - 1]
-        delta = g * D1
+        delta, c = _backpropagate(delta, W, widths[layer], d1s[layer - 1], d2s[layer - 1], curvature)
         deltas[layer - 1] = delta
         if curvature:
-            cs[layer - 1] = g * d2s[layer - 1]
+            cs[layer - 1] = c
     return deltas, cs
 
 

@@ -87,6 +87,28 @@ def _log1p(y):
     return u if u == math.inf else math.nan
 
 
+# log(1 + u) for u in [0, 1] (softplus's log(1 + e^{-|x|})): 1 + u = 2^k (1 + f) with f exact, so no
+# bit fields and no rounding correction: k = 0, f = u for u <= 1/2; k = 1, f = (u - 1) / 2 above
+# (u - 1 exact by Sterbenz's lemma for u >= 1/2).  Then s = f / (2 + f), |s| <= 1/5 (s^2 <= 0.04,
+# the series to s^26: truncation < 1e-19), and log(1 + f) as in _log1p.  Measured within 1 ulp
+# (tests/numerics/test_vector_math.py); about 1.2x _log1p's speed in softplus.
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _log1p_unit(u):
+    """log(1 + u) within 1 ulp for 0 <= u <= 1 only, vectorisable (see the comment above)."""
+    big = u > 0.5
+    f = 0.5 * (u - 1.0) if big else u
+    kf = 1.0 if big else 0.0
+    s = f / (2.0 + f)
+    z = s * s
+    R = z * (2.0 / 3.0 + z * (2.0 / 5.0 + z * (2.0 / 7.0 + z * (2.0 / 9.0 + z * (2.0 / 11.0 + z * (
+        2.0 / 13.0 + z * (2.0 / 15.0 + z * (2.0 / 17.0 + z * (2.0 / 19.0 + z * (2.0 / 21.0 + z * (
+            2.0 / 23.0 + z * (2.0 / 25.0 + z * (2.0 / 27.0)))))))))))))
+    hfsq = 0.5 * f * f
+    return kf * 0.6931471803691238 - ((hfsq - (s * (hfsq + R) + kf * 1.9082149292705877e-10)) - f)
+
+
 @numba.njit(cache=True)
 def _row_softmax(S):
     out = np.empty_like(S)
