@@ -153,8 +153,12 @@ class MLPKernels:
         if not hessian:
             per_sample = 4 * int(self.widths.sum()) * 8
             return max(64, min(8192, GRADIENT_CHUNK_BYTES // per_sample))
-        return max(1, min(CHUNK_BYTES // self._hessian_bytes_per_sample(),
-                          max(MIN_HESSIAN_CHUNK, HESSIAN_CHUNK_BYTES // self._hessian_bytes_per_sample())))
+        return self._hessian_chunk
+
+    @cached_property
+    def _hessian_chunk(self) -> int:
+        per_sample = self._hessian_bytes_per_sample()
+        return max(1, min(CHUNK_BYTES // per_sample, max(MIN_HESSIAN_CHUNK, HESSIAN_CHUNK_BYTES // per_sample)))
 
     def _hessian_bytes_per_sample(self) -> int:
         """The Hessian kernel's temporaries per sample: every layer's Jacobian over the parameters before
@@ -196,8 +200,13 @@ class MLPKernels:
         with one_blas_thread():
             # the calling thread takes the first share itself: one hand-over fewer per call
             others = [_pool().submit(part, index) for index in range(1, workers)]
-            parts = [part(0)] + [future.result() for future in others]
-        return tuple(sum(values[i] for values in parts) for i in range(len(shapes) + 1))
+            loss, *accumulators = part(0)
+            for future in others:  # summed into the first share's arrays: no new P x P array per call
+                other_loss, *other_accumulators = future.result()
+                loss += other_loss
+                for mine, theirs in zip(accumulators, other_accumulators):
+                    mine += theirs
+        return (loss, *accumulators)
 
     def loss(self, theta, data: Samples) -> float:
         theta = self._theta(theta)

@@ -10,6 +10,7 @@ quantity (the caller adds the step or time it was at).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -30,7 +31,7 @@ class NonFiniteValue(DivergenceError):
 
 
 def _finite(value, quantity: str):
-    if not np.all(np.isfinite(value)):
+    if not (math.isfinite(value) if isinstance(value, float) else np.all(np.isfinite(value))):
         raise NonFiniteValue(quantity)
     return value
 
