@@ -174,12 +174,11 @@ def _derive(args):
 
 
 def _simulate(args):
-    from gradflow.derivations.warm_entries import find_entry, remember_entry
+    from gradflow.derivations.warm_entries import find_entry
 
-    entry = None if args.compare else find_entry(args.name)  # a warm start: the entry's own module, no SymPy
+    entry = None if args.compare else find_entry(args.name)  # the entry's own module: no other family, no SymPy
     if entry is None:
         entry = get_model(args.name)
-        remember_entry(entry)
     settings = entry.parse_settings(args.set)
     if args.compare:
         entry.require_compare(args.method)  # before the work

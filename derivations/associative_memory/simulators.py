@@ -24,13 +24,32 @@ def derivation() -> "am.AssociativeMemoryDerivation":  # noqa: F821 (imported on
     return cached("associative_memory", am.derive)
 
 
+@lru_cache(maxsize=None)
+def margin_systems() -> "am.MarginSystems":  # noqa: F821 (imported on use)
+    """The margin flow, map and lane loss, derived without the rest of the derivation (through the disk
+    cache as well): what a cold simulate of am-orthogonal needs."""
+    from gradflow.derivations.derivation_cache import cached
+    from gradflow.theory.models import associative_memory as am
+
+    return cached("associative_memory.margins", am.derive_margin_systems)
+
+
+@lru_cache(maxsize=None)
+def logit_particles() -> "am.LogitParticles":  # noqa: F821 (imported on use)
+    """The model and its logit-particle flow, derived alone (as margin_systems)."""
+    from gradflow.derivations.derivation_cache import cached
+    from gradflow.theory.models import associative_memory as am
+
+    return cached("associative_memory.logit_particles", am.derive_logit_particles)
+
+
 def _margin_map():
-    doc = derivation()
+    doc = margin_systems()
     return doc.margin_map, {"loss": doc.lane_loss}, {}
 
 
 def _margin_flow():
-    doc = derivation()
+    doc = margin_systems()
     return doc.margin_flow, {"loss": doc.lane_loss}, {}
 
 
@@ -44,7 +63,7 @@ def margin_map_simulator():
 def margin_map_cuda_simulator():
     from gradflow.numerics.drivers.cuda import CudaLaneSimulator
 
-    doc = derivation()
+    doc = margin_systems()
     return CudaLaneSimulator(doc.margin_map, {"loss": doc.lane_loss})
 
 
@@ -64,7 +83,7 @@ def _logit_particles():
     from gradflow.numerics import reduced_system
     from gradflow.theory.models import associative_memory as am
 
-    doc = derivation()
+    doc = logit_particles()
     return reduced_system(doc.model, doc.logit_flow, (am.K, am.Gram_out, am.p_vec, am.Y))
 
 
@@ -80,4 +99,4 @@ def weight_space_simulator():
     """GD on W itself, with the generated gradient and Hessian-vector product."""
     from gradflow.numerics import ParticleSimulator, weight_space_system
 
-    return ParticleSimulator(weight_space_system(derivation().model))
+    return ParticleSimulator(weight_space_system(logit_particles().model))

@@ -55,35 +55,19 @@ def test_a_warm_simulate_imports_no_sympy_and_matches_the_cold_run():
     assert all(code == 0 for code, _ in warm["results"])
 
 
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("GRADFLOW_CACHE_DIR", str(tmp_path))
-    return tmp_path
+def test_the_warm_entries_are_the_registrys_warm_startable_entries():
+    from gradflow.derivations.registry import models
+
+    warm = {name: entry for name, entry in models().items() if getattr(type(entry), "warm_start", False)}
+    assert set(warm_entries.WARM_ENTRIES) == set(warm)
+    for name, entry in warm.items():
+        assert type(warm_entries.find_entry(name)) is type(entry)
+    assert warm_entries.find_entry("relu") is None  # not warm-startable: the registry finds it
 
 
-class _Warm:
-    name = "am-orthogonal"
-    warm_start = True
-
-
-class _Cold:
-    name = "am-orthogonal"
-
-
-def test_an_entry_is_found_only_through_a_valid_record(cache):
-    from gradflow.derivations.associative_memory.entry import OrthogonalMemory
-
-    assert warm_entries.find_entry("am-orthogonal") is None  # no record yet
-    warm_entries.remember_entry(OrthogonalMemory())
-    warm_entries.remember_entry(_Cold())  # not warm-startable: not recorded
-    assert isinstance(warm_entries.find_entry("am-orthogonal"), OrthogonalMemory)
-    record = json.loads((cache / warm_entries.RECORD).read_text())
-    assert set(record) == {"am-orthogonal"}
-    for where in ("gradflow.derivations.associative_memory.entry:Gone",  # a class that is gone
-                  "gradflow.derivations.associative_memory.entry:RandomMemory",  # another entry's class
-                  "json:JSONDecoder",  # not gradflow's
-                  "no colon"):
-        (cache / warm_entries.RECORD).write_text(json.dumps({"am-orthogonal": where}))
-        assert warm_entries.find_entry("am-orthogonal") is None, where
-    (cache / warm_entries.RECORD).write_text("[1, 2")
-    assert warm_entries.find_entry("am-orthogonal") is None
+def test_a_wrong_warm_entry_is_an_error_not_another_model(monkeypatch):
+    for where in ("gradflow.derivations.associative_memory.entry:RandomMemory",  # another entry's class
+                  "gradflow.derivations.shallow_relu.entry:ReluEntry"):  # not warm-startable
+        monkeypatch.setitem(warm_entries.WARM_ENTRIES, "am-orthogonal", where)
+        with pytest.raises(RuntimeError, match="not that model's warm-startable entry"):
+            warm_entries.find_entry("am-orthogonal")

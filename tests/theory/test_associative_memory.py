@@ -126,3 +126,13 @@ def test_margin_flow_claim_is_the_lane_loss_route_not_a_restatement_of_the_reduc
     assert R.claims["margin flow is the lane loss's gradient flow"].holds
     labels = {step.title: step.checked_by for step in R.steps}
     assert not labels["Gradient (matrix chain rule)"] and labels["Conservation"]
+
+
+def test_the_systems_derived_alone_are_the_full_derivations():
+    # a cold simulate derives these alone; the generated code must be that of the full derivation's systems
+    full = am.derive()
+    margins, particles = am.derive_margin_systems(), am.derive_logit_particles()
+    assert margins.margin_map == full.margin_map and margins.margin_flow == full.margin_flow
+    assert sp.simplify(margins.lane_loss - full.lane_loss) == 0 and margins.lane_loss == full.lane_loss
+    assert particles.logit_flow == full.logit_flow
+    assert particles.model.prediction == full.model.prediction and particles.model.parameters == full.model.parameters

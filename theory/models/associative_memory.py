@@ -97,6 +97,39 @@ def derive() -> AssociativeMemoryDerivation:
     return doc.finish(AssociativeMemoryDerivation, **general, **orthogonal, **solution, **laws)
 
 
+@dataclass(frozen=True, eq=False)
+class MarginSystems(Derivation):
+    """The margin flow and map and the loss of one input in its margin, derived alone (the same steps as
+    in :func:`derive`, without the rest): a cold ``simulate`` does not wait for the other derivations."""
+
+    margin_flow: Flow
+    margin_map: Map
+    lane_loss: sp.Expr
+
+
+@lru_cache(maxsize=None)
+def derive_margin_systems() -> MarginSystems:
+    doc = Draft("Associative memory: the margin systems")
+    orthogonal = _orthogonal_margins(doc)
+    return doc.finish(MarginSystems, margin_flow=orthogonal["margin_flow"], margin_map=orthogonal["margin_map"],
+                      lane_loss=lane_loss())
+
+
+@dataclass(frozen=True, eq=False)
+class LogitParticles(Derivation):
+    """The model and its logit-particle flow, derived alone (as :class:`MarginSystems`)."""
+
+    model: Model
+    logit_flow: MatrixFlow
+
+
+@lru_cache(maxsize=None)
+def derive_logit_particles() -> LogitParticles:
+    doc = Draft("Associative memory: the logit particles")
+    general = _general_reductions(doc)
+    return doc.finish(LogitParticles, model=general["model"], logit_flow=general["logit_flow"])
+
+
 def _general_reductions(doc: Draft) -> dict:
     """Model, gradient, and the three reductions of the W flow (any embeddings)."""
     mdl = model()
