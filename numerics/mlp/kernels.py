@@ -224,7 +224,8 @@ class MLPKernels:
         P = self.n_params
         loss, grad, H = self._run(self.module.hessian_chunk, data.n, True, ((P,), (P, P)), theta, data.X, data.T,
                                   data.w)
-        finite = self.module.symmetrize(H)  # exact up to rounding already; symmetric to the last bit
+        # the kernel adds each cross block twice below the diagonal: the mean of the triangles is the Hessian
+        finite = self.module.symmetrize(H)
         return float(loss), grad, H, bool(finite)
 
     def hessian_vector(self, theta, v, data: Samples) -> np.ndarray:
