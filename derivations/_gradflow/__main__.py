@@ -13,13 +13,36 @@ def _on_sigint(signum, frame):
     raise KeyboardInterrupt
 
 
+def _inside_llvmlite(frame) -> bool:
+    while frame is not None:
+        if _LLVMLITE_BINDING in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
+
+
+_LLVMLITE_BINDING = os.path.join("llvmlite", "binding", "")
+
+
+def _interrupt(signum, frame):
+    """Ctrl-C as KeyboardInterrupt, except while llvmlite's Python code runs (LLVM calls it back through
+    ctypes while Numba compiles, and ctypes swallows an exception raised there: the interrupt was lost,
+    or Numba's compilation was left half done and failed later with another error); then as soon as
+    that code has returned, checked every 10 ms."""
+    if _inside_llvmlite(frame) and hasattr(signal, "setitimer"):
+        signal.signal(signal.SIGALRM, _interrupt)
+        signal.setitimer(signal.ITIMER_REAL, 0.01)
+        return
+    raise KeyboardInterrupt
+
+
 def command() -> int:
     signal.signal(signal.SIGINT, _on_sigint)
     try:
         from gradflow.derivations.cli import main
     except KeyboardInterrupt:
         _interrupted_while_importing.append(signal.SIGINT)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, _interrupt)
     if _interrupted_while_importing:
         sys.stderr.write("gradflow: interrupted\n")
         code = 130

@@ -250,3 +250,29 @@ def test_a_diverging_numpy_run_prints_one_line_and_no_warning(tmp_path):
     outcome = run_cli("simulate", "am-orthogonal", "--backend", "numpy", "--set", "eta=1.7e308", "--steps", "3",
                       env=cli_env(tmp_path / "cache"), cwd=tmp_path)
     assert_one_line_error(outcome, "run diverged at step 1: margins", code=1)
+
+
+def test_ctrl_c_inside_llvmlite_is_raised_once_its_code_has_returned():
+    # ctypes swallows an exception raised in LLVM's callbacks into llvmlite: the interrupt must wait them out
+    import os
+    import signal
+    import time
+
+    from gradflow.derivations._gradflow.__main__ import _interrupt
+
+    path = os.path.join(os.sep, "site-packages", "llvmlite", "binding", "executionengine.py")
+    namespace = {"sys": sys}
+    exec(compile("def callback():\n    return sys._getframe()\n", path, "exec"), namespace)
+    inside = namespace["callback"]()
+    saved = signal.getsignal(signal.SIGALRM)
+    try:
+        assert _interrupt(signal.SIGINT, inside) is None  # deferred, not raised
+        with pytest.raises(KeyboardInterrupt):
+            deadline = time.monotonic() + 5.0
+            while time.monotonic() < deadline:  # the timer's signal finds this frame, outside llvmlite
+                time.sleep(0.001)
+        with pytest.raises(KeyboardInterrupt):
+            _interrupt(signal.SIGINT, sys._getframe())  # elsewhere: at once
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, saved)
