@@ -272,7 +272,7 @@ def test_samples_split_over_threads_sum_to_the_same_values(monkeypatch):
 
 @settings(max_examples=30)
 @given(st.integers(1, 40), st.integers(1, 12), st.integers(1, 12), st.integers(0, 2 ** 16))
-def test_thin_products_equal_numpy_on_both_sides_of_the_threshold(n, r, c, seed):
+def test_thin_products_and_backpropagation_equal_numpy_on_both_sides_of_the_threshold(n, r, c, seed):
     from gradflow.numerics.codegen.mlp_module import mlp_module
 
     module = mlp_module()[0]
@@ -286,6 +286,15 @@ def test_thin_products_equal_numpy_on_both_sides_of_the_threshold(n, r, c, seed)
     head = module._product_head(D, W, c)
     assert head.shape == (n, c)
     assert np.allclose(head, (D @ W)[:, :c], rtol=1e-13, atol=1e-13 * np.max(np.abs(D @ W)))
+    D1, D2 = rng.normal(size=(n, c)), rng.normal(size=(n, c))
+    g = (D @ W)[:, :c]
+    scale = np.max(np.abs(g)) * max(np.max(np.abs(D1)), np.max(np.abs(D2)))
+    for curvature in (False, True):  # r = 1 takes a path of its own
+        delta, curv = module._backpropagate(D, W, c, D1, D2, curvature)
+        assert np.allclose(delta, g * D1, rtol=1e-13, atol=1e-13 * scale)
+        assert curv.shape == ((n, c) if curvature else (0, 0))
+        if curvature:
+            assert np.allclose(curv, g * D2, rtol=1e-13, atol=1e-13 * scale)
 
 
 @pytest.mark.parametrize("net", [
