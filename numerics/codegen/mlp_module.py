@@ -484,6 +484,25 @@ def _own_curvature(H, offsets, widths, biases, layer, Ain, c):
                 H[a + j, a + j2] += M[j * cols + j2, u]
 
 
+# Below this many rows a product J^T diag(c) J is cheaper as loops over its lower triangle (half the
+# multiply-adds, no temporary to add into H) than as BLAS's full square: 23.7 -> 13.7 us for 10 rows of
+# 150 columns, even at 16 rows, slower from about 20.
+FEW_ROWS = 16
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_low_rank_lower(H, J, c):
+    """H[:b, :b] += J^T diag(c) J for J (m, b), as twice its strict lower triangle plus the diagonal (nothing
+    above it): the same mean of the two triangles, which ``symmetrize`` takes."""
+    m, b = J.shape
+    for i in range(b):
+        for s in range(m):
+            v = 2.0 * c[s] * J[s, i]
+            for j in range(i):
+                H[i, j] += v * J[s, j]
+            H[i, i] += 0.5 * v * J[s, i]
+
+
 @numba.njit(cache=True, nogil=True)
 def hessian_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, loss_kind, out_scale, grad, H):
     """Adds the chunk's gradient to ``grad`` and its Hessian to ``H``, up to ``symmetrize``; returns the loss sum.
@@ -517,7 +536,10 @@ def hessian_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, p
                 H[a:b, :before] += np.dot((Ain * (2.0 * c[:, u:u + 1])).T, J[u])
             Jr = J.reshape(k * n, before)
             cr = np.ascontiguousarray(c.T).reshape(k * n)
-            H[:before, :before] += np.dot(Jr.T, Jr * cr[:, None])
+            if k * n <= FEW_ROWS:
+                _add_low_rank_lower(H, Jr, cr)
+            else:
+                H[:before, :before] += np.dot(Jr.T, Jr * cr[:, None])
         if layer == L - 1:
             if loss_kind == 1:  # the softmax curvature beyond c_L's diagonal (see _output)
                 _softmax_remainder(H, T, w, start, offsets, widths, biases, layer, Ain, J, before, c_L, bests)

@@ -82,7 +82,9 @@ def test_loss_and_gradient_equal_the_numpy_network(net, n, seed):
     loss, grad = objective.loss_and_gradient(theta)
     want = oracle.loss(net, theta, X, Y, w)
     assert loss == pytest.approx(want, rel=1e-13, abs=1e-300)
-    assert _rel(grad, oracle.gradient(net, theta, X, Y, w)) <= 1e-12 or np.max(np.abs(grad)) < 1e-300
+    # 1e-11: sums over samples and units that cancel round apart (a drawn network with a cube unit and a
+    # softmax output, gradient entries up to 1e-3, differed from NumPy's by 2.1e-12 of the largest)
+    assert _rel(grad, oracle.gradient(net, theta, X, Y, w)) <= 1e-11 or np.max(np.abs(grad)) < 1e-300
 
 
 def _central(f, theta, eps):
@@ -302,9 +304,11 @@ def test_thin_products_and_backpropagation_equal_numpy_on_both_sides_of_the_thre
     Network(2, (Layer(10, "softplus"), Layer(1))),
     Network(9, (Layer(3, "g"), Layer(12, "softplus"), Layer(4, "softmax")), loss="nll"),
 ])
-def test_wide_and_thin_layers_equal_the_numpy_network_and_central_differences(net):
-    # widths above and below the kernels' thin-product threshold (8), inputs and outputs alike
-    X, Y, w = _data(net, 30, 3)
+@pytest.mark.parametrize("n", [30, 5])
+def test_wide_and_thin_layers_equal_the_numpy_network_and_central_differences(net, n):
+    # widths above and below the kernels' thin-product threshold (8), inputs and outputs alike; with 5
+    # samples the last layers' curvature (units x samples <= FEW_ROWS) takes the lower-triangle loops
+    X, Y, w = _data(net, n, 3)
     theta = _point(net, 4, scale=0.2)
     objective = MLPObjective.create(net, X, Y, w)
     loss, grad = objective.loss_and_gradient(theta)
