@@ -7,6 +7,15 @@ chunks of samples): nested, the spinning pools took the cores from each other (m
 at N = 1000, width 10, 13x slower on a busy 2-core machine).  ``one_blas_thread()`` sets OpenBLAS to
 one thread for the duration of a kernel call and restores it after.
 
+Restoring has a price once OpenBLAS has started its threads (after any product large enough to be
+split): every return to two threads wakes them, and they spin on the core that gradflow's next call
+needs (measured: a gradient at N = 10^4, width 8, 236 -> 350 us when each call sets and restores the
+count).  NumPy's own OpenBLAS (a second library, with its own threads) does the same after NumPy's
+products in a training loop: its thread spun through a whole run of ``train`` (2.2 s of CPU in 2.2 s)
+and left gradflow's second thread half a core.  Runs of many kernel calls with small linear algebra of
+their own (training, BFGS) therefore hold both libraries at one thread for their whole duration:
+``one_blas_thread_for(n_params)`` (20 short trainings, P = 33, N = 10^4: 2.2 s -> 1.7 s).
+
 Only SciPy's bundled OpenBLAS (the wheels' ``scipy_openblas`` library) is recognised; with another
 BLAS the context does nothing.
 
@@ -21,8 +30,10 @@ import glob
 import importlib.util
 import os
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
+
+from gradflow.theory.errors import require
 
 _lock = threading.Lock()
 _depth = 0  # nested or concurrent users of one_blas_thread; the count is restored when the last leaves
@@ -62,13 +73,13 @@ def kernel_core(package: str = "scipy") -> str | None:
     return None
 
 
-@lru_cache(maxsize=None)
-def _openblas():
-    """(get, set) thread-count functions of SciPy's OpenBLAS, or None."""
-    for path in _libraries("scipy", "libscipy_openblas*"):
+def _thread_functions(package: str, pattern: str, suffix: str):
+    """(get, set) thread-count functions of ``package``'s bundled OpenBLAS, or None."""
+    for path in _libraries(package, pattern):
         try:
             lib = ctypes.CDLL(path)
-            get, set_ = lib.scipy_openblas_get_num_threads, lib.scipy_openblas_set_num_threads
+            get = getattr(lib, f"scipy_openblas_get_num_threads{suffix}")
+            set_ = getattr(lib, f"scipy_openblas_set_num_threads{suffix}")
         except (OSError, AttributeError):
             continue
         get.restype, set_.argtypes = ctypes.c_int, (ctypes.c_int,)
@@ -76,9 +87,22 @@ def _openblas():
     return None
 
 
-def blas_threads() -> int | None:
-    """OpenBLAS's current thread count (None: not SciPy's OpenBLAS)."""
-    functions = _openblas()
+@lru_cache(maxsize=None)
+def _openblas():
+    """(get, set) thread-count functions of SciPy's OpenBLAS (the one Numba's products call), or None."""
+    return _thread_functions("scipy", "libscipy_openblas*", "")
+
+
+@lru_cache(maxsize=None)
+def _numpy_openblas():
+    """(get, set) of NumPy's OpenBLAS (64-bit integers, its own threads), or None."""
+    return _thread_functions("numpy", "libscipy_openblas*", "64_")
+
+
+def blas_threads(package: str = "scipy") -> int | None:
+    """The current thread count of ``package``'s ("scipy" or "numpy") bundled OpenBLAS (None: not one)."""
+    require(package in ("scipy", "numpy"), "package", "'scipy' or 'numpy'", package)
+    functions = _openblas() if package == "scipy" else _numpy_openblas()
     return None if functions is None else int(functions[0]())
 
 
@@ -103,3 +127,46 @@ def one_blas_thread():
             _depth -= 1
             if _depth == 0:
                 set_(_saved)
+
+
+HOLD_LIMIT = 1024  # parameters: the P x P linear algebra of a run this small gains little from BLAS threads
+
+
+_numpy_depth = 0
+_numpy_saved = 0
+
+
+@contextmanager
+def _one_numpy_blas_thread():
+    """NumPy's OpenBLAS on one thread inside; restored when the last user leaves."""
+    global _numpy_depth, _numpy_saved
+    functions = _numpy_openblas()
+    if functions is None:
+        yield
+        return
+    get, set_ = functions
+    with _lock:
+        if _numpy_depth == 0:
+            _numpy_saved = get()
+            set_(1)
+        _numpy_depth += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _numpy_depth -= 1
+            if _numpy_depth == 0:
+                set_(_numpy_saved)
+
+
+@contextmanager
+def _held():
+    with one_blas_thread(), _one_numpy_blas_thread():
+        yield
+
+
+def one_blas_thread_for(n_params: int):
+    """SciPy's and NumPy's OpenBLAS on one thread for a whole run of kernel calls whose own linear algebra
+    is on n_params x n_params matrices, when that is at most HOLD_LIMIT (else nothing: larger
+    factorisations want the threads); the kernel calls inside find the count set and change nothing."""
+    return _held() if n_params <= HOLD_LIMIT else nullcontext()

@@ -185,7 +185,8 @@ class MLPKernels:
         if work < SMALL_WORK and self._chunk is None:  # one chunk on this thread; OpenBLAS does not thread products this small
             accumulators = tuple(np.zeros(shape) for shape in shapes)
             return (kernel(*args, 0, n, *self._layout(), *accumulators), *accumulators)
-        workers = min(_cores(), -(-n // 64)) if work >= PARALLEL_WORK and not getattr(_SERIAL, "on", False) else 1
+        serial = getattr(_SERIAL, "on", False)
+        workers = min(_cores(), -(-n // 64)) if work >= PARALLEL_WORK and not serial else 1
         size = min(self.chunk_size(hessian), -(-n // workers))
         spans = [(a, min(a + size, n)) for a in range(0, n, size)]
         layout = self._layout()
@@ -197,8 +198,9 @@ class MLPKernels:
                 loss += kernel(*args, a, b, *layout, *accumulators)
             return (loss, *accumulators)
 
-        # one BLAS thread beside our own threads; alone, nothing to oversubscribe (and 2 us saved per call)
-        with one_blas_thread() if workers > 1 else nullcontext():
+        # one BLAS thread beside our threads or the caller's (serial_kernels: ensemble members in threads);
+        # a small call alone has nothing to oversubscribe and saves the setting's 2 us
+        with one_blas_thread() if workers > 1 or serial or work >= PARALLEL_WORK else nullcontext():
             # the calling thread takes the first share itself: one hand-over fewer per call
             others = [_pool().submit(part, index) for index in range(1, workers)]
             loss, *accumulators = part(0)

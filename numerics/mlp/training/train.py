@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gradflow.numerics.blas import one_blas_thread_for
 from gradflow.numerics.mlp.kernels import serial_kernels
 from gradflow.numerics.mlp.training.dense_bfgs import bfgs
 from gradflow.numerics.mlp.training.descent import descend
@@ -111,6 +112,15 @@ def train(objective, theta0, *, method: str = "flow", polish: str = "auto", taui
     ``progress`` each phase shows a bar over its iterations with the best loss so far; ``stop`` (a
     threading.Event) set from another thread ends each phase at its next check ("interrupted")."""
     theta0, rates = _validate(objective, theta0, method, polish, lr, batchsize, tauinv)
+    with one_blas_thread_for(objective.n_params):
+        return _train(objective, theta0, rates, method, polish, lr, batchsize, shuffle, seed, maxT, maxtime_ode,
+                      maxtime_optim, maxiterations_ode, maxiterations_optim, minloss, min_gnorm, patience,
+                      n_samples_trajectory, rtol, atol, spectrum, metadata, progress, stop)
+
+
+def _train(objective, theta0, rates, method, polish, lr, batchsize, shuffle, seed, maxT, maxtime_ode, maxtime_optim,
+           maxiterations_ode, maxiterations_optim, minloss, min_gnorm, patience, n_samples_trajectory, rtol, atol,
+           spectrum, metadata, progress, stop) -> TrainingResult:
     require(isinstance(n_samples_trajectory, (int, np.integer)) and n_samples_trajectory >= 2,
             "n_samples_trajectory", "an integer >= 2", n_samples_trajectory)
     started = time.perf_counter()
