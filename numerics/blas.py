@@ -16,8 +16,8 @@ and left gradflow's second thread half a core.  Runs of many kernel calls with s
 their own (training, BFGS) therefore hold both libraries at one thread for their whole duration:
 ``one_blas_thread_for(n_params)`` (20 short trainings, P = 33, N = 10^4: 2.2 s -> 1.7 s).
 
-Only SciPy's bundled OpenBLAS (the wheels' ``scipy_openblas`` library) is recognised; with another
-BLAS the context does nothing.
+Only the wheels' bundled OpenBLAS (``scipy_openblas``: SciPy's, and NumPy's 64-bit build) is
+recognised; with another BLAS the contexts do nothing.
 
 ``kernel_core()`` says which of OpenBLAS's kernels that library chose when it loaded (from the CPU's
 model, or ``OPENBLAS_CORETYPE``): benchmarks report it beside their times.
