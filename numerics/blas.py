@@ -36,8 +36,6 @@ from functools import lru_cache
 from gradflow.theory.errors import require
 
 _lock = threading.Lock()
-_depth = 0  # nested or concurrent users of one_blas_thread; the count is restored when the last leaves
-_saved = 0
 
 
 def _libraries(package: str, pattern: str) -> list[str]:
@@ -106,62 +104,52 @@ def blas_threads(package: str = "scipy") -> int | None:
     return None if functions is None else int(functions[0]())
 
 
-@contextmanager
-def one_blas_thread():
-    """OpenBLAS on one thread inside; the previous count restored when the last user leaves."""
-    global _depth, _saved
-    functions = _openblas()
-    if functions is None:
-        yield
-        return
-    get, set_ = functions
-    with _lock:
-        if _depth == 0:
-            _saved = get()
-            set_(1)
-        _depth += 1
-    try:
-        yield
-    finally:
+class _OneThread:
+    """One library's thread count held at one while any user is inside (nested or from several threads);
+    the count found by the first user is restored when the last leaves."""
+
+    def __init__(self, functions):
+        self.functions = functions  # () -> (get, set) or None
+        self.depth = 0
+        self.saved = 0
+
+    @contextmanager
+    def held(self):
+        functions = self.functions()
+        if functions is None:
+            yield
+            return
+        get, set_ = functions
         with _lock:
-            _depth -= 1
-            if _depth == 0:
-                set_(_saved)
+            if self.depth == 0:
+                self.saved = get()
+                set_(1)
+            self.depth += 1
+        try:
+            yield
+        finally:
+            with _lock:
+                self.depth -= 1
+                if self.depth == 0:
+                    set_(self.saved)
+
+
+_SCIPY = _OneThread(lambda: _openblas())
+_NUMPY = _OneThread(lambda: _numpy_openblas())
+
+
+def one_blas_thread():
+    """SciPy's OpenBLAS (the one Numba's products call) on one thread inside; the previous count restored
+    when the last user leaves."""
+    return _SCIPY.held()
 
 
 HOLD_LIMIT = 1024  # parameters: the P x P linear algebra of a run this small gains little from BLAS threads
 
 
-_numpy_depth = 0
-_numpy_saved = 0
-
-
-@contextmanager
-def _one_numpy_blas_thread():
-    """NumPy's OpenBLAS on one thread inside; restored when the last user leaves."""
-    global _numpy_depth, _numpy_saved
-    functions = _numpy_openblas()
-    if functions is None:
-        yield
-        return
-    get, set_ = functions
-    with _lock:
-        if _numpy_depth == 0:
-            _numpy_saved = get()
-            set_(1)
-        _numpy_depth += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _numpy_depth -= 1
-            if _numpy_depth == 0:
-                set_(_numpy_saved)
-
-
 @contextmanager
 def _held():
-    with one_blas_thread(), _one_numpy_blas_thread():
+    with _SCIPY.held(), _NUMPY.held():
         yield
 
 
