@@ -134,8 +134,8 @@ class _OneThread:
                     set_(self.saved)
 
 
-_SCIPY = _OneThread(lambda: _openblas())
-_NUMPY = _OneThread(lambda: _numpy_openblas())
+_SCIPY = _OneThread(_openblas)
+_NUMPY = _OneThread(_numpy_openblas)
 
 
 def one_blas_thread():
