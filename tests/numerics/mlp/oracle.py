@@ -13,19 +13,25 @@ def _sig(x):
     return expit(x)
 
 
+def _sech2(x):
+    with np.errstate(over="ignore"):  # cosh overflows to inf beyond |x| = 710: the slope is 0 there
+        return 1.0 / np.cosh(x) ** 2
+
+
 # name -> (sigma, sigma'), written by hand
 ACTS = {
     "identity": (lambda x, p: x, lambda x, p: np.ones_like(x)),
     "relu": (lambda x, p: np.maximum(x, 0), lambda x, p: (x > 0).astype(float)),
     "leaky_relu": (lambda x, p: np.where(x > 0, x, p[0] * x), lambda x, p: np.where(x > 0, 1.0, p[0])),
     "abs": (lambda x, p: np.abs(x), lambda x, p: np.where(x > 0, 1.0, -1.0)),
-    "tanh": (lambda x, p: np.tanh(x), lambda x, p: 1 - np.tanh(x) ** 2),
-    "sigmoid": (lambda x, p: _sig(x), lambda x, p: _sig(x) * (1 - _sig(x))),
+    # slopes as sigma(x) sigma(-x) and 1 / cosh^2: 1 - sigma and 1 - tanh^2 lose their digits where they saturate
+    "tanh": (lambda x, p: np.tanh(x), lambda x, p: _sech2(x)),
+    "sigmoid": (lambda x, p: _sig(x), lambda x, p: _sig(x) * _sig(-x)),
     "softplus": (lambda x, p: np.logaddexp(0, x), lambda x, p: _sig(x)),
-    "g": (lambda x, p: _sig(4 * x) + np.logaddexp(0, x), lambda x, p: 4 * _sig(4 * x) * (1 - _sig(4 * x)) + _sig(x)),
+    "g": (lambda x, p: _sig(4 * x) + np.logaddexp(0, x), lambda x, p: 4 * _sig(4 * x) * _sig(-4 * x) + _sig(x)),
     "gelu": (lambda x, p: x * 0.5 * (1 + erf(x / np.sqrt(2))),
              lambda x, p: 0.5 * (1 + erf(x / np.sqrt(2))) + x * np.exp(-x * x / 2) / np.sqrt(2 * np.pi)),
-    "silu": (lambda x, p: x * _sig(x), lambda x, p: _sig(x) * (1 + x * (1 - _sig(x)))),
+    "silu": (lambda x, p: x * _sig(x), lambda x, p: _sig(x) + x * _sig(x) * _sig(-x)),
     "selu": (lambda x, p: SELU_L * np.where(x > 0, x, SELU_A * np.expm1(np.minimum(x, 0))),
              lambda x, p: SELU_L * np.where(x > 0, 1.0, SELU_A * np.exp(np.minimum(x, 0)))),
     "erf": (lambda x, p: erf(x), lambda x, p: 2 / np.sqrt(np.pi) * np.exp(-x * x)),
