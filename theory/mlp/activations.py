@@ -4,8 +4,8 @@ Each activation is sigma(z) as a SymPy expression; sigma' and sigma'' come from 
 (relu, leaky_relu, abs) take sigma'(0) := the left slope (0 for relu) and sigma'' := 0: the Hessian
 is the almost-everywhere one.  Where the derived form overflows in floating point (softplus'
 e^z/(1 + e^z) at z = 800), a *numeric form* is given beside it, an equal expression that stays
-finite (or, for slopes that saturate, keeps its relative precision: sigma (1 - sigma) at z = 20 has lost 7
-digits, e^{-|z|} / (1 + e^{-|z|})^2 none); the tests prove each one equal to the derived expression,
+finite (or, for slopes that saturate, keeps its relative precision: sigma (1 - sigma) at z = 20 keeps 7
+digits, e^{-|z|} / (1 + e^{-|z|})^2 all 16); the tests prove each one equal to the derived expression,
 symbolically on each side of 0 and at points.
 
 ``poly`` (sigma = c0 + c1 z + c2 z^2 + ...) takes its coefficients as parameters; ``leaky_relu``
@@ -50,7 +50,7 @@ def _stable_sigmoid(x):
 
 
 def _sigmoid_slope(x):
-    # sigma'(x) = e / (1 + e)^2, e = e^{-|x|}: sigma (1 - sigma) loses every digit of 1 - sigma for large x
+    # sigma'(x) = e / (1 + e)^2, e = e^{-|x|}: sigma (1 - sigma) loses the digits of 1 - sigma for large x
     # (at x = 20 a relative error of 1e-7), as 1 - tanh^2 does for tanh' (tanh' = 4 sigma'(2 x))
     e = sp.exp(-sp.Abs(x))
     return e / (1 + e) ** 2
