@@ -35,7 +35,6 @@ def test_check_expand_cluster_passes():
     assert "ensemble equals it trained alone" in names and "cut rule example" in names and "g: no class" in names
 
 
-@pytest.mark.long  # a whole task trained for up to its time cap (24 s): test_ec_toy_tiny covers the path quickly
 def test_simulate_one_task():
     out = registry.get_model("expand-cluster").simulate({"level": 1, "rho": 1, "n_students": 4, "maxtime": 2.0})
     result = out["result"]
