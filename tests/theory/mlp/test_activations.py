@@ -46,7 +46,7 @@ def test_numeric_forms_agree_with_the_derivatives_at_points(act):
 
 @pytest.mark.parametrize("name", ["tanh", "sigmoid", "softplus", "g", "silu"])
 def test_saturated_slopes_keep_their_relative_precision(name):
-    # 1 - sigma and 1 - tanh^2 cancel here: at 20 they would be off by 1e-7 of the value, at 40 be 0
+    # 1 - sigma and 1 - tanh^2 cancel here: sigma (1 - sigma) at 20 is off by 1e-7 of the value, 1 - tanh^2 is 0
     act = MLPActivation(name)
     points = np.array([-40.0, -20.0, -10.0, 10.0, 20.0, 40.0])
     for order, numeric in ((1, act.prime), (2, act.second_prime)):
