@@ -14,7 +14,8 @@ count).  NumPy's own OpenBLAS (a second library, with its own threads) does the 
 products in a training loop: its thread spun through a whole run of ``train`` (2.2 s of CPU in 2.2 s)
 and left gradflow's second thread half a core.  Runs of many kernel calls with small linear algebra of
 their own (training, BFGS) therefore hold both libraries at one thread for their whole duration:
-``one_blas_thread_for(n_params)`` (20 short trainings, P = 33, N = 10^4: 2.2 s -> 1.7 s).
+``one_blas_thread_for(n_params)``, or ``one_blas_thread_during`` as a decorator (20 short trainings, P = 33,
+N = 10^4: 2.2 s -> 1.7 s).
 
 Only the wheels' bundled OpenBLAS (``scipy_openblas``: SciPy's, and NumPy's 64-bit build) is
 recognised; with another BLAS the contexts do nothing.
@@ -31,7 +32,7 @@ import importlib.util
 import os
 import threading
 from contextlib import contextmanager, nullcontext
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 from gradflow.theory.errors import require
 
@@ -158,3 +159,14 @@ def one_blas_thread_for(n_params: int):
     is on n_params x n_params matrices, when that is at most HOLD_LIMIT (else nothing: larger
     factorisations want the threads); the kernel calls inside find the count set and change nothing."""
     return _held() if n_params <= HOLD_LIMIT else nullcontext()
+
+
+def one_blas_thread_during(n_params_of):
+    """Decorator: each call runs inside ``one_blas_thread_for(n_params_of(*args, **kwargs))``."""
+    def decorate(function):
+        @wraps(function)
+        def held(*args, **kwargs):
+            with one_blas_thread_for(n_params_of(*args, **kwargs)):
+                return function(*args, **kwargs)
+        return held
+    return decorate

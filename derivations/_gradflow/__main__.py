@@ -13,15 +13,15 @@ def _on_sigint(signum, frame):
     raise KeyboardInterrupt
 
 
+_LLVMLITE_BINDING = os.path.join("llvmlite", "binding", "")
+
+
 def _inside_llvmlite(frame) -> bool:
     while frame is not None:
         if _LLVMLITE_BINDING in frame.f_code.co_filename:
             return True
         frame = frame.f_back
     return False
-
-
-_LLVMLITE_BINDING = os.path.join("llvmlite", "binding", "")
 
 
 def _interrupt(signum, frame):

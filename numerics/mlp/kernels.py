@@ -200,7 +200,7 @@ class MLPKernels:
 
         # one BLAS thread beside our threads or the caller's (serial_kernels: ensemble members in threads);
         # a small call alone has nothing to oversubscribe and saves the setting's 2 us
-        with one_blas_thread() if workers > 1 or serial or work >= PARALLEL_WORK else nullcontext():
+        with one_blas_thread() if serial or work >= PARALLEL_WORK else nullcontext():  # workers > 1 needs the work
             # the calling thread takes the first share itself: one hand-over fewer per call
             others = [_pool().submit(part, index) for index in range(1, workers)]
             loss, *accumulators = part(0)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradflow.numerics.blas import one_blas_thread_for
+from gradflow.numerics.blas import one_blas_thread_during
 from gradflow.numerics.errors import DivergenceError
 from gradflow.numerics.mlp.training.line_search import strong_wolfe
 from gradflow.numerics.mlp.training.polish import _gnorm, _helps  # the same acceptance rule as Newton's
@@ -73,15 +73,11 @@ def _update(H, s, y) -> bool:
     return True
 
 
+@one_blas_thread_during(lambda objective, x, *args, **kwargs: np.size(x))  # see numerics.blas
 def bfgs(objective, x, tracker: Tracker, c1: float = 1e-4, c2: float = 0.9) -> np.ndarray:
     """Run from x until a termination rule holds; returns the best point (also ``tracker.best_x``).
     ``c1``, ``c2``: the Wolfe constants (a tiny ``c2`` makes the line search exact)."""
     require(0 < c1 < c2 < 1, "c1, c2", "0 < c1 < c2 < 1", (c1, c2))
-    with one_blas_thread_for(np.size(x)):  # see gradflow.numerics.blas
-        return _bfgs(objective, x, tracker, c1, c2)
-
-
-def _bfgs(objective, x, tracker: Tracker, c1: float, c2: float) -> np.ndarray:
     evaluate = _Evaluator(objective, tracker)
     x = np.array(x, dtype=float)
     loss, grad = evaluate(x)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gradflow.numerics.blas import one_blas_thread_for
+from gradflow.numerics.blas import one_blas_thread_during
 from gradflow.numerics.mlp.kernels import serial_kernels
 from gradflow.numerics.mlp.training.dense_bfgs import bfgs
 from gradflow.numerics.mlp.training.descent import descend
@@ -101,6 +101,7 @@ def _polish_kind(polish: str, P: int) -> str:
     return "newton" if P <= NEWTON_LIMIT else "bfgs" if P <= BFGS_LIMIT else "lbfgs"
 
 
+@one_blas_thread_during(lambda objective, *args, **kwargs: getattr(objective, "n_params", 0))  # see numerics.blas
 def train(objective, theta0, *, method: str = "flow", polish: str = "auto", tauinv=1.0, lr: float | None = None,
           batchsize: int | None = None, shuffle: bool = False, seed: int | None = None, maxT: float = math.inf,
           maxtime_ode: float = 180.0, maxtime_optim: float = 120.0, maxiterations_ode: int = 10 ** 6,
@@ -112,15 +113,6 @@ def train(objective, theta0, *, method: str = "flow", polish: str = "auto", taui
     ``progress`` each phase shows a bar over its iterations with the best loss so far; ``stop`` (a
     threading.Event) set from another thread ends each phase at its next check ("interrupted")."""
     theta0, rates = _validate(objective, theta0, method, polish, lr, batchsize, tauinv)
-    with one_blas_thread_for(objective.n_params):
-        return _train(objective, theta0, rates, method, polish, lr, batchsize, shuffle, seed, maxT, maxtime_ode,
-                      maxtime_optim, maxiterations_ode, maxiterations_optim, minloss, min_gnorm, patience,
-                      n_samples_trajectory, rtol, atol, spectrum, metadata, progress, stop)
-
-
-def _train(objective, theta0, rates, method, polish, lr, batchsize, shuffle, seed, maxT, maxtime_ode, maxtime_optim,
-           maxiterations_ode, maxiterations_optim, minloss, min_gnorm, patience, n_samples_trajectory, rtol, atol,
-           spectrum, metadata, progress, stop) -> TrainingResult:
     require(isinstance(n_samples_trajectory, (int, np.integer)) and n_samples_trajectory >= 2,
             "n_samples_trajectory", "an integer >= 2", n_samples_trajectory)
     started = time.perf_counter()
