@@ -4,7 +4,7 @@ E seeds, down to |grad L|_inf <= 1e-12.
 
 Implementations (each member stops at |grad|_inf <= 1e-12 or after ``cap`` seconds per phase):
 
-  gradflow-ensemble  ``train_ensemble`` (stiff flow, then Newton), members in threads
+  gradflow-ensemble  ``train_ensemble`` (stiff flow, then Newton; BFGS once Newton stalls), members in threads
   gradflow           gradflow's BFGS alone, one seed after the other
   scipy-bfgs         ``scipy.optimize.minimize(method="BFGS", jac=True)`` on gradflow's loss and gradient
   scipy-bfgs-pool    the same, seeds spread over a process pool (workers warmed before timing)

@@ -7,9 +7,10 @@ search, stopped by the tracker's rules.
   positive definite.
 - A direction that does not descend (rounding in H) restarts H from the identity.
 - Near machine precision the loss stops telling points apart, so the Wolfe search fails: the
-  step along -H grad (then -grad) is then tried at 1, 1/2, ..., 1/64 of its length and taken when it
-  lowers the loss, or keeps the loss to rounding and lowers |grad|_inf.  Only when nothing helps
-  does the phase stop ("no_progress").
+  step along -H grad is then tried at 1, 1/2, ..., 1/64 of its length and taken when it lowers the
+  loss, or keeps the loss to rounding and lowers |grad|_inf.  When none of them helps, H no longer
+  fits the valley it learnt (a curved, nearly flat one) and restarts from the identity; only when
+  nothing helps right after a restart does the phase stop ("no_progress").
 """
 
 from __future__ import annotations
@@ -104,7 +105,12 @@ def bfgs(objective, x, tracker: Tracker, c1: float = 1e-4, c2: float = 0.9) -> n
         else:
             found = _rounding_step(evaluate, x, loss, grad, gnorm, direction)
             if found is None and not fresh:
-                found = _rounding_step(evaluate, x, loss, grad, gnorm, -grad * float(np.trace(H)) / n)
+                # the curvature learnt no longer fits (a curved valley): start again from the gradient
+                H, fresh, scaled = np.eye(n), True, False
+                tracker.step()
+                if tracker.check(loss, gnorm):
+                    return tracker.best_x
+                continue
             if found is None:
                 tracker.step()
                 if not tracker.check(loss, gnorm):

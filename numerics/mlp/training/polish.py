@@ -6,6 +6,11 @@ tried at 1/2, 1/4, ... of its length, then mu is raised tenfold; directions whos
 the minimum-norm step, which stays put along the flat directions of an overparameterised minimum).
 A step is taken when it lowers the loss, or, once the loss is at rounding level, when it keeps the
 loss and lowers |grad|_inf.
+With ``stall`` (``newton-bfgs``, the automatic polish up to 1024 parameters) Newton ends ("stalled") once the
+smallest |grad|_inf seen has not fallen tenfold in ``stall`` iterations, and ``train`` goes on with BFGS for the
+rest of the phase: Newton reaches a non-degenerate minimum in a few iterations, so a stall means a degenerate
+one (a flat, curved valley: the loss falling like a power of the flow's time), where Newton's steps only move
+to and fro across the valley and BFGS's memory of past steps follows it.
 ``bfgs``: gradflow's own BFGS (``dense_bfgs.py``).  ``scipy-bfgs`` / ``lbfgs``: SciPy's BFGS and L-BFGS-B on
 the same loss and gradient.
 """
@@ -20,6 +25,7 @@ from gradflow.numerics.mlp.training.termination import Tracker
 
 _EPS = np.finfo(float).eps
 MAX_DAMPING_TRIES = 40
+STALL_ITERATIONS = 10  # newton-bfgs: Newton's iterations without a tenfold lower |grad|_inf
 
 
 def _gnorm(grad) -> float:
@@ -70,13 +76,15 @@ def _loss_gradient_hessian(objective, x):
     return loss, grad, objective.hessian(x)
 
 
-def newton(objective, x, tracker: Tracker) -> np.ndarray:
+def newton(objective, x, tracker: Tracker, stall: int | None = None) -> np.ndarray:
+    """Newton's steps from x until a rule holds; with ``stall``, also until it stalls (see the module)."""
     x = np.array(x, dtype=float)
     loss, grad, H = _loss_gradient_hessian(objective, x)
     gnorm = _gnorm(grad)
     tracker.observe(x, loss, gnorm)
     if tracker.check(loss, gnorm):
         return x
+    smallest = [gnorm]  # the smallest |grad|_inf seen, after each iteration
     mu = 0.0
     while True:
         values, vectors = np.linalg.eigh(H)
@@ -102,6 +110,10 @@ def newton(objective, x, tracker: Tracker) -> np.ndarray:
                 break
             mu = max(10.0 * mu, 1e-8 * scale)
         if _phase_ends(tracker, taken, loss, gnorm):
+            return x
+        smallest.append(min(smallest[-1], gnorm))
+        if stall is not None and len(smallest) > stall and smallest[-1] > 0.1 * smallest[-1 - stall]:
+            tracker.stopped_by = "stalled"
             return x
         H = objective.hessian(x)
         mu = mu / 10.0 if mu > 0 else 0.0

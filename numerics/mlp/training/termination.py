@@ -11,6 +11,7 @@ step), in this order:
   maxT           the flow reached time ``maxT`` (flows only)
   stationary     without a maxT, the integrator's steps grew without bound: the flow is at rest
   no_progress    (polish) no step lowers the loss any more: rounding level
+  stalled        (Newton in newton-bfgs) |grad|_inf has not fallen tenfold in 10 iterations: BFGS goes on
   interrupted    another thread asked the run to end (``train_ensemble`` on Ctrl-C), checked first
 
 Losses and gradient norms are those of the regularised mean loss.  The phase's result is the

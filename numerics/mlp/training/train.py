@@ -1,6 +1,6 @@
 """``train``: the dynamics (a flow or a descent method), then a polish, then the result.
 
-    result = train(objective, theta0)                      # flow, then Newton (P <= 1024)
+    result = train(objective, theta0)                      # flow, then Newton (BFGS once it stalls; P <= 1024)
     result = train(objective, theta0, method="adam", lr=1e-2, batchsize=100, polish="none")
     results = train_ensemble(objective, Theta0)            # members in parallel, each on its own
 
@@ -27,12 +27,12 @@ from gradflow.numerics.mlp.training.dense_bfgs import bfgs
 from gradflow.numerics.mlp.training.descent import descend
 from gradflow.numerics.mlp.training.flow import integrate_flow
 from gradflow.numerics.mlp.training.gauss_newton import accepts_gauss_newton, gauss_newton
-from gradflow.numerics.mlp.training.polish import newton, quasi_newton
+from gradflow.numerics.mlp.training.polish import STALL_ITERATIONS, newton, quasi_newton
 from gradflow.numerics.mlp.training.termination import Limits, Recorder, Tracker
 from gradflow.theory.errors import ParameterError, require
 
 METHODS = ("flow", "gd", "sgd", "adam", "dopri5", "rk4")
-POLISHES = ("auto", "newton", "gauss-newton", "bfgs", "scipy-bfgs", "lbfgs", "none")
+POLISHES = ("auto", "newton", "newton-bfgs", "gauss-newton", "bfgs", "scipy-bfgs", "lbfgs", "none")
 NEWTON_LIMIT, BFGS_LIMIT = 1024, 20_000
 SPECTRUM_LIMIT = 2000
 
@@ -98,7 +98,7 @@ def _validate(objective, theta0, method, polish, lr, batchsize, tauinv):
 def _polish_kind(polish: str, P: int) -> str:
     if polish != "auto":
         return polish
-    return "newton" if P <= NEWTON_LIMIT else "bfgs" if P <= BFGS_LIMIT else "lbfgs"
+    return "newton-bfgs" if P <= NEWTON_LIMIT else "bfgs" if P <= BFGS_LIMIT else "lbfgs"
 
 
 @one_blas_thread_during(lambda objective, *args, **kwargs: getattr(objective, "n_params", 0))  # see numerics.blas
@@ -136,6 +136,11 @@ def train(objective, theta0, *, method: str = "flow", polish: str = "auto", taui
     if kind != "none" and ode.stopped_by not in ("minloss", "min_gnorm", "interrupted"):
         if kind == "newton":
             newton(objective, ode_x, optim)
+        elif kind == "newton-bfgs":
+            newton(objective, ode_x, optim, stall=STALL_ITERATIONS)
+            if optim.stopped_by == "stalled":  # a degenerate minimum: BFGS for the rest of the phase
+                optim.stopped_by = None
+                bfgs(objective, optim.best_x, optim)
         elif kind == "gauss-newton":
             gauss_newton(objective, ode_x, optim)
         elif kind == "bfgs":

@@ -133,3 +133,10 @@ def test_population_settings_that_have_no_kernel_are_refused(capsys, argv, words
     assert main(["train", "mlp", "--set", "data=population", *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and words in err, err
+
+
+def test_the_polish_choices_are_the_trainers():
+    from gradflow.derivations.mlp.parameters import POLISHES as offered
+    from gradflow.numerics.mlp.training import POLISHES as trained
+
+    assert offered == trained  # the command line lists its own copy (it loads no training code)

@@ -163,6 +163,31 @@ def test_the_minimum_norm_newton_step_stays_put_along_flat_directions():
     assert (result.x - result.ode_x) @ flat == pytest.approx(0.0, abs=1e-12)
 
 
+def _degenerate_valley():
+    """1e12 theta_0^2 / 2 + |theta|^4 / 4: a minimum at 0, quartic along theta_1.  Once theta_1 < 0.38 its
+    curvature 3 theta_1^2 is below the rounding of the Hessian (whose scale is 1e12), so Newton's step leaves
+    that direction out and only its damping moves there."""
+    return Quadratic(np.array([[1e6, 0.0]]), np.array([0.0]), quartic=1.0)
+
+
+def test_newton_bfgs_hands_a_stalled_newton_over_to_bfgs_and_auto_chooses_it():
+    objective, start = _degenerate_valley(), np.array([1e-3, 0.3])
+    options = dict(method="gd", lr=1e-13, maxiterations_ode=1, min_gnorm=1e-12, maxiterations_optim=300)
+    newton = train(objective, start, polish="newton", **options)
+    assert newton.optim_stopped_by == "maxiterations" and newton.gnorm > 1e-6  # creeps along theta_1
+    handed = train(objective, start, polish="newton-bfgs", **options)
+    assert handed.optim_stopped_by == "min_gnorm" and handed.gnorm <= 1e-12 and handed.converged
+    auto = train(objective, start, **options)
+    assert auto.polish == "newton-bfgs" and np.array_equal(auto.x, handed.x)
+
+
+def test_a_non_degenerate_minimum_never_stalls_newton():
+    objective = _problem(2)
+    result = train(objective, np.full(5, 2.0), method="gd", lr=0.05, maxiterations_ode=5, min_gnorm=1e-13)
+    assert result.polish == "newton-bfgs" and result.optim_stopped_by == "min_gnorm"
+    assert result.optim_iterations <= 12  # Newton's handful, not BFGS's dozens
+
+
 @pytest.mark.parametrize("polish", ["bfgs", "scipy-bfgs", "lbfgs"])
 def test_quasi_newton_polish_reaches_the_rosenbrock_minimum(polish):
     result = train(Rosenbrock(), np.array([-1.2, 1.0]), method="gd", lr=1e-4, maxiterations_ode=1, polish=polish,
