@@ -71,9 +71,11 @@ def test_scipy_flow_oracle_against_the_flow_kernel():
 
 
 @settings(max_examples=12, deadline=None)
-@given(eta=st.sampled_from([0.5, 4.0, 10.0, 30.0]), **params)
+@given(eta=st.sampled_from([0.5, 4.0, 10.0, 30.0]), **dict(params, a=st.floats(-0.9, 0.9)))
 def test_lane_kernel_equals_weight_space_gd(p1, a, labels, eta):
-    """The particle map equals W-space GD (1e-10 relative, 200 steps), incl. spiking steps."""
+    """The particle map equals W-space GD (1e-10 relative, 200 steps), incl. spiking steps.  Embeddings
+    closer to collinear leave out: there a step of 10 or 30 amplifies the two maps' different roundings past
+    1e-10 (measured on a grid: 1.4e-10 at |a| = 0.94, eta = 30; 2e-8 at |a| = 0.97, eta = 10; O(1) at |a| = 1)."""
     inst = Instance(p1, a, labels)
     margins, _, _ = run(p1, a, eta, 200, labels)
     w = weight_space_simulator().gd(np.zeros((2, 2)), inst.data, inst.label_array, eta, 200)
