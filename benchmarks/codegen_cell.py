@@ -1,12 +1,14 @@
 """The codegen cell: ``gradflow simulate MODEL --steps 10`` started cold and warm, in fresh processes.
 
-Cold: an empty cache folder (derive with SymPy, generate, compile).  Warm: the same command again, the
-generated modules found through the warm index (no SymPy).  Measured in the same run, interleaved
-with the warm starts: ``python -c "import numpy, numba"`` (the target's yardstick) and the floor of
-any Numba program that calls one cached function (``numba-floor``: Numba's first call loads its
-typing and target registries, SciPy's BLAS among them, whatever the function).  Every time is the
-wall time of a whole process (median of the repeats); the machine's load average is read before
-and after.
+Cold: ``--backend cpu`` with an empty cache folder (derive with SymPy, generate, compile).  Warm, the
+generated modules found through the warm index (no SymPy): the command as a newcomer types it
+(``gradflow-warm``: the default backend ``auto``, which runs work this small in NumPy, without loading
+the compiled kernels) and with ``--backend cpu`` (``gradflow-warm-compiled``: the compiled kernels
+loaded from their cache).  Measured in the same run, interleaved with the warm starts:
+``python -c "import numpy, numba"`` (the target's yardstick) and the floor of any Numba program that
+calls one cached function (``numba-floor``: Numba's first call loads its typing and target
+registries, SciPy's BLAS among them, whatever the function).  Every time is the wall time of a whole
+process (median of the repeats); the machine's load average is read before and after.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import contextlib, io, json, sys
 from gradflow.derivations.cli import main
 with contextlib.redirect_stdout(io.StringIO()):
     code = main(sys.argv[1:])
-print(json.dumps({"code": code, "sympy": "sympy" in sys.modules}))
+print(json.dumps({"code": code, "sympy": "sympy" in sys.modules, "numba": "numba" in sys.modules}))
 """
 
 MODELS = ("am-orthogonal", "am-random")
@@ -51,23 +53,29 @@ def _seconds(argv, env) -> float:
 def start_times(model: str, repeats: int) -> dict:
     """Cold and warm starts of ``gradflow simulate model --steps 10`` beside the yardsticks (seconds)."""
     command = [sys.executable, "-m", "gradflow", "simulate", model, "--steps", "10", "--json"]
+    compiled = command + ["--backend", "cpu"]
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as floor_dir:
         env = dict(os.environ, GRADFLOW_CACHE_DIR=cache)
         floor = Path(floor_dir) / "floor.py"
         floor.write_text(_FLOOR)
         load_before = machine_load()
-        cold = _seconds(command, env)
+        cold = _seconds(compiled, env)
         _seconds([sys.executable, str(floor)], env)  # compiles the floor's function into its cache
-        samples = {"gradflow-warm": [], "import-numpy-numba": [], "numba-floor": []}
-        for _ in range(repeats):  # interleaved, so that a change of load hits all three alike
+        samples = {"gradflow-warm": [], "gradflow-warm-compiled": [], "import-numpy-numba": [], "numba-floor": []}
+        for _ in range(repeats):  # interleaved, so that a change of load hits all alike
             samples["gradflow-warm"].append(_seconds(command, env))
+            samples["gradflow-warm-compiled"].append(_seconds(compiled, env))
             samples["import-numpy-numba"].append(_seconds([sys.executable, "-c", "import numpy, numba"], env))
             samples["numba-floor"].append(_seconds([sys.executable, str(floor)], env))
-        probe = subprocess.run([sys.executable, "-c", _PROBE, *command[3:]], env=env, capture_output=True, text=True,
-                               check=True)
+        probes = [json.loads(subprocess.run([sys.executable, "-c", _PROBE, *argv[3:]], env=env, capture_output=True,
+                                            text=True, check=True).stdout.strip().splitlines()[-1])
+                  for argv in (command, compiled)]
+        backend = json.loads(subprocess.run(command, env=env, capture_output=True, text=True,
+                                            check=True).stdout)["params"]["backend"]
         load_after = machine_load()
     times = {"gradflow-cold": cold, **{k: statistics.median(v) for k, v in samples.items()}}
-    return {"times": times, "warm_imports_sympy": json.loads(probe.stdout.strip().splitlines()[-1])["sympy"],
+    return {"times": times, "warm_imports_sympy": any(probe["sympy"] for probe in probes),
+            "warm_imports_numba": probes[0]["numba"], "warm_backend": backend,
             "load_before": load_before, "load_after": load_after}
 
 
@@ -78,12 +86,15 @@ def codegen(quick: bool, ceilings: dict) -> list:
     for model in MODELS[: 1 if quick else None]:
         measured = start_times(model, 1 if quick else 5)
         times = measured["times"]
-        warm = times["gradflow-warm"]
+        warm, warm_compiled = times["gradflow-warm"], times["gradflow-warm-compiled"]
         notes = {
-            "command": f"gradflow simulate {model} --steps 10 (a fresh process each; the wall time of the process)",
+            "command": f"gradflow simulate {model} --steps 10 (a fresh process each; the wall time of the process); "
+                       "cold and warm-compiled with --backend cpu",
+            "warm_backend": measured["warm_backend"], "warm_imports_numba": measured["warm_imports_numba"],
             "warm_imports_sympy": measured["warm_imports_sympy"],
             "warm_over_import_numpy_numba": warm / times["import-numpy-numba"],
-            "warm_over_numba_floor": warm / times["numba-floor"],
+            "warm_compiled_over_import_numpy_numba": warm_compiled / times["import-numpy-numba"],
+            "warm_compiled_over_numba_floor": warm_compiled / times["numba-floor"],
             "numba_floor_over_import_numpy_numba": times["numba-floor"] / times["import-numpy-numba"],
             **load_notes({"all": [measured["load_before"], measured["load_after"]]}),
             "target_cold_lt_5s": times["gradflow-cold"] < 5.0,

@@ -17,6 +17,7 @@ from pathlib import Path
 from gradflow import __version__
 from gradflow.derivations import sweep_command
 from gradflow.derivations.cli_tables import compare_table, simulation_table
+from gradflow.derivations.contract import SMALL_WORK
 from gradflow.derivations.output import dumps, shows_progress
 from gradflow.derivations.registry import (checks, experiments, get_experiment, get_model, models,
                                            trainable_models)
@@ -85,8 +86,10 @@ def _parser() -> argparse.ArgumentParser:
     length.add_argument("--steps", type=int, help="steps of a discrete method (default: `gradflow list MODEL`)")
     length.add_argument("--t-end", type=float, dest="t_end",
                         help="end time of --method flow (default: `gradflow list MODEL`)")
-    p.add_argument("--backend", choices=("cpu", "numpy", "cuda"), default="cpu",
-                   help="where the generated simulator runs (default cpu)")
+    p.add_argument("--backend", choices=("auto", "cpu", "numpy", "cuda"), default="auto",
+                   help="where the simulation runs; auto (default): numpy where the model offers it and the "
+                        f"estimated work is at most {SMALL_WORK:.0e} operations (done before compiled kernels "
+                        "would have loaded), else cpu (the generated, compiled kernels)")
     p.add_argument("--force", action="store_true", help="run work estimated beyond the limit (hours)")
     p.add_argument("--compare", action="store_true",
                    help="then hold the run against the model's derived laws and print the verdicts (JSON: "

@@ -225,6 +225,10 @@ class Declared:
         return []
 
 
+AUTO = "auto"  # --backend auto: chosen from the estimated work (ModelEntry.backend_for_work)
+SMALL_WORK = 1e6  # operations: below this a NumPy run ends before compiled kernels would have loaded
+
+
 class ModelEntry(Declared, ABC):
     """A model of ``gradflow derive | simulate | check``.
 
@@ -286,15 +290,18 @@ class ModelEntry(Declared, ABC):
                  t_end: float | None = None, backend: str = "cpu", progress: bool = False, force: bool = False) -> dict:
         """Validate once (declared parameters, method, backend, length), refuse what cannot end well
         (memory beyond what is available; work beyond the limit unless ``force``), then :meth:`run`.
+        ``backend="auto"`` (the command line's default) chooses from the estimated work
+        (:meth:`backend_for_work`) and says why in ``params["backend_choice"]``.
 
         NumPy's floating-point warnings are silenced inside the run: its result is checked instead (a
         non-finite recorded value is a DivergenceError naming the step and the quantity)."""
         settings = self.settings(settings)
         method = self.methods[0] if method is None else method
         require(method in self.methods, "--method", f"one of {', '.join(self.methods)} for {self.name}", method)
-        require(backend in self.backends, "--backend", f"one of {', '.join(self.backends)} for {self.name}", backend)
+        require(backend == AUTO or backend in self.backends, "--backend",
+                f"one of {', '.join((AUTO,) + self.backends)} for {self.name}", backend)
         allowed = self.backends_for(method)
-        if backend not in allowed:
+        if backend != AUTO and backend not in allowed:
             why = f" (cuda runs {', '.join(self.cuda_methods)})" if "cuda" in self.backends else ""
             raise ParameterError("--backend", f"{' or '.join(allowed)} with --method {method}{why}", backend)
         if steps is not None:
@@ -308,11 +315,26 @@ class ModelEntry(Declared, ABC):
         else:
             require(t_end is None, "--t-end", "used only with --method flow (give --steps)")
         steps, t_end = self._length(method, steps, t_end)
-        refuse_if_too_costly(self.cost(settings, method, steps, t_end), settings,
-                             "--t-end" if method == "flow" else "--steps", force)
+        cost = self.cost(settings, method, steps, t_end)
+        refuse_if_too_costly(cost, settings, "--t-end" if method == "flow" else "--steps", force)
+        choice = None
+        if backend == AUTO:
+            backend, choice = self.backend_for_work(method, cost)
         self.require_backend(backend)
         with np.errstate(all="ignore"):
-            return self.run(settings, method, steps, t_end, backend, progress)
+            result = self.run(settings, method, steps, t_end, backend, progress)
+        if choice is not None:
+            result["params"]["backend_choice"] = choice
+        return result
+
+    def backend_for_work(self, method: str, cost: Cost) -> tuple[str, str]:
+        """``--backend auto``: (the backend, why).  NumPy where it is declared and the estimated work is at most
+        ``SMALL_WORK``: such a run takes less time in NumPy than loading the compiled kernels from their cache
+        (about 0.3 s, most of it Numba's own start); otherwise the compiled CPU kernels."""
+        if "numpy" in self.backends_for(method) and 0 < cost.work <= SMALL_WORK:
+            return "numpy", f"auto: numpy, the estimated work ({cost.work:.2g}) is at most {SMALL_WORK:.0e}"
+        known = f"the estimated work ({cost.work:.2g})" if cost.work > 0 else "no work estimate"
+        return "cpu", f"auto: cpu, {known}" + (f" is above {SMALL_WORK:.0e}" if cost.work > SMALL_WORK else "")
 
     def _length(self, method: str, steps: int | None, t_end: float | None) -> tuple:
         """``(steps, t_end)`` with the declared default length filled in when neither is given."""

@@ -10,13 +10,22 @@ from gradflow.derivations.associative_memory import parameters
 from gradflow.derivations.associative_memory.instances import MemoryInstance, memory_instance
 from gradflow.derivations.associative_memory.oracles import (logit_particles_numpy, margin_flow_numpy,
                                                              margin_loss_numpy, margin_map_numpy)
-from gradflow.derivations.associative_memory.simulators import (derivation, logit_particle_cuda_simulator,
-                                                                logit_particle_simulator, margin_flow_simulator,
-                                                                margin_map_cuda_simulator, margin_map_simulator)
 from gradflow.derivations.contract import ModelEntry
 from gradflow.derivations.cost import BYTES_PER_NUMBER, JSON_BYTES_PER_NUMBER, Cost
 from gradflow.derivations.output import simulation_result
 from gradflow.numerics import log_times, record_steps
+
+
+def _simulators():
+    """The compiled simulators' module, imported on the first run that needs it: importing it imports Numba,
+    which a NumPy run does without (see ``ModelEntry.backend_for_work``)."""
+    from gradflow.derivations.associative_memory import simulators
+
+    return simulators
+
+
+def derivation():
+    return _simulators().derivation()
 
 
 def _orthogonal_zero_one(margins, p, labels):
@@ -88,8 +97,8 @@ class OrthogonalMemory(ModelEntry):
         if method == "flow":
             times = log_times(1e4 if t_end is None else t_end)
             if backend == "cpu":
-                traj = margin_flow_simulator().integrate(np.zeros((N, 1)), {"p": p, "M": M}, times, "logtime",
-                                                         rtol=1e-12, atol=1e-14)
+                flow = _simulators().margin_flow_simulator()
+                traj = flow.integrate(np.zeros((N, 1)), {"p": p, "M": M}, times, "logtime", rtol=1e-12, atol=1e-14)
                 margins = traj.states[:, :, 0]
             else:
                 margins = margin_flow_numpy(p, M, times)
@@ -101,7 +110,8 @@ class OrthogonalMemory(ModelEntry):
         if method == "sgd":
             return _simulate_sgd(inst, settings, steps, record, backend, params, progress)
         if backend in ("cpu", "cuda"):
-            sim = margin_map_simulator() if backend == "cpu" else margin_map_cuda_simulator()
+            simulators = _simulators()
+            sim = simulators.margin_map_simulator() if backend == "cpu" else simulators.margin_map_cuda_simulator()
             traj = sim.iterate(np.zeros((N, 1)), {"p": p, "M": M, "eta": settings["eta"]}, steps, record, progress)
             margins = traj.states[:, :, 0]
             loss = traj.observables["loss"] @ p
@@ -161,7 +171,8 @@ class RandomMemory(ModelEntry):
         params = _run_params(settings, inst, method, backend)
         if method == "flow":
             times = np.linspace(0, 10.0 if t_end is None else t_end, 101)
-            traj = logit_particle_simulator().flow(inst.initial_logits, inst.data, inst.labels, times, step=1e-2)
+            sim = _simulators().logit_particle_simulator()
+            traj = sim.flow(inst.initial_logits, inst.data, inst.labels, times, step=1e-2)
             return simulation_result(params, t=times, loss=traj.loss, l01=traj.l01, margins=traj.margins,
                                      norm=traj.norm)
         steps = 200 if steps is None else steps
@@ -169,7 +180,9 @@ class RandomMemory(ModelEntry):
         if method == "sgd":
             return _simulate_sgd(inst, settings, steps, record, backend, params, progress)
         if backend in ("cpu", "cuda"):
-            sim = logit_particle_simulator() if backend == "cpu" else logit_particle_cuda_simulator()
+            simulators = _simulators()
+            sim = (simulators.logit_particle_simulator() if backend == "cpu"
+                   else simulators.logit_particle_cuda_simulator())
             traj = sim.gd(inst.initial_logits, inst.data, inst.labels, settings["eta"], steps, record,
                           progress=progress)
             loss, l01, margins, norm = traj.loss, traj.l01, traj.margins, traj.norm
@@ -191,8 +204,8 @@ def _simulate_sgd(inst: MemoryInstance, settings: dict, steps: int, record, back
                   progress: bool = False) -> dict:
     eta, batch, seed = settings["eta"], settings["batch"], settings["seed"]
     if backend == "cpu":
-        traj = logit_particle_simulator().gd(inst.initial_logits, inst.data, inst.labels, eta, steps, record, batch,
-                                             seed, progress)
+        sim = _simulators().logit_particle_simulator()
+        traj = sim.gd(inst.initial_logits, inst.data, inst.labels, eta, steps, record, batch, seed, progress)
         loss, l01, margins, norm = traj.loss, traj.l01, traj.margins, traj.norm
     else:
         loss, l01, margins, norm, _ = logit_particles_numpy(inst.initial_logits, inst.data["K"], inst.data["Gamma"],

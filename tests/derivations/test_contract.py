@@ -137,7 +137,7 @@ def test_help_of_an_experiment(capsys):
 
 def test_undeclared_backend_is_refused(capsys):
     assert main(["simulate", "deep-linear", "--backend", "cuda"]) == 2
-    assert "--backend: must be one of cpu, numpy for deep-linear" in capsys.readouterr().err
+    assert "--backend: must be one of auto, cpu, numpy for deep-linear" in capsys.readouterr().err
 
 
 def test_reproduce_takes_settings(capsys, tmp_path):
