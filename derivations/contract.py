@@ -245,6 +245,9 @@ class ModelEntry(Declared, ABC):
     # entry that declares some overrides compare() and says in compare_help what it compares
     compare_methods: ClassVar[tuple[str, ...]] = ()
     compare_help: ClassVar[str] = ""
+    # methods whose numpy backend runs the same steps as the compiled kernels (equal to rounding): the ones
+    # --backend auto may run in NumPy (not SGD, whose minibatches each backend draws its own way)
+    auto_numpy_methods: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def derivation(self):
@@ -328,13 +331,16 @@ class ModelEntry(Declared, ABC):
         return result
 
     def backend_for_work(self, method: str, cost: Cost) -> tuple[str, str]:
-        """``--backend auto``: (the backend, why).  NumPy where it is declared and the estimated work is at most
-        ``SMALL_WORK``: such a run takes less time in NumPy than loading the compiled kernels from their cache
-        (about 0.3 s, most of it Numba's own start); otherwise the compiled CPU kernels."""
-        if "numpy" in self.backends_for(method) and 0 < cost.work <= SMALL_WORK:
-            return "numpy", f"auto: numpy, the estimated work ({cost.work:.2g}) is at most {SMALL_WORK:.0e}"
-        known = f"the estimated work ({cost.work:.2g})" if cost.work > 0 else "no work estimate"
-        return "cpu", f"auto: cpu, {known}" + (f" is above {SMALL_WORK:.0e}" if cost.work > SMALL_WORK else "")
+        """``--backend auto``: (the backend, why).  NumPy for ``auto_numpy_methods`` where the estimated work is
+        at most ``SMALL_WORK``: such a run takes less time in NumPy than loading the compiled kernels from their
+        cache (about 0.3 s, most of it Numba's own start); otherwise the compiled CPU kernels."""
+        if method not in self.auto_numpy_methods or "numpy" not in self.backends_for(method):
+            return "cpu", f"auto: cpu, no NumPy run of {method} equal to the kernels'"
+        if not cost.work > 0:
+            return "cpu", "auto: cpu, no work estimate"
+        if cost.work > SMALL_WORK:
+            return "cpu", f"auto: cpu, the estimated work ({cost.work:.2g}) is above {SMALL_WORK:.0e}"
+        return "numpy", f"auto: numpy, the estimated work ({cost.work:.2g}) is at most {SMALL_WORK:.0e}"
 
     def _length(self, method: str, steps: int | None, t_end: float | None) -> tuple:
         """``(steps, t_end)`` with the declared default length filled in when neither is given."""

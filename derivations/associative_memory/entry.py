@@ -63,6 +63,7 @@ class OrthogonalMemory(ModelEntry):
     methods = ("gd", "flow", "sgd")
     default_length = {"gd": 1000, "sgd": 1000, "flow": 1e4}
     backends = ("cpu", "numpy", "cuda")
+    auto_numpy_methods = ("gd",)  # the oracles' GD is the kernels' (SGD draws its batches another way)
     compare_methods = ("gd", "flow")
     compare_help = ("gd: the GD margin and loss bounds, the uniform approximation, m_T = log(eta M p T) + "
                     "O(log T/T), eta T L -> N(M-1)/M; flow: the Lambert solution, the flow bounds, "
@@ -141,6 +142,7 @@ class RandomMemory(ModelEntry):
     methods = ("gd", "sgd", "flow")
     default_length = {"gd": 200, "sgd": 200, "flow": 10.0}
     backends = ("cpu", "numpy", "cuda")
+    auto_numpy_methods = ("gd",)  # the oracles' GD is the kernels' (SGD draws its batches another way)
 
     def derivation(self):
         return derivation()

@@ -12,6 +12,7 @@ import pytest
 from gradflow.derivations import registry
 from gradflow.derivations.cli import main
 from gradflow.derivations.contract import Experiment, ModelEntry, Parameter
+from gradflow.derivations.cost import Cost
 from gradflow.theory.errors import ParameterError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,6 +139,44 @@ def test_help_of_an_experiment(capsys):
 def test_undeclared_backend_is_refused(capsys):
     assert main(["simulate", "deep-linear", "--backend", "cuda"]) == 2
     assert "--backend: must be one of auto, cpu, numpy for deep-linear" in capsys.readouterr().err
+
+
+class _Probe(ModelEntry):
+    """Records the backend each run was given; its work is 10 operations per step."""
+    name, summary, parameters = "probe", "a probe", (SIZE,)
+    methods, backends, auto_numpy_methods = ("gd", "sgd"), ("cpu", "numpy"), ("gd",)
+    default_length = {"gd": 10, "sgd": 10}
+
+    def derivation(self):
+        return None
+
+    def checks(self, quick=True):
+        return []
+
+    def cost(self, settings, method, steps, t_end):
+        return Cost(work=10.0 * steps)
+
+    def run(self, settings, method, steps, t_end, backend, progress):
+        return {"params": {"backend": backend}}
+
+
+@pytest.mark.parametrize("method, steps, chosen, why", [
+    ("gd", 10, "numpy", "auto: numpy, the estimated work (1e+02) is at most 1e+06"),
+    ("gd", 10 ** 5, "numpy", "auto: numpy, the estimated work (1e+06) is at most 1e+06"),
+    ("gd", 10 ** 5 + 1, "cpu", "auto: cpu, the estimated work (1e+06) is above 1e+06"),
+    ("sgd", 10, "cpu", "auto: cpu, no NumPy run of sgd equal to the kernels'"),
+])
+def test_the_auto_backend_runs_small_work_in_numpy_where_numpy_runs_the_kernels_steps(method, steps, chosen, why):
+    params = _Probe().simulate(method=method, steps=steps, backend="auto")["params"]
+    assert params == {"backend": chosen, "backend_choice": why}
+    assert _Probe().simulate(method=method, steps=steps)["params"] == {"backend": "cpu"}  # the API's default
+
+
+def test_the_auto_backend_needs_a_work_estimate():
+    class Unestimated(_Probe):
+        cost = ModelEntry.cost
+
+    assert Unestimated().simulate(backend="auto")["params"]["backend"] == "cpu"
 
 
 def test_reproduce_takes_settings(capsys, tmp_path):

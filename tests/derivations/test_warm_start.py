@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from gradflow.derivations import warm_entries
@@ -20,13 +21,14 @@ for argv in json.loads(sys.argv[1]):
     result = json.loads(out.getvalue())
     result.pop("wall_time_s", None)
     results.append([code, result])
-print(json.dumps({"results": results, "sympy": "sympy" in sys.modules}))
+print(json.dumps({"results": results, "sympy": "sympy" in sys.modules, "numba": "numba" in sys.modules}))
 """
 
-RUNS = [["simulate", "am-orthogonal", "--steps", "10", "--json"],
-        ["simulate", "am-orthogonal", "--method", "flow", "--t-end", "100", "--json"],
-        ["simulate", "am-random", "--steps", "10", "--json"],
-        ["simulate", "am-random", "--method", "sgd", "--steps", "10", "--json"]]
+# the compiled kernels (--backend auto would run these small runs in NumPy)
+RUNS = [["simulate", "am-orthogonal", "--steps", "10", "--json", "--backend", "cpu"],
+        ["simulate", "am-orthogonal", "--method", "flow", "--t-end", "100", "--json", "--backend", "cpu"],
+        ["simulate", "am-random", "--steps", "10", "--json", "--backend", "cpu"],
+        ["simulate", "am-random", "--method", "sgd", "--steps", "10", "--json", "--backend", "cpu"]]
 
 
 def _run(runs):
@@ -53,6 +55,19 @@ def test_a_warm_simulate_imports_no_sympy_and_matches_the_cold_run():
     assert not warm["sympy"]
     assert warm["results"] == cold["results"]
     assert all(code == 0 for code, _ in warm["results"])
+
+
+def test_a_small_run_on_the_default_backend_imports_no_numba_and_agrees_with_the_kernels():
+    small = [run[:-2] for run in RUNS if "flow" not in run and "sgd" not in run]  # the default backend: auto
+    ran = _run(small)
+    assert not ran["numba"] and not ran["sympy"]
+    compiled = _run(RUNS)["results"]
+    for (code, result), (_, kernel) in zip(ran["results"], [r for run, r in zip(RUNS, compiled) if run[:-2] in small]):
+        params = result["params"]
+        assert code == 0 and params.pop("backend") == "numpy" and kernel["params"].pop("backend") == "cpu"
+        assert params.pop("backend_choice").startswith("auto: numpy") and params == kernel["params"]
+        for name in ("t", "loss", "l01", "margins"):
+            assert np.allclose(result[name], kernel[name], rtol=1e-12, atol=1e-14), name
 
 
 def test_the_warm_entries_are_the_registrys_warm_startable_entries():
