@@ -35,7 +35,7 @@ from gradflow.numerics.codegen.cache import cached_module, canonical_srepr
 from gradflow.numerics.codegen.printer import _log1p_of_sums, condition_code, lane_code
 
 DEFINES = ("activate", "loss_chunk", "gradient_chunk", "hessian_chunk", "symmetrize", "hvp_chunk", "loss_ensemble",
-           "gradient_ensemble")
+           "gradient_ensemble", "gradient_shares")
 
 _SAMPLE = {"leaky_relu": (0.01,), "poly": (0.0,)}
 
@@ -674,6 +674,19 @@ def hvp_chunk(theta, v, X, T, w, start, stop, widths, biases, offsets, codes, pr
         delta = g * D1
         ddelta = gdot * D1 + g * D2 * zdots[layer - 1]
     return loss
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def gradient_shares(theta, X, T, w, spans, widths, biases, offsets, codes, prms, loss_kind, out_scale, losses, grads):
+    """One call's samples split over Numba's threads: share s takes the chunks spans[s], spans[s + S], ... (S =
+    len(losses) shares) into losses[s] and grads[s]."""
+    shares = losses.shape[0]
+    for s in numba.prange(shares):
+        total = 0.0
+        for j in range(s, spans.shape[0], shares):
+            total += gradient_chunk(theta, X, T, w, spans[j, 0], spans[j, 1], widths, biases, offsets, codes, prms,
+                                    loss_kind, out_scale, grads[s])
+        losses[s] = total
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)

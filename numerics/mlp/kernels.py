@@ -176,19 +176,27 @@ class MLPKernels:
             require(False, "theta", f"a vector of {self.n_params} parameters", theta.shape)
         return theta
 
+    def _plan(self, n: int, hessian: bool) -> tuple[int, list] | None:
+        """(workers, chunks as (start, stop)) of a call over n samples, or None: one chunk on this thread."""
+        work = n * self.n_params * (self.n_params if hessian else 6)
+        if work < SMALL_WORK and self._chunk is None:  # OpenBLAS does not thread products this small either
+            return None
+        serial = getattr(_SERIAL, "on", False)
+        workers = min(_cores(), -(-n // 64)) if work >= PARALLEL_WORK and not serial else 1
+        size = min(self.chunk_size(hessian), -(-n // workers))
+        return workers, [(a, min(a + size, n)) for a in range(0, n, size)]
+
     def _run(self, kernel, n: int, hessian: bool, shapes: tuple, *args) -> tuple:
         """Sum of ``kernel(..., a, b, layout, *accumulators)`` over the chunks: (loss, *accumulators).
 
         One BLAS thread per call; above PARALLEL_WORK multiply-adds the samples are split evenly over
         the cores, each thread with accumulators of its own (the kernels release the GIL)."""
-        work = n * self.n_params * (self.n_params if hessian else 6)
-        if work < SMALL_WORK and self._chunk is None:  # one chunk on this thread; OpenBLAS does not thread products this small
+        plan = self._plan(n, hessian)
+        if plan is None:
             accumulators = tuple(np.zeros(shape) for shape in shapes)
             return (kernel(*args, 0, n, *self._layout(), *accumulators), *accumulators)
+        workers, spans = plan
         serial = getattr(_SERIAL, "on", False)
-        workers = min(_cores(), -(-n // 64)) if work >= PARALLEL_WORK and not serial else 1
-        size = min(self.chunk_size(hessian), -(-n // workers))
-        spans = [(a, min(a + size, n)) for a in range(0, n, size)]
         layout = self._layout()
 
         def part(index: int):
@@ -200,7 +208,7 @@ class MLPKernels:
 
         # one BLAS thread beside our threads or the caller's (serial_kernels: ensemble members in threads);
         # a small call alone has nothing to oversubscribe and saves the setting's 2 us
-        with one_blas_thread() if serial or work >= PARALLEL_WORK else nullcontext():  # workers > 1 needs the work
+        with one_blas_thread() if serial or workers > 1 else nullcontext():
             # the calling thread takes the first share itself: one hand-over fewer per call
             others = [_pool().submit(part, index) for index in range(1, workers)]
             loss, *accumulators = part(0)
@@ -211,12 +219,29 @@ class MLPKernels:
                     mine += theirs
         return (loss, *accumulators)
 
+    def _shares(self, theta, data: Samples, workers: int, spans: list) -> tuple[float, np.ndarray]:
+        """(loss, gradient) with the chunks split over Numba's threads in one call: handing shares to Python's
+        pool and back costs about 80 us a call, a parallel loop of Numba's far less.  Summed in the order
+        of the pool's shares: the same numbers."""
+        losses, grads = np.zeros(workers), np.zeros((workers, self.n_params))
+        with one_blas_thread():
+            self.module.gradient_shares(theta, data.X, data.T, data.w, np.array(spans, dtype=np.int64),
+                                        *self._layout(), losses, grads)
+        loss, grad = losses[0], grads[0]
+        for other_loss, other_grad in zip(losses[1:], grads[1:]):
+            loss += other_loss
+            grad += other_grad
+        return float(loss), grad
+
     def loss(self, theta, data: Samples) -> float:
         theta = self._theta(theta)
         return float(self._run(self.module.loss_chunk, data.n, False, (), theta, data.X, data.T, data.w)[0])
 
     def loss_and_gradient(self, theta, data: Samples) -> tuple[float, np.ndarray]:
         theta = self._theta(theta)
+        plan = self._plan(data.n, False)
+        if plan is not None and plan[0] > 1:
+            return self._shares(theta, data, *plan)
         loss, grad = self._run(self.module.gradient_chunk, data.n, False, ((self.n_params,),), theta, data.X, data.T,
                                data.w)
         return float(loss), grad

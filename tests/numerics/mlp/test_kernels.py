@@ -351,6 +351,7 @@ def test_serial_kernels_keep_a_call_on_its_thread_and_compute_the_same(monkeypat
         raise AssertionError("the samples were split over threads")
 
     monkeypatch.setattr(kernels_module, "_pool", no_pool)
+    monkeypatch.setattr(kernels_module.MLPKernels, "_shares", lambda *args: no_pool())
     if kernels_module._cores() > 1:
         with pytest.raises(AssertionError, match="split over threads"):
             objective.loss_and_gradient(theta)
