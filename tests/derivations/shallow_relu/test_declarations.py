@@ -40,7 +40,7 @@ def test_entry_declarations():
 @pytest.mark.parametrize("backend", ["numpy", "cuda"])
 def test_entry_refuses_undeclared_backends(backend, capsys):
     assert main(["simulate", "relu", "--backend", backend]) == 2
-    assert "--backend: must be one of cpu for relu" in capsys.readouterr().err
+    assert "--backend: must be one of auto, cpu for relu" in capsys.readouterr().err
 
 
 def test_entry_runs_a_leaky_network():
