@@ -588,11 +588,14 @@ def hessian_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, p
 
 
 @numba.njit(cache=True, nogil=True)
-def symmetrize(H):
-    """H <- (H + H^T) / 2 in place, tile by tile (both tiles stay in cache); True when every entry is finite
-    (0 * v is nan for an infinite or nan v, so one sum tells, without a branch per entry)."""
+def symmetrize(H, also):
+    """H <- (H + H^T) / 2 in place, tile by tile (both tiles stay in cache); True when every entry of H and of
+    the vector ``also`` (the gradient) is finite (0 * v is nan for an infinite or nan v, so one sum tells,
+    without a branch per entry)."""
     P = H.shape[0]
     nonfinite = 0.0
+    for i in range(also.shape[0]):
+        nonfinite += 0.0 * also[i]
     for i0 in range(0, P, 32):
         for j0 in range(0, i0 + 1, 32):
             for i in range(i0, min(i0 + 32, P)):

@@ -168,6 +168,10 @@ class MLPKernels:
         return (2 * jacobians + 4 * sum(widths)) * 8
 
     def _layout(self):
+        return self._layout_arguments
+
+    @cached_property
+    def _layout_arguments(self) -> tuple:  # built once: a small call's Python overhead is a tenth of its time
         return self.widths, self.biases, self.offsets, self.codes, self.prms, self.loss_kind, self.out_scale
 
     def _theta(self, theta) -> np.ndarray:
@@ -193,8 +197,8 @@ class MLPKernels:
         the cores, each thread with accumulators of its own (the kernels release the GIL)."""
         plan = self._plan(n, hessian)
         if plan is None:
-            accumulators = tuple(np.zeros(shape) for shape in shapes)
-            return (kernel(*args, 0, n, *self._layout(), *accumulators), *accumulators)
+            accumulators = [np.zeros(shape) for shape in shapes]
+            return (kernel(*args, 0, n, *self._layout_arguments, *accumulators), *accumulators)
         workers, spans = plan
         serial = getattr(_SERIAL, "on", False)
         layout = self._layout()
@@ -247,13 +251,13 @@ class MLPKernels:
         return float(loss), grad
 
     def hessian(self, theta, data: Samples) -> tuple[float, np.ndarray, np.ndarray, bool]:
-        """(loss, gradient, Hessian, whether every entry of the Hessian is finite)."""
+        """(loss, gradient, Hessian, whether every entry of the gradient and the Hessian is finite)."""
         theta = self._theta(theta)
         P = self.n_params
         loss, grad, H = self._run(self.module.hessian_chunk, data.n, True, ((P,), (P, P)), theta, data.X, data.T,
                                   data.w)
         # the kernel adds each cross block twice below the diagonal: the mean of the triangles is the Hessian
-        finite = self.module.symmetrize(H)
+        finite = self.module.symmetrize(H, grad)
         return float(loss), grad, H, bool(finite)
 
     def hessian_vector(self, theta, v, data: Samples) -> np.ndarray:

@@ -85,10 +85,12 @@ class MLPObjective:
             p.add_hessian(theta, H)
         _finite(loss, "loss")
         if self.penalties:
+            _finite(grad, "gradient")
             _finite(H, "Hessian")
-        elif not finite:  # the kernels checked while symmetrising
+        elif not finite:  # the kernels checked both while symmetrising: name the one that is not
+            _finite(grad, "gradient")
             raise NonFiniteValue("Hessian")
-        return float(loss), _finite(grad, "gradient"), H
+        return float(loss), grad, H
 
     def hessian(self, theta):
         return self.loss_gradient_hessian(theta)[2]

@@ -323,16 +323,20 @@ def test_wide_and_thin_layers_equal_the_numpy_network_and_central_differences(ne
     assert np.allclose(H @ v, Hv, rtol=1e-10, atol=1e-12 * np.max(np.abs(H)))
 
 
-@settings(max_examples=30)
-@given(st.integers(1, 80), st.integers(0, 2 ** 16), st.sampled_from([None, np.inf, -np.inf, np.nan]), st.data())
-def test_symmetrize_averages_the_triangles_and_tells_whether_every_entry_is_finite(P, seed, bad, data):
+@settings(max_examples=40)
+@given(st.integers(1, 80), st.integers(0, 2 ** 16), st.sampled_from([None, np.inf, -np.inf, np.nan]),
+       st.booleans(), st.data())
+def test_symmetrize_averages_the_triangles_and_tells_whether_every_entry_is_finite(P, seed, bad, in_gradient, data):
     from gradflow.numerics.codegen.mlp_module import mlp_module
 
     H = np.random.default_rng(seed).normal(size=(P, P)) * 10.0 ** np.random.default_rng(seed + 1).integers(-200, 200)
-    if bad is not None:
+    grad = np.random.default_rng(seed + 2).normal(size=P)
+    if bad is not None and in_gradient:
+        grad[data.draw(st.integers(0, P - 1))] = bad
+    elif bad is not None:
         H[data.draw(st.integers(0, P - 1)), data.draw(st.integers(0, P - 1))] = bad
     want = 0.5 * (H + H.T)
-    finite = mlp_module()[0].symmetrize(H)
+    finite = mlp_module()[0].symmetrize(H, grad)
     assert finite == (bad is None)
     assert np.array_equal(H, H.T, equal_nan=True)
     assert np.array_equal(H, want, equal_nan=True)
@@ -361,3 +365,23 @@ def test_serial_kernels_keep_a_call_on_its_thread_and_compute_the_same(monkeypat
     assert serial_loss == pytest.approx(loss, rel=1e-13)
     assert np.allclose(serial_grad, grad, rtol=1e-12, atol=1e-14 * np.max(np.abs(grad)))
     assert np.array_equal(H, H.T)
+
+
+@pytest.mark.parametrize("where, quantity", [("gradient", "gradient"), ("hessian", "Hessian")])
+def test_a_non_finite_gradient_or_hessian_is_named(monkeypatch, where, quantity):
+    from gradflow.numerics.mlp.kernels import MLPKernels
+    from gradflow.numerics.mlp.mlp_objective import NonFiniteValue
+
+    net = Network(2, (Layer(3, "tanh"), Layer(1)))
+    X, Y, w = _data(net, 20, 3)
+    objective = MLPObjective.create(net, X, Y, w)
+    real = MLPKernels.hessian
+
+    def spoilt(self, theta, data):
+        loss, grad, H, _ = real(self, theta, data)
+        (grad if where == "gradient" else H)[1] = np.nan
+        return loss, grad, H, self.module.symmetrize(H, grad)  # the finiteness check the kernels make
+
+    monkeypatch.setattr(MLPKernels, "hessian", spoilt)
+    with pytest.raises(NonFiniteValue, match=f"the {quantity} is non-finite"):
+        objective.loss_gradient_hessian(_point(net, 3))
