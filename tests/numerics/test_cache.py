@@ -416,8 +416,9 @@ def test_cache_dir_that_is_not_writable_is_a_parameter_error(tmp_path, monkeypat
 def test_a_bad_cache_dir_is_one_line_and_exit_code_2_in_the_cli(tmp_path):
     (tmp_path / "file").write_text("x")
     env = dict(os.environ, GRADFLOW_CACHE_DIR=str(tmp_path / "file"), XDG_CONFIG_HOME=str(tmp_path / "config"))
-    done = subprocess.run([sys.executable, "-m", "gradflow", "simulate", "am-orthogonal", "--steps", "3"], env=env,
-                          capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    # --backend cpu: the kernels' cache is needed (a run this small would otherwise go to NumPy, cache-free)
+    done = subprocess.run([sys.executable, "-m", "gradflow", "simulate", "am-orthogonal", "--steps", "3", "--backend",
+                           "cpu"], env=env, capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert done.returncode == 2, done.stderr
     assert done.stderr.splitlines() == [f"gradflow: error: GRADFLOW_CACHE_DIR: must be a folder gradflow can create "
                                         f"and write; this path is a file (got '{tmp_path / 'file'}')"]
