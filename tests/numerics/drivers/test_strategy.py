@@ -39,6 +39,26 @@ def test_the_load_is_the_threads_runnable_now_not_the_lagging_average(monkeypatc
     assert strategy._load() == 5.0  # then the 1-minute average
 
 
+def test_this_processs_own_waiting_worker_pools_are_no_load(monkeypatch, tmp_path):
+    import threading
+
+    # three runnable threads: this Python thread, a native pool thread of this process spinning after a
+    # parallel region (Numba's OpenMP, OpenBLAS), and one of another program; a sleeping pool thread
+    (tmp_path / "loadavg").write_text("2.00 1.00 0.50 3/120 999\n")
+    tasks = {threading.get_native_id(): "R", 999999991: "R", 999999992: "S"}
+    for task, state in tasks.items():
+        (tmp_path / "self" / "task" / str(task)).mkdir(parents=True)
+        (tmp_path / "self" / "task" / str(task) / "stat").write_text(f"{task} (python3 (a) b) {state} 1 2 3\n")
+    monkeypatch.setattr(strategy, "PROC", str(tmp_path))
+    assert strategy._own_pool_threads_running() == 1
+    assert strategy._load() == 2.0
+    assert choose_strategy(1e9, threads=4, cores=4).threads == 3  # the other program takes one core of four
+    (tmp_path / "self" / "task" / "999999992" / "stat").write_text("999999992 (x) R 1\n")  # a Python thread?
+    monkeypatch.setattr(threading, "enumerate", lambda: [threading.current_thread(),
+                                                         type("T", (), {"native_id": 999999992})()])
+    assert strategy._own_pool_threads_running() == 1  # this process's other Python threads count as load
+
+
 def test_the_thread_count_is_restored():
     before = numba.get_num_threads()
     with strategy.threads_of(choose_strategy(0.0)):
