@@ -32,13 +32,15 @@ def f(x):
 f(np.zeros(3))
 """
 
-# the CLI in one process, then whether SymPy was imported (a probe run, not timed)
+# the CLI in one process, then its backend and whether SymPy and Numba were imported (a probe run, not timed)
 _PROBE = """
 import contextlib, io, json, sys
 from gradflow.derivations.cli import main
-with contextlib.redirect_stdout(io.StringIO()):
-    code = main(sys.argv[1:])
-print(json.dumps({"code": code, "sympy": "sympy" in sys.modules, "numba": "numba" in sys.modules}))
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    main(sys.argv[1:])
+print(json.dumps({"backend": json.loads(out.getvalue())["params"]["backend"], "sympy": "sympy" in sys.modules,
+                  "numba": "numba" in sys.modules}))
 """
 
 MODELS = ("am-orthogonal", "am-random")
@@ -70,12 +72,10 @@ def start_times(model: str, repeats: int) -> dict:
         probes = [json.loads(subprocess.run([sys.executable, "-c", _PROBE, *argv[3:]], env=env, capture_output=True,
                                             text=True, check=True).stdout.strip().splitlines()[-1])
                   for argv in (command, compiled)]
-        backend = json.loads(subprocess.run(command, env=env, capture_output=True, text=True,
-                                            check=True).stdout)["params"]["backend"]
         load_after = machine_load()
     times = {"gradflow-cold": cold, **{k: statistics.median(v) for k, v in samples.items()}}
     return {"times": times, "warm_imports_sympy": any(probe["sympy"] for probe in probes),
-            "warm_imports_numba": probes[0]["numba"], "warm_backend": backend,
+            "warm_imports_numba": probes[0]["numba"], "warm_backend": probes[0]["backend"],
             "load_before": load_before, "load_after": load_after}
 
 

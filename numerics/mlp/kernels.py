@@ -167,11 +167,8 @@ class MLPKernels:
         jacobians = sum(widths[layer + 1] * offsets[layer] for layer in range(len(widths) - 1))
         return (2 * jacobians + 4 * sum(widths)) * 8
 
-    def _layout(self):
-        return self._layout_arguments
-
     @cached_property
-    def _layout_arguments(self) -> tuple:  # built once: a small call's Python overhead is a tenth of its time
+    def _layout(self) -> tuple:  # built once: a small call's Python overhead is a tenth of its time
         return self.widths, self.biases, self.offsets, self.codes, self.prms, self.loss_kind, self.out_scale
 
     def _theta(self, theta) -> np.ndarray:
@@ -195,13 +192,16 @@ class MLPKernels:
 
         One BLAS thread per call; above PARALLEL_WORK multiply-adds the samples are split evenly over
         the cores, each thread with accumulators of its own (the kernels release the GIL)."""
-        plan = self._plan(n, hessian)
+        return self._execute(kernel, n, self._plan(n, hessian), shapes, *args)
+
+    def _execute(self, kernel, n: int, plan, shapes: tuple, *args) -> tuple:
+        """``_run`` with its plan (``_plan``) already made."""
+        layout = self._layout
         if plan is None:
             accumulators = [np.zeros(shape) for shape in shapes]
-            return (kernel(*args, 0, n, *self._layout_arguments, *accumulators), *accumulators)
+            return (kernel(*args, 0, n, *layout, *accumulators), *accumulators)
         workers, spans = plan
         serial = getattr(_SERIAL, "on", False)
-        layout = self._layout()
 
         def part(index: int):
             accumulators = tuple(np.zeros(shape) for shape in shapes)
@@ -230,7 +230,7 @@ class MLPKernels:
         losses, grads = np.zeros(workers), np.zeros((workers, self.n_params))
         with one_blas_thread():
             self.module.gradient_shares(theta, data.X, data.T, data.w, np.array(spans, dtype=np.int64),
-                                        *self._layout(), losses, grads)
+                                        *self._layout, losses, grads)
         loss, grad = losses[0], grads[0]
         for other_loss, other_grad in zip(losses[1:], grads[1:]):
             loss += other_loss
@@ -246,8 +246,8 @@ class MLPKernels:
         plan = self._plan(data.n, False)
         if plan is not None and plan[0] > 1:
             return self._shares(theta, data, *plan)
-        loss, grad = self._run(self.module.gradient_chunk, data.n, False, ((self.n_params,),), theta, data.X, data.T,
-                               data.w)
+        loss, grad = self._execute(self.module.gradient_chunk, data.n, plan, ((self.n_params,),), theta, data.X,
+                                   data.T, data.w)
         return float(loss), grad
 
     def hessian(self, theta, data: Samples) -> tuple[float, np.ndarray, np.ndarray, bool]:
@@ -278,7 +278,7 @@ class MLPKernels:
         Theta = self._thetas(Theta)
         out = np.zeros(Theta.shape[0])
         with one_blas_thread():  # the members run in Numba's threads
-            self.module.loss_ensemble(Theta, data.X, data.T, data.w, self.chunk_size(), *self._layout(), out)
+            self.module.loss_ensemble(Theta, data.X, data.T, data.w, self.chunk_size(), *self._layout, out)
         return out
 
     def gradient_ensemble(self, Theta, data: Samples) -> tuple[np.ndarray, np.ndarray]:
@@ -286,7 +286,7 @@ class MLPKernels:
         out = np.zeros(Theta.shape[0])
         grads = np.zeros_like(Theta)
         with one_blas_thread():  # the members run in Numba's threads
-            self.module.gradient_ensemble(Theta, data.X, data.T, data.w, self.chunk_size(), *self._layout(), out,
+            self.module.gradient_ensemble(Theta, data.X, data.T, data.w, self.chunk_size(), *self._layout, out,
                                           grads)
         return out, grads
 
