@@ -19,8 +19,11 @@ from numba import cuda, float64
 from numba.core import config
 
 from gradflow.numerics.codegen import support
+from gradflow.numerics.codegen.cuda_simulator_shared import serialise_shared_arrays
 
 SIMULATED = bool(config.ENABLE_CUDASIM)
+if SIMULATED:
+    serialise_shared_arrays()  # the simulator's shared arrays race between its threads otherwise
 # Each simulated thread is a Python thread: small blocks keep the simulator fast, and a tile of 4
 # makes the tests' small matrices span several tiles (the multi-tile path is what a GPU runs).
 TILE = 4 if SIMULATED else 16

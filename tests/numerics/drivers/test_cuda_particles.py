@@ -46,6 +46,10 @@ from gradflow.numerics.errors import DivergenceError
 from gradflow.theory.errors import ParameterError
 
 out, meta = {}, {"simulator": simulator_enabled(), "tile": k.TILE}
+if meta["simulator"]:  # the kernels module installed the locked shared-array allocation
+    from numba.cuda.simulator.kernelapi import FakeCUDAShared
+    from gradflow.numerics.codegen.cuda_simulator_shared import _locked_shared_array
+    meta["shared_locked"] = FakeCUDAShared.array is _locked_shared_array
 rng = np.random.default_rng(7)
 N, M, d = 6, 5, 4
 p = rng.random(N) + 0.1
@@ -193,6 +197,7 @@ def test_runs_where_intended(device):
     assert meta["simulator"] == (os.environ.get("GRADFLOW_CUDA_TESTS") != "gpu")
     if meta["simulator"]:
         assert meta["tile"] == 4  # the tests' 5..9-sized matrices then span several tiles, with ragged edges
+        assert meta["shared_locked"]
 
 
 @pytest.mark.parametrize("tag", ["logits", "weights", "zero", "cli"])
