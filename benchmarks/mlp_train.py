@@ -5,7 +5,9 @@ E seeds, down to |grad L|_inf <= 1e-12.
 Implementations (each member stops at |grad|_inf <= 1e-12 or after ``cap`` seconds per phase):
 
   gradflow-ensemble  ``train_ensemble`` (stiff flow, then Newton; BFGS once Newton stalls), members in threads
+  gradflow-ensemble-bfgs-hessian  the same with polish ``bfgs-hessian`` after the flow
   gradflow           gradflow's BFGS alone, one seed after the other
+  gradflow-bfgs-hessian  the same, H restarted from the exact Hessian every 20 iterations (polish bfgs-hessian)
   scipy-bfgs         ``scipy.optimize.minimize(method="BFGS", jac=True)`` on gradflow's loss and gradient
   scipy-bfgs-pool    the same, seeds spread over a process pool (workers warmed before timing)
   gradflow-gd        GD with lr = 1 / lambda_max(H(theta0)) for as long as gradflow's BFGS ran on that seed
@@ -148,7 +150,7 @@ def gradflow_ensemble(prob: Problem, cap: float, starts=None, workers=None, **li
     return [Run.of(w, r.x, r.loss, r.gnorm_regularized, r.total_time) for w, r in zip(watches, results)], wall
 
 
-def gradflow_bfgs(prob: Problem, cap: float) -> list:
+def gradflow_bfgs(prob: Problem, cap: float, hessian_every: int = 0) -> list:
     from gradflow.numerics.mlp.training import bfgs
     from gradflow.numerics.mlp.training.termination import Limits, Tracker
 
@@ -157,7 +159,7 @@ def gradflow_bfgs(prob: Problem, cap: float) -> list:
     for theta0 in prob.starts:
         watch = Stopwatch(base)
         tracker = Tracker(Limits(maxtime=cap, minloss=0.0, min_gnorm=TOLERANCES[-1]))
-        x = bfgs(watch, theta0, tracker)
+        x = bfgs(watch, theta0, tracker, hessian_every=hessian_every)
         runs.append(Run.of(watch, x, tracker.best_loss, tracker.best_gnorm, tracker.elapsed))
     return runs
 
@@ -318,6 +320,7 @@ def _per_seed(runs: dict) -> dict:
 
 def mlp_train(quick: bool, ceilings: dict) -> list:
     from gradflow.bench.harness import CellResult
+    from gradflow.numerics.mlp.training.dense_bfgs import HESSIAN_EVERY
 
     n, seeds, cap = (2000, 4, CAP_QUICK) if quick else (10_000, 16, CAP_FULL)
     workers = os.cpu_count() or 1
@@ -325,14 +328,20 @@ def mlp_train(quick: bool, ceilings: dict) -> list:
     warm = Problem(prob.network, prob.X, prob.Y, prob.starts[:1])  # loads every kernel once, untimed
     started = time.perf_counter()
     gradflow_ensemble(warm, 0.2)
-    gradflow_bfgs(warm, 0.2)
+    gradflow_ensemble(warm, 0.2, polish="bfgs-hessian")
+    gradflow_bfgs(warm, 0.2, hessian_every=HESSIAN_EVERY)
     compile_s = time.perf_counter() - started
 
     runs, times = {}, {}
     runs["gradflow-ensemble"], times["gradflow-ensemble"] = gradflow_ensemble(prob, cap, workers=workers)
+    runs["gradflow-ensemble-bfgs-hessian"], times["gradflow-ensemble-bfgs-hessian"] = gradflow_ensemble(
+        prob, cap, workers=workers, polish="bfgs-hessian")
     started = time.perf_counter()
     runs["gradflow"] = gradflow_bfgs(prob, cap)
     times["gradflow"] = time.perf_counter() - started
+    started = time.perf_counter()
+    runs["gradflow-bfgs-hessian"] = gradflow_bfgs(prob, cap, hessian_every=HESSIAN_EVERY)
+    times["gradflow-bfgs-hessian"] = time.perf_counter() - started
     started = time.perf_counter()
     runs["scipy-bfgs"] = scipy_serial(prob, cap)
     times["scipy-bfgs"] = time.perf_counter() - started
@@ -345,16 +354,21 @@ def mlp_train(quick: bool, ceilings: dict) -> list:
     diffs = _agreement(prob, runs)
     worst = max(diffs.values())
     versus_scipy = _speed_ratio(runs["gradflow"], runs["scipy-bfgs"])
+    hessian_versus_scipy = _speed_ratio(runs["gradflow-bfgs-hessian"], runs["scipy-bfgs"])
     reached = {name: sum(r.hits.get(1e-12) is not None for r in member_runs) for name, member_runs in runs.items()}
     notes = {
         "n_samples": n, "seeds": seeds, "n_params": prob.network.n_params, "cap_s_per_member_phase": cap,
         "cores": workers, "per_seed": _per_seed(runs), "seeds_reaching_1e-12": reached,
         "gradflow_bfgs_vs_scipy_to_1e-8": versus_scipy,
         "gradflow_bfgs_vs_scipy_pool_to_1e-8": _speed_ratio(runs["gradflow"], runs["scipy-bfgs-pool"]),
+        "gradflow_bfgs_hessian_vs_scipy_to_1e-8": hessian_versus_scipy,
         "ensemble_throughput": throughput,
         "target_every_seed_reaches_1e-12": {name: count == seeds for name, count in reached.items()},
         "target_bfgs_3x_scipy_to_1e-8": bool(versus_scipy["summed"] is not None and versus_scipy["summed"] >= 3
                                              and versus_scipy["seeds_both_reached"] == seeds),
+        "target_bfgs_hessian_3x_scipy_to_1e-8": bool(
+            hessian_versus_scipy["summed"] is not None and hessian_versus_scipy["summed"] >= 3
+            and hessian_versus_scipy["seeds_both_reached"] == seeds),
         "target_ensemble_throughput": throughput["target_throughput_met"],
         "max_rel_diff_by_impl": diffs, "load_average": os.getloadavg(),
     }

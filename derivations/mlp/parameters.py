@@ -8,7 +8,7 @@ from gradflow.derivations.contract import Parameter
 from gradflow.derivations.mlp.layers import parse_layers
 from gradflow.theory.errors import ParameterError
 
-POLISHES = ("auto", "newton", "newton-bfgs", "gauss-newton", "bfgs", "scipy-bfgs", "lbfgs", "none")
+POLISHES = ("auto", "newton", "newton-bfgs", "gauss-newton", "bfgs", "bfgs-hessian", "scipy-bfgs", "lbfgs", "none")
 DATA_KINDS = ("teacher", "hermite", "population")
 # activations whose population kernel is derived in closed form (with hidden biases: the second list)
 POPULATION_ACTIVATIONS = ("erf2", "erf", "normal_cdf", "relu")
@@ -69,7 +69,8 @@ PARAMETERS = (
               check=_positive),
     Parameter("polish", "choice", "auto", "one of " + ", ".join(POLISHES),
               "second phase: auto = newton-bfgs (P <= 1024: Newton, then BFGS once Newton stalls), bfgs (P <= 2e4), "
-              "lbfgs above; scipy-bfgs: SciPy's BFGS; "
+              "lbfgs above; bfgs-hessian: BFGS restarted from the exact Hessian every 20 iterations; "
+              "scipy-bfgs: SciPy's BFGS; "
               "gauss-newton: Levenberg-Marquardt (mse only)", choices=POLISHES),
     Parameter("points", "int", 100, "an integer in [2, 100000]", "trajectory points, log-spaced in time",
               check=lambda v: 2 <= v <= 100_000),

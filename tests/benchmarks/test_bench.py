@@ -124,7 +124,8 @@ def test_mlp_hessian_call_counts_follow_the_work():
 
 def test_mlp_train_runs_every_implementation_and_they_agree(quick_report):
     (cell,) = _cells(quick_report[1], "mlp-train")
-    names = {"gradflow", "gradflow-ensemble", "scipy-bfgs", "scipy-bfgs-pool", "gradflow-gd"}
+    names = {"gradflow", "gradflow-bfgs-hessian", "gradflow-ensemble", "gradflow-ensemble-bfgs-hessian", "scipy-bfgs",
+             "scipy-bfgs-pool", "gradflow-gd"}
     assert not cell["skipped"] and set(cell["times"]) == names and cell["agree"]
     notes = cell["notes"]
     assert notes["seeds"] == 4 and notes["n_samples"] == 2000 and notes["n_params"] == 33
@@ -137,7 +138,7 @@ def test_mlp_train_runs_every_implementation_and_they_agree(quick_report):
             assert row["loss"] >= 0 and isinstance(row["minimum"], int)
             # a run that reached 1e-12 reached 1e-8 no later
             assert row["t_1e-12"] is None or (row["t_1e-8"] is not None and row["t_1e-8"] <= row["t_1e-12"])
-    for target in ("target_bfgs_3x_scipy_to_1e-8", "target_ensemble_throughput"):
+    for target in ("target_bfgs_3x_scipy_to_1e-8", "target_bfgs_hessian_3x_scipy_to_1e-8", "target_ensemble_throughput"):
         assert isinstance(notes[target], bool)  # measured and reported, never assumed
     assert notes["ensemble_throughput"]["members"] == 4
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from gradflow.numerics.blas import one_blas_thread_during
 from gradflow.numerics.mlp.kernels import serial_kernels
-from gradflow.numerics.mlp.training.dense_bfgs import bfgs
+from gradflow.numerics.mlp.training.dense_bfgs import HESSIAN_EVERY, bfgs
 from gradflow.numerics.mlp.training.descent import descend
 from gradflow.numerics.mlp.training.flow import integrate_flow
 from gradflow.numerics.mlp.training.gauss_newton import accepts_gauss_newton, gauss_newton
@@ -32,7 +32,7 @@ from gradflow.numerics.mlp.training.termination import Limits, Recorder, Tracker
 from gradflow.theory.errors import ParameterError, require
 
 METHODS = ("flow", "gd", "sgd", "adam", "dopri5", "rk4")
-POLISHES = ("auto", "newton", "newton-bfgs", "gauss-newton", "bfgs", "scipy-bfgs", "lbfgs", "none")
+POLISHES = ("auto", "newton", "newton-bfgs", "gauss-newton", "bfgs", "bfgs-hessian", "scipy-bfgs", "lbfgs", "none")
 NEWTON_LIMIT, BFGS_LIMIT = 1024, 20_000
 SPECTRUM_LIMIT = 2000
 
@@ -145,6 +145,8 @@ def train(objective, theta0, *, method: str = "flow", polish: str = "auto", taui
             gauss_newton(objective, ode_x, optim)
         elif kind == "bfgs":
             bfgs(objective, ode_x, optim)
+        elif kind == "bfgs-hessian":
+            bfgs(objective, ode_x, optim, hessian_every=HESSIAN_EVERY)
         else:
             quasi_newton(objective, ode_x, optim, kind)
         optim.close()

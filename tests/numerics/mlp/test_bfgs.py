@@ -10,6 +10,7 @@ from scipy.optimize import rosen, rosen_der
 from gradflow.numerics.mlp import MLPObjective
 from gradflow.numerics.mlp.teacher import TeacherNet, teacher_data
 from gradflow.numerics.mlp.training import POLISHES, bfgs, train
+from gradflow.numerics.mlp.training.dense_bfgs import HESSIAN_EVERY
 from gradflow.numerics.mlp.training.termination import Limits, Tracker
 from gradflow.theory.errors import ParameterError
 from gradflow.theory.mlp import Layer, Network, random_params
@@ -142,3 +143,74 @@ def test_when_the_loss_is_flat_to_rounding_steps_that_lower_the_gradient_are_tak
     tracker = Tracker(Limits(min_gnorm=1e-15, maxiterations=200))
     bfgs(objective, start, tracker)
     assert tracker.stopped_by == "min_gnorm", tracker.stopped_by
+
+
+# --- bfgs-hessian: H from the exact Hessian every hessian_every iterations ---------------------------
+
+
+def test_the_floored_inverse_hessian_takes_curvatures_by_magnitude_and_floors_them():
+    from gradflow.numerics.mlp.training.dense_bfgs import _floored_inverse_hessian
+
+    rng = np.random.default_rng(0)
+    Q, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+    curvature = Q @ np.diag([-4.0, 1e-3, 0.5, 10.0]) @ Q.T  # a saddle with a nearly flat direction
+    objective = _Counted(None, 4, curvature)
+    grad = np.array([0.0, 0.03, 0.0, 0.04])  # |grad|_2 = 0.05: floor 30 x 0.05 = 1.5
+    H = _floored_inverse_hessian(objective, np.zeros(4), grad, 30.0)
+    np.testing.assert_allclose(H, Q @ np.diag([1 / 4.0, 1 / 1.5, 1 / 1.5, 1 / 10.0]) @ Q.T, rtol=1e-12, atol=1e-15)
+    assert float(grad @ (-(H @ grad))) < 0  # positive definite: a direction down even at a saddle
+    # a small floor leaves the curvatures above it alone (Newton's step where the Hessian is definite)
+    H = _floored_inverse_hessian(objective, np.zeros(4), grad, 1e-12)
+    expected = Q @ np.diag([1 / 4.0, 1e3, 1 / 0.5, 1 / 10.0]) @ Q.T
+    np.testing.assert_allclose(H, expected, rtol=0, atol=1e-9)
+    # a Hessian that is not finite gives None (BFGS then keeps what it learnt)
+    assert _floored_inverse_hessian(_Counted(None, 4, np.full((4, 4), np.nan)), np.zeros(4), grad, 30.0) is None
+
+
+def test_bfgs_hessian_takes_newtons_step_where_the_hessian_is_definite_above_the_floor():
+    A, b, objective = _quadratic(8, 3)  # curvatures 0.50 to 32.9, |grad|_2 3.5 at 0
+    tracker = Tracker(Limits(minloss=0.0, min_gnorm=1e-12))
+    x = bfgs(objective, np.zeros(8), tracker, hessian_every=20, floor=1e-3)
+    assert tracker.stopped_by in ("min_gnorm", "minloss") and tracker.iterations == 1
+    assert np.allclose(x, np.linalg.solve(A, b), rtol=1e-12, atol=1e-12)
+
+
+def test_bfgs_hessian_without_a_finite_hessian_is_plain_bfgs():
+    def fg(x):
+        return float(rosen(x)), rosen_der(x)
+
+    runs = []
+    for every, curvature in ((0, None), (5, np.full((2, 2), np.inf))):
+        tracker = Tracker(Limits(minloss=0.0, min_gnorm=1e-12))
+        runs.append((bfgs(_Counted(fg, 2, curvature), np.array([-1.2, 1.0]), tracker, hessian_every=every),
+                     tracker.iterations))
+    assert runs[0][1] == runs[1][1] and np.array_equal(runs[0][0], runs[1][0])
+
+
+def test_bfgs_hessian_needs_fewer_evaluations_on_teacher_student_networks():
+    # measured on these six starts: 4365 evaluations against plain BFGS's 6617 (fewer on every start)
+    teacher = TeacherNet(Network(2, (Layer(2, "softplus"), Layer(1))), seed=0)
+    data = teacher_data(teacher, 200, seed=1)
+    student = Network(2, (Layer(3, "softplus"), Layer(1)))
+    objective = MLPObjective.create(student, data.X, data.Y)
+    evaluations = {0: 0, HESSIAN_EVERY: 0}
+    for seed in range(6):
+        for every in evaluations:
+            tracker = Tracker(Limits(minloss=0.0, min_gnorm=1e-12, maxiterations=20000))
+            x = bfgs(objective, random_params(student, seed), tracker, hessian_every=every)
+            assert tracker.stopped_by in ("min_gnorm", "minloss"), (seed, every, tracker.stopped_by)
+            assert np.max(np.abs(objective.loss_and_gradient(x)[1])) <= 1e-12
+            evaluations[every] += tracker.evaluations
+    assert evaluations[HESSIAN_EVERY] < 0.8 * evaluations[0], evaluations
+
+
+def test_bfgs_hessian_as_a_polish_and_its_bad_settings():
+    A, b, objective = _quadratic(6, 5)
+    result = train(objective, np.zeros(6), method="gd", lr=1e-3, maxiterations_ode=1, polish="bfgs-hessian",
+                   minloss=0.0, min_gnorm=1e-11)
+    assert result.polish == "bfgs-hessian" and result.optim_stopped_by in ("min_gnorm", "minloss")
+    assert np.allclose(result.x, np.linalg.solve(A, b), atol=1e-9)
+    with pytest.raises(ParameterError, match="hessian_every"):
+        bfgs(objective, np.ones(6), Tracker(Limits()), hessian_every=-1)
+    with pytest.raises(ParameterError, match="floor"):
+        bfgs(objective, np.ones(6), Tracker(Limits()), hessian_every=5, floor=0.0)
