@@ -4,8 +4,8 @@ E seeds, down to |grad L|_inf <= 1e-12.
 
 Implementations (each member stops at |grad|_inf <= 1e-12 or after ``cap`` seconds per phase):
 
-  gradflow-ensemble  ``train_ensemble`` (stiff flow, then Newton; BFGS once Newton stalls), members in threads
-  gradflow-ensemble-bfgs-hessian  the same with polish ``bfgs-hessian`` after the flow
+  gradflow-ensemble  ``train_ensemble`` (stiff flow, then the automatic polish: bfgs-hessian), members in threads
+  gradflow-ensemble-newton-bfgs  the same with polish ``newton-bfgs`` (Newton; BFGS once Newton stalls)
   gradflow           gradflow's BFGS alone, one seed after the other
   gradflow-bfgs-hessian  the same, H restarted from the exact Hessian every 20 iterations (polish bfgs-hessian)
   scipy-bfgs         ``scipy.optimize.minimize(method="BFGS", jac=True)`` on gradflow's loss and gradient
@@ -19,7 +19,7 @@ plain NumPy's loss at the returned point, and the serial and pooled SciPy runs p
 point when they first reach |grad|_inf <= 1e-8 (the same arithmetic in another process).
 
 Ensemble throughput is measured on fixed work: E copies of one start, each a fixed number of flow
-and Newton iterations, against one copy alone (members per second, in the same run).
+and polish iterations, against one copy alone (members per second, in the same run).
 """
 
 from __future__ import annotations
@@ -230,14 +230,14 @@ def scipy_pool(prob: Problem, cap: float, workers: int) -> tuple[list, float]:
         return runs, time.perf_counter() - started
 
 
-def ensemble_throughput(prob: Problem, members: int, workers: int, flow_steps: int, newton_steps: int) -> dict:
+def ensemble_throughput(prob: Problem, members: int, workers: int, flow_steps: int, polish_steps: int) -> dict:
     """members / second of E copies of one start (fixed work each) against one copy alone, and the ceiling
     of that ratio: a member alone already splits its samples over the cores, so E members gain over it at
     most cores x (its time alone) / (its time on one core), every core running members of its own at one
     core's speed."""
     from gradflow.numerics.mlp.kernels import serial_kernels
 
-    limits = dict(maxiterations_ode=flow_steps, maxiterations_optim=newton_steps, min_gnorm=0.0)
+    limits = dict(maxiterations_ode=flow_steps, maxiterations_optim=polish_steps, min_gnorm=0.0)
     one = prob.starts[:1]
     gradflow_ensemble(prob, math.inf, starts=one, workers=1, **limits)  # warm-up
     _, alone = gradflow_ensemble(prob, math.inf, starts=one, workers=1, **limits)
@@ -328,14 +328,14 @@ def mlp_train(quick: bool, ceilings: dict) -> list:
     warm = Problem(prob.network, prob.X, prob.Y, prob.starts[:1])  # loads every kernel once, untimed
     started = time.perf_counter()
     gradflow_ensemble(warm, 0.2)
-    gradflow_ensemble(warm, 0.2, polish="bfgs-hessian")
+    gradflow_ensemble(warm, 0.2, polish="newton-bfgs")
     gradflow_bfgs(warm, 0.2, hessian_every=HESSIAN_EVERY)
     compile_s = time.perf_counter() - started
 
     runs, times = {}, {}
     runs["gradflow-ensemble"], times["gradflow-ensemble"] = gradflow_ensemble(prob, cap, workers=workers)
-    runs["gradflow-ensemble-bfgs-hessian"], times["gradflow-ensemble-bfgs-hessian"] = gradflow_ensemble(
-        prob, cap, workers=workers, polish="bfgs-hessian")
+    runs["gradflow-ensemble-newton-bfgs"], times["gradflow-ensemble-newton-bfgs"] = gradflow_ensemble(
+        prob, cap, workers=workers, polish="newton-bfgs")
     started = time.perf_counter()
     runs["gradflow"] = gradflow_bfgs(prob, cap)
     times["gradflow"] = time.perf_counter() - started
@@ -349,7 +349,7 @@ def mlp_train(quick: bool, ceilings: dict) -> list:
     started = time.perf_counter()
     runs["gradflow-gd"] = gradflow_gd(prob, [r.seconds for r in runs["gradflow"]])
     times["gradflow-gd"] = time.perf_counter() - started
-    throughput = ensemble_throughput(prob, seeds, workers, flow_steps=10 if quick else 30, newton_steps=3)
+    throughput = ensemble_throughput(prob, seeds, workers, flow_steps=10 if quick else 30, polish_steps=3)
 
     diffs = _agreement(prob, runs)
     worst = max(diffs.values())

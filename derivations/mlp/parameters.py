@@ -68,7 +68,8 @@ PARAMETERS = (
     Parameter("maxtime_optim", "float", 120.0, "a number > 0", "wall-time limit of the polish phase (seconds)",
               check=_positive),
     Parameter("polish", "choice", "auto", "one of " + ", ".join(POLISHES),
-              "second phase: auto = newton-bfgs (P <= 1024: Newton, then BFGS once Newton stalls), bfgs (P <= 2e4), "
+              "second phase: auto = bfgs-hessian after a flow and newton-bfgs (Newton, then BFGS once Newton stalls) "
+              "after descent (P <= 1024), bfgs (P <= 2e4), "
               "lbfgs above; bfgs-hessian: BFGS restarted from the exact Hessian every 20 iterations; "
               "scipy-bfgs: SciPy's BFGS; "
               "gauss-newton: Levenberg-Marquardt (mse only)", choices=POLISHES),

@@ -124,7 +124,7 @@ def test_mlp_hessian_call_counts_follow_the_work():
 
 def test_mlp_train_runs_every_implementation_and_they_agree(quick_report):
     (cell,) = _cells(quick_report[1], "mlp-train")
-    names = {"gradflow", "gradflow-bfgs-hessian", "gradflow-ensemble", "gradflow-ensemble-bfgs-hessian", "scipy-bfgs",
+    names = {"gradflow", "gradflow-bfgs-hessian", "gradflow-ensemble", "gradflow-ensemble-newton-bfgs", "scipy-bfgs",
              "scipy-bfgs-pool", "gradflow-gd"}
     assert not cell["skipped"] and set(cell["times"]) == names and cell["agree"]
     notes = cell["notes"]

@@ -6,7 +6,7 @@ tried at 1/2, 1/4, ... of its length, then mu is raised tenfold; directions whos
 the minimum-norm step, which stays put along the flat directions of an overparameterised minimum).
 A step is taken when it lowers the loss, or, once the loss is at rounding level, when it keeps the
 loss and lowers |grad|_inf.
-With ``stall`` (``newton-bfgs``, the automatic polish up to 1024 parameters) Newton ends ("stalled") once the
+With ``stall`` (``newton-bfgs``, the automatic polish up to 1024 parameters after a descent method) Newton ends ("stalled") once the
 smallest |grad|_inf seen has not fallen tenfold in ``stall`` iterations, and ``train`` goes on with BFGS for the
 rest of the phase: Newton reaches a non-degenerate minimum in a few iterations, so a stall means a degenerate
 one (a flat, curved valley: the loss falling like a power of the flow's time), where Newton's steps only move

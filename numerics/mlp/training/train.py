@@ -1,6 +1,6 @@
 """``train``: the dynamics (a flow or a descent method), then a polish, then the result.
 
-    result = train(objective, theta0)                      # flow, then Newton (BFGS once it stalls; P <= 1024)
+    result = train(objective, theta0)                      # flow, then BFGS with exact Hessians (P <= 1024)
     result = train(objective, theta0, method="adam", lr=1e-2, batchsize=100, polish="none")
     results = train_ensemble(objective, Theta0)            # members in parallel, each on its own
 
@@ -32,6 +32,7 @@ from gradflow.numerics.mlp.training.termination import Limits, Recorder, Tracker
 from gradflow.theory.errors import ParameterError, require
 
 METHODS = ("flow", "gd", "sgd", "adam", "dopri5", "rk4")
+FLOW_METHODS = ("flow", "dopri5", "rk4")
 POLISHES = ("auto", "newton", "newton-bfgs", "gauss-newton", "bfgs", "bfgs-hessian", "scipy-bfgs", "lbfgs", "none")
 NEWTON_LIMIT, BFGS_LIMIT = 1024, 20_000
 SPECTRUM_LIMIT = 2000
@@ -95,10 +96,14 @@ def _validate(objective, theta0, method, polish, lr, batchsize, tauinv):
     return theta0, (float(rates) if rates.ndim == 0 else rates)
 
 
-def _polish_kind(polish: str, P: int) -> str:
+def _polish_kind(polish: str, P: int, after_flow: bool) -> str:
     if polish != "auto":
         return polish
-    return "newton-bfgs" if P <= NEWTON_LIMIT else "bfgs" if P <= BFGS_LIMIT else "lbfgs"
+    if P <= NEWTON_LIMIT:
+        # bfgs-hessian's floor (30 |grad|) suits a flow's end point, where |grad| is small beside the
+        # curvature; after a few descent steps it could keep the steps short (see dense_bfgs)
+        return "bfgs-hessian" if after_flow else "newton-bfgs"
+    return "bfgs" if P <= BFGS_LIMIT else "lbfgs"
 
 
 @one_blas_thread_during(lambda objective, *args, **kwargs: getattr(objective, "n_params", 0))  # see numerics.blas
@@ -118,8 +123,8 @@ def train(objective, theta0, *, method: str = "flow", polish: str = "auto", taui
     started = time.perf_counter()
     ode_limits = Limits(maxtime_ode, maxiterations_ode, minloss, min_gnorm, patience, maxT)
     ode = Tracker(ode_limits, _bar(method, progress), stop)
-    recorder = Recorder(n_samples_trajectory, "log" if method in ("flow", "dopri5", "rk4") else "linear")
-    if method in ("flow", "dopri5", "rk4"):
+    recorder = Recorder(n_samples_trajectory, "log" if method in FLOW_METHODS else "linear")
+    if method in FLOW_METHODS:
         final_time = integrate_flow(objective, theta0, rates, ode, recorder, method, rtol, atol, dt=lr)
     else:
         final_time = float(descend(objective, theta0, method, lr, rates, ode, recorder,
@@ -128,7 +133,7 @@ def train(objective, theta0, *, method: str = "flow", polish: str = "auto", taui
     ode.close()
     ode_time = ode.elapsed
     ode_x, ode_loss = ode.best_x, ode.best_loss
-    kind = _polish_kind(polish, objective.n_params)
+    kind = _polish_kind(polish, objective.n_params, method in FLOW_METHODS)
     optim = Tracker(Limits(maxtime_optim, maxiterations_optim, minloss, min_gnorm, patience),
                     _bar(f"polish ({kind})", progress and kind != "none"), stop)
     # the trackers hold each best point's regularised |grad|_inf: no evaluation again

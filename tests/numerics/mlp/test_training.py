@@ -181,6 +181,15 @@ def test_newton_bfgs_hands_a_stalled_newton_over_to_bfgs_and_auto_chooses_it():
     assert auto.polish == "newton-bfgs" and np.array_equal(auto.x, handed.x)
 
 
+def test_auto_polishes_a_flows_end_point_with_bfgs_hessian():
+    objective = _problem(2)
+    options = dict(maxiterations_ode=50, min_gnorm=1e-12, spectrum=False)
+    auto = train(objective, np.full(5, 2.0), **options)
+    chosen = train(objective, np.full(5, 2.0), polish="bfgs-hessian", **options)
+    assert auto.polish == "bfgs-hessian" and np.array_equal(auto.x, chosen.x)
+    assert auto.optim_stopped_by == "min_gnorm" and auto.converged
+
+
 def test_a_non_degenerate_minimum_never_stalls_newton():
     objective = _problem(2)
     result = train(objective, np.full(5, 2.0), method="gd", lr=0.05, maxiterations_ode=5, min_gnorm=1e-13)
