@@ -22,7 +22,7 @@ kernels: about 5 at 33 parameters and 10^4 samples) and the polish starts where 
 the curvature (the end of a flow): the floor is in units of |grad|, so a step from a refreshed H is at
 most 1/floor long before its line search, and far from a minimum of a steep loss the refreshes keep the
 steps short (a 5-parameter quadratic-plus-quartic from a far start: 40 iterations against Newton's 6), which
-is why the automatic polish stays newton-bfgs.
+is why the automatic polish chooses it only after a flow (newton-bfgs after a descent method).
 """
 
 from __future__ import annotations
