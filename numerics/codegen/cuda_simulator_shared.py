@@ -18,6 +18,7 @@ import traceback
 import numpy as np
 
 _LOCK = threading.Lock()
+_original = None  # the simulator's own method, once replaced
 
 
 def _locked_shared_array(self, shape, dtype):
@@ -35,9 +36,6 @@ def _locked_shared_array(self, shape, dtype):
         if array is None:
             array = self._allocations[caller] = np.empty(shape, dtype)
     return array
-
-
-_original = None
 
 
 def serialise_shared_arrays() -> bool:
