@@ -343,6 +343,11 @@ class _MatrixPrinter:
 
     def _fused_cross_entropy_gradient(self, first, rest):
         """diag(w) (RowSoftmax(A) - B) -> one fused pass (no temporaries), for a column w."""
+        parts = self._cross_entropy_gradient_parts(first, rest)
+        return None if parts is None else f"_weighted_softmax_minus({', '.join(parts)})"
+
+    def _cross_entropy_gradient_parts(self, first, rest):
+        """(A, B, w) printed, when the product first rest[0] ... is diag(w) (RowSoftmax(A) - B); else None."""
         if not (isinstance(first, sp.DiagMatrix) and len(rest) == 1 and isinstance(rest[0], sp.MatAdd)
                 and first.args[0].shape[1] == 1 and len(rest[0].args) == 2):
             return None
@@ -353,8 +358,7 @@ class _MatrixPrinter:
         coefficient, matrices = other[0].as_coeff_matrices() if isinstance(other[0], sp.MatMul) else (1, [other[0]])
         if coefficient != -1 or len(matrices) != 1:
             return None
-        return (f"_weighted_softmax_minus({self(softmax[0].args[0])}, {self(matrices[0])}, "
-                f"{self(first.args[0])})")
+        return self(softmax[0].args[0]), self(matrices[0]), self(first.args[0])
 
     def _fused_cross_entropy_loss(self, first, rest):
         """w^T (RowLogSumExp(A) - (B o A) 1) -> one fused pass (no temporaries; Numba also compiles it once,
@@ -403,4 +407,17 @@ class _MatrixPrinter:
 def matrix_code(expr, names: dict) -> str:
     """NumPy source for a matrix expression, MatrixSymbols renamed by ``names``."""
     return _MatrixPrinter(names)(expr)
+
+
+def cross_entropy_gradient_rows_code(expr, names: dict, out: str, first: str, last: str) -> str | None:
+    """For ``expr`` = diag(w) (RowSoftmax(A) - B) (the softmax cross-entropy gradient): the statement that
+    writes its rows first:last into ``out`` (a row depends on that row of A and B only, so threads can each
+    fill theirs); None for any other expression."""
+    if not isinstance(expr, sp.MatMul):
+        return None
+    coefficient, factors = expr.as_coeff_matrices()
+    if coefficient != 1:
+        return None
+    parts = _MatrixPrinter(names)._cross_entropy_gradient_parts(factors[0], factors[1:])
+    return None if parts is None else f"_weighted_softmax_minus_rows({', '.join(parts)}, {out}, {first}, {last})"
 

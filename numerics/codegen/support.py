@@ -184,17 +184,29 @@ def _row_softmax(S):
     return out
 
 
+@numba.njit(cache=True, inline="always")
+def _weighted_softmax_minus_row(S, B, w, out, i):
+    total = _shifted_row_exps(S, i, out)
+    weight = w[i, 0]
+    for j in range(S.shape[1]):
+        out[i, j] = weight * (out[i, j] / total - B[i, j])
+
+
 @numba.njit(cache=True, fastmath={"contract"})
 def _weighted_softmax_minus(S, B, w):
     """diag(w) (softmax_row(S) - B) with no temporary matrices: the cross-entropy gradient
     P (Pi - Y), which the printer emits for that pattern."""
     out = np.empty_like(S)
     for i in range(S.shape[0]):
-        total = _shifted_row_exps(S, i, out)
-        weight = w[i, 0]
-        for j in range(S.shape[1]):
-            out[i, j] = weight * (out[i, j] / total - B[i, j])
+        _weighted_softmax_minus_row(S, B, w, out, i)
     return out
+
+
+@numba.njit(cache=True, fastmath={"contract"})
+def _weighted_softmax_minus_rows(S, B, w, out, first, last):
+    """Rows first:last of _weighted_softmax_minus(S, B, w), written into ``out``: one thread's share."""
+    for i in range(first, last):
+        _weighted_softmax_minus_row(S, B, w, out, i)
 
 
 @numba.njit(cache=True)
@@ -311,6 +323,19 @@ def _step_in_place(X, eta, V):
         flat_x[i] += eta * flat_v[i]
         if not math.isfinite(flat_x[i]):
             finite = False
+    return finite
+
+
+@numba.njit(cache=True)
+def _step_rows_in_place(X, first, last, eta, V):
+    """X[first:last] += eta V (V holds those rows only), fused with the finiteness check; False on NaN/Inf.
+    One thread's share of a step whose rows are split between threads."""
+    finite = True
+    for i in range(last - first):
+        for j in range(X.shape[1]):
+            X[first + i, j] += eta * V[i, j]
+            if not math.isfinite(X[first + i, j]):
+                finite = False
     return finite
 
 

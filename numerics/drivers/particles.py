@@ -12,7 +12,7 @@ from gradflow.theory.errors import require
 from gradflow.numerics.errors import DivergenceError
 from gradflow.numerics.memory import keep_freed_memory
 from gradflow.numerics.drivers.progress import CHUNK_WORK, chunked
-from gradflow.numerics.drivers.strategy import Strategy, blas_threads_of, choose_blas_strategy
+from gradflow.numerics.drivers.strategy import Strategy, blas_threads_of, choose_blas_strategy, split_rows
 
 if TYPE_CHECKING:  # SymPy: imported where a system is built, not on a warm start
     from gradflow.numerics.codegen.matrix_module import MatrixSystem
@@ -163,6 +163,10 @@ class ParticleSimulator:
         loss, l01, margins, norm, _ = self._allocate(steps.size, labels.size)
         work = X.size * max(1, labels.size)
         strategy = self._prepare_run(X)
+        if hasattr(self.module, "run_gd_rows"):
+            strategy = split_rows(strategy, X.shape[0])
+        run_gd = (self.module.run_gd if not strategy.row_blocks
+                  else lambda *args: self.module.run_gd_rows(*args, strategy.threads))
         with blas_threads_of(strategy), chunked(int(n_steps), steps, work, progress, self.signature.name) as chunks:
             if steps[0] == 0:
                 zero = self._allocate(1, labels.size)
@@ -172,8 +176,7 @@ class ParticleSimulator:
                 local = (steps[rows] - first).astype(np.int64)
                 chunk_seed = int(seed) if first == 0 else -1  # -1: keep the generator's state
                 out = self._allocate(local.size, labels.size)
-                X = self.module.run_gd(X, *arrays, labels, float(eta), last - first, local, int(batch), chunk_seed,
-                                       *out)
+                X = run_gd(X, *arrays, labels, float(eta), last - first, local, int(batch), chunk_seed, *out)
                 self._check(out[4], f"{'SGD' if batch else 'GD'} with eta = {eta}", first)
                 loss[rows], l01[rows], margins[rows], norm[rows] = out[0], out[1], out[2], out[3]
         return ParticleTrajectory(steps.astype(float), loss, l01, margins, norm, X, "sgd" if batch else "gd", strategy)

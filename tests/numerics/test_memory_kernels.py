@@ -75,6 +75,72 @@ def test_logit_kernel_matches_numpy_loop(sims, sizes, eta):
     np.testing.assert_allclose(run.final_state, S, rtol=1e-10, atol=1e-11)
 
 
+@settings(max_examples=10)
+@given(sizes=sizes, eta=st.floats(0.05, 2.0), blocks=st.integers(1, 3), batch=st.sampled_from([0, 3]))
+def test_row_blocks_kernel_matches_numpy_loop_and_run_gd(sims, sizes, eta, blocks, batch):
+    """run_gd_rows (the step's rows split between threads, each block multiplied on one BLAS thread)
+    against the NumPy loop (GD) and against run_gd with the same seed (SGD)."""
+    from gradflow.numerics.blas import one_blas_thread
+
+    N, M, d, seed = sizes
+    inst = random_instance(N, M, d, seed)
+    blocks = min(blocks, N)
+    sim = sims["logit"]
+    X, arrays, labels = sim._arrays(inst.initial_logits, inst.data, inst.labels)
+    record = np.array([0, 1, 7, 100])
+
+    def run(kernel, *extra):
+        out = sim._allocate(record.size, N)
+        with one_blas_thread():
+            final = kernel(X, *arrays, labels, eta, 100, record, batch, 11, *out, *extra)
+        assert out[4][0] == -1
+        return out, final
+
+    (loss, l01, margins, norm, _), S = run(sim.module.run_gd_rows, blocks)
+    if batch:
+        (loss_ref, l01_ref, margins_ref, norm_ref, _), S_ref = run(sim.module.run_gd)
+    else:
+        loss_ref, l01_ref, margins_ref, norm_ref, S_ref = logit_particles_numpy(
+            inst.initial_logits, inst.data["K"], inst.data["Gamma"], inst.p, inst.labels, eta, 100, record)
+    np.testing.assert_allclose(loss, loss_ref, rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(l01, l01_ref, atol=1e-15)
+    np.testing.assert_allclose(margins, margins_ref, rtol=1e-10, atol=1e-11)
+    np.testing.assert_allclose(norm, norm_ref, rtol=1e-10)
+    np.testing.assert_allclose(S, S_ref, rtol=1e-10, atol=1e-11)
+
+
+def test_row_blocks_stop_where_the_state_diverges(sims, monkeypatch):
+    """A run split by rows stops with the step at which any block became non-finite, as run_gd does."""
+    import numba
+
+    from gradflow.numerics import blas
+    from gradflow.numerics.drivers import strategy
+    from gradflow.numerics.errors import DivergenceError
+
+    inst = random_instance(6, 4, 6, 2)
+    K = inst.data["K"].copy()
+    K[-1] *= 1e20  # finite data whose step overflows in the last row only: the last block's
+    data = dict(inst.data, K=K)
+    sim = sims["logit"]
+    X, arrays, labels = sim._arrays(inst.initial_logits, data, inst.labels)
+    stops = []
+    for kernel, extra in ((sim.module.run_gd, ()), (sim.module.run_gd_rows, (2,)), (sim.module.run_gd_rows, (3,))):
+        out = sim._allocate(1, 6)
+        kernel(X, *arrays, labels, 1e290, 50, np.array([50]), 0, 0, *out, *extra)
+        stops.append(int(out[4][0]))
+    assert stops[0] > 0 and stops == [stops[0]] * 3
+    if blas.blas_threads() is None or numba.get_num_threads() < 2:
+        pytest.skip("the driver splits rows with SciPy's OpenBLAS and two Numba threads or more")
+    monkeypatch.setattr(strategy, "ROW_SPLIT_WORK", 0.0)  # every product worth splitting
+    monkeypatch.setattr(strategy, "_load", lambda: 1.0)  # on a quiet machine
+    seen = []
+    kernel = sim.module.run_gd_rows
+    monkeypatch.setattr(sim.module, "run_gd_rows", lambda *args: seen.append(args[-1]) or kernel(*args))
+    with pytest.raises(DivergenceError, match=f"step {stops[0]}"):
+        sim.gd(inst.initial_logits, data, inst.labels, 1e290, 50)
+    assert len(seen) == 1 and seen[0] >= 2  # the split run, on its threads
+
+
 @pytest.mark.parametrize("eta", [0.5, 5.0, 50.0])
 @settings(max_examples=5)
 @given(N=st.integers(1, 6), M=st.integers(2, 6), seed=st.integers(0, 1000), zipf=st.floats(0, 2))
@@ -212,8 +278,13 @@ def test_cached_kernels_load_in_a_new_process(tmp_path):
         "sim = logit_particle_simulator()\n"
         "inst = memory_instance(4, 3, 4, zipf_probabilities(4, 1.0), 0, orthogonal=False)\n"
         "run = sim.gd(inst.initial_logits, inst.data, inst.labels, 0.5, 5, None, 2, 1)\n"
+        "import gradflow.numerics.drivers.strategy as strategy\n"
+        "strategy.ROW_SPLIT_WORK, strategy._load = 0.0, lambda: 1.0\n"  # the rows split (parallel, cached)
+        "rows = sim.gd(inst.initial_logits, inst.data, inst.labels, 0.5, 5)\n"
         "lanes = margin_map_simulator().iterate(np.zeros((2, 1)), [[0.5, 3, 1], [0.2, 3, 2]], 10)\n"
-        "print(sim.cache_hit, repr(run.loss[-1]), repr(lanes.states[-1, 1, 0]))\n"
+        "import numba\n"
+        "split = rows.strategy.row_blocks or (None if rows.strategy.threads == 0 or numba.get_num_threads() < 2 else False)\n"
+        "print(sim.cache_hit, repr(run.loss[-1]), repr(lanes.states[-1, 1, 0]), repr(rows.loss[-1]), split)\n"
     )
     # outside the repository, without it on the path: the generated modules import gradflow.* only
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -223,6 +294,7 @@ def test_cached_kernels_load_in_a_new_process(tmp_path):
     assert [o.returncode for o in outputs] == [0, 0], outputs[-1].stderr[-2000:]
     cold, warm = (o.stdout.split() for o in outputs)
     assert cold[0] == "False" and warm[0] == "True" and cold[1:] == warm[1:]
+    assert cold[-1] in ("True", "None")  # the row split ran (None: not SciPy's OpenBLAS, or one thread)
 
 
 # the public strategies, used the way a user property-tests a claim about the model

@@ -22,7 +22,8 @@ def test_large_work_takes_the_spare_cores():
     assert busy.threads == 1 and "no spare core" in busy.reason
     assert choose_strategy(1e9, threads=1, cores=8, load=0.0).threads == 1
     parallel = choose_strategy(1e9, threads=4, cores=4, load=0.5)
-    assert parallel.threads == 4 and parallel.to_dict() == {"threads": 4, "work": 1e9, "reason": parallel.reason}
+    assert parallel.threads == 4 and parallel.to_dict() == {"threads": 4, "work": 1e9, "reason": parallel.reason,
+                                                            "row_blocks": False}
 
 
 def test_the_load_is_the_threads_runnable_now_not_the_lagging_average(monkeypatch):
@@ -117,32 +118,71 @@ def test_small_products_run_on_one_blas_thread():
     assert choose_blas_strategy(1e12).threads == (blas_threads() or 0)  # the BLAS's own count (0: not OpenBLAS)
 
 
+def test_products_split_rows_where_it_pays_and_cores_are_spare():
+    from gradflow.numerics.drivers.strategy import ROW_SPLIT_WORK, choose_blas_strategy, split_rows
+
+    small = choose_blas_strategy(np.nextafter(ROW_SPLIT_WORK, 0), threads=2)
+    assert split_rows(small, 100, threads=2, cores=2, load=1.0) is small  # too small: one thread
+    medium = choose_blas_strategy(ROW_SPLIT_WORK, threads=2)  # one BLAS thread, but worth a row split
+    assert medium.serial and split_rows(medium, 100, threads=2, cores=2, load=1.0).row_blocks
+    large = choose_blas_strategy(1e8, threads=2)
+    assert split_rows(large, 100, threads=1, cores=2, load=1.0) is large  # Numba has one thread
+    assert split_rows(large, 1, threads=4, cores=4, load=1.0) is large  # one row (a wide state)
+    assert split_rows(large, 100, threads=2, cores=2, load=2.6) is large  # another program holds a core
+    other_blas = choose_blas_strategy(1e8, threads=None)  # not SciPy's OpenBLAS: its threads cannot be held
+    if other_blas.threads == 0:
+        assert split_rows(other_blas, 100, threads=2, cores=2, load=1.0) is other_blas
+    rows = split_rows(large, 100, threads=4, cores=8, load=1.0)
+    assert rows.row_blocks and rows.threads == 4 and "rows split over 4 threads" in rows.reason
+    assert rows.to_dict()["row_blocks"] is True
+    from gradflow.numerics.drivers.strategy import Strategy
+
+    assert split_rows(Strategy(0, 1e8, "another BLAS"), 100, threads=2, cores=2, load=1.0).threads == 0
+
+
 def test_particle_runs_report_and_apply_their_blas_threads(monkeypatch):
     """The serial choice sets SciPy's OpenBLAS (the one Numba's products call) to one thread for the run
-    and restores it; the numbers are those of the threaded BLAS."""
+    and restores it; large products take the BLAS's threads, or, split by rows, Numba's threads with one
+    BLAS thread each (run_gd_rows); the numbers are the same every way."""
+    import numba
+
     from gradflow.derivations.associative_memory.instances import memory_instance, zipf_probabilities
     from gradflow.derivations.associative_memory.simulators import logit_particle_simulator
     from gradflow.numerics import blas
+    from gradflow.numerics.drivers import particles
 
     before = blas.blas_threads()
-    if before is None or before < 2:
-        pytest.skip("needs SciPy's OpenBLAS with two threads or more")
+    if before is None or before < 2 or numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs SciPy's OpenBLAS and Numba with two threads or more")
     sim = logit_particle_simulator()
     inst = memory_instance(200, 200, 200, zipf_probabilities(200, 1.0), 0, orthogonal=False, W0="random")
     seen = []
-    kernel = sim.module.run_gd
 
-    def spy(*args):
-        seen.append(blas.blas_threads())
-        return kernel(*args)
+    def spy(name):
+        kernel = getattr(sim.module, name)
 
-    monkeypatch.setattr(sim.module, "run_gd", spy)
+        def call(*args):
+            seen.append((name, blas.blas_threads(), numba.get_num_threads()))
+            return kernel(*args)
+        return call
+
+    for name in ("run_gd", "run_gd_rows"):
+        monkeypatch.setattr(sim.module, name, spy(name))
+    monkeypatch.setattr(strategy, "_load", lambda: 1.0)  # a quiet machine: the row split's cores are spare
     runs = {}
-    for limit in (np.inf, 0.0):  # every product small (serial), every product large (the BLAS's threads)
+    # every product small (serial); every product large, split by the BLAS's threads; split by rows
+    for case, limit, rows in (("serial", np.inf, True), ("blas", 0.0, False), ("rows", 0.0, True)):
         monkeypatch.setattr(strategy, "SERIAL_BLAS_WORK", limit)
+        monkeypatch.setattr(strategy, "ROW_SPLIT_WORK", limit)
+        monkeypatch.setattr(particles, "split_rows", strategy.split_rows if rows else (lambda chosen, _: chosen))
         seen.clear()
-        runs[limit] = sim.gd(inst.initial_logits, inst.data, inst.labels, 0.5, 3, [0, 3])
-        assert runs[limit].strategy.serial is (limit == np.inf)
-        assert set(seen) == ({1} if limit == np.inf else {before}) and blas.blas_threads() == before
-    np.testing.assert_allclose(runs[np.inf].final_state, runs[0.0].final_state, rtol=1e-13, atol=1e-15)
-    np.testing.assert_allclose(runs[np.inf].loss, runs[0.0].loss, rtol=1e-13)
+        runs[case] = sim.gd(inst.initial_logits, inst.data, inst.labels, 0.5, 3, [0, 3])
+        assert runs[case].strategy.serial is (case == "serial") and runs[case].strategy.row_blocks is (case == "rows")
+        threads = numba.get_num_threads()
+        expected = {"serial": {("run_gd", 1, threads)}, "blas": {("run_gd", before, threads)},
+                    "rows": {("run_gd", 1, 2), ("run_gd_rows", 1, 2)}}[case]  # run_gd: step 0's record
+        assert set(seen) == expected and seen[-1][0] == ("run_gd_rows" if case == "rows" else "run_gd")
+        assert blas.blas_threads() == before and numba.get_num_threads() == threads
+    for case in ("blas", "rows"):
+        np.testing.assert_allclose(runs[case].final_state, runs["serial"].final_state, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(runs[case].loss, runs["serial"].loss, rtol=1e-13)
