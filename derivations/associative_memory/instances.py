@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -57,9 +58,18 @@ class MemoryInstance:
     labels: np.ndarray
     W0: np.ndarray
 
+    # K, Gamma and S_0 are products, computed once per instance: a loop calling a simulator with
+    # inst.data made four NumPy products per call, and NumPy's BLAS threads then spin for a while
+    # beside the kernel's threads (logit particles at N = 128, 200 steps: 13 ms with the arrays held, 32-41
+    # ms with inst.data and inst.initial_logits in every call; now as with them held).
+
     @property
     def data(self) -> dict:
-        """Arrays by the names the generated kernels use."""
+        """Arrays by the names the generated kernels use (a new dict; its arrays are computed once)."""
+        return dict(self._data)
+
+    @cached_property
+    def _data(self) -> dict:
         return {
             "E": self.E, "U": self.U, "p": self.p[:, None], "Y": np.eye(self.U.shape[0])[self.labels],
             "K": self.E @ self.E.T, "Gamma": self.U @ self.U.T,
@@ -67,6 +77,11 @@ class MemoryInstance:
 
     @property
     def initial_logits(self) -> np.ndarray:
+        """S_0 = E W_0^T U^T (a copy of the product computed once)."""
+        return self._initial_logits.copy()
+
+    @cached_property
+    def _initial_logits(self) -> np.ndarray:
         return self.E @ self.W0.T @ self.U.T
 
 
