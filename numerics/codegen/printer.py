@@ -420,4 +420,3 @@ def cross_entropy_gradient_rows_code(expr, names: dict, out: str, first: str, la
         return None
     parts = _MatrixPrinter(names)._cross_entropy_gradient_parts(factors[0], factors[1:])
     return None if parts is None else f"_weighted_softmax_minus_rows({', '.join(parts)}, {out}, {first}, {last})"
-
