@@ -139,7 +139,7 @@ _ROWS_STEP = """        S = prediction(X, {data})
         for b in numba.prange(blocks):
             row0 = b * X.shape[0] // blocks
             row1 = (b + 1) * X.shape[0] // blocks
-            finite[b] = _step_rows_in_place(X, row0, row1, eta * VELOCITY_SCALE, {first}[row0:row1] @ {rest})
+            finite[b] = _step_in_place(X[row0:row1], eta * VELOCITY_SCALE, {first}[row0:row1] @ {rest})
         ok = finite.all()"""
 
 _ROWS_DOC = """run_gd with the rows of each step split into ``blocks`` blocks, one per thread: a thread fills its
@@ -231,8 +231,7 @@ def render(system: MatrixSystem) -> str:
         "import math\n\nimport numba\nimport numpy as np\n\n"
         "from gradflow.numerics.codegen.support import (_all_finite, _frobenius_norm, _margins, _row_logsumexp,\n"
         "    _row_softmax, _row_softmax_jvp, _row_sums, _sample_batch_weights, _seed, _step_in_place,\n"
-        "    _step_rows_in_place, _weighted_cross_entropy, _weighted_softmax_minus, _weighted_softmax_minus_rows,\n"
-        "    _zero_one)\n"
+        "    _weighted_cross_entropy, _weighted_softmax_minus, _weighted_softmax_minus_rows, _zero_one)\n"
     )
     scale, unscaled = _numeric_factor(system.rhs)
     weights = str(system.head.weights)

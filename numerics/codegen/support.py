@@ -327,19 +327,6 @@ def _step_in_place(X, eta, V):
 
 
 @numba.njit(cache=True)
-def _step_rows_in_place(X, first, last, eta, V):
-    """X[first:last] += eta V (V holds those rows only), fused with the finiteness check; False on NaN/Inf.
-    One thread's share of a step whose rows are split between threads."""
-    finite = True
-    for i in range(last - first):
-        for j in range(X.shape[1]):
-            X[first + i, j] += eta * V[i, j]
-            if not math.isfinite(X[first + i, j]):
-                finite = False
-    return finite
-
-
-@numba.njit(cache=True)
 def _all_finite(A):
     for v in A.ravel():
         if not math.isfinite(v):
