@@ -70,3 +70,20 @@ def test_the_kernels_evaluate_the_same_saturated_slopes():
             assert np.all(np.abs(got - want) <= 1e-13 * np.abs(want)), (name, order, got, want)
     assert math.isclose(float(_reference(MLPActivation("tanh"), 1, [20.0])[0]), 4 / (math.exp(20) + math.exp(-20)) ** 2,
                         rel_tol=1e-14)
+
+
+@pytest.mark.parametrize("act", _CASES, ids=str)
+def test_the_kernels_activations_agree_with_the_derivatives_at_points(act):
+    # the generated loops run with their multiply-adds fused (exp's and log1p's polynomials): the same
+    # bounds as the numeric forms above, over the ranges where the values stay normal numbers
+    from gradflow.numerics.codegen.mlp_module import mlp_module
+
+    rng = np.random.default_rng(1)
+    points = np.concatenate([rng.normal(0.0, 3.0, 40), rng.uniform(-12.0, 12.0, 24), [-7.5, -0.5, 0.7, 6.0]])
+    points = points[np.abs(points) > 1e-3]  # away from the kinks
+    prm = np.array(act.params or (0.0,), dtype=float)
+    s, d1, d2 = (np.empty(points.size) for _ in range(3))
+    mlp_module()[0].activate(ACTIVATION_NAMES.index(act.name), prm, points.copy(), 2, s, d1, d2)
+    for got, order in ((s, 0), (d1, 1), (d2, 2)):
+        np.testing.assert_allclose(got, _reference(act, order, points), rtol=1e-12, atol=1e-14,
+                                   err_msg=f"{act} order {order}")
