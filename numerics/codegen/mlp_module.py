@@ -4,7 +4,9 @@ One module serves every network.  Its activation function ``activate(code, prm, 
 (sigma, sigma', sigma'') and is printed from the SymPy expressions of every activation in
 ``gradflow.theory.mlp.activations`` (their numeric forms, which stay finite); a neuron's activation
 is a runtime code, so per-neuron activations cost nothing extra and any depth, width or mix of
-activations runs without compiling again.  The layer recursions are the textbook ones, one layer
+activations runs without compiling again.  The kernels call ``activate`` at its address (``act``,
+from ``activation_address()``): a direct call would compile its code again into each of the seven kernels
+that reach it (about 4 s each).  The layer recursions are the textbook ones, one layer
 at a time, over chunks of samples with BLAS products (``np.dot``):
 
   forward   z_l = A~_{l-1} W_l^T,  a_l = sigma(z_l)           (A~: activations with a ones column)
@@ -34,8 +36,8 @@ from gradflow.theory.mlp.activations import ACTIVATION_NAMES, SLOPE, MLPActivati
 from gradflow.numerics.codegen.cache import cached_module, canonical_srepr
 from gradflow.numerics.codegen.printer import _log1p_of_sums, condition_code, lane_code
 
-DEFINES = ("activate", "loss_chunk", "gradient_chunk", "hessian_chunk", "symmetrize", "hvp_chunk", "loss_ensemble",
-           "gradient_ensemble", "gradient_shares")
+DEFINES = ("activate", "activation_address", "loss_chunk", "gradient_chunk", "hessian_chunk", "symmetrize",
+           "hvp_chunk", "loss_ensemble", "gradient_ensemble", "gradient_shares")
 
 _SAMPLE = {"leaky_relu": (0.01,), "poly": (0.0,)}
 
@@ -138,6 +140,11 @@ def activate(code, prm, z, order, s, d1, d2):
     ``code`` with numbers prm.  One flat loop per activation and order, with no call to libm's exp or
     log1p in it, so that LLVM vectorises it.  Codes: {", ".join(f"{i} {n}" for i, n in enumerate(ACTIVATION_NAMES))}."""
 {branches}    raise ValueError("unknown activation code")
+
+
+def activation_address():
+    """The address of activate's compiled code (ACTIVATE_SIGNATURE): the kernels' ``act``."""
+    return native_address(activate, ACTIVATE_SIGNATURE)
 ''' + _TEMPLATE
 
 
@@ -159,6 +166,8 @@ Network layout, passed to every kernel:
   offsets (L+1,) int64   where W_l starts in theta; offsets[L] = P
   codes (sum k_l,) int64 every neuron's activation code, layer after layer
   prms (sum k_l, m)      every neuron's numbers (leaky_relu slope, poly coefficients; zero-padded)
+  act                    activation_address(): where activate's compiled code is (the kernels call it there, so
+                         that its code is compiled once and not again into every kernel)
   loss_kind              0: mean squared error (scaled by out_scale), 1: softmax negative log-likelihood
 Samples: X (N, D0), T (N, k_L) targets or probability rows, w (N,) sample weights already divided by N.
 """
@@ -169,9 +178,16 @@ import numba
 import numpy as np
 
 from gradflow.numerics.codegen.support import _bits_from_double, _double_from_bits, _exp, _log1p, _log1p_unit  # vectorisable
+from gradflow.numerics.codegen.support import address_caller, native_address
+
+_ARRAY = numba.types.float64[::1]
+ACTIVATE_SIGNATURE = numba.types.none(numba.types.int64, _ARRAY, _ARRAY, numba.types.int64, _ARRAY, _ARRAY, _ARRAY)
+_call_activate = address_caller(ACTIVATE_SIGNATURE)
 '''
 
 _TEMPLATE = '''
+# Constant arguments of internal calls are written np.int64(1), np.bool_(False): Numba compiles a callee once
+# more for every literal constant it is called with (the forward pass twice, the activation runs four times).
 
 @numba.njit(cache=True, nogil=True)
 def _weights(theta, widths, biases, offsets, layer):
@@ -181,7 +197,7 @@ def _weights(theta, widths, biases, offsets, layer):
 
 
 @numba.njit(cache=True, nogil=True)
-def _activate_run(code, prm, Z, u0, u1, order, A, D1, D2):
+def _activate_run(code, prm, Z, u0, u1, order, A, D1, D2, act):
     """A[:, u0:u1], D1[:, u0:u1], D2[:, u0:u1] (order 2) of activation ``code`` on Z[:, u0:u1]; through
     contiguous copies unless the run is the whole of Z (flat loops vectorise, short strided rows do not)."""
     n, k = Z.shape
@@ -191,7 +207,7 @@ def _activate_run(code, prm, Z, u0, u1, order, A, D1, D2):
     s = A.reshape(n * k) if whole and A.shape[1] == k else np.empty(n * m)
     d1 = D1.reshape(n * k) if whole else np.empty(n * m)
     d2 = (D2.reshape(n * k) if whole else np.empty(n * m)) if order == 2 else np.empty(0)
-    activate(code, prm, z, order, s, d1, d2)
+    _call_activate(act, (code, prm, z, order, s, d1, d2))
     if not (whole and A.shape[1] == k):
         A[:, u0:u1] = s.reshape(n, m)
     if not whole:
@@ -201,7 +217,7 @@ def _activate_run(code, prm, Z, u0, u1, order, A, D1, D2):
 
 
 @numba.njit(cache=True, nogil=True)
-def _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, order):
+def _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, act, order):
     """A~_0..A~_{L-1} (activations with their ones column), Z, S', S'' (order 2; else empty) for layers 1..L."""
     L = widths.shape[0] - 1
     n = stop - start
@@ -224,12 +240,12 @@ def _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, order)
             nxt[:, k] = 1.0
         D1 = np.empty((n, k))
         D2 = np.empty((n, k) if order == 2 else (0, 0))
-        u0 = 0
+        u0 = np.int64(0)
         while u0 < k:  # runs of neurons with the same activation, each as one flat array
             u1 = u0 + 1
             while u1 < k and codes[first + u1] == codes[first + u0] and np.all(prms[first + u1] == prms[first + u0]):
                 u1 += 1
-            _activate_run(codes[first + u0], prms[first + u0], Z, u0, u1, order, nxt, D1, D2)
+            _activate_run(codes[first + u0], prms[first + u0], Z, u0, u1, order, nxt, D1, D2, act)
             u0 = u1
         zs.append(Z)
         d1s.append(D1)
@@ -301,11 +317,11 @@ def _output(A_L, Z_L, D1_L, D2_L, T, w, start, loss_kind, out_scale, curvature):
 
 
 @numba.njit(cache=True, nogil=True)
-def loss_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, loss_kind, out_scale):
+def loss_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, act, loss_kind, out_scale):
     """Sum over samples start..stop-1 of w_n loss_n."""
-    inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, 1)
+    inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, act, np.int64(1))
     L = widths.shape[0] - 1
-    loss, delta, c, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale, False)
+    loss, delta, c, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale, np.bool_(False))
     return loss
 
 
@@ -415,12 +431,13 @@ def _backward(theta, widths, biases, offsets, inputs, d1s, d2s, delta, grad, cur
 
 
 @numba.njit(cache=True, nogil=True)
-def gradient_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, loss_kind, out_scale, grad):
+def gradient_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, act, loss_kind, out_scale,
+                   grad):
     """Adds the chunk's sum of w_n grad loss_n to ``grad``; returns its loss sum."""
-    inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, 1)
+    inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, act, np.int64(1))
     L = widths.shape[0] - 1
-    loss, delta, c, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale, False)
-    _backward(theta, widths, biases, offsets, inputs, d1s, d2s, delta, grad, False)
+    loss, delta, c, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale, np.bool_(False))
+    _backward(theta, widths, biases, offsets, inputs, d1s, d2s, delta, grad, np.bool_(False))
     return loss
 
 
@@ -509,7 +526,8 @@ def _add_low_rank_lower(H, J, c):
 
 
 @numba.njit(cache=True, nogil=True)
-def hessian_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, loss_kind, out_scale, grad, H):
+def hessian_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, act, loss_kind, out_scale, grad,
+                  H):
     """Adds the chunk's gradient to ``grad`` and its Hessian to ``H``, up to ``symmetrize``; returns the loss sum.
 
     Blocks that pair a layer's own parameters with earlier ones are added twice below the diagonal and
@@ -519,11 +537,11 @@ def hessian_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, p
     dz_l/dtheta of unit u of layer l is [sigma'_{l-1} J_{l-1} through Wbar_l on the parameters before
     layer l | A~_{l-1} on u's own row]: the own part is never stored (it is A~_{l-1} scaled), so the
     first layer's Jacobian costs nothing and later ones only their columns before the layer."""
-    inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, 2)
+    inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, act, np.int64(2))
     L = widths.shape[0] - 1
     n = stop - start
-    loss, delta_L, c_L, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale, True)
-    deltas, cs = _backward(theta, widths, biases, offsets, inputs, d1s, d2s, delta_L, grad, True)
+    loss, delta_L, c_L, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale, np.bool_(True))
+    deltas, cs = _backward(theta, widths, biases, offsets, inputs, d1s, d2s, delta_L, grad, np.bool_(True))
     cs[L - 1] = c_L
     # J holds the parameters-before-the-layer part of dz_l/dtheta, laid out (k_l, n, P_<l)
     J = np.zeros((widths[1], n, 0))
@@ -615,12 +633,12 @@ def symmetrize(H, also):
 
 
 @numba.njit(cache=True, nogil=True)
-def hvp_chunk(theta, v, X, T, w, start, stop, widths, biases, offsets, codes, prms, loss_kind, out_scale, Hv):
+def hvp_chunk(theta, v, X, T, w, start, stop, widths, biases, offsets, codes, prms, act, loss_kind, out_scale, Hv):
     """Adds the chunk's H v to ``Hv`` (forward and backward directional derivatives)."""
-    inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, 2)
+    inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, act, np.int64(2))
     L = widths.shape[0] - 1
     n = stop - start
-    loss, delta, c, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale, True)
+    loss, delta, c, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale, np.bool_(True))
     # forward: Zdot_l = A~_{l-1} V_l^T + Adot_{l-1} Wbar_l^T; Adot_l = sigma' Zdot_l
     zdots = numba.typed.List()
     adots = numba.typed.List()
@@ -685,33 +703,34 @@ def hvp_chunk(theta, v, X, T, w, start, stop, widths, biases, offsets, codes, pr
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def gradient_shares(theta, X, T, w, spans, widths, biases, offsets, codes, prms, loss_kind, out_scale, losses, grads):
+def gradient_shares(theta, X, T, w, spans, widths, biases, offsets, codes, prms, act, loss_kind, out_scale, losses,
+                    grads):
     """One call's samples split over Numba's threads: share s takes the chunks spans[s], spans[s + S], ... (S =
     len(losses) shares) into losses[s] and grads[s]."""
     shares = losses.shape[0]
     for s in numba.prange(shares):
         total = 0.0
         for j in range(s, spans.shape[0], shares):
-            total += gradient_chunk(theta, X, T, w, spans[j, 0], spans[j, 1], widths, biases, offsets, codes, prms,
+            total += gradient_chunk(theta, X, T, w, spans[j, 0], spans[j, 1], widths, biases, offsets, codes, prms, act,
                                     loss_kind, out_scale, grads[s])
         losses[s] = total
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def loss_ensemble(Theta, X, T, w, chunk, widths, biases, offsets, codes, prms, loss_kind, out_scale, out):
+def loss_ensemble(Theta, X, T, w, chunk, widths, biases, offsets, codes, prms, act, loss_kind, out_scale, out):
     """out[e] = the loss of member e (rows of Theta), members in parallel."""
     N = X.shape[0]
     for e in numba.prange(Theta.shape[0]):
         total = 0.0
         for start in range(0, N, chunk):
             stop = min(start + chunk, N)
-            total += loss_chunk(Theta[e], X, T, w, start, stop, widths, biases, offsets, codes, prms, loss_kind,
+            total += loss_chunk(Theta[e], X, T, w, start, stop, widths, biases, offsets, codes, prms, act, loss_kind,
                                 out_scale)
         out[e] = total
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def gradient_ensemble(Theta, X, T, w, chunk, widths, biases, offsets, codes, prms, loss_kind, out_scale, out,
+def gradient_ensemble(Theta, X, T, w, chunk, widths, biases, offsets, codes, prms, act, loss_kind, out_scale, out,
                       grads):
     """out[e], grads[e] = loss and gradient of member e, members in parallel."""
     N = X.shape[0]
@@ -719,7 +738,7 @@ def gradient_ensemble(Theta, X, T, w, chunk, widths, biases, offsets, codes, prm
         total = 0.0
         for start in range(0, N, chunk):
             stop = min(start + chunk, N)
-            total += gradient_chunk(Theta[e], X, T, w, start, stop, widths, biases, offsets, codes, prms,
+            total += gradient_chunk(Theta[e], X, T, w, start, stop, widths, biases, offsets, codes, prms, act,
                                     loss_kind, out_scale, grads[e])
         out[e] = total
 '''

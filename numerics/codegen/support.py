@@ -349,3 +349,44 @@ def _sample_batch_weights(cumulative, batch):
 @numba.njit(cache=True)
 def _seed(seed):
     np.random.seed(seed)
+
+
+# A Numba function that calls another compiles the callee's code into its own, again for every caller: the MLP
+# kernels' activate (every activation, both orders: about 4 s to compile) cost that much in each of the seven
+# kernels that reach it.  Called by address instead, it is compiled once; the address is an argument (never a
+# constant in the caller's code), so the callers stay cacheable across processes.
+
+
+def native_address(dispatcher, signature) -> int:
+    """The address of ``dispatcher``'s compiled code for ``signature`` (compiled, or loaded from Numba's cache,
+    on first use), in Numba's own calling convention: what ``address_caller(signature)`` calls."""
+    dispatcher.compile(signature.args)
+    compiled = dispatcher.overloads[signature.args]
+    return compiled.library.get_pointer_to_function(compiled.fndesc.mangled_name)
+
+
+def address_caller(signature):
+    """An intrinsic ``call(address, *args)`` calling the function at ``address`` (from ``native_address`` with
+    the same signature).  The arguments must have exactly the signature's types (a mismatch is a typing error,
+    never a call with the wrong layout); the callee's exceptions propagate as from a direct call."""
+    from numba.core import cgutils
+    from numba.core.errors import TypingError
+
+    @numba.extending.intrinsic
+    def call(typingctx, address, args):
+        if address != numba.types.int64 or tuple(args) != tuple(signature.args):
+            raise TypingError(f"address_caller: arguments {tuple(args)} where {tuple(signature.args)} are needed")
+
+        def codegen(context, builder, call_signature, values):
+            arguments = cgutils.unpack_tuple(builder, values[1])
+            function = context.call_conv.get_function_type(signature.return_type, signature.args)
+            pointer = builder.inttoptr(values[0], function.as_pointer())
+            status, result = context.call_conv.call_function(builder, pointer, signature.return_type,
+                                                             signature.args, arguments)
+            with cgutils.if_unlikely(builder, status.is_error):
+                context.call_conv.return_status_propagate(builder, status)
+            return result
+
+        return signature.return_type(address, args), codegen
+
+    return call

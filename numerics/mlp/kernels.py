@@ -169,7 +169,8 @@ class MLPKernels:
 
     @cached_property
     def _layout(self) -> tuple:  # built once: a small call's Python overhead is a tenth of its time
-        return self.widths, self.biases, self.offsets, self.codes, self.prms, self.loss_kind, self.out_scale
+        return (self.widths, self.biases, self.offsets, self.codes, self.prms, self.module.activation_address(),
+                self.loss_kind, self.out_scale)
 
     def _theta(self, theta) -> np.ndarray:
         theta = np.ascontiguousarray(theta, dtype=float)

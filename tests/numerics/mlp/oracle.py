@@ -110,7 +110,13 @@ def gradient(net, theta, X, Y, w=None):
         Z = zs[-1]
         p = np.exp(Z - Z.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
-        delta = T.sum(axis=1, keepdims=True) * p - T
+        mass = T.sum(axis=1, keepdims=True)
+        delta = mass * p - T
+        # at the largest logit s p_b - t_b cancels where p_b ~ 1: 1 - p_b is the sum of the other p, each accurate
+        rows, best = np.arange(n), Z.argmax(axis=1)
+        others = np.ones_like(p, dtype=bool)
+        others[rows, best] = False
+        delta[rows, best] = np.where(others, T, 0.0).sum(axis=1) - mass[:, 0] * np.where(others, p, 0.0).sum(axis=1)
     delta = delta * (w / n)[:, None]
     grads = [None] * net.depth
     for l in range(net.depth - 1, -1, -1):
