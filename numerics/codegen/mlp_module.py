@@ -36,8 +36,8 @@ from gradflow.theory.mlp.activations import ACTIVATION_NAMES, SLOPE, MLPActivati
 from gradflow.numerics.codegen.cache import cached_module, canonical_srepr
 from gradflow.numerics.codegen.printer import _log1p_of_sums, condition_code, lane_code
 
-DEFINES = ("activate", "activation_address", "loss_chunk", "gradient_chunk", "hessian_chunk", "symmetrize",
-           "hvp_chunk", "loss_ensemble", "gradient_ensemble", "gradient_shares")
+DEFINES = ("activate", "activation_address", "chunk_addresses", "loss_chunk", "gradient_chunk", "hessian_chunk",
+           "symmetrize", "hvp_chunk", "loss_ensemble", "gradient_ensemble", "gradient_shares")
 
 _SAMPLE = {"leaky_relu": (0.01,), "poly": (0.0,)}
 
@@ -145,6 +145,13 @@ def activate(code, prm, z, order, s, d1, d2):
 def activation_address():
     """The address of activate's compiled code (ACTIVATE_SIGNATURE): the kernels' ``act``."""
     return native_address(activate, ACTIVATE_SIGNATURE)
+
+
+def chunk_addresses():
+    """(loss_chunk's, gradient_chunk's) addresses: the parallel kernels' ``chunks`` (their members' and shares'
+    calls go there, and the chunk kernels are not compiled again into each of them)."""
+    return np.array([native_address(loss_chunk, LOSS_CHUNK_SIGNATURE),
+                     native_address(gradient_chunk, GRADIENT_CHUNK_SIGNATURE)], dtype=np.int64)
 ''' + _TEMPLATE
 
 
@@ -183,6 +190,13 @@ from gradflow.numerics.codegen.support import address_caller, native_address
 _ARRAY = numba.types.float64[::1]
 ACTIVATE_SIGNATURE = numba.types.none(numba.types.int64, _ARRAY, _ARRAY, numba.types.int64, _ARRAY, _ARRAY, _ARRAY)
 _call_activate = address_caller(ACTIVATE_SIGNATURE)
+_INT, _MATRIX, _INTS = numba.types.int64, numba.types.float64[:, ::1], numba.types.int64[::1]
+_CHUNK = (_ARRAY, _MATRIX, _MATRIX, _ARRAY, _INT, _INT, _INTS, _INTS, _INTS, _INTS, _MATRIX, _INT, _INT,
+          numba.types.float64)  # theta, X, T, w, start, stop, the layout (act included), loss_kind, out_scale
+LOSS_CHUNK_SIGNATURE = numba.types.float64(*_CHUNK)
+GRADIENT_CHUNK_SIGNATURE = numba.types.float64(*_CHUNK, _ARRAY)
+_call_loss_chunk = address_caller(LOSS_CHUNK_SIGNATURE)
+_call_gradient_chunk = address_caller(GRADIENT_CHUNK_SIGNATURE)
 '''
 
 _TEMPLATE = '''
@@ -704,41 +718,42 @@ def hvp_chunk(theta, v, X, T, w, start, stop, widths, biases, offsets, codes, pr
 
 @numba.njit(cache=True, nogil=True, parallel=True)
 def gradient_shares(theta, X, T, w, spans, widths, biases, offsets, codes, prms, act, loss_kind, out_scale, losses,
-                    grads):
+                    grads, chunks):
     """One call's samples split over Numba's threads: share s takes the chunks spans[s], spans[s + S], ... (S =
     len(losses) shares) into losses[s] and grads[s]."""
     shares = losses.shape[0]
     for s in numba.prange(shares):
         total = 0.0
         for j in range(s, spans.shape[0], shares):
-            total += gradient_chunk(theta, X, T, w, spans[j, 0], spans[j, 1], widths, biases, offsets, codes, prms, act,
-                                    loss_kind, out_scale, grads[s])
+            total += _call_gradient_chunk(chunks[1], (theta, X, T, w, spans[j, 0], spans[j, 1], widths, biases, offsets,
+                                                      codes, prms, act, loss_kind, out_scale, grads[s]))
         losses[s] = total
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def loss_ensemble(Theta, X, T, w, chunk, widths, biases, offsets, codes, prms, act, loss_kind, out_scale, out):
+def loss_ensemble(Theta, X, T, w, chunk, widths, biases, offsets, codes, prms, act, loss_kind, out_scale, out,
+                  chunks):
     """out[e] = the loss of member e (rows of Theta), members in parallel."""
     N = X.shape[0]
     for e in numba.prange(Theta.shape[0]):
         total = 0.0
         for start in range(0, N, chunk):
             stop = min(start + chunk, N)
-            total += loss_chunk(Theta[e], X, T, w, start, stop, widths, biases, offsets, codes, prms, act, loss_kind,
-                                out_scale)
+            total += _call_loss_chunk(chunks[0], (Theta[e], X, T, w, start, stop, widths, biases, offsets, codes, prms,
+                                                  act, loss_kind, out_scale))
         out[e] = total
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
 def gradient_ensemble(Theta, X, T, w, chunk, widths, biases, offsets, codes, prms, act, loss_kind, out_scale, out,
-                      grads):
+                      grads, chunks):
     """out[e], grads[e] = loss and gradient of member e, members in parallel."""
     N = X.shape[0]
     for e in numba.prange(Theta.shape[0]):
         total = 0.0
         for start in range(0, N, chunk):
             stop = min(start + chunk, N)
-            total += gradient_chunk(Theta[e], X, T, w, start, stop, widths, biases, offsets, codes, prms, act,
-                                    loss_kind, out_scale, grads[e])
+            total += _call_gradient_chunk(chunks[1], (Theta[e], X, T, w, start, stop, widths, biases, offsets, codes,
+                                                      prms, act, loss_kind, out_scale, grads[e]))
         out[e] = total
 '''

@@ -112,7 +112,8 @@ def prepare_samples(network: Network, X, Y, weights=None) -> Samples:
         require(w.shape == (n,), "weights", f"of shape ({n},)", w.shape)
         require(bool(np.isfinite(w).all()) and bool((w >= 0).all()), "weights", "finite and >= 0")
         w = w / n
-    return Samples(np.ascontiguousarray(X), np.ascontiguousarray(T), np.ascontiguousarray(w))
+    # contiguous and writable (copied only where they are not): the kernels' compiled signatures
+    return Samples(*(np.require(a, float, ["C", "W"]) for a in (X, T, w)))
 
 
 class MLPKernels:
@@ -172,8 +173,12 @@ class MLPKernels:
         return (self.widths, self.biases, self.offsets, self.codes, self.prms, self.module.activation_address(),
                 self.loss_kind, self.out_scale)
 
+    @cached_property
+    def _chunks(self) -> np.ndarray:  # the parallel kernels call the chunk kernels at these addresses
+        return self.module.chunk_addresses()
+
     def _theta(self, theta) -> np.ndarray:
-        theta = np.ascontiguousarray(theta, dtype=float)
+        theta = np.require(theta, float, ["C", "W"])  # a read-only vector is copied: the kernels' signatures
         if theta.shape != (self.n_params,):
             require(False, "theta", f"a vector of {self.n_params} parameters", theta.shape)
         return theta
@@ -231,7 +236,7 @@ class MLPKernels:
         losses, grads = np.zeros(workers), np.zeros((workers, self.n_params))
         with one_blas_thread():
             self.module.gradient_shares(theta, data.X, data.T, data.w, np.array(spans, dtype=np.int64),
-                                        *self._layout, losses, grads)
+                                        *self._layout, losses, grads, self._chunks)
         loss, grad = losses[0], grads[0]
         for other_loss, other_grad in zip(losses[1:], grads[1:]):
             loss += other_loss
@@ -270,7 +275,7 @@ class MLPKernels:
                          data.w)[1]
 
     def _thetas(self, Theta) -> np.ndarray:
-        Theta = np.ascontiguousarray(Theta, dtype=float)
+        Theta = np.require(Theta, float, ["C", "W"])
         require(Theta.ndim == 2 and Theta.shape[1] == self.n_params, "Theta",
                 f"of shape (E, {self.n_params})", Theta.shape)
         return Theta
@@ -279,7 +284,8 @@ class MLPKernels:
         Theta = self._thetas(Theta)
         out = np.zeros(Theta.shape[0])
         with one_blas_thread():  # the members run in Numba's threads
-            self.module.loss_ensemble(Theta, data.X, data.T, data.w, self.chunk_size(), *self._layout, out)
+            self.module.loss_ensemble(Theta, data.X, data.T, data.w, self.chunk_size(), *self._layout, out,
+                                      self._chunks)
         return out
 
     def gradient_ensemble(self, Theta, data: Samples) -> tuple[np.ndarray, np.ndarray]:
@@ -288,7 +294,7 @@ class MLPKernels:
         grads = np.zeros_like(Theta)
         with one_blas_thread():  # the members run in Numba's threads
             self.module.gradient_ensemble(Theta, data.X, data.T, data.w, self.chunk_size(), *self._layout, out,
-                                          grads)
+                                          grads, self._chunks)
         return out, grads
 
     def hessian_ensemble(self, Theta, data: Samples) -> np.ndarray:

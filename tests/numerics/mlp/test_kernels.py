@@ -73,6 +73,27 @@ def test_ensemble_members_equal_single_calls():
             assert losses[e] == pytest.approx(loss, rel=1e-14) and np.allclose(grads[e], grad, rtol=1e-13, atol=0)
 
 
+
+def test_read_only_inputs_give_the_same_numbers():
+    # the kernels are compiled for writable arrays (and call each other at fixed signatures): read-only
+    # parameters and data are copied on the way in, never a typing error or a second compilation
+    X, Y, w = _data(SMALL, 300, 3)
+    Theta = np.stack([_point(SMALL, s) for s in range(3)])
+    frozen = [a.copy() for a in (X, Y, w, Theta)]
+    for a in frozen:
+        a.flags.writeable = False
+    kernels = MLPKernels(SMALL)
+    data, frozen_data = prepare_samples(SMALL, X, Y, w), prepare_samples(SMALL, *frozen[:3])
+    assert frozen_data.X.flags.writeable and frozen_data.w.flags.writeable
+    for theta, frozen_theta in zip(Theta, frozen[3]):
+        want = kernels.loss_and_gradient(theta, data)
+        got = kernels.loss_and_gradient(frozen_theta, frozen_data)
+        assert got[0] == want[0] and np.array_equal(got[1], want[1])
+    for kernel in (kernels.loss_ensemble, kernels.gradient_ensemble):
+        want, got = kernel(Theta, data), kernel(frozen[3], frozen_data)
+        want, got = (want, got) if isinstance(want, tuple) else ((want,), (got,))
+        assert len(want) == len(got) and all(np.array_equal(a, b) for a, b in zip(want, got))
+
 @settings(max_examples=25)
 @given(mlps(), st.integers(1, 40), st.integers(0, 2 ** 16))
 def test_loss_and_gradient_equal_the_numpy_network(net, n, seed):
