@@ -65,6 +65,13 @@ HESSIAN_CHUNK_BYTES = 2 ** 20
 MIN_HESSIAN_CHUNK = 64  # samples: below this the per-chunk call overhead shows
 
 
+def _writable(a) -> np.ndarray:
+    """``a`` as a contiguous, writable float64 array, copied only where it is not one: the kernels are compiled
+    for those (and call each other at fixed signatures).  np.require does the same in 660 ns, this in 110."""
+    a = np.asarray(a, dtype=float)
+    return a if a.flags.c_contiguous and a.flags.writeable else np.array(a, order="C")
+
+
 @dataclass(frozen=True)
 class Samples:
     """Validated data in the kernels' form: X, T as float64 (N, k_L), w already divided by N."""
@@ -112,8 +119,7 @@ def prepare_samples(network: Network, X, Y, weights=None) -> Samples:
         require(w.shape == (n,), "weights", f"of shape ({n},)", w.shape)
         require(bool(np.isfinite(w).all()) and bool((w >= 0).all()), "weights", "finite and >= 0")
         w = w / n
-    # contiguous and writable (copied only where they are not): the kernels' compiled signatures
-    return Samples(*(np.require(a, float, ["C", "W"]) for a in (X, T, w)))
+    return Samples(_writable(X), _writable(T), _writable(w))
 
 
 class MLPKernels:
@@ -178,7 +184,7 @@ class MLPKernels:
         return self.module.chunk_addresses()
 
     def _theta(self, theta) -> np.ndarray:
-        theta = np.require(theta, float, ["C", "W"])  # a read-only vector is copied: the kernels' signatures
+        theta = _writable(theta)
         if theta.shape != (self.n_params,):
             require(False, "theta", f"a vector of {self.n_params} parameters", theta.shape)
         return theta
@@ -275,7 +281,7 @@ class MLPKernels:
                          data.w)[1]
 
     def _thetas(self, Theta) -> np.ndarray:
-        Theta = np.require(Theta, float, ["C", "W"])
+        Theta = _writable(Theta)
         require(Theta.ndim == 2 and Theta.shape[1] == self.n_params, "Theta",
                 f"of shape (E, {self.n_params})", Theta.shape)
         return Theta
