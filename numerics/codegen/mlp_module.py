@@ -335,7 +335,8 @@ def loss_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms
     """Sum over samples start..stop-1 of w_n loss_n."""
     inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, act, np.int64(1))
     L = widths.shape[0] - 1
-    loss, delta, c, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale, np.bool_(False))
+    loss, delta, c, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale,
+                                    np.bool_(False))
     return loss
 
 
@@ -450,7 +451,8 @@ def gradient_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, 
     """Adds the chunk's sum of w_n grad loss_n to ``grad``; returns its loss sum."""
     inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, act, np.int64(1))
     L = widths.shape[0] - 1
-    loss, delta, c, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale, np.bool_(False))
+    loss, delta, c, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale,
+                                    np.bool_(False))
     _backward(theta, widths, biases, offsets, inputs, d1s, d2s, delta, grad, np.bool_(False))
     return loss
 
@@ -554,7 +556,8 @@ def hessian_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, p
     inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, act, np.int64(2))
     L = widths.shape[0] - 1
     n = stop - start
-    loss, delta_L, c_L, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale, np.bool_(True))
+    loss, delta_L, c_L, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale,
+                                        np.bool_(True))
     deltas, cs = _backward(theta, widths, biases, offsets, inputs, d1s, d2s, delta_L, grad, np.bool_(True))
     cs[L - 1] = c_L
     # J holds the parameters-before-the-layer part of dz_l/dtheta, laid out (k_l, n, P_<l)
@@ -652,7 +655,8 @@ def hvp_chunk(theta, v, X, T, w, start, stop, widths, biases, offsets, codes, pr
     inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, act, np.int64(2))
     L = widths.shape[0] - 1
     n = stop - start
-    loss, delta, c, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale, np.bool_(True))
+    loss, delta, c, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale,
+                                    np.bool_(True))
     # forward: Zdot_l = A~_{l-1} V_l^T + Adot_{l-1} Wbar_l^T; Adot_l = sigma' Zdot_l
     zdots = numba.typed.List()
     adots = numba.typed.List()
