@@ -76,13 +76,20 @@ def _group_end(token: str, i: int) -> int:
     return -1
 
 
+def _checked_group_end(token: str, i: int) -> int:
+    """``_group_end``, or -1 also when what the group holds is not well formed (``{^}``, ``x_{^}``)."""
+    end = _group_end(token, i)
+    return end if end >= 0 and _well_formed(token[i + 1:end - 1]) else -1
+
+
 def _well_formed(token: str) -> bool:
-    """Whether every script in ``token`` has a base and an argument, at most one of each kind per base."""
+    """Whether every script in ``token``, inside groups too, has a base and an argument, at most one of each
+    kind per base."""
     i = 0
     while i < len(token):
         if token[i] in "_^}":
             return False
-        i = _group_end(token, i) if token[i] == "{" else i + 1
+        i = _checked_group_end(token, i) if token[i] == "{" else i + 1
         if i < 0:
             return False
         used = set()
@@ -95,7 +102,7 @@ def _well_formed(token: str) -> bool:
             if token[i] in used or i + 1 >= len(token) or token[i + 1] in "_^}'":
                 return False
             used.add(token[i])
-            i = _group_end(token, i + 1) if token[i + 1] == "{" else i + 2
+            i = _checked_group_end(token, i + 1) if token[i + 1] == "{" else i + 2
             if i < 0:
                 return False
     return True

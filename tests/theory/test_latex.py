@@ -33,6 +33,13 @@ def test_plain_formulas_become_inline_math():
     assert prose("the with_zero_neurons variant") == r"the \texttt{with\_zero\_neurons} variant"
 
 
+def test_a_script_without_its_argument_inside_braces_stays_text():
+    # a randomised run drew "{^}": the braces passed as a base and "^" inside them went into math unchecked
+    for text in ("{^}", "x_{^}", "{a_}", "{{_b}}"):
+        assert "$" not in prose(text) and problems(document(text, prose(text))) == [], text
+    assert prose("x_{a^2}") == "$x_{a^{2}}$" and prose("{a}_b") == "${a}_{b}$"
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126, blacklist_characters="$\\"), max_size=60))
 def test_any_printable_text_becomes_a_valid_document(text):
