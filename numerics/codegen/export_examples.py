@@ -118,7 +118,7 @@ def _mlp_example(text: str, name: str) -> str | None:
     return ("Example (loss and gradient of a 2-3-1 network: tanh hidden units with biases, a linear output, "
             "mean squared error over 5 samples):\n\n"
             ">>> import numpy as np\n"
-            f">>> from {name} import activation_address, gradient_chunk\n"
+            f">>> from {name} import part_addresses, gradient_chunk\n"
             ">>> widths, biases = np.array([2, 3, 1], dtype=np.int64), np.array([1, 0], dtype=np.int64)\n"
             ">>> offsets = np.array([0, 9, 12], dtype=np.int64)  # W_1 is 3 x (2 + 1), W_2 is 1 x 3\n"
             f">>> codes = np.array([{t}, {t}, {t}, {i}], dtype=np.int64)  # tanh, tanh, tanh, identity\n"
@@ -126,8 +126,8 @@ def _mlp_example(text: str, name: str) -> str | None:
             ">>> rng = np.random.default_rng(0)\n"
             ">>> theta, X, T = rng.normal(size=12), rng.normal(size=(5, 2)), rng.normal(size=(5, 1))\n"
             ">>> w, grad = np.full(5, 1 / 5), np.zeros(12)\n"
-            ">>> act = activation_address()  # where the activations' compiled code is\n"
-            ">>> loss = gradient_chunk(theta, X, T, w, 0, 5, widths, biases, offsets, codes, prms, act, 0, 1.0, grad)\n"
+            ">>> parts = part_addresses()  # where the compiled code of the pieces every kernel calls is\n"
+            ">>> loss = gradient_chunk(theta, X, T, w, 0, 5, widths, biases, offsets, codes, prms, parts, 0, 1.0, grad)\n"
             ">>> bool(np.isfinite(loss)) and bool(np.isfinite(grad).all() and np.any(grad != 0))\n"
             "True\n")
 
@@ -157,7 +157,7 @@ def example_for(text: str, name: str) -> str | None:
         return _shallow_example(name)
     if "def velocity(X, " in text and "Data shapes: " in text:
         return _matrix_example(text, name)
-    if "def gradient_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, act, loss_kind," in text:
+    if "def gradient_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, parts, loss_kind," in text:
         return _mlp_example(text, name)
     if "def pair_derivatives(A, B, C, P, Q, value, gradient, hessian):" in text:
         return _population_kernel_example(name)

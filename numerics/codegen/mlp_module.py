@@ -4,10 +4,11 @@ One module serves every network.  Its activation function ``activate(code, prm, 
 (sigma, sigma', sigma'') and is printed from the SymPy expressions of every activation in
 ``gradflow.theory.mlp.activations`` (their numeric forms, which stay finite); a neuron's activation
 is a runtime code, so per-neuron activations cost nothing extra and any depth, width or mix of
-activations runs without compiling again.  The kernels call ``activate`` at its address (``act``,
-from ``activation_address()``): a direct call would compile its code again into each of the seven kernels
-that reach it (about 4 s each).  The layer recursions are the textbook ones, one layer
-at a time, over chunks of samples with BLAS products (``np.dot``):
+activations runs without compiling again.  The kernels call ``activate``, the forward pass, the output
+layer and the backward pass at their addresses (``parts``, from ``part_addresses()``): Numba links a direct
+callee's code into its caller and optimises it again there, so each of these would be compiled again into
+every kernel that reaches it.  The layer recursions are the textbook ones, one layer at a time, over
+chunks of samples with BLAS products (``np.dot``):
 
   forward   z_l = A~_{l-1} W_l^T,  a_l = sigma(z_l)           (A~: activations with a ones column)
   backward  delta_L = dloss/dz_L,  g_l = delta_{l+1} Wbar_{l+1},  delta_l = g_l * sigma'(z_l)
@@ -36,7 +37,7 @@ from gradflow.theory.mlp.activations import ACTIVATION_NAMES, SLOPE, MLPActivati
 from gradflow.numerics.codegen.cache import cached_module, canonical_srepr
 from gradflow.numerics.codegen.printer import _log1p_of_sums, condition_code, lane_code
 
-DEFINES = ("activate", "activation_address", "chunk_addresses", "loss_chunk", "gradient_chunk", "hessian_chunk",
+DEFINES = ("activate", "part_addresses", "chunk_addresses", "loss_chunk", "gradient_chunk", "hessian_chunk",
            "symmetrize", "hvp_chunk", "loss_ensemble", "gradient_ensemble", "gradient_shares")
 
 _SAMPLE = {"leaky_relu": (0.01,), "poly": (0.0,)}
@@ -142,9 +143,13 @@ def activate(code, prm, z, order, s, d1, d2):
 {branches}    raise ValueError("unknown activation code")
 
 
-def activation_address():
-    """The address of activate's compiled code (ACTIVATE_SIGNATURE): the kernels' ``act``."""
-    return native_address(activate, ACTIVATE_SIGNATURE)
+def part_addresses():
+    """The kernels' ``parts``: where the compiled code of activate, _forward, _output and _backward is (at
+    their signatures below).  Every kernel calls them there, so each is compiled once, not again into each
+    kernel that reaches it."""
+    return np.array([native_address(activate, ACTIVATE_SIGNATURE), native_address(_forward, FORWARD_SIGNATURE),
+                     native_address(_output, OUTPUT_SIGNATURE), native_address(_backward, BACKWARD_SIGNATURE)],
+                    dtype=np.int64)
 
 
 def chunk_addresses():
@@ -173,8 +178,9 @@ Network layout, passed to every kernel:
   offsets (L+1,) int64   where W_l starts in theta; offsets[L] = P
   codes (sum k_l,) int64 every neuron's activation code, layer after layer
   prms (sum k_l, m)      every neuron's numbers (leaky_relu slope, poly coefficients; zero-padded)
-  act                    activation_address(): where activate's compiled code is (the kernels call it there, so
-                         that its code is compiled once and not again into every kernel)
+  parts (4,) int64       part_addresses(): where the compiled code of activate, the forward pass, the output
+                         layer and the backward pass is (the kernels call them there, so that each is compiled
+                         once and not again into every kernel)
   loss_kind              0: mean squared error (scaled by out_scale), 1: softmax negative log-likelihood
 Samples: X (N, D0), T (N, k_L) targets or probability rows, w (N,) sample weights already divided by N.
 """
@@ -191,12 +197,22 @@ _ARRAY = numba.types.float64[::1]
 ACTIVATE_SIGNATURE = numba.types.none(numba.types.int64, _ARRAY, _ARRAY, numba.types.int64, _ARRAY, _ARRAY, _ARRAY)
 _call_activate = address_caller(ACTIVATE_SIGNATURE)
 _INT, _MATRIX, _INTS = numba.types.int64, numba.types.float64[:, ::1], numba.types.int64[::1]
-_CHUNK = (_ARRAY, _MATRIX, _MATRIX, _ARRAY, _INT, _INT, _INTS, _INTS, _INTS, _INTS, _MATRIX, _INT, _INT,
-          numba.types.float64)  # theta, X, T, w, start, stop, the layout (act included), loss_kind, out_scale
+_CHUNK = (_ARRAY, _MATRIX, _MATRIX, _ARRAY, _INT, _INT, _INTS, _INTS, _INTS, _INTS, _MATRIX, _INTS, _INT,
+          numba.types.float64)  # theta, X, T, w, start, stop, the layout (parts included), loss_kind, out_scale
 LOSS_CHUNK_SIGNATURE = numba.types.float64(*_CHUNK)
 GRADIENT_CHUNK_SIGNATURE = numba.types.float64(*_CHUNK, _ARRAY)
 _call_loss_chunk = address_caller(LOSS_CHUNK_SIGNATURE)
 _call_gradient_chunk = address_caller(GRADIENT_CHUNK_SIGNATURE)
+_LIST, _FLOAT, _BOOL = numba.types.ListType(_MATRIX), numba.types.float64, numba.types.boolean
+FORWARD_SIGNATURE = numba.types.Tuple((_LIST, _LIST, _LIST, _LIST, _MATRIX))(
+    _ARRAY, _MATRIX, _INT, _INT, _INTS, _INTS, _INTS, _INTS, _MATRIX, _INTS, _INT)
+OUTPUT_SIGNATURE = numba.types.Tuple((_FLOAT, _MATRIX, _MATRIX, _INTS))(
+    _MATRIX, _MATRIX, _MATRIX, _MATRIX, _MATRIX, _ARRAY, _INT, _INT, _FLOAT, _BOOL)
+BACKWARD_SIGNATURE = numba.types.Tuple((_LIST, _LIST))(
+    _ARRAY, _INTS, _INTS, _INTS, _LIST, _LIST, _LIST, _MATRIX, _ARRAY, _BOOL)
+_call_forward = address_caller(FORWARD_SIGNATURE)
+_call_output = address_caller(OUTPUT_SIGNATURE)
+_call_backward = address_caller(BACKWARD_SIGNATURE)
 '''
 
 _TEMPLATE = '''
@@ -231,7 +247,7 @@ def _activate_run(code, prm, Z, u0, u1, order, A, D1, D2, act):
 
 
 @numba.njit(cache=True, nogil=True)
-def _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, act, order):
+def _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, parts, order):
     """A~_0..A~_{L-1} (activations with their ones column), Z, S', S'' (order 2; else empty) for layers 1..L."""
     L = widths.shape[0] - 1
     n = stop - start
@@ -259,7 +275,7 @@ def _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, act, o
             u1 = u0 + 1
             while u1 < k and codes[first + u1] == codes[first + u0] and np.all(prms[first + u1] == prms[first + u0]):
                 u1 += 1
-            _activate_run(codes[first + u0], prms[first + u0], Z, u0, u1, order, nxt, D1, D2, act)
+            _activate_run(codes[first + u0], prms[first + u0], Z, u0, u1, order, nxt, D1, D2, parts[0])
             u0 = u1
         zs.append(Z)
         d1s.append(D1)
@@ -331,12 +347,13 @@ def _output(A_L, Z_L, D1_L, D2_L, T, w, start, loss_kind, out_scale, curvature):
 
 
 @numba.njit(cache=True, nogil=True)
-def loss_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, act, loss_kind, out_scale):
+def loss_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, parts, loss_kind, out_scale):
     """Sum over samples start..stop-1 of w_n loss_n."""
-    inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, act, np.int64(1))
+    inputs, zs, d1s, d2s, A = _call_forward(parts[1], (theta, X, start, stop, widths, biases, offsets, codes, prms,
+                                                        parts, np.int64(1)))
     L = widths.shape[0] - 1
-    loss, delta, c, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale,
-                                    np.bool_(False))
+    loss, delta, c, bests = _call_output(parts[2], (A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind,
+                                                    out_scale, np.bool_(False)))
     return loss
 
 
@@ -446,14 +463,15 @@ def _backward(theta, widths, biases, offsets, inputs, d1s, d2s, delta, grad, cur
 
 
 @numba.njit(cache=True, nogil=True)
-def gradient_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, act, loss_kind, out_scale,
+def gradient_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, parts, loss_kind, out_scale,
                    grad):
     """Adds the chunk's sum of w_n grad loss_n to ``grad``; returns its loss sum."""
-    inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, act, np.int64(1))
+    inputs, zs, d1s, d2s, A = _call_forward(parts[1], (theta, X, start, stop, widths, biases, offsets, codes, prms,
+                                                        parts, np.int64(1)))
     L = widths.shape[0] - 1
-    loss, delta, c, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale,
-                                    np.bool_(False))
-    _backward(theta, widths, biases, offsets, inputs, d1s, d2s, delta, grad, np.bool_(False))
+    loss, delta, c, bests = _call_output(parts[2], (A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind,
+                                                    out_scale, np.bool_(False)))
+    _call_backward(parts[3], (theta, widths, biases, offsets, inputs, d1s, d2s, delta, grad, np.bool_(False)))
     return loss
 
 
@@ -542,7 +560,7 @@ def _add_low_rank_lower(H, J, c):
 
 
 @numba.njit(cache=True, nogil=True)
-def hessian_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, act, loss_kind, out_scale, grad,
+def hessian_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, prms, parts, loss_kind, out_scale, grad,
                   H):
     """Adds the chunk's gradient to ``grad`` and its Hessian to ``H``, up to ``symmetrize``; returns the loss sum.
 
@@ -553,12 +571,14 @@ def hessian_chunk(theta, X, T, w, start, stop, widths, biases, offsets, codes, p
     dz_l/dtheta of unit u of layer l is [sigma'_{l-1} J_{l-1} through Wbar_l on the parameters before
     layer l | A~_{l-1} on u's own row]: the own part is never stored (it is A~_{l-1} scaled), so the
     first layer's Jacobian costs nothing and later ones only their columns before the layer."""
-    inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, act, np.int64(2))
+    inputs, zs, d1s, d2s, A = _call_forward(parts[1], (theta, X, start, stop, widths, biases, offsets, codes, prms,
+                                                        parts, np.int64(2)))
     L = widths.shape[0] - 1
     n = stop - start
-    loss, delta_L, c_L, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale,
-                                        np.bool_(True))
-    deltas, cs = _backward(theta, widths, biases, offsets, inputs, d1s, d2s, delta_L, grad, np.bool_(True))
+    loss, delta_L, c_L, bests = _call_output(parts[2], (A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind,
+                                                        out_scale, np.bool_(True)))
+    deltas, cs = _call_backward(parts[3], (theta, widths, biases, offsets, inputs, d1s, d2s, delta_L, grad,
+                                            np.bool_(True)))
     cs[L - 1] = c_L
     # J holds the parameters-before-the-layer part of dz_l/dtheta, laid out (k_l, n, P_<l)
     J = np.zeros((widths[1], n, 0))
@@ -650,13 +670,14 @@ def symmetrize(H, also):
 
 
 @numba.njit(cache=True, nogil=True)
-def hvp_chunk(theta, v, X, T, w, start, stop, widths, biases, offsets, codes, prms, act, loss_kind, out_scale, Hv):
+def hvp_chunk(theta, v, X, T, w, start, stop, widths, biases, offsets, codes, prms, parts, loss_kind, out_scale, Hv):
     """Adds the chunk's H v to ``Hv`` (forward and backward directional derivatives)."""
-    inputs, zs, d1s, d2s, A = _forward(theta, X, start, stop, widths, biases, offsets, codes, prms, act, np.int64(2))
+    inputs, zs, d1s, d2s, A = _call_forward(parts[1], (theta, X, start, stop, widths, biases, offsets, codes, prms,
+                                                        parts, np.int64(2)))
     L = widths.shape[0] - 1
     n = stop - start
-    loss, delta, c, bests = _output(A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind, out_scale,
-                                    np.bool_(True))
+    loss, delta, c, bests = _call_output(parts[2], (A, zs[L - 1], d1s[L - 1], d2s[L - 1], T, w, start, loss_kind,
+                                                    out_scale, np.bool_(True)))
     # forward: Zdot_l = A~_{l-1} V_l^T + Adot_{l-1} Wbar_l^T; Adot_l = sigma' Zdot_l
     zdots = numba.typed.List()
     adots = numba.typed.List()
@@ -721,7 +742,7 @@ def hvp_chunk(theta, v, X, T, w, start, stop, widths, biases, offsets, codes, pr
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def gradient_shares(theta, X, T, w, spans, widths, biases, offsets, codes, prms, act, loss_kind, out_scale, losses,
+def gradient_shares(theta, X, T, w, spans, widths, biases, offsets, codes, prms, parts, loss_kind, out_scale, losses,
                     grads, chunks):
     """One call's samples split over Numba's threads: share s takes the chunks spans[s], spans[s + S], ... (S =
     len(losses) shares) into losses[s] and grads[s]."""
@@ -730,12 +751,12 @@ def gradient_shares(theta, X, T, w, spans, widths, biases, offsets, codes, prms,
         total = 0.0
         for j in range(s, spans.shape[0], shares):
             total += _call_gradient_chunk(chunks[1], (theta, X, T, w, spans[j, 0], spans[j, 1], widths, biases, offsets,
-                                                      codes, prms, act, loss_kind, out_scale, grads[s]))
+                                                      codes, prms, parts, loss_kind, out_scale, grads[s]))
         losses[s] = total
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def loss_ensemble(Theta, X, T, w, chunk, widths, biases, offsets, codes, prms, act, loss_kind, out_scale, out,
+def loss_ensemble(Theta, X, T, w, chunk, widths, biases, offsets, codes, prms, parts, loss_kind, out_scale, out,
                   chunks):
     """out[e] = the loss of member e (rows of Theta), members in parallel."""
     N = X.shape[0]
@@ -744,12 +765,12 @@ def loss_ensemble(Theta, X, T, w, chunk, widths, biases, offsets, codes, prms, a
         for start in range(0, N, chunk):
             stop = min(start + chunk, N)
             total += _call_loss_chunk(chunks[0], (Theta[e], X, T, w, start, stop, widths, biases, offsets, codes, prms,
-                                                  act, loss_kind, out_scale))
+                                                  parts, loss_kind, out_scale))
         out[e] = total
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def gradient_ensemble(Theta, X, T, w, chunk, widths, biases, offsets, codes, prms, act, loss_kind, out_scale, out,
+def gradient_ensemble(Theta, X, T, w, chunk, widths, biases, offsets, codes, prms, parts, loss_kind, out_scale, out,
                       grads, chunks):
     """out[e], grads[e] = loss and gradient of member e, members in parallel."""
     N = X.shape[0]
@@ -758,6 +779,6 @@ def gradient_ensemble(Theta, X, T, w, chunk, widths, biases, offsets, codes, prm
         for start in range(0, N, chunk):
             stop = min(start + chunk, N)
             total += _call_gradient_chunk(chunks[1], (Theta[e], X, T, w, start, stop, widths, biases, offsets, codes,
-                                                      prms, act, loss_kind, out_scale, grads[e]))
+                                                      prms, parts, loss_kind, out_scale, grads[e]))
         out[e] = total
 '''

@@ -362,6 +362,10 @@ def native_address(dispatcher, signature) -> int:
     on first use), in Numba's own calling convention: what ``address_caller(signature)`` calls."""
     dispatcher.compile(signature.args)
     compiled = dispatcher.overloads[signature.args]
+    # the caller reads the result as signature.return_type: another layout would be read as garbage
+    if compiled.signature.return_type != signature.return_type:
+        raise TypeError(f"native_address: {dispatcher.py_func.__name__} returns {compiled.signature.return_type}, "
+                        f"not {signature.return_type}")
     return compiled.library.get_pointer_to_function(compiled.fndesc.mangled_name)
 
 

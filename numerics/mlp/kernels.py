@@ -176,7 +176,7 @@ class MLPKernels:
 
     @cached_property
     def _layout(self) -> tuple:  # built once: a small call's Python overhead is a tenth of its time
-        return (self.widths, self.biases, self.offsets, self.codes, self.prms, self.module.activation_address(),
+        return (self.widths, self.biases, self.offsets, self.codes, self.prms, self.module.part_addresses(),
                 self.loss_kind, self.out_scale)
 
     @cached_property

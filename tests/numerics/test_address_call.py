@@ -64,6 +64,59 @@ def test_arguments_of_another_type_are_a_typing_error_not_a_call():
         _through_address(native_address(_scaled_sum, SIGNATURE), 2.0, np.ones(3))
 
 
+
+_MATRIX = numba.types.float64[:, ::1]
+PIECES = numba.types.Tuple((numba.types.ListType(_MATRIX), _MATRIX))(_MATRIX, numba.types.int64)
+
+
+@numba.njit
+def _pieces(A, count):
+    out = numba.typed.List()
+    for i in range(count):
+        out.append(A * (i + 1.0))
+    return out, A + 1.0
+
+
+_call_pieces = address_caller(PIECES)
+
+
+@numba.njit
+def _pieces_through_address(address, A, count):
+    parts, shifted = _call_pieces(address, (A, count))
+    total = 0.0
+    for part in parts:
+        total += part.sum()
+    return total, shifted
+
+
+def test_results_that_own_memory_come_back_whole_and_are_freed():
+    # lists and arrays made by the callee: the caller owns them (Numba's reference counts stay balanced)
+    from numba.core.runtime import _nrt_python, rtsys
+
+    A = np.arange(6.0).reshape(2, 3)
+    address = native_address(_pieces, PIECES)
+    _pieces_through_address(address, A, 3)  # compiled before counting
+    was_on = _nrt_python.memsys_stats_enabled()
+    _nrt_python.memsys_enable_stats()
+    try:
+        before = rtsys.get_allocation_stats()
+        for _ in range(5):
+            total, shifted = _pieces_through_address(address, A, 3)
+            assert total == 6 * A.sum() and np.array_equal(shifted, A + 1.0)
+        del shifted
+        after = rtsys.get_allocation_stats()
+    finally:
+        if not was_on:
+            _nrt_python.memsys_disable_stats()
+    assert after.alloc - before.alloc == after.free - before.free > 0
+
+
+def test_an_address_for_another_return_type_is_refused():
+    # the caller would read the callee's result with the declared layout: a float read as a list is garbage
+    wrong = numba.types.Tuple((numba.types.float64, _MATRIX))(_MATRIX, numba.types.int64)
+    with pytest.raises(TypeError, match="_pieces returns"):
+        native_address(_pieces, wrong)
+
 _MODULE = textwrap.dedent('''
     import numba
     import numpy as np
